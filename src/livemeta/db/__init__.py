@@ -1,0 +1,29 @@
+"""The database layer: connection and lock handling, migrations, views and revisions."""
+
+from .connection import connect
+from .migrations import apply_migrations, install_views, migrations, schema_version, views
+from .revisions import (
+    Revision,
+    current_revision,
+    default_author,
+    list_revisions,
+    new_revision,
+    resolve_revision,
+    set_as_of,
+)
+
+__all__ = [
+    "Revision",
+    "apply_migrations",
+    "connect",
+    "current_revision",
+    "default_author",
+    "install_views",
+    "list_revisions",
+    "migrations",
+    "new_revision",
+    "resolve_revision",
+    "schema_version",
+    "set_as_of",
+    "views",
+]

@@ -1,0 +1,129 @@
+"""Numbered migrations from ``schema/`` and the views from ``queries/views/``.
+
+``schema/NNNN_name.sql`` files are applied in order, each in its own transaction, and recorded in
+``history.schema_migrations`` with the file's SHA-256; an applied migration whose file has since
+changed is an error (write a new migration instead of editing an old one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ..errors import LivemetaError
+from ..paths import resource
+
+_MIGRATION = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def migrations() -> list[Migration]:
+    """The migrations in ``schema/``, by version."""
+    found = []
+    for path in sorted(resource("schema").glob("*.sql")):
+        m = _MIGRATION.match(path.name)
+        if not m:
+            raise LivemetaError(f"schema/{path.name}: not a migration name (want NNNN_name.sql)")
+        found.append(Migration(int(m["version"]), m["name"], path))
+    versions = [m.version for m in found]
+    if versions != list(range(len(found))):
+        raise LivemetaError(f"schema/ migrations must be numbered 0000, 0001, ... without gaps; found {versions}")
+    return found
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest migration applied (0 when none beyond the bookkeeping table)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'history' AND table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM history.schema_migrations").fetchone()[0]
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply every migration not yet applied; return the versions applied now. Idempotent."""
+    all_migrations = migrations()
+    bootstrap, rest = all_migrations[0], all_migrations[1:]
+    con.execute(bootstrap.sql)
+    applied = dict(con.execute("SELECT version, sha256 FROM history.schema_migrations").fetchall())
+    done = []
+    for m in rest:
+        if m.version in applied:
+            if applied[m.version] != m.sha256:
+                raise LivemetaError(
+                    f"schema/{m.path.name} changed after it was applied to this database",
+                    hint="never edit an applied migration; add a new numbered one",
+                )
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(m.sql)
+            con.execute(
+                "INSERT INTO history.schema_migrations VALUES (?, ?, ?, ?)",
+                [m.version, m.name, m.sha256, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        done.append(m.version)
+    return done
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    description: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def views() -> list[View]:
+    """The named views in ``queries/views/``: file stem = view name, first comment = description."""
+    out = []
+    for path in sorted(resource("queries", "views").glob("*.sql")):
+        first = path.read_text(encoding="utf-8").lstrip().splitlines()[0]
+        description = first[2:].strip() if first.startswith("--") else ""
+        out.append(View(path.stem, description, path))
+    return out
+
+
+def install_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create the macros and every view. Views may use one another: retry until all resolve."""
+    con.execute(resource("queries", "macros.sql").read_text(encoding="utf-8"))
+    pending = views()
+    while pending:
+        failed = []
+        for v in pending:
+            try:
+                con.execute(f'CREATE OR REPLACE VIEW "{v.name}" AS\n{v.sql}')
+            except duckdb.CatalogException as exc:
+                failed.append((v, exc))
+        if len(failed) == len(pending):
+            v, exc = failed[0]
+            raise LivemetaError(f"queries/views/{v.path.name}: {exc}")
+        pending = [v for v, _ in failed]

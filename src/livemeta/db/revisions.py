@@ -1,0 +1,116 @@
+"""Revisions: every successful ingest (or build) is one, and every row records the revision that
+added it (``valid_from``) and the one that superseded it (``valid_to``).
+
+Reading "as of" a revision sets the session variable ``livemeta_as_of``, which every view in
+``queries/views/`` honours through the ``visible_at`` macro; unset, the views show the current state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import re
+from dataclasses import dataclass
+
+import duckdb
+
+from .. import __version__
+from ..errors import LivemetaError
+from ..paths import resource
+
+
+@dataclass(frozen=True)
+class Revision:
+    revision_id: int
+    created_at: dt.datetime
+    author: str
+    message: str
+    kind: str
+    livemeta_version: str
+
+
+def default_author() -> str:
+    """``$LIVEMETA_AUTHOR``, else the login name."""
+    try:
+        return os.environ.get("LIVEMETA_AUTHOR") or getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def new_revision(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    author: str,
+    message: str,
+    kind: str,
+    files: list[tuple[str, str, str, str]],
+) -> int:
+    """Record a revision and the files it read; returns its id. Call inside the ingest transaction.
+
+    ``files`` holds ``(path, sha256, trial_id, action)`` with action ``added`` or ``superseded``.
+    """
+    rev = con.execute("SELECT coalesce(max(revision_id), 0) + 1 FROM history.revisions").fetchone()[0]
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con.execute(
+        "INSERT INTO history.revisions VALUES (?, ?, ?, ?, ?, ?)",
+        [rev, now, author, message, kind, __version__],
+    )
+    if files:
+        con.executemany(
+            "INSERT INTO history.revision_files VALUES (?, ?, ?, ?, ?)",
+            [(rev, path, sha, trial, action) for path, sha, trial, action in files],
+        )
+    return rev
+
+
+def list_revisions(con: duckdb.DuckDBPyConnection) -> list[Revision]:
+    rows = con.execute(
+        resource("queries", "named", "revisions.sql").read_text(encoding="utf-8")
+    ).fetchall()
+    return [Revision(*r) for r in rows]
+
+
+def current_revision(con: duckdb.DuckDBPyConnection) -> int | None:
+    return con.execute("SELECT max(revision_id) FROM history.revisions").fetchone()[0]
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def resolve_revision(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> int:
+    """A revision id, or a date YYYY-MM-DD meaning the last revision made on or before that day."""
+    if spec is None or spec == "":
+        rev = current_revision(con)
+        if rev is None:
+            raise LivemetaError("the database has no revisions yet", hint="run `livemeta build` or `livemeta ingest`")
+        return rev
+    text = str(spec).strip()
+    if text.isdigit():
+        rev = int(text)
+        exists = con.execute("SELECT count(*) FROM history.revisions WHERE revision_id = ?", [rev]).fetchone()[0]
+        if not exists:
+            last = current_revision(con)
+            raise LivemetaError(f"no revision {rev}", hint=f"revisions run from 1 to {last}; see `livemeta log`")
+        return rev
+    if _DATE.match(text):
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise LivemetaError(f"{text!r} is not a valid date") from None
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+        rev = con.execute(
+            "SELECT max(revision_id) FROM history.revisions WHERE created_at < ?", [end]
+        ).fetchone()[0]
+        if rev is None:
+            raise LivemetaError(f"no revision was made on or before {text}", hint="see `livemeta log`")
+        return rev
+    raise LivemetaError(f"{text!r} is neither a revision id nor a date (YYYY-MM-DD)")
+
+
+def set_as_of(con: duckdb.DuckDBPyConnection, revision: int | None) -> None:
+    """Make every view of this connection read the database as of ``revision`` (None: current)."""
+    if revision is None:
+        con.execute("RESET VARIABLE livemeta_as_of")
+    else:
+        con.execute("SET VARIABLE livemeta_as_of = ?", [int(revision)])
