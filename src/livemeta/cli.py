@@ -1,0 +1,174 @@
+"""The ``livemeta`` command: a thin click layer over :mod:`livemeta.api`.
+
+Every command takes ``--db PATH`` (or ``LIVEMETA_DB``; default ``data/livemeta.duckdb``) and
+``--wait SECONDS`` (how long to wait for a database locked by another process). User errors are
+printed as one message with a hint, never as a traceback, and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__, api
+from .errors import LivemetaError
+from .paths import default_db_path
+
+
+class _Group(click.Group):
+    """Prints :class:`LivemetaError` as ``error: ...`` and exits with its code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LivemetaError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def _db_options(f):
+    f = click.option(
+        "--wait",
+        type=click.FloatRange(min=0),
+        default=10.0,
+        show_default=True,
+        help="Seconds to keep retrying while another process holds the database.",
+    )(f)
+    f = click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="LIVEMETA_DB",
+        default=None,
+        help="Database file [env LIVEMETA_DB; default data/livemeta.duckdb].",
+    )(f)
+    return f
+
+
+def _db(db: Path | None) -> Path:
+    return db if db is not None else default_db_path()
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="livemeta")
+def main():
+    """livemeta: a living evidence database for PD-(L)1 rechallenge in advanced NSCLC.
+
+    Study files (one per trial, YAML or JSON) are validated and ingested as revisions into a
+    DuckDB database; SQL views and the pooling engine keep the meta-analysis current.
+
+    \b
+    Start with:  livemeta build && livemeta pool
+    Explore:     livemeta views; livemeta query "select name, inclusion from trials"
+    Add a trial: livemeta template > new.yaml; livemeta ingest new.yaml -m "add NEW trial"
+    """
+
+
+@main.command()
+@_db_options
+def init(db, wait):
+    """Create the database, or upgrade it to the newest schema (idempotent)."""
+    path = _db(db)
+    version = api.init(path, wait=wait)
+    click.echo(f"{path}: schema version {version}")
+
+
+@main.command()
+@_db_options
+@click.option(
+    "--studies",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of study files [default: data/studies].",
+)
+def build(db, wait, studies):
+    """(Re)create the database from the bundled study files in data/studies/."""
+    path = _db(db)
+    report = api.build(path, studies=studies, wait=wait)
+    click.echo(report.summary())
+    click.echo(f"built {path}")
+
+
+@main.command()
+def template():
+    """Print the annotated study-file template (ingest/template.yaml)."""
+    click.echo(api.template_text(), nl=False)
+
+
+@main.command()
+@_db_options
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(db, wait, files):
+    """Validate study FILES without writing anything.
+
+    Checks structure, vocabularies, cross-references, the expectation suites and, when the
+    database exists, duplicates against it. Exit status 2 when a file is invalid.
+    """
+    report = api.validate(list(files), db_path=_db(db), wait=wait)
+    click.echo(report.summary())
+
+
+@main.command()
+@_db_options
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-m", "--message", default=None, help="What this revision adds and why.")
+@click.option("--author", default=None, help="Who makes the revision [default: $LIVEMETA_AUTHOR or login name].")
+@click.option("--dry-run", is_flag=True, help="Validate and report what would change; write nothing.")
+@click.option("--supersede", is_flag=True, help="Replace trials already in the database (a correction or a new data cut).")
+def ingest(db, wait, files, message, author, dry_run, supersede):
+    """Validate study FILES and add them as one revision (all or nothing)."""
+    if message is None:
+        names = ", ".join(Path(f).name for f in files[:3]) + (" ..." if len(files) > 3 else "")
+        message = f"ingest {names}"
+    report = api.ingest(
+        _db(db), list(files), message=message, author=author, supersede=supersede, dry_run=dry_run, wait=wait
+    )
+    click.echo(report.summary())
+
+
+@main.command()
+@_db_options
+@click.argument("sql")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "markdown"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--as-of", default=None, help="Read the views as of a revision id or a date (YYYY-MM-DD).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds before the query is stopped.")
+def query(db, wait, sql, fmt, as_of, timeout):
+    """Run read-only SQL against the views (see `livemeta views`).
+
+    \b
+    livemeta query "select trial_id, name, inclusion from trials"
+    livemeta query "select * from outcomes where endpoint = 'os'" --format csv
+    livemeta query "select count(*) from trials" --as-of 1
+    """
+    result = api.query(_db(db), sql, as_of=as_of, wait=wait, timeout=timeout)
+    click.echo(result.format(fmt))
+
+
+@main.command()
+def views():
+    """List the named views (queries/views/) with their descriptions."""
+    items = api.view_list()
+    width = max(len(v.name) for v in items)
+    for v in items:
+        click.echo(f"{v.name.ljust(width)}  {v.description}")
+
+
+@main.command()
+@_db_options
+def log(db, wait):
+    """List the revisions, newest last."""
+    for r in api.revisions(_db(db), wait=wait):
+        click.echo(f"{r.revision_id:>4}  {r.created_at:%Y-%m-%d %H:%M:%S}  {r.kind:<6}  {r.author}: {r.message}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
