@@ -72,9 +72,14 @@ rma_vals <- function(r) {
 }
 list_vals <- function(x) {
   # leave1out / cumul output (a list.rma object)
-  list(estimate = arr(x$estimate), se = arr(x$se), zval = arr(x$zval), pval = arr(x$pval),
-       ci_lb = arr(x$ci.lb), ci_ub = arr(x$ci.ub), QE = arr(x$Q), QEp = arr(x$Qp),
-       tau2 = arr(x$tau2), I2 = arr(x$I2), H2 = arr(x$H2))
+  # (the statistic is stored as 'tval' for test = "knha"; tau2 is absent for FE fits)
+  stat <- if (!is.null(x$zval)) x$zval else x$tval
+  tau2 <- if (!is.null(x$tau2)) x$tau2 else rep(0, length(x$estimate))
+  v <- list(estimate = arr(x$estimate), se = arr(x$se), zval = arr(stat), pval = arr(x$pval),
+            ci_lb = arr(x$ci.lb), ci_ub = arr(x$ci.ub), QE = arr(x$Q), QEp = arr(x$Qp),
+            tau2 = arr(tau2), I2 = arr(x$I2), H2 = arr(x$H2))
+  stopifnot(all(vapply(v, function(a) length(a$x) == length(x$estimate), TRUE)))
+  v
 }
 
 # ---------------------------------------------------------------- data
