@@ -9,14 +9,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .db import connect, list_revisions, views
+from dataclasses import dataclass, field
+
+from .db import connect, list_revisions, resolve_revision, views
 from .db.revisions import Revision
 from .errors import LivemetaError
 from .paths import resource
 from .query import QueryResult, run_query
 
 __all__ = [
+    "PoolRun",
+    "analyses",
     "build",
+    "pool",
     "init",
     "ingest",
     "query",
@@ -142,3 +147,90 @@ def view_list():
 def revisions(db_path: Path | str, *, wait: float = 10.0) -> list[Revision]:
     with connect(db_path, read_only=True, wait=wait) as con:
         return list_revisions(con)
+
+
+@dataclass(frozen=True)
+class PoolRun:
+    """The results of ``livemeta pool``: one :class:`~livemeta.analysis.AnalysisResult` per analysis.
+
+    ``stored`` says what was done with them: ``"stored"`` (current revision), or for ``--as-of``
+    ``"identical"`` (recomputed numbers equal, bit for bit, to those stored at that revision),
+    ``"not stored"`` (nothing was stored for it) or ``"differs"`` with ``mismatches`` listed.
+    """
+
+    revision: int
+    results: list = field(repr=False)
+    stored: str
+    mismatches: list[str] = field(default_factory=list)
+
+
+def analyses():
+    """The analyses defined in ``queries/analyses.yaml``."""
+    from .analysis import load_specs
+
+    return load_specs()
+
+
+def _specs(ids, method, test, exclude_unverified):
+    from .analysis import load_specs, select_specs
+
+    chosen = select_specs(load_specs(), ids)
+    return [s.variant(method=method, test=test, exclude_unverified=exclude_unverified) for s in chosen]
+
+
+def _compare_stored(results, stored) -> list[str]:
+    from .analysis import result_rows
+
+    keys = ("k", "estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "p")
+    have = {(r.analysis_id, r.stratum): r for r in stored.itertuples(index=False)}
+    out = []
+    for res in results:
+        for row in result_rows(res):
+            old = have.get((row["analysis_id"], row["stratum"]))
+            if old is None:
+                out.append(f"{row['analysis_id']} [{row['stratum']}]: not stored at revision {res.revision}")
+                continue
+            for key in keys:
+                a, b = row[key], getattr(old, key)
+                same = (a is None and (b is None or b != b)) or a == b
+                if not same:
+                    out.append(f"{row['analysis_id']} [{row['stratum']}] {key}: stored {b!r}, recomputed {a!r}")
+    return out
+
+
+def pool(
+    db_path: Path | str,
+    ids: list[str] | tuple[str, ...] | None = None,
+    *,
+    method: str | None = None,
+    test: str | None = None,
+    exclude_unverified: bool = False,
+    as_of: str | int | None = None,
+    store: bool = True,
+    wait: float = 10.0,
+) -> PoolRun:
+    """Run analyses of ``queries/analyses.yaml`` (all, or ``ids``).
+
+    On the current revision the results are stored in ``history.pooled_estimates`` (a variant made
+    by ``method``/``test``/``exclude_unverified`` is stored under its own id, e.g.
+    ``os[method=REML]``). With ``as_of`` (a revision id or a date) the analyses are recomputed from
+    the rows as they were then, on a read-only connection, and compared with the stored numbers.
+    """
+    from .analysis import run_analysis, store_results, stored_results
+
+    specs = _specs(ids, method, test, exclude_unverified)
+    if as_of is None:
+        with connect(db_path, read_only=not store, wait=wait) as con:
+            revision = resolve_revision(con, None)
+            results = [run_analysis(con, s, revision) for s in specs]
+            if store:
+                store_results(con, results)
+        return PoolRun(revision, results, "stored" if store else "not stored")
+    with connect(db_path, read_only=True, wait=wait) as con:
+        revision = resolve_revision(con, as_of)
+        results = [run_analysis(con, s, revision) for s in specs]
+        stored = stored_results(con, revision, [s.id for s in specs])
+    if stored.empty:
+        return PoolRun(revision, results, "not stored")
+    mismatches = _compare_stored(results, stored)
+    return PoolRun(revision, results, "differs" if mismatches else "identical", mismatches)

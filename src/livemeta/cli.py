@@ -164,6 +164,50 @@ def views():
 
 @main.command()
 @_db_options
+@click.argument("analyses", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per analysis.")
+@click.option("--method", type=click.Choice(["FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS"]), default=None,
+              help="Override the estimator (the variant is stored under its own id, e.g. os[method=REML]).")
+@click.option("--test", "test_", type=click.Choice(["z", "knha"]), default=None, help="Override the CI test.")
+@click.option("--exclude-unverified", is_flag=True, help="Leave out values marked verified: false.")
+@click.option("--as-of", default=None, help="Recompute as of a revision id or date and compare with the stored numbers.")
+@click.option("--list", "list_", is_flag=True, help="List the analyses of queries/analyses.yaml and exit.")
+def pool(db, wait, analyses, as_json, method, test_, exclude_unverified, as_of, list_):
+    """Run the meta-analyses (all, or the ANALYSES named) and store the results.
+
+    \b
+    livemeta pool                       every analysis of queries/analyses.yaml
+    livemeta pool os pfs --json
+    livemeta pool os --exclude-unverified
+    livemeta pool --as-of 1             the numbers as they were at revision 1
+    """
+    from .analysis.present import to_json, to_table
+
+    if list_:
+        for spec in api.analyses():
+            extra = f"  (sensitivity of {spec.sensitivity_of})" if spec.sensitivity_of else ""
+            click.echo(f"{spec.id:<26} {spec.title}{extra}")
+        return
+    run = api.pool(_db(db), analyses, method=method, test=test_, exclude_unverified=exclude_unverified,
+                   as_of=as_of, wait=wait)
+    if as_json:
+        click.echo(to_json(run.results))
+    else:
+        click.echo(to_table(run.results))
+    if as_of is not None:
+        if run.stored == "identical":
+            click.echo(f"identical to the numbers stored at revision {run.revision}", err=True)
+        elif run.stored == "not stored":
+            click.echo(f"no numbers were stored at revision {run.revision} to compare with", err=True)
+        else:
+            click.echo(f"differs from the numbers stored at revision {run.revision}:", err=True)
+            for m in run.mismatches:
+                click.echo(f"  {m}", err=True)
+            raise SystemExit(1)
+
+
+@main.command()
+@_db_options
 def log(db, wait):
     """List the revisions, newest last."""
     for r in api.revisions(_db(db), wait=wait):

@@ -138,3 +138,34 @@ def test_invalid_input_names_the_index(call, match):
 def test_to_none_gives_infinite_values_for_zero_cells():
     yi, vi = log_or([0, 2], [10, 8], [3, 4], [7, 6], to="none")
     assert np.isinf(yi[0]) and np.isinf(vi[0]) and np.isfinite(yi[1])
+
+
+def test_pooled_proportions_back_transformed():
+    # REML pooling (core pool) then back-transform: tol 1e-6 because tau^2 is
+    # iterative (Fisher scoring stopped by metafor at |change| < 1e-5).
+    from livemeta.pooling import pool
+
+    d = DATA["dat.pritz1997"]
+    v = CASES["pritz_PLO_REML_ilogit"]["values"]
+    r = pool(*logit_proportion(d["xi"], d["ni"]), method="REML")
+    _close(transf_ilogit([r.estimate, r.ci_low, r.ci_high]), [v["pred"], v["ci_lb"], v["ci_ub"]],
+           rtol=1e-6, atol=1e-6)
+    v = CASES["pritz_PFT_REML_ipft_hm"]["values"]
+    r = pool(*ft_double_arcsine(d["xi"], d["ni"]), method="REML")
+    _close([r.estimate, r.ci_low, r.ci_high], [v["estimate"], v["ci_lb_raw"], v["ci_ub_raw"]],
+           rtol=1e-6, atol=1e-6)
+    _close(transf_ipft_hm([r.estimate, r.ci_low, r.ci_high], d["ni"]),
+           [v["pred"], v["ci_lb"], v["ci_ub"]], rtol=1e-6, atol=1e-6)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(-3, 3), st.floats(1e-3, 2.0), st.floats(0.5, 0.999))
+def test_log_hr_from_ci_round_trip(y, se, level):
+    z = stats.norm.ppf((1 + level) / 2)
+    out = log_hr_from_ci(np.exp(y), np.exp(y - z * se), np.exp(y + z * se), level=level)
+    assert out.yi[0] == pytest.approx(y, abs=1e-12)
+    assert out.vi[0] == pytest.approx(se**2, rel=1e-9)

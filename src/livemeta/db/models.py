@@ -206,6 +206,47 @@ class AdverseEvent(SQLModel, table=True):
     note: str | None = None
 
 
+class PooledEstimate(SQLModel, table=True):
+    __tablename__ = "pooled_estimates"
+    __table_args__ = {"schema": "history"}
+    analysis_id: str = Field(primary_key=True)
+    revision_id: int = Field(primary_key=True, foreign_key="history.revisions.revision_id")
+    stratum: str = Field(primary_key=True)
+    computed_at: NaiveDatetime  # UTC, stored without time zone
+    livemeta_version: str
+    view_name: str
+    measure: str
+    scale: str
+    method: str
+    test: str
+    level: float
+    pi_dist: str | None = None
+    zero_cell_rule: str | None = None
+    ci_level_choice: str | None = None
+    method_spec: str
+    k: int
+    trials: list[str] = Field(sa_column=Column(ARRAY(String), nullable=False))
+    estimate: float | None = None
+    se: float | None = None
+    stat: float | None = None
+    p: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    pi_low: float | None = None
+    pi_high: float | None = None
+    tau2: float | None = None
+    i2: float | None = None
+    h2: float | None = None
+    q: float | None = None
+    q_df: int | None = None
+    q_p: float | None = None
+    converged: bool
+    message: str | None = None
+    q_between: float | None = None
+    df_between: int | None = None
+    p_between: float | None = None
+
+
 @contextlib.contextmanager
 def session(db_path: Path | str, *, read_only: bool = True) -> Iterator[Session]:
     """A SQLModel session on the database file (read-only by default). Hold it briefly."""

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from . import _dist as _d
 
 __all__ = ["MetaRegFit", "fit_metareg"]
 
@@ -240,14 +240,14 @@ def fit_metareg(yi, vi, X, *, method="REML", test="z", level=0.95, btt=None) -> 
         ddf = k - p
         qm = qm / m if m else nan
         qm_df = (m, ddf)
-        qm_p = float(stats.f.sf(qm, m, ddf)) if ddf > 0 else nan
-        pval = 2 * stats.t.sf(np.abs(zval), ddf) if ddf > 0 else np.full(p, nan)
-        crit = stats.t.isf(alpha / 2, ddf) if ddf > 0 else nan
+        qm_p = float(_d.f_sf(qm, m, ddf)) if ddf > 0 else nan
+        pval = 2 * _d.t_sf(np.abs(zval), ddf) if ddf > 0 else np.full(p, nan)
+        crit = _d.t_isf(alpha / 2, ddf) if ddf > 0 else nan
     else:
         qm_df = (m, None)
-        qm_p = float(stats.chi2.sf(qm, m)) if m else nan
-        pval = 2 * stats.norm.sf(np.abs(zval))
-        crit = stats.norm.isf(alpha / 2)
+        qm_p = float(_d.chi2_sf(qm, m)) if m else nan
+        pval = 2 * _d.norm_sf(np.abs(zval))
+        crit = _d.norm_isf(alpha / 2)
     ci_lb = beta - crit * se
     ci_ub = beta + crit * se
 
@@ -256,7 +256,7 @@ def fit_metareg(yi, vi, X, *, method="REML", test="z", level=0.95, btt=None) -> 
         Pfe, _ = _pmat(X, wfe)
         ymc = y - y.mean()
         qe = max(0.0, float(ymc @ Pfe @ ymc))
-        qe_p = float(stats.chi2.sf(qe, k - p))
+        qe_p = float(_d.chi2_sf(qe, k - p))
         vt = (k - p) / np.trace(Pfe)
         if method in ("FE", "EE", "CE"):
             i2 = max(0.0, 100.0 * (qe - (k - p)) / qe) if qe > 0 else 0.0

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy import stats
+from . import _dist as _d
 
 from ._metareg import fit_metareg
 
@@ -164,10 +164,10 @@ def egger_test(yi, vi, *, method="REML", test="z", level=0.95) -> EggerResult:
     s2 = float(resid @ resid) / df
     se_b = np.sqrt(np.diag(xtx_inv) * s2)
     t = b[0] / se_b[0]
-    crit = stats.t.isf((1 - level) / 2, df)
+    crit = _d.t_isf((1 - level) / 2, df)
     classical = EggerClassical(
         intercept=float(b[0]), intercept_se=float(se_b[0]), t=float(t), df=df,
-        p=float(2 * stats.t.sf(abs(t), df)), slope=float(b[1]), slope_se=float(se_b[1]),
+        p=float(2 * _d.t_sf(abs(t), df)), slope=float(b[1]), slope_se=float(se_b[1]),
         slope_ci_low=float(b[1] - crit * se_b[1]), slope_ci_high=float(b[1] + crit * se_b[1]),
         sigma=float(np.sqrt(s2)),
     )
@@ -219,7 +219,7 @@ def _ranks_first(x):
 
 
 def trimfill(yi, vi, *, side=None, estimator="L0", method="REML", test="z", level=0.95,
-             maxiter=100) -> TrimFillResult:
+             scale="identity", maxiter=100) -> TrimFillResult:
     """Duval and Tweedie's trim-and-fill, as ``trimfill(rma(yi, vi, method, test))``.
 
     Parameters
@@ -232,9 +232,9 @@ def trimfill(yi, vi, *, side=None, estimator="L0", method="REML", test="z", leve
         ``rma(yi, vi, mods = ~ sqrt(vi), method)`` (negative -> ``"right"``).
     estimator : {"L0", "R0", "Q0"}
         Estimator of the number of missing studies.
-    method, test, level
-        The model (``pool(..., method, test, level)``) used while trimming
-        and for the final fit on the filled data.
+    method, test, level, scale
+        The model (``pool(..., method, test, level, scale)``) used while
+        trimming and for the final fit on the filled data.
     maxiter : int
         Maximum number of trim iterations.
 
@@ -315,7 +315,7 @@ def trimfill(yi, vi, *, side=None, estimator="L0", method="REML", test="z", leve
     else:
         y_all, v_all = y0.copy(), v0.copy()
     filled = np.r_[np.zeros(k, bool), np.ones(k0, bool)]
-    pooled = pool(y_all, v_all, method=method, test=test, level=level)
+    pooled = pool(y_all, v_all, method=method, test=test, level=level, scale=scale)
     return TrimFillResult(k0=k0, se_k0=se_k0, p_k0=p_k0, side=side, estimator=estimator,
                           yi=y_all, vi=v_all, filled=filled, pooled=pooled, iterations=it)
 

@@ -1,0 +1,158 @@
+"""What ``livemeta pool`` prints: a table with the published figure beside each estimate, or JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from ..pooling import back_transform
+from .run import AnalysisResult
+
+_DESIGN_WORD = {"analysis_single_arm_orr": "single-arm trials"}
+
+
+def _ratio(x: float | None, scale: str) -> float | None:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return None
+    return float(back_transform(x, scale="logit" if scale == "logit" else "log"))
+
+
+def _fmt_ci(est: float | None, lo: float | None, hi: float | None, digits: int = 2) -> str:
+    if est is None:
+        return "—"
+    f = f"{{:.{digits}f}}"
+    ci = f" ({f.format(lo)}–{f.format(hi)})" if lo is not None and hi is not None else ""
+    return f.format(est) + ci
+
+
+def _trial_count(result: AnalysisResult) -> str:
+    word = _DESIGN_WORD.get(result.spec.view, "RCTs")
+    n = len(result.trials)
+    pub = result.spec.published
+    if pub is not None and pub.trials:
+        return f"{n} of {pub.trials} {word}"
+    return f"{n} {word}"
+
+
+def comparison(result: AnalysisResult) -> str:
+    """'matches' when ours rounds to every published number; else what differs; '' when nothing to compare."""
+    pub = result.spec.published
+    if pub is None or pub.estimate is None or result.overall is None:
+        return ""
+    ours = summary(result)
+    diffs = []
+    for name in ("estimate", "ci_low", "ci_high"):
+        theirs = getattr(pub, name)
+        if theirs is None:
+            continue
+        mine = ours[name]
+        if round(mine, 2) != round(theirs, 2):
+            diffs.append(f"{name.replace('_', ' ')} {mine:.2f} vs {theirs:.2f}")
+    return "matches" if not diffs else "differs: " + "; ".join(diffs)
+
+
+def summary(result: AnalysisResult) -> dict:
+    """The machine-readable summary of one analysis (ratio scale and analysis scale)."""
+    spec, r = result.spec, result.overall
+    scale = spec.scale
+    out = {
+        "analysis": spec.id,
+        "title": spec.title,
+        "revision": result.revision,
+        "measure": spec.measure,
+        "k": result.k,
+        "trials": result.trials,
+        "estimate": _ratio(r.estimate, scale) if r else None,
+        "ci_low": _ratio(r.ci_low, scale) if r else None,
+        "ci_high": _ratio(r.ci_high, scale) if r else None,
+        "pi_low": _ratio(r.pi_low, scale) if r else None,
+        "pi_high": _ratio(r.pi_high, scale) if r else None,
+        "log_estimate": r.estimate if r else None,
+        "se": r.se if r else None,
+        "p": r.p if r else None,
+        "tau2": r.tau2 if r else None,
+        "i2": r.i2 if r else None,
+        "q": r.q if r else None,
+        "q_df": r.q_df if r else None,
+        "q_p": r.q_p if r else None,
+        "scale": scale,
+        "method": {
+            "estimator": spec.method,
+            "test": spec.test,
+            "level": spec.level,
+            "pi": r.pi_dist if r else None,
+            "zero_cell_rule": spec.zero_cell_rule,
+            "ci_level": spec.ci_level if spec.measure == "HR" else None,
+            "filters": spec.filters,
+        },
+        "sensitivity_of": spec.sensitivity_of,
+        "published": None,
+    }
+    if spec.published is not None:
+        out["published"] = {k: getattr(spec.published, k) for k in ("estimate", "ci_low", "ci_high", "trials", "text")}
+    if result.subgroups is not None:
+        sg = result.subgroups
+        out["subgroups"] = [
+            {
+                "subgroup": name,
+                "k": p.k,
+                "estimate": _ratio(p.estimate, scale),
+                "ci_low": _ratio(p.ci_low, scale),
+                "ci_high": _ratio(p.ci_high, scale),
+                "i2": p.i2,
+            }
+            for name, p in sg.subgroups.items()
+        ]
+        out["test_for_subgroup_differences"] = {
+            "q": sg.q_between,
+            "df": sg.q_between_df,
+            "p": sg.q_between_p,
+            "tau2": sg.tau2_model,
+        }
+    return _finite(out)
+
+
+def _finite(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return x
+
+
+def to_json(results: list[AnalysisResult]) -> str:
+    return json.dumps([summary(r) for r in results], indent=2, ensure_ascii=False)
+
+
+def to_table(results: list[AnalysisResult]) -> str:
+    """Aligned text: one line per analysis (sensitivity analyses indented under their main one),
+    one per subgroup, the published figure and the comparison beside it."""
+    header = ["analysis", "trials", "estimate (95% CI)", "I²", "method", "published", "vs published"]
+    lines = []
+    for res in results:
+        s = summary(res)
+        name = ("  ↳ " if res.spec.sensitivity_of else "") + res.spec.id
+        level = f"{res.spec.level * 100:g}%"
+        est = _fmt_ci(s["estimate"], s["ci_low"], s["ci_high"])
+        est = f"{res.spec.measure} {est}".replace("(95% CI)", f"({level} CI)") if s["estimate"] is not None else "no data"
+        i2 = f"{s['i2']:.0f}%" if s["i2"] is not None else ""
+        method = f"{res.spec.method}/{res.spec.test}"
+        pub = res.spec.published
+        pub_text = ""
+        if pub is not None:
+            pub_text = _fmt_ci(pub.estimate, pub.ci_low, pub.ci_high) if pub.estimate is not None else (pub.text or "")
+        lines.append([name, _trial_count(res), est, i2, method, pub_text, comparison(res)])
+        if res.subgroups is not None:
+            for sg in s["subgroups"]:
+                lines.append([f"    {sg['subgroup']}", str(sg["k"]), _fmt_ci(sg["estimate"], sg["ci_low"], sg["ci_high"]),
+                              f"{sg['i2']:.0f}%" if sg["i2"] is not None else "", "", "", ""])
+            t = s["test_for_subgroup_differences"]
+            lines.append(["    subgroup differences", "", f"Q = {t['q']:.2f}, df = {t['df']}, p = {t['p']:.3f}", "", "", "", ""])
+    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
+    fmt = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
+    out = [fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in lines]
+    if results:
+        out.append(f"(revision {results[0].revision}; estimates on the ratio scale, proportions back-transformed from logit)")
+    return "\n".join(out)

@@ -1,0 +1,100 @@
+"""Running an analysis: rows from its view (as of a revision) -> effect sizes -> pooling.
+
+The view gives analysis-ready rows; this module only applies the analysis's filters, turns counts
+into effect sizes with the pooling engine's escalc equivalents and pools. No SQL is written here:
+the rows come from the named view through DuckDB's relational API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ..db.revisions import set_as_of
+from ..errors import LivemetaError
+from ..pooling import PoolResult, pool
+from ..pooling.effects import log_or, log_rr, logit_proportion
+from ..pooling.subgroups import SubgroupResult, pool_subgroups
+from .spec import AnalysisSpec
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """One analysis computed at one revision.
+
+    ``studies`` holds the rows pooled (trial_id, label, yi, vi, weight in percent, and the view's
+    descriptive columns); ``overall`` the pooled result of all of them (None when k = 0);
+    ``subgroups`` the subgroup analysis when the spec names a subgroup column.
+    """
+
+    spec: AnalysisSpec
+    revision: int
+    studies: pd.DataFrame = field(repr=False)
+    overall: PoolResult | None
+    subgroups: SubgroupResult | None = None
+
+    @property
+    def k(self) -> int:
+        return len(self.studies)
+
+    @property
+    def trials(self) -> list[str]:
+        return list(dict.fromkeys(self.studies["trial_id"]))
+
+
+def _filter(df: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
+    for column, wanted in spec.filters.items():
+        if column not in df.columns:
+            raise LivemetaError(
+                f"analysis {spec.id}: filter on {column!r}, which view {spec.view} does not have",
+                hint=f"columns: {', '.join(df.columns)}",
+            )
+        values = wanted if isinstance(wanted, list) else [wanted]
+        df = df[df[column].isin(values)]
+    return df
+
+
+def _effect_sizes(df: pd.DataFrame, spec: AnalysisSpec) -> tuple[np.ndarray, np.ndarray]:
+    if spec.measure == "HR":
+        vi_col = "vi_alternative" if spec.ci_level == "alternative" else "vi"
+        return df["yi"].to_numpy(float), df[vi_col].to_numpy(float)
+    if spec.measure in ("OR", "RR"):
+        cells = [df[c].to_numpy(float) for c in ("ai", "bi", "ci", "di")]
+        es = (log_or if spec.measure == "OR" else log_rr)(*cells)
+        return np.asarray(es.yi, float), np.asarray(es.vi, float)
+    es = logit_proportion(df["xi"].to_numpy(float), df["ni"].to_numpy(float))
+    return np.asarray(es.yi, float), np.asarray(es.vi, float)
+
+
+def load_rows(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int | None) -> pd.DataFrame:
+    """The view's rows as of ``revision`` (None: current), filtered as the analysis says."""
+    set_as_of(con, revision)
+    try:
+        df = con.table(spec.view).df()
+    finally:
+        set_as_of(con, None)
+    df = _filter(df, spec)
+    order = [c for c in ("first_publication_date", "trial_id", "label") if c in df.columns]
+    return df.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
+
+
+def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int) -> AnalysisResult:
+    """Compute ``spec`` from the database as it was at ``revision``."""
+    df = load_rows(con, spec, revision)
+    if df.empty:
+        return AnalysisResult(spec, revision, df.assign(yi=[], vi=[], weight=[]), None)
+    yi, vi = _effect_sizes(df, spec)
+    df = df.assign(yi=yi, vi=vi)
+    kw = dict(method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
+    overall = pool(yi, vi, pi=spec.pi, **kw)
+    df = df.assign(weight=np.asarray(overall.weights, float))
+    subgroups = None
+    if spec.subgroup:
+        if spec.subgroup not in df.columns:
+            raise LivemetaError(f"analysis {spec.id}: subgroup column {spec.subgroup!r} is not in view {spec.view}")
+        groups = df[spec.subgroup].fillna("(none)").astype(str).to_numpy()
+        subgroups = pool_subgroups(yi, vi, groups, tau2=spec.subgroup_tau2, **kw)
+    return AnalysisResult(spec, revision, df, overall, subgroups)

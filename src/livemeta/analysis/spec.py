@@ -1,0 +1,168 @@
+"""Analyses as data: the specifications in ``queries/analyses.yaml``."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import LivemetaError
+from ..paths import resource
+
+MEASURES = ("HR", "OR", "RR", "proportion")
+METHODS = ("FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS")
+TESTS = ("z", "knha")
+ZERO_CELL_RULE = "add 1/2 to every cell of a 2x2 table with a zero cell (metafor escalc: add=1/2, to='only0', drop00=FALSE)"
+SCALES = {"HR": "log", "OR": "log", "RR": "log", "proportion": "logit"}
+
+_KEYS = {
+    "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "ci_level",
+    "subgroup", "subgroup_tau2", "sensitivity_of", "published",
+}
+_PUBLISHED_KEYS = {"estimate", "ci_low", "ci_high", "trials", "text"}
+
+
+@dataclass(frozen=True)
+class Published:
+    """The review's figure for an analysis (None where the review did not report it)."""
+
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    trials: int | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    id: str
+    title: str
+    view: str
+    measure: str
+    method: str = "FE"
+    test: str = "z"
+    level: float = 0.95
+    pi: str = "default"
+    filters: dict[str, Any] = field(default_factory=dict)
+    ci_level: str = "printed"
+    subgroup: str | None = None
+    subgroup_tau2: str = "separate"
+    sensitivity_of: str | None = None
+    published: Published | None = None
+
+    @property
+    def scale(self) -> str:
+        return SCALES[self.measure]
+
+    @property
+    def zero_cell_rule(self) -> str | None:
+        return ZERO_CELL_RULE if self.measure in ("OR", "RR", "proportion") else None
+
+    def method_spec(self) -> str:
+        """The full specification as JSON (stored beside every pooled number)."""
+        d = asdict(self)
+        d.pop("published")
+        d.pop("title")
+        d["scale"] = self.scale
+        d["zero_cell_rule"] = self.zero_cell_rule
+        d["pi_dist"] = self.pi
+        return json.dumps(d, sort_keys=True)
+
+    def variant(self, *, method: str | None = None, test: str | None = None, exclude_unverified: bool = False) -> AnalysisSpec:
+        """A variant of this analysis with its own id, e.g. ``os[method=REML,test=knha]``."""
+        tags, changes = [], {}
+        if method and method != self.method:
+            tags.append(f"method={method}")
+            changes["method"] = _choice(method, METHODS, "method")
+        if test and test != self.test:
+            tags.append(f"test={test}")
+            changes["test"] = _choice(test, TESTS, "test")
+        if exclude_unverified and self.filters.get("verified") is not True:
+            tags.append("verified_only")
+            changes["filters"] = {**self.filters, "verified": True}
+        if not tags:
+            return self
+        return replace(self, id=f"{self.id}[{','.join(tags)}]", sensitivity_of=self.sensitivity_of or self.id, **changes)
+
+
+def _choice(value: Any, allowed: tuple, what: str, where: str = "") -> Any:
+    if value not in allowed:
+        near = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else f"; choose one of: {', '.join(map(str, allowed))}"
+        raise LivemetaError(f"{where}{what} {value!r} is not valid{hint}")
+    return value
+
+
+def _unknown(keys: set, allowed: set, where: str) -> None:
+    for k in sorted(keys - allowed):
+        near = difflib.get_close_matches(k, sorted(allowed), n=1)
+        raise LivemetaError(f"{where}: unknown key {k!r}" + (f"; did you mean {near[0]!r}?" if near else ""))
+
+
+def load_specs(path: Path | str | None = None) -> list[AnalysisSpec]:
+    """Read and check ``queries/analyses.yaml``: keys, vocabularies, views, unique ids."""
+    path = Path(path) if path else resource("queries", "analyses.yaml")
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise LivemetaError(f"{path}: not valid YAML: {exc}") from None
+    defaults = dict(doc.get("defaults") or {})
+    specs: list[AnalysisSpec] = []
+    view_names = {p.stem for p in resource("queries", "views").glob("*.sql")}
+    for i, raw in enumerate(doc.get("analyses") or []):
+        where = f"{path.name}: analyses[{i}]"
+        if not isinstance(raw, dict) or "id" not in raw:
+            raise LivemetaError(f"{where}: an analysis needs an id")
+        _unknown(set(raw), _KEYS, where)
+        merged = {**defaults, **raw}
+        published = merged.pop("published", None)
+        if published is not None:
+            _unknown(set(published), _PUBLISHED_KEYS, f"{where}.published")
+            published = Published(**published)
+        spec = AnalysisSpec(**{k: v for k, v in merged.items()}, published=published)
+        _choice(spec.measure, MEASURES, "measure", f"{where}: ")
+        _choice(spec.method, METHODS, "method", f"{where}: ")
+        _choice(spec.test, TESTS, "test", f"{where}: ")
+        _choice(spec.ci_level, ("printed", "alternative"), "ci_level", f"{where}: ")
+        _choice(spec.subgroup_tau2, ("separate", "common"), "subgroup_tau2", f"{where}: ")
+        _choice(spec.pi, ("default", "t(k-2)"), "pi", f"{where}: ")
+        if spec.view not in view_names:
+            _choice(spec.view, tuple(sorted(view_names)), "view", f"{where}: ")
+        specs.append(spec)
+    ids = [s.id for s in specs]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise LivemetaError(f"{path.name}: duplicate analysis ids: {', '.join(sorted(dupes))}")
+    for s in specs:
+        if s.sensitivity_of and s.sensitivity_of not in ids:
+            raise LivemetaError(f"{path.name}: {s.id}: sensitivity_of {s.sensitivity_of!r} is not an analysis id")
+    return specs
+
+
+def select_specs(specs: list[AnalysisSpec], ids: list[str] | tuple[str, ...] | None) -> list[AnalysisSpec]:
+    """The named analyses, in the order given (all when none are named)."""
+    if not ids:  # every analysis, each sensitivity analysis right after the one it varies
+        children: dict[str, list[AnalysisSpec]] = {}
+        for s in specs:
+            if s.sensitivity_of:
+                children.setdefault(s.sensitivity_of, []).append(s)
+        ordered: list[AnalysisSpec] = []
+        for s in specs:
+            if not s.sensitivity_of:
+                ordered += [s, *children.get(s.id, [])]
+        return ordered
+    by_id = {s.id: s for s in specs}
+    out = []
+    for i in ids:
+        if i not in by_id:
+            near = difflib.get_close_matches(i, list(by_id), n=1)
+            raise LivemetaError(
+                f"no analysis {i!r}" + (f"; did you mean {near[0]!r}?" if near else ""),
+                hint="`livemeta pool --list` shows the analyses of queries/analyses.yaml",
+            )
+        out.append(by_id[i])
+    return out

@@ -1,0 +1,98 @@
+"""Storing analysis results in ``history.pooled_estimates`` and reading them back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import duckdb
+import pandas as pd
+
+from .. import __version__
+from ..paths import resource
+from ..pooling import PoolResult
+from .run import AnalysisResult
+
+_STATS = ("estimate", "se", "stat", "p", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "h2", "q", "q_df", "q_p")
+
+
+def _num(x):
+    if x is None:
+        return None
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _row(result: AnalysisResult, stratum: str, r: PoolResult | None, trials: list[str], now: dt.datetime) -> dict:
+    spec = result.spec
+    row = {
+        "analysis_id": spec.id,
+        "revision_id": result.revision,
+        "stratum": stratum,
+        "computed_at": now,
+        "livemeta_version": __version__,
+        "view_name": spec.view,
+        "measure": spec.measure,
+        "scale": spec.scale,
+        "method": spec.method,
+        "test": spec.test,
+        "level": spec.level,
+        "pi_dist": r.pi_dist if r is not None else None,
+        "zero_cell_rule": spec.zero_cell_rule,
+        "ci_level_choice": spec.ci_level if spec.measure == "HR" else None,
+        "method_spec": spec.method_spec(),
+        "k": r.k if r is not None else 0,
+        "trials": trials,
+        "converged": bool(r.converged) if r is not None else False,
+        "message": (r.message or None) if r is not None else "no studies with data",
+        "q_between": None,
+        "df_between": None,
+        "p_between": None,
+    }
+    for s in _STATS:
+        row[s] = _num(getattr(r, s)) if r is not None else None
+    if row["q_df"] is not None:
+        row["q_df"] = int(row["q_df"])
+    return row
+
+
+def result_rows(result: AnalysisResult) -> list[dict]:
+    """One row for the overall pool and one per subgroup, shaped like ``history.pooled_estimates``."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows = [_row(result, "overall", result.overall, result.trials, now)]
+    sg = result.subgroups
+    if sg is not None:
+        rows[0].update(q_between=_num(sg.q_between), df_between=int(sg.q_between_df), p_between=_num(sg.q_between_p))
+        column = result.spec.subgroup
+        groups = result.studies[column].fillna("(none)").astype(str)
+        for name in sg.groups:
+            trials = list(dict.fromkeys(result.studies.loc[groups == name, "trial_id"]))
+            rows.append(_row(result, str(name), sg.subgroups[name], trials, now))
+    return rows
+
+
+def store_results(con: duckdb.DuckDBPyConnection, results: list[AnalysisResult]) -> int:
+    """Replace the stored rows of these analyses at their revisions; returns rows written."""
+    rows = [row for r in results for row in result_rows(r)]
+    if not rows:
+        return 0
+    frame = pd.DataFrame(rows)
+    sql = resource("queries", "named", "store_pooled_estimates.sql").read_text(encoding="utf-8")
+    con.register("new_pooled_estimates", frame)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(sql)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("new_pooled_estimates")
+    return len(rows)
+
+
+def stored_results(con: duckdb.DuckDBPyConnection, revision: int, ids: list[str]) -> pd.DataFrame:
+    """The rows stored for these analyses at exactly ``revision``."""
+    sql = resource("queries", "named", "stored_pooled_estimates.sql").read_text(encoding="utf-8")
+    return con.execute(sql, [revision, ids]).df()

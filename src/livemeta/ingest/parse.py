@@ -1,0 +1,308 @@
+"""Reading a study file (YAML or JSON), defensively.
+
+Refused, each with a message naming the file and, where known, the line or the record path:
+a path that is missing, a folder or not a regular file; a file over 5 MB (checked before reading);
+binary or non-UTF-8 content; an empty file; syntax errors (with line and column); a top level that
+is not a mapping; YAML anchors and aliases (refused while composing, which stops alias bombs);
+YAML merge keys; duplicate or non-text keys; nesting deeper than 64 levels; NaN and infinities
+(``.nan``, ``.inf``, JSON ``NaN``/``Infinity``, overflowing literals); integers outside the
+database's 32-bit range; NUL characters in text.
+
+YAML timestamps stay strings (dates are checked by pattern), and YAML 1.1 oddities that would
+silently turn text into numbers (octal ``012``, hex, sexagesimal ``1:20``) stay strings too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
+
+from ..errors import Problem, ValidationFailed
+from ._common import StudyFile, render_path
+
+try:  # libyaml's parser is ~8x faster; the composer above it stays in Python so we can police it
+    from yaml._yaml import CParser as _Parser
+
+    def _init_parser(self, stream):
+        _Parser.__init__(self, stream)
+
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml.parser import Parser as _Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, _Parser):  # type: ignore[no-redef]
+        pass
+
+    def _init_parser(self, stream):
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 64
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class ParseError(Exception):
+    """A problem found while reading; ``path`` is a record path or a 'line L, column C' position."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(reason)
+        self.path = path
+        self.reason = reason
+
+
+def _where(mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+
+
+class _HardenedLoader(Composer, _Parser, SafeConstructor, Resolver):
+    """PyYAML's safe loader with the composer overridden: no anchors, no aliases, bounded depth."""
+
+    def __init__(self, stream):
+        _init_parser(self, stream)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            raise ParseError(
+                _where(event.start_mark),
+                f"YAML aliases (*{event.anchor}) are not allowed in study files; write the value out",
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise ParseError(
+                _where(event.start_mark),
+                f"YAML anchors (&{anchor}) are not allowed in study files; write the value out",
+            )
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise ParseError(_where(event.start_mark), f"nesting deeper than {MAX_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    # YAML 1.1 turns some text into numbers or dates behind the writer's back; keep it text.
+    def construct_yaml_int(self, node):
+        text = self.construct_scalar(node).replace("_", "")
+        body = text.lstrip("+-")
+        if body.isdigit() and (body == "0" or not body.startswith("0")):
+            return int(text)
+        return self.construct_scalar(node)  # octal 012, hex 0x1f, binary 0b1, sexagesimal 1:20
+
+    def construct_yaml_float(self, node):
+        if ":" in self.construct_scalar(node):
+            return self.construct_scalar(node)
+        return super().construct_yaml_float(node)
+
+
+_HardenedLoader.add_constructor("tag:yaml.org,2002:int", _HardenedLoader.construct_yaml_int)
+_HardenedLoader.add_constructor("tag:yaml.org,2002:float", _HardenedLoader.construct_yaml_float)
+_HardenedLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _walk_nodes(node, parts: list, lines: dict[str, int]) -> None:
+    """Record the line of every record path; refuse duplicate, merge and non-text keys."""
+    path = render_path(parts)
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                raise ParseError(path or _where(key_node.start_mark), "YAML merge keys (<<) are not allowed")
+            if not isinstance(key_node, ScalarNode) or key_node.tag != _STR_TAG:
+                shown = key_node.value if isinstance(key_node, ScalarNode) else "a list or mapping"
+                raise ParseError(_where(key_node.start_mark), f"key {shown!r} is not text; quote it")
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ParseError(
+                    render_path([*parts, key]),
+                    f"duplicate key {key!r} (line {line}; first at line {seen[key]})",
+                )
+            seen[key] = line
+            lines[render_path([*parts, key])] = line
+            _walk_nodes(value_node, [*parts, key], lines)
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk_nodes(item, [*parts, i], lines)
+
+
+class _NonFinite:
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _check_values(value: Any, parts: list) -> None:
+    """NaN / infinity anywhere, integers beyond 32 bits, NUL characters in text."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_values(v, [*parts, k])
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_values(v, [*parts, i])
+    elif isinstance(value, _NonFinite):
+        raise ParseError(render_path(parts), f"{value.text} is not allowed; leave a value that was not found out, or write null")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            shown = "NaN" if math.isnan(value) else ("infinity" if value > 0 else "-infinity")
+            raise ParseError(render_path(parts), f"{shown} is not allowed; leave a value that was not found out, or write null")
+    elif isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        if not INT_MIN <= value <= INT_MAX:
+            raise ParseError(render_path(parts), f"number {value} is too large (the limit is {INT_MAX})")
+    elif isinstance(value, str):
+        if "\x00" in value:
+            raise ParseError(render_path(parts), "text contains a NUL character")
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, after checking it is a regular file under the size limit."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ParseError("", "no such file") from None
+    except OSError as exc:
+        raise ParseError("", f"cannot read: {exc.strerror or exc}") from None
+    if path.is_dir():
+        raise ParseError("", "is a folder, not a study file")
+    if not path.is_file():
+        raise ParseError("", "not a regular file")
+    if path.suffix.lower() not in SUFFIXES:
+        raise ParseError("", f"unsupported file type {path.suffix or '(none)'!r}; study files are .yaml, .yml or .json")
+    if st.st_size > MAX_BYTES:
+        raise ParseError("", f"file is {st.st_size / 1024 / 1024:.1f} MB; the limit is {MAX_BYTES // 1024 // 1024} MB")
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ParseError("", f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise ParseError("", f"file is over the {MAX_BYTES // 1024 // 1024} MB limit")
+    return raw
+
+
+def decode(raw: bytes) -> str:
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise ParseError("", f"binary content (a NUL byte at offset {nul}); a study file is UTF-8 text")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start : exc.start + 1].hex()
+        raise ParseError("", f"not UTF-8 text (byte 0x{bad} at offset {exc.start})") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise ParseError("", "empty file")
+    return text
+
+
+def parse_yaml(text: str) -> tuple[Any, dict[str, int]]:
+    loader = _HardenedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ParseError("", "empty file (nothing but comments)")
+        lines: dict[str, int] = {}
+        _walk_nodes(node, [], lines)
+        data = loader.construct_document(node)
+    except ParseError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
+        raise ParseError(_where(mark), f"invalid YAML: {what}") from None
+    except yaml.YAMLError as exc:
+        raise ParseError("", f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ParseError("", f"nesting deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def _json_pairs(pairs):
+    out = {}
+    for k, v in pairs:
+        if k in out:
+            raise ParseError("", f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def parse_json(text: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_NonFinite)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ParseError("", "nesting too deep") from None
+
+
+_KIND = {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}
+
+
+def parse_file(path: Path | str) -> StudyFile:
+    """Read and parse one study file; raises :class:`ParseError`."""
+    name = str(path)
+    path = Path(path)
+    raw = read_bytes(path)
+    text = decode(raw)
+    if path.suffix.lower() == ".json":
+        data, lines = parse_json(text), {}
+    else:
+        data, lines = parse_yaml(text)
+    if data is None:
+        raise ParseError("", "empty file")
+    if not isinstance(data, dict):
+        kind = _KIND.get(type(data), type(data).__name__)
+        raise ParseError(
+            "", f"the top level is {kind}; a study file is a mapping (livemeta_study:, trial:, sources:, arms:, ...)"
+        )
+    try:
+        _check_values(data, [])
+    except ParseError as exc:
+        line = lines.get(exc.path)
+        if line is not None:
+            exc.reason = f"{exc.reason} (line {line})"
+        raise
+    return StudyFile(path=path, name=name, sha256=hashlib.sha256(raw).hexdigest(), data=data, lines=lines)
+
+
+def read_study(path: Path | str) -> tuple[StudyFile | None, list[Problem]]:
+    """Parse one file, returning the problem instead of raising."""
+    try:
+        return parse_file(path), []
+    except ParseError as exc:
+        return None, [Problem(str(path), exc.path, exc.reason)]
+
+
+def load_study(path: Path | str) -> dict:
+    """The parsed content of one study file (no structural validation); raises ValidationFailed."""
+    study, problems = read_study(path)
+    if problems:
+        raise ValidationFailed(problems)
+    return study.data

@@ -1,0 +1,267 @@
+"""Structure of one study file: the JSON Schema, then the rules that tie one file together.
+
+Schema errors are rendered as record paths (``outcomes[2].ci_high``) with readable reasons
+("expected a number, got 'abc'", "missing required field 'raw_text'", "'foo' is not one of: os,
+pfs, orr, dcr"); an unknown key gets the nearest valid key ("unknown key 'ci_hgh'; did you mean
+'ci_high'?").
+
+The rules within a file (run only when the schema passes):
+
+- ids are unique within each list;
+- every ``source``, ``arm``, ``experimental_arm``, ``control_arm`` and ``definition`` names an id
+  of the same file; an outcome's ``experimental_arm`` is an experimental (or single) arm and its
+  ``control_arm`` a control arm; an HR / OR / RR needs a control arm; control counts need one too;
+- a source gives at least one non-null url, doi, pmid or nct_id;
+- population ``resistance`` needs ``definition``, ``subgroup`` needs ``subgroup``;
+- ``control_type`` only on control arms;
+- inclusion ``excluded`` needs ``inclusion_reason``;
+- a single_arm trial has only ``single`` arms; an rct has experimental and control arms and no
+  ``single`` one;
+- dates are real calendar dates (2024-02-30 is refused).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import functools
+import json
+from collections.abc import Iterable
+
+from ..errors import Problem
+from ..paths import resource
+from ._common import LISTS, StudyFile, fmt, render_path
+
+MAX_PROBLEMS_PER_FILE = 50
+
+_PATTERNS = {
+    "^[a-z0-9][a-z0-9_.-]{0,63}$": "is not a valid id (lower-case letters, digits, '_', '.', '-'; "
+    "up to 64 characters, starting with a letter or digit)",
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "is not a date written YYYY-MM-DD",
+    "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$": "is not a date written YYYY, YYYY-MM or YYYY-MM-DD",
+    "^NCT[0-9]{8}$": "is not an NCT id (NCT and 8 digits)",
+    "^10\\.[0-9]{4,9}/\\S+$": "is not a DOI (10.NNNN/...)",
+    "^[0-9]{1,9}$": "is not a PubMed id (digits only)",
+    "^https?://\\S+$": "is not an http(s) URL",
+}
+
+_TYPE_NAMES = {
+    "number": "a number",
+    "integer": "a whole number",
+    "string": "text",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+
+
+@functools.cache
+def schema() -> dict:
+    return json.loads(resource("ingest", "study.schema.json").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    Draft202012Validator.check_schema(schema())
+    return Draft202012Validator(schema())
+
+
+def _got(value) -> str:
+    return fmt(value)
+
+
+def _render(error) -> list[tuple[str, str]]:
+    """One jsonschema error as (record path, reason) pairs."""
+    parts = list(error.absolute_path)
+    path = render_path(parts)
+    kind = error.validator
+    value = error.instance
+    if kind == "required":
+        missing = [k for k in error.validator_value if isinstance(value, dict) and k not in value]
+        return [(render_path([*parts, k]), f"missing required field {k!r}") for k in missing]
+    if kind == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        out = []
+        for key in value:
+            if key in allowed:
+                continue
+            near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.75)
+            if near:
+                reason = f"unknown key {key!r}; did you mean {near[0]!r}?"
+            else:
+                reason = f"unknown key {key!r}; valid keys: {', '.join(allowed)}"
+            out.append((render_path([*parts, key]), reason))
+        return out
+    if kind == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        names = [_TYPE_NAMES.get(t, t) for t in wanted if t != "null"] or ["null"]
+        reason = f"expected {' or '.join(names)}, got {_got(value)}"
+        if "string" in wanted and isinstance(value, (int, float)) and not isinstance(value, bool):
+            reason += f' (quote it: "{fmt(value)}")'
+        return [(path, reason)]
+    if kind == "enum":
+        options = [o for o in error.validator_value if o is not None]
+        reason = f"{_got(value)} is not one of: {', '.join(map(str, options))}"
+        lowered = {str(o).lower(): str(o) for o in options}
+        near = difflib.get_close_matches(str(value).lower(), list(lowered), n=1, cutoff=0.75)
+        if near:
+            reason += f"; did you mean {lowered[near[0]]!r}?"
+        return [(path, reason)]
+    if kind == "const":
+        if parts == ["livemeta_study"]:
+            return [(path, f"unsupported format version {_got(value)}; this livemeta reads version {error.validator_value}")]
+        return [(path, f"must be {fmt(error.validator_value)}, got {_got(value)}")]
+    if kind == "pattern":
+        what = _PATTERNS.get(error.validator_value, f"does not match {error.validator_value}")
+        return [(path, f"{_got(value)} {what}")]
+    if kind in ("minimum", "exclusiveMinimum"):
+        op = ">=" if kind == "minimum" else ">"
+        return [(path, f"must be {op} {fmt(error.validator_value)}, got {_got(value)}")]
+    if kind in ("maximum", "exclusiveMaximum"):
+        op = "<=" if kind == "maximum" else "<"
+        return [(path, f"must be {op} {fmt(error.validator_value)}, got {_got(value)}")]
+    if kind == "minLength":
+        return [(path, "must not be empty" if error.validator_value == 1 else f"shorter than {error.validator_value} characters")]
+    if kind == "maxLength":
+        return [(path, f"too long ({len(value)} characters; the limit is {error.validator_value})")]
+    if kind == "minItems":
+        return [(path, f"needs at least {error.validator_value} entr{'y' if error.validator_value == 1 else 'ies'}")]
+    if kind == "anyOf" and all(set(s) == {"required"} for s in error.validator_value):
+        keys = [k for s in error.validator_value for k in s["required"]]
+        return [(path, _locator_reason(keys))]
+    return [(path, error.message)]
+
+
+def _locator_reason(keys: Iterable[str]) -> str:
+    return f"a source needs at least one of: {', '.join(keys)}"
+
+
+_LOCATORS = ("url", "doi", "pmid", "nct_id")
+
+
+def schema_problems(study: StudyFile) -> list[Problem]:
+    found: dict[tuple[str, str], None] = {}
+    for error in _validator().iter_errors(study.data):
+        for path, reason in _render(error):
+            found.setdefault((path, reason))
+    return [study.problem(p, r) for p, r in found]
+
+
+def _real_date(text: str) -> bool:
+    parts = text.split("-")
+    try:
+        year = int(parts[0])
+        month = int(parts[1]) if len(parts) > 1 else 1
+        day = int(parts[2]) if len(parts) > 2 else 1
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def rule_problems(study: StudyFile) -> list[Problem]:
+    """The rules within one schema-valid file."""
+    d = study.data
+    out: list[tuple[str, str]] = []
+    trial = d["trial"]
+
+    ids: dict[str, dict[str, int]] = {}
+    for key in LISTS:
+        seen: dict[str, int] = {}
+        for i, rec in enumerate(d.get(key) or []):
+            rid = rec["id"]
+            if rid in seen:
+                out.append((f"{key}[{i}].id", f"duplicate id {rid!r} (also {key}[{seen[rid]}])"))
+            else:
+                seen[rid] = i
+        ids[key] = seen
+
+    arms = d["arms"]
+    role = {a["id"]: a["role"] for a in arms}
+
+    def ref(path: str, value, key: str, what: str) -> bool:
+        if value is None:
+            return True
+        if value in ids[key]:
+            return True
+        known = list(ids[key])
+        near = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {near[0]!r}?" if near else (f"; known: {', '.join(known)}" if known else f"; the file has no {key}")
+        out.append((path, f"unknown {what} {value!r}{hint}"))
+        return False
+
+    for key in ("arms", "resistance_definitions", "outcomes", "adverse_events"):
+        for i, rec in enumerate(d.get(key) or []):
+            ref(f"{key}[{i}].source", rec.get("source"), "sources", "source")
+
+    for i, src in enumerate(d["sources"]):
+        if all(src.get(k) is None for k in _LOCATORS):
+            out.append((f"sources[{i}]", _locator_reason(_LOCATORS)))
+
+    design = trial["design"]
+    if design == "single_arm":
+        for i, a in enumerate(arms):
+            if a["role"] != "single":
+                out.append((f"arms[{i}].role", f"a single_arm trial has only 'single' arms, got {a['role']!r}"))
+    else:
+        roles = [a["role"] for a in arms]
+        for i, a in enumerate(arms):
+            if a["role"] == "single":
+                out.append((f"arms[{i}].role", "an rct has experimental and control arms, not 'single' ones"))
+        missing = [r for r in ("experimental", "control") if r not in roles]
+        if missing:
+            out.append(("arms", f"an rct needs an experimental and a control arm; no {' or '.join(missing)} arm found"))
+    for i, a in enumerate(arms):
+        if a.get("control_type") is not None and a["role"] != "control":
+            out.append((f"arms[{i}].control_type", f"control_type is only for control arms (this arm's role is {a['role']!r})"))
+
+    if trial["inclusion"] == "excluded" and not (trial.get("inclusion_reason") or "").strip():
+        out.append(("trial.inclusion_reason", "an excluded trial needs inclusion_reason"))
+
+    for i, o in enumerate(d.get("outcomes") or []):
+        p = f"outcomes[{i}]"
+        if o["population"] == "resistance" and o.get("definition") is None:
+            out.append((f"{p}.definition", "population 'resistance' needs definition (a resistance_definitions id)"))
+        else:
+            ref(f"{p}.definition", o.get("definition"), "resistance_definitions", "resistance definition")
+        if o["population"] == "subgroup" and not (o.get("subgroup") or "").strip():
+            out.append((f"{p}.subgroup", "population 'subgroup' needs subgroup (the subgroup's name)"))
+        exp = o["experimental_arm"]
+        if ref(f"{p}.experimental_arm", exp, "arms", "arm") and role[exp] == "control":
+            out.append((f"{p}.experimental_arm", f"arm {exp!r} is a control arm"))
+        ctl = o.get("control_arm")
+        if ctl is not None:
+            if ref(f"{p}.control_arm", ctl, "arms", "arm") and role[ctl] != "control":
+                out.append((f"{p}.control_arm", f"arm {ctl!r} is not a control arm (role {role[ctl]!r})"))
+        else:
+            if o["measure"] != "proportion":
+                out.append((f"{p}.control_arm", f"a {o['measure']} compares two arms: control_arm is required"))
+            for k in ("control_events", "control_n", "control_median"):
+                if o.get(k) is not None:
+                    out.append((f"{p}.{k}", f"{k} given but the outcome has no control_arm"))
+        if o.get("data_cutoff") is not None and not _real_date(o["data_cutoff"]):
+            out.append((f"{p}.data_cutoff", f"{o['data_cutoff']!r} is not a real date"))
+
+    for i, ae in enumerate(d.get("adverse_events") or []):
+        ref(f"adverse_events[{i}].arm", ae["arm"], "arms", "arm")
+
+    fp = trial.get("first_published")
+    if fp is not None and not _real_date(fp):
+        out.append(("trial.first_published", f"{fp!r} is not a real date"))
+
+    return [study.problem(p, r) for p, r in out]
+
+
+def check_structure(study: StudyFile) -> list[Problem]:
+    """Schema problems, else the rules within the file (at most 50 per file)."""
+    problems = schema_problems(study)
+    if not problems:
+        problems = rule_problems(study)
+    problems.sort(key=lambda p: (study.line_of(p.path) or 0))
+    if len(problems) > MAX_PROBLEMS_PER_FILE:
+        extra = len(problems) - MAX_PROBLEMS_PER_FILE
+        problems = problems[:MAX_PROBLEMS_PER_FILE] + [Problem(study.name, "", f"... and {extra} more problems")]
+    return problems

@@ -1,0 +1,175 @@
+"""Leave-one-out and cumulative meta-analysis (metafor ``leave1out()``, ``cumul()``).
+
+Both refit :func:`~livemeta.pooling.pool` on subsets and return a
+:class:`SensitivityResult`: one :class:`~livemeta.pooling.results.PoolResult`
+per step plus the arrays metafor prints (estimate, se, stat, p, CI, Q, Q p,
+tau^2, I^2, H^2).  A fit that raises is recorded as ``None`` with ``nan``
+values, as metafor records ``NA`` for a failed fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .results import PoolResult
+
+__all__ = ["SensitivityResult", "leave_one_out", "cumulative"]
+
+_COLS = ("estimate", "se", "stat", "p", "ci_low", "ci_high", "q", "q_p", "tau2", "i2", "h2")
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """Results of :func:`leave_one_out` or :func:`cumulative`.
+
+    Attributes
+    ----------
+    kind : {"leave_one_out", "cumulative"}
+    index : np.ndarray of int
+        For leave-one-out, the (0-based) study omitted at each step; for
+        cumulative, the study added at each step (the processing order).
+    results : tuple of PoolResult or None
+    estimate, se, stat, p, ci_low, ci_high, q, q_p, tau2, i2, h2 : np.ndarray
+        The matching fields of ``results`` (``nan`` where a fit failed).
+    """
+
+    kind: str
+    method: str
+    test: str
+    level: float
+    index: np.ndarray
+    results: tuple = field(repr=False)
+    estimate: np.ndarray = field(repr=False)
+    se: np.ndarray = field(repr=False)
+    stat: np.ndarray = field(repr=False)
+    p: np.ndarray = field(repr=False)
+    ci_low: np.ndarray = field(repr=False)
+    ci_high: np.ndarray = field(repr=False)
+    q: np.ndarray = field(repr=False)
+    q_p: np.ndarray = field(repr=False)
+    tau2: np.ndarray = field(repr=False)
+    i2: np.ndarray = field(repr=False)
+    h2: np.ndarray = field(repr=False)
+
+    def to_frame(self):
+        """One row per step: ``step``, ``omitted``/``added`` (0-based index), ``k``
+        and the PoolResult columns (metafor's printed columns among them)."""
+        import pandas as pd
+
+        from .results import SCALAR_FIELDS
+
+        rows = []
+        col = "omitted" if self.kind == "leave_one_out" else "added"
+        for step, (i, r) in enumerate(zip(self.index, self.results)):
+            d = {"step": step, col: int(i)}
+            if r is None:
+                d.update({f: np.nan for f in SCALAR_FIELDS})
+            else:
+                d.update(r.to_dict(include_weights=False))
+            rows.append(d)
+        return pd.DataFrame(rows)
+
+
+def _inputs(yi, vi):
+    y = np.asarray(yi, dtype=float).ravel()
+    v = np.asarray(vi, dtype=float).ravel()
+    if y.shape != v.shape:
+        raise ValueError(f"yi and vi differ in length: {y.size} vs {v.size}")
+    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v))
+    if bad.size:
+        raise ValueError(f"yi/vi missing or not finite at index {int(bad[0])}")
+    bad = np.flatnonzero(v <= 0)
+    if bad.size:
+        raise ValueError(f"vi <= 0 at index {int(bad[0])}")
+    return y, v
+
+
+def _collect(kind, method, test, level, index, results):
+    arrays = {c: np.array([np.nan if r is None else float(getattr(r, c)) for r in results])
+              for c in _COLS}
+    return SensitivityResult(kind=kind, method=method, test=test, level=level,
+                             index=np.asarray(index, dtype=int), results=tuple(results),
+                             **arrays)
+
+
+def _fit(pool, y, v, method, test, level, scale) -> PoolResult | None:
+    try:
+        return pool(y, v, method=method, test=test, level=level, scale=scale)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError):
+        return None
+
+
+def leave_one_out(yi, vi, *, method="REML", test="z", level=0.95,
+                  scale="identity") -> SensitivityResult:
+    """Pool all studies but one, for each study in turn.
+
+    Matches ``leave1out(rma(yi, vi, method = method, test = test, level = level))``:
+    step ``i`` omits study ``i`` (input order).
+
+    Parameters
+    ----------
+    yi, vi : array_like
+        Effect sizes and sampling variances (k >= 2).
+    method, test, level, scale
+        Passed to :func:`~livemeta.pooling.pool`.
+    """
+    from .core import pool
+
+    y, v = _inputs(yi, vi)
+    k = y.size
+    if k < 2:
+        raise ValueError("leave-one-out needs k >= 2 studies")
+    res = []
+    for i in range(k):
+        keep = np.arange(k) != i
+        res.append(_fit(pool, y[keep], v[keep], method, test, level, scale))
+    return _collect("leave_one_out", method, test, level, np.arange(k), res)
+
+
+def cumulative(yi, vi, order=None, *, decreasing=False, method="REML", test="z",
+               level=0.95, scale="identity") -> SensitivityResult:
+    """Cumulative meta-analysis: add studies one at a time in the order of ``order``.
+
+    Matches ``cumul(rma(yi, vi, method, test, level), order = order)``.
+
+    Parameters
+    ----------
+    yi, vi : array_like
+        Effect sizes and sampling variances.
+    order : array_like, optional
+        Sort key per study (e.g. publication year).  ``None`` keeps the input
+        order.  The sort is **stable**: studies with equal keys keep their
+        input order (as R's ``order()``, whose default radix sort is stable),
+        also when ``decreasing=True``.
+    decreasing : bool
+        Sort the key in decreasing order (metafor's ``decreasing`` argument).
+    method, test, level, scale
+        Passed to :func:`~livemeta.pooling.pool`.
+
+    Returns
+    -------
+    SensitivityResult
+        ``index[j]`` is the study added at step ``j``; step ``j`` pools
+        ``index[:j + 1]``.
+    """
+    from .core import pool
+
+    y, v = _inputs(yi, vi)
+    k = y.size
+    if order is None:
+        idx = np.arange(k)
+    else:
+        key = np.asarray(order).ravel()
+        if key.size != k:
+            raise ValueError(f"order has length {key.size}, expected {k}")
+        if decreasing:
+            # stable descending: sort ranks of the negated order, ties keep input order
+            uniq, inv = np.unique(key, return_inverse=True)
+            idx = np.argsort(-inv.ravel(), kind="stable")
+        else:
+            idx = np.argsort(key, kind="stable")
+    res = [_fit(pool, y[idx[: j + 1]], v[idx[: j + 1]], method, test, level, scale)
+           for j in range(k)]
+    return _collect("cumulative", method, test, level, idx, res)
