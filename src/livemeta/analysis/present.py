@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import math
 
-from ..pooling import back_transform
 from .run import AnalysisResult
+from .spec import natural
 
 _DESIGN_WORD = {"analysis_single_arm_orr": "single-arm trials"}
 
@@ -14,7 +14,7 @@ _DESIGN_WORD = {"analysis_single_arm_orr": "single-arm trials"}
 def _ratio(x: float | None, scale: str) -> float | None:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return None
-    return float(back_transform(x, scale="logit" if scale == "logit" else "log"))
+    return float(natural(x, scale))
 
 
 def _fmt_ci(est: float | None, lo: float | None, hi: float | None, digits: int = 2) -> str:

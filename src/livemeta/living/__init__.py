@@ -1,0 +1,1 @@
+"""The living review: what changed between revisions, and the cumulative meta-analysis."""

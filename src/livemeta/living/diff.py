@@ -1,0 +1,263 @@
+"""``livemeta diff``: what changed between two revisions, and how the pooled estimates moved.
+
+Evidence rows are compared through the views read as of each revision, matched on their natural
+keys (trial, then the local id of each arm, outcome, ...). Pooled estimates are the ones stored at
+each revision (``history.pooled_estimates``); an analysis not stored at a revision is recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+import pandas as pd
+
+from ..db.revisions import resolve_revision, set_as_of
+from ..errors import LivemetaError
+
+# view -> natural key within a trial; fields never compared (bookkeeping)
+TABLES = {
+    "trials": ("trial_id",),
+    "sources": ("trial_id", "source_id"),
+    "arms": ("trial_id", "arm_id"),
+    "resistance_definitions": ("trial_id", "definition_id"),
+    "outcomes": ("trial_id", "outcome_id"),
+    "adverse_events": ("trial_id", "ae_id"),
+}
+_IGNORED = {"valid_from", "valid_to"}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    table: str
+    key: str
+    field: str
+    old: object
+    new: object
+    source: str | None
+
+
+@dataclass(frozen=True)
+class TrialChange:
+    trial_id: str
+    name: str
+    kind: str  # added | removed | corrected | new data cut
+    changes: list[FieldChange] = field(default_factory=list)
+    rows_added: list[str] = field(default_factory=list)
+    rows_removed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AnalysisChange:
+    analysis: str
+    measure: str
+    old: dict | None
+    new: dict | None
+    flags: list[str]
+
+
+@dataclass(frozen=True)
+class RevisionDiff:
+    from_revision: int
+    to_revision: int
+    trials: list[TrialChange]
+    analyses: list[AnalysisChange]
+
+    def to_dict(self) -> dict:
+        return _clean(asdict(self))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
+
+    def to_markdown(self) -> str:
+        out = [f"# Changes from revision {self.from_revision} to revision {self.to_revision}", ""]
+        out += ["## Trials", ""]
+        if not self.trials:
+            out.append("No trial was added, removed or superseded.")
+        for t in self.trials:
+            out.append(f"- **{t.name}** (`{t.trial_id}`): {t.kind}")
+            for c in t.changes:
+                src = f" (source: {c.source})" if c.source else ""
+                out.append(f"  - {c.table} `{c.key}` {c.field}: {_show(c.old)} → {_show(c.new)}{src}")
+            for r in t.rows_added:
+                out.append(f"  - added {r}")
+            for r in t.rows_removed:
+                out.append(f"  - removed {r}")
+        out += ["", "## Pooled estimates", ""]
+        changed = [a for a in self.analyses if a.flags]
+        out.append("| analysis | before | after | k | τ² | I² | flags |")
+        out.append("|---|---|---|---|---|---|---|")
+        for a in self.analyses:
+            out.append(
+                f"| {a.analysis} | {_est(a.old, a.measure)} | {_est(a.new, a.measure)} | {_pair(a, 'k', '{}')} "
+                f"| {_pair(a, 'tau2', '{:.4f}')} | {_pair(a, 'i2', '{:.0f}%')} | {', '.join(a.flags) or '—'} |"
+            )
+        out += ["", f"{len(changed)} of {len(self.analyses)} analyses changed."]
+        return "\n".join(out)
+
+
+def _clean(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    return x
+
+
+def _show(v) -> str:
+    return "—" if v is None else f"`{v}`"
+
+
+def _est(d: dict | None, measure: str) -> str:
+    if not d or d.get("estimate") is None:
+        return "—"
+    return f"{measure} {d['estimate']:.2f} ({d['ci_low']:.2f}–{d['ci_high']:.2f})"
+
+
+def _pair(a: AnalysisChange, key: str, fmt: str) -> str:
+    def one(d):
+        v = None if d is None else d.get(key)
+        return "—" if v is None else fmt.format(v)
+
+    old, new = one(a.old), one(a.new)
+    return new if old == new else f"{old} → {new}"
+
+
+def _normal(v):
+    """Comparable plain values: NaN/NaT as None, arrays as lists, timestamps as dates."""
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if v is pd.NaT:
+        return None
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat()
+    return v
+
+
+def _snapshot(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, pd.DataFrame]:
+    set_as_of(con, revision)
+    try:
+        return {name: con.table(name).df() for name in TABLES}
+    finally:
+        set_as_of(con, None)
+
+
+def _rows(df: pd.DataFrame, key: tuple[str, ...]) -> dict[tuple, dict]:
+    out = {}
+    for rec in df.to_dict("records"):
+        out[tuple(rec[k] for k in key)] = {k: _normal(v) for k, v in rec.items() if k not in _IGNORED}
+    return out
+
+
+def _trial_changes(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> list[TrialChange]:
+    old_trials = _rows(old["trials"], TABLES["trials"])
+    new_trials = _rows(new["trials"], TABLES["trials"])
+    new_from = dict(zip(new["trials"]["trial_id"], new["trials"]["valid_from"]))
+    old_from = dict(zip(old["trials"]["trial_id"], old["trials"]["valid_from"]))
+    out = []
+    for (tid,), row in sorted(new_trials.items()):
+        if (tid,) not in old_trials:
+            out.append(TrialChange(tid, row["name"], "added"))
+            continue
+        if new_from[tid] == old_from[tid]:
+            continue  # the same version of the trial
+        changes, added, removed = [], [], []
+        new_cut = False
+        for table, key in TABLES.items():
+            a = {k: v for k, v in _rows(old[table], key).items() if k[0] == tid}
+            b = {k: v for k, v in _rows(new[table], key).items() if k[0] == tid}
+            for k in sorted(b.keys() - a.keys(), key=str):
+                added.append(f"{table} `{'/'.join(map(str, k[1:])) or tid}`")
+            for k in sorted(a.keys() - b.keys(), key=str):
+                removed.append(f"{table} `{'/'.join(map(str, k[1:])) or tid}`")
+            for k in sorted(a.keys() & b.keys(), key=str):
+                for f, new_value in b[k].items():
+                    if f in key or a[k].get(f) == new_value:
+                        continue
+                    if f == "data_cutoff":
+                        new_cut = True
+                    label = "/".join(map(str, k[1:])) or tid
+                    changes.append(FieldChange(table, label, f, a[k].get(f), new_value, b[k].get("source_id")))
+        kind = "new data cut" if new_cut else "corrected"
+        out.append(TrialChange(tid, row["name"], kind, changes, added, removed))
+    for (tid,), row in sorted(old_trials.items()):
+        if (tid,) not in new_trials:
+            out.append(TrialChange(tid, row["name"], "removed"))
+    return out
+
+
+def _crosses_null(lo, hi, null):
+    return lo is not None and hi is not None and lo <= null <= hi
+
+
+def analysis_flags(old: dict | None, new: dict | None, measure: str) -> list[str]:
+    """Flags for a moved estimate: new / dropped analysis, direction, significance, prediction interval."""
+    if old is None and new is None:
+        return []
+    if old is None or old.get("estimate") is None:
+        return ["new estimate"] if new and new.get("estimate") is not None else []
+    if new is None or new.get("estimate") is None:
+        return ["no longer estimable"]
+    null = 0.5 if measure == "proportion" else 1.0
+    flags = []
+    if measure != "proportion" and (old["estimate"] - null) * (new["estimate"] - null) < 0:
+        flags.append("direction changed")
+    was, now = _crosses_null(old["ci_low"], old["ci_high"], null), _crosses_null(new["ci_low"], new["ci_high"], null)
+    if measure != "proportion" and was != now:
+        flags.append("now significant" if not now else "no longer significant")
+    if (old.get("pi_low"), old.get("pi_high")) != (new.get("pi_low"), new.get("pi_high")):
+        if measure != "proportion" and _crosses_null(old.get("pi_low"), old.get("pi_high"), null) != _crosses_null(
+            new.get("pi_low"), new.get("pi_high"), null
+        ):
+            flags.append("prediction interval crosses null differently")
+        else:
+            flags.append("prediction interval changed")
+    for key in ("estimate", "ci_low", "ci_high", "k", "tau2", "i2"):
+        if old.get(key) != new.get(key):
+            flags.append("changed")
+            break
+    return flags
+
+
+def _estimates(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, dict]:
+    set_as_of(con, revision)
+    try:
+        df = con.table("pooled_estimates").df()
+    finally:
+        set_as_of(con, None)
+    df = df[(df["stratum"] == "overall") & (df["revision_id"] <= revision)]
+    out = {}
+    for rec in df.to_dict("records"):
+        out[rec["analysis_id"]] = {k: _normal(rec[k]) for k in
+                                   ("measure", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "revision_id")}
+    return out
+
+
+def diff(con: duckdb.DuckDBPyConnection, from_rev: str | int | None = None, to_rev: str | int | None = None) -> RevisionDiff:
+    """Changes from ``from_rev`` (default: the revision before ``to_rev``) to ``to_rev`` (default: current)."""
+    to_r = resolve_revision(con, to_rev)
+    if from_rev is None:
+        if to_r <= 1:
+            raise LivemetaError("there is no earlier revision to compare with", hint="see `livemeta log`")
+        from_r = to_r - 1
+    else:
+        from_r = resolve_revision(con, from_rev)
+    old, new = _snapshot(con, from_r), _snapshot(con, to_r)
+    trials = _trial_changes(old, new)
+    e_old, e_new = _estimates(con, from_r), _estimates(con, to_r)
+    analyses = []
+    for aid in sorted(e_old.keys() | e_new.keys()):
+        if "[" in aid:  # ad hoc variants (os[method=REML]) are not part of the review's record
+            continue
+        o, n = e_old.get(aid), e_new.get(aid)
+        measure = (n or o)["measure"]
+        analyses.append(AnalysisChange(aid, measure, o, n, analysis_flags(o, n, measure)))
+    return RevisionDiff(from_r, to_r, trials, analyses)
