@@ -35,6 +35,7 @@ class AnalysisResult:
     studies: pd.DataFrame = field(repr=False)
     overall: PoolResult | None
     subgroups: SubgroupResult | None = None
+    note: str | None = None
 
     @property
     def k(self) -> int:
@@ -46,14 +47,16 @@ class AnalysisResult:
 
 
 def _filter(df: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
-    for column, wanted in spec.filters.items():
-        if column not in df.columns:
-            raise LivemetaError(
-                f"analysis {spec.id}: filter on {column!r}, which view {spec.view} does not have",
-                hint=f"columns: {', '.join(df.columns)}",
-            )
-        values = wanted if isinstance(wanted, list) else [wanted]
-        df = df[df[column].isin(values)]
+    """Keep rows matching every ``filters`` entry, then drop rows matching any ``exclude`` entry."""
+    for keep, conditions in ((True, spec.filters), (False, spec.exclude)):
+        for column, wanted in conditions.items():
+            if column not in df.columns:
+                raise LivemetaError(
+                    f"analysis {spec.id}: {'filter' if keep else 'exclude'} on {column!r}, which view {spec.view} does not have",
+                    hint=f"columns: {', '.join(df.columns)}",
+                )
+            match = df[column].isin(wanted if isinstance(wanted, list) else [wanted])
+            df = df[match if keep else ~match]
     return df
 
 
@@ -96,5 +99,9 @@ def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: i
         if spec.subgroup not in df.columns:
             raise LivemetaError(f"analysis {spec.id}: subgroup column {spec.subgroup!r} is not in view {spec.view}")
         groups = df[spec.subgroup].fillna("(none)").astype(str).to_numpy()
+        present = sorted(set(groups))
+        if len(present) < 2:
+            note = f"only one subgroup ({present[0]}) has data: no test for subgroup differences"
+            return AnalysisResult(spec, revision, df, overall, None, note)
         subgroups = pool_subgroups(yi, vi, groups, tau2=spec.subgroup_tau2, **kw)
     return AnalysisResult(spec, revision, df, overall, subgroups)

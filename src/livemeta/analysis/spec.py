@@ -21,7 +21,7 @@ ZERO_CELL_RULE = "add 1/2 to every cell of a 2x2 table with a zero cell (metafor
 SCALES = {"HR": "log", "OR": "log", "RR": "log", "proportion": "logit"}
 
 _KEYS = {
-    "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "ci_level",
+    "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "exclude", "ci_level",
     "subgroup", "subgroup_tau2", "sensitivity_of", "published",
 }
 _PUBLISHED_KEYS = {"estimate", "ci_low", "ci_high", "trials", "text"}
@@ -49,6 +49,7 @@ class AnalysisSpec:
     level: float = 0.95
     pi: str = "default"
     filters: dict[str, Any] = field(default_factory=dict)
+    exclude: dict[str, Any] = field(default_factory=dict)
     ci_level: str = "printed"
     subgroup: str | None = None
     subgroup_tau2: str = "separate"
