@@ -75,13 +75,19 @@ def ingest(
     author: str | None = None,
     supersede: bool = False,
     dry_run: bool = False,
+    refresh: bool = True,
     wait: float = 10.0,
 ):
-    """Validate and add study files as one revision (all or nothing)."""
+    """Validate and add study files as one revision (all or nothing), then re-pool.
+
+    After a successful (not dry-run) ingest every analysis of ``queries/analyses.yaml`` is
+    recomputed and stored under the new revision, unless ``refresh`` is False. Returns the ingest
+    report and the :class:`PoolRun` (None when not refreshed).
+    """
     from .db import default_author
     from .ingest import ingest_files
 
-    return ingest_files(
+    report = ingest_files(
         db_path,
         paths,
         message=message,
@@ -90,6 +96,15 @@ def ingest(
         dry_run=dry_run,
         wait=wait,
     )
+    run = None
+    if refresh and not dry_run:
+        run = refresh_estimates(db_path, wait=wait)
+    return report, run
+
+
+def refresh_estimates(db_path: Path | str, *, wait: float = 10.0) -> PoolRun:
+    """Recompute every analysis at the current revision and store the results."""
+    return pool(db_path, wait=wait)
 
 
 def build(
@@ -101,8 +116,9 @@ def build(
 ):
     """(Re)create the database from a folder of study files (default ``data/studies``).
 
-    The new database is built beside the old one and moved into place only when complete, so a
-    failed build leaves the old database as it was.
+    The new database is built beside the old one (revision 1, every analysis pooled and stored)
+    and moved into place only when complete, so a failed build leaves the old database as it was.
+    Returns the ingest report and the :class:`PoolRun`.
     """
     from .db import default_author
     from .ingest import ingest_files
@@ -124,12 +140,13 @@ def build(
             kind="build",
             wait=wait,
         )
+        run = refresh_estimates(tmp, wait=wait)
         os.replace(tmp, db_path)
         Path(str(db_path) + ".wal").unlink(missing_ok=True)
     finally:
         for leftover in (tmp, Path(str(tmp) + ".wal")):
             leftover.unlink(missing_ok=True)
-    return report
+    return report, run
 
 
 def query(

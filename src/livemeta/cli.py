@@ -86,8 +86,9 @@ def init(db, wait):
 def build(db, wait, studies):
     """(Re)create the database from the bundled study files in data/studies/."""
     path = _db(db)
-    report = api.build(path, studies=studies, wait=wait)
+    report, run = api.build(path, studies=studies, wait=wait)
     click.echo(report.summary())
+    click.echo(f"pooled {len(run.results)} analyses at revision {run.revision}")
     click.echo(f"built {path}")
 
 
@@ -117,15 +118,19 @@ def validate(db, wait, files):
 @click.option("--author", default=None, help="Who makes the revision [default: $LIVEMETA_AUTHOR or login name].")
 @click.option("--dry-run", is_flag=True, help="Validate and report what would change; write nothing.")
 @click.option("--supersede", is_flag=True, help="Replace trials already in the database (a correction or a new data cut).")
-def ingest(db, wait, files, message, author, dry_run, supersede):
+@click.option("--no-refresh", is_flag=True, help="Do not recompute the pooled estimates after ingesting.")
+def ingest(db, wait, files, message, author, dry_run, supersede, no_refresh):
     """Validate study FILES and add them as one revision (all or nothing)."""
     if message is None:
         names = ", ".join(Path(f).name for f in files[:3]) + (" ..." if len(files) > 3 else "")
         message = f"ingest {names}"
-    report = api.ingest(
-        _db(db), list(files), message=message, author=author, supersede=supersede, dry_run=dry_run, wait=wait
+    report, run = api.ingest(
+        _db(db), list(files), message=message, author=author, supersede=supersede, dry_run=dry_run,
+        refresh=not no_refresh, wait=wait,
     )
     click.echo(report.summary())
+    if run is not None:
+        click.echo(f"pooled {len(run.results)} analyses at revision {run.revision}; `livemeta diff` shows what moved")
 
 
 @main.command()

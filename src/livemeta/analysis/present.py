@@ -86,6 +86,7 @@ def summary(result: AnalysisResult) -> dict:
             "filters": spec.filters,
         },
         "sensitivity_of": spec.sensitivity_of,
+        "note": result.note,
         "published": None,
     }
     if spec.published is not None:
@@ -122,6 +123,12 @@ def _finite(x):
     return x
 
 
+def _short(text: str | None, width: int = 36) -> str:
+    if not text:
+        return ""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
 def to_json(results: list[AnalysisResult]) -> str:
     return json.dumps([summary(r) for r in results], indent=2, ensure_ascii=False)
 
@@ -142,7 +149,7 @@ def to_table(results: list[AnalysisResult]) -> str:
         pub = res.spec.published
         pub_text = ""
         if pub is not None:
-            pub_text = _fmt_ci(pub.estimate, pub.ci_low, pub.ci_high) if pub.estimate is not None else (pub.text or "")
+            pub_text = _fmt_ci(pub.estimate, pub.ci_low, pub.ci_high) if pub.estimate is not None else _short(pub.text)
         lines.append([name, _trial_count(res), est, i2, method, pub_text, comparison(res)])
         if res.subgroups is not None:
             for sg in s["subgroups"]:
@@ -150,6 +157,8 @@ def to_table(results: list[AnalysisResult]) -> str:
                               f"{sg['i2']:.0f}%" if sg["i2"] is not None else "", "", "", ""])
             t = s["test_for_subgroup_differences"]
             lines.append(["    subgroup differences", "", f"Q = {t['q']:.2f}, df = {t['df']}, p = {t['p']:.3f}", "", "", "", ""])
+        if res.note:
+            lines.append([f"    note: {res.note}", "", "", "", "", "", ""])
     widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
     fmt = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
     out = [fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in lines]
