@@ -25,3 +25,13 @@ def empty_db(db_path):
     with connect(db_path):
         pass
     return db_path
+
+
+@pytest.fixture(scope="session")
+def bundled_db(tmp_path_factory):
+    """The bundled evidence base (data/studies), built once per test session: revision 1, pooled."""
+    from livemeta import api
+
+    path = tmp_path_factory.mktemp("bundled") / "bundled.duckdb"
+    api.build(path)
+    return path

@@ -251,3 +251,31 @@ def pool(
         return PoolRun(revision, results, "not stored")
     mismatches = _compare_stored(results, stored)
     return PoolRun(revision, results, "differs" if mismatches else "identical", mismatches)
+
+
+def diff(db_path: Path | str, from_rev: str | int | None = None, to_rev: str | int | None = None, *, wait: float = 10.0):
+    """What changed between two revisions (default: the previous one against the current one)."""
+    from .living.diff import diff as _diff
+
+    with connect(db_path, read_only=True, wait=wait) as con:
+        return _diff(con, from_rev, to_rev)
+
+
+def log(db_path: Path | str, *, wait: float = 10.0) -> list[tuple[Revision, list[str]]]:
+    """Every revision with the analyses whose conclusion changed at it (direction or significance)."""
+    from .living.diff import conclusion_changes
+
+    with connect(db_path, read_only=True, wait=wait) as con:
+        revs = list_revisions(con)
+        return [(r, conclusion_changes(con, r.revision_id)) for r in revs]
+
+
+def cumulative(db_path: Path | str, analysis: str, *, as_of: str | int | None = None, wait: float = 10.0):
+    """Cumulative meta-analysis of one analysis by first publication date: (spec, revision, table)."""
+    from .analysis import load_specs, select_specs
+    from .living.cumulative import cumulative_table
+
+    (spec,) = select_specs(load_specs(), [analysis])
+    with connect(db_path, read_only=True, wait=wait) as con:
+        revision = resolve_revision(con, as_of)
+        return spec, revision, cumulative_table(con, spec, revision)

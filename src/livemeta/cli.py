@@ -214,9 +214,50 @@ def pool(db, wait, analyses, as_json, method, test_, exclude_unverified, as_of, 
 @main.command()
 @_db_options
 def log(db, wait):
-    """List the revisions, newest last."""
-    for r in api.revisions(_db(db), wait=wait):
+    """List the revisions, oldest first, with the analyses whose conclusion changed at each."""
+    for r, changes in api.log(_db(db), wait=wait):
         click.echo(f"{r.revision_id:>4}  {r.created_at:%Y-%m-%d %H:%M:%S}  {r.kind:<6}  {r.author}: {r.message}")
+        for c in changes:
+            click.echo(f"        conclusion changed: {c}")
+
+
+@main.command()
+@_db_options
+@click.argument("from_rev", required=False)
+@click.argument("to_rev", required=False)
+@click.option("--json", "as_json", is_flag=True, help="JSON for machines instead of Markdown.")
+def diff(db, wait, from_rev, to_rev, as_json):
+    """What changed from revision FROM_REV to TO_REV (default: the previous revision to the current one).
+
+    Trials added, removed or superseded (field by field: old value, new value, source), and for
+    every analysis the old and new estimate, CI, tau2, I2 and k, flagging a change of direction, of
+    statistical significance and of the prediction interval. Revisions are ids or dates.
+    """
+    result = api.diff(_db(db), from_rev, to_rev, wait=wait)
+    click.echo(result.to_json() if as_json else result.to_markdown())
+
+
+@main.command()
+@_db_options
+@click.argument("analysis")
+@click.option("--as-of", default=None, help="A revision id or date.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table", show_default=True)
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw a cumulative forest plot (PNG; an SVG is written beside it).")
+def cumulative(db, wait, analysis, as_of, fmt, plot):
+    """Cumulative meta-analysis of ANALYSIS, adding trials by first publication date."""
+    from .query import QueryResult
+
+    spec, revision, table = api.cumulative(_db(db), analysis, as_of=as_of, wait=wait)
+    rows = [tuple(None if v != v else v for v in r) for r in table.itertuples(index=False)]
+    click.echo(QueryResult(list(table.columns), rows, revision).format(fmt))
+    if plot is not None:
+        from .reports.plots import cumulative_plot, save
+
+        fig = cumulative_plot(table, title=f"Cumulative meta-analysis: {spec.title}", measure=spec.measure,
+                              footer=f"revision {revision} · livemeta {__version__}")
+        written = save(fig, plot.with_suffix(""))
+        click.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -41,6 +41,8 @@ class StudyFile:
     sha256: str
     data: dict
     lines: dict[str, int] = field(default_factory=dict)
+    #: the text of every non-integer number as written (e.g. "0.70"), by record path
+    numbers: dict[str, str] = field(default_factory=dict)
 
     @property
     def trial_id(self) -> str | None:

@@ -114,9 +114,9 @@ def check_against_db(con: duckdb.DuckDBPyConnection, batch: Batch, *, supersede:
     problems: list[Problem] = []
     plan = Plan()
     trials = batch.frames["trials"]
-    for row in trials.itertuples(index=False):
-        study = batch.studies[row._study]
-        tid = row.trial_id
+    rows = list(zip(trials["_study"], trials["trial_id"], trials["nct_id"]))
+    for i, tid, nct in rows:
+        study = batch.studies[i]
         if tid in current:
             rev = current[tid][1]
             if not supersede:
@@ -140,7 +140,7 @@ def check_against_db(con: duckdb.DuckDBPyConnection, batch: Batch, *, supersede:
             )
         else:
             plan.actions[tid] = "added"
-        nct = row.nct_id if isinstance(row.nct_id, str) else None
+        nct = nct if isinstance(nct, str) else None
         if nct and nct_owner.get(nct, tid) != tid:
             problems.append(
                 study.problem("trial.nct_id", f"{nct} is already the NCT id of trial {nct_owner[nct]!r} in the database")
@@ -149,11 +149,10 @@ def check_against_db(con: duckdb.DuckDBPyConnection, batch: Batch, *, supersede:
     if plan.superseded:
         old = _current_fingerprints(con, plan.superseded)
         new = _batch_fingerprints(batch, plan.superseded)
-        for row in trials.itertuples(index=False):
-            tid = row.trial_id
+        for i, tid, _ in rows:
             if tid in old and old[tid] == new[tid]:
                 problems.append(
-                    batch.studies[row._study].problem(
+                    batch.studies[i].problem(
                         "trial.id",
                         f"no change: the file's content equals the current version of trial {tid!r} "
                         f"(revision {plan.replaces[tid]}); nothing to supersede",

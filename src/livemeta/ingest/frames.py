@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
@@ -81,14 +81,23 @@ def columns(table: str) -> list[str]:
     return ["trial_id", ID_COLUMN[table]] + [rename.get(p, p) for p in props if p != "id"]
 
 
-def printed_step(value) -> float:
-    """The rounding step of a number as written: 0.85 -> 0.01, 1.2 -> 0.1, 3 -> 1."""
+def printed_step(value, text: str | None = None) -> float:
+    """The rounding step of a number as written: "0.85" -> 0.01, "0.70" -> 0.01, 3 -> 1.
+
+    ``text`` is the number as written in the file when known (YAML and JSON keep it); without it
+    the shortest repr of the value is used, which loses trailing zeros (0.70 -> 0.1, lenient).
+    """
     if value is None or isinstance(value, bool):
         return math.nan
     if isinstance(value, int):
         return 1.0
-    exp = Decimal(repr(float(value))).as_tuple().exponent
-    return 10.0 ** min(int(exp), 0)
+    try:
+        exp = Decimal((text or repr(float(value))).replace("_", "")).as_tuple().exponent
+    except (InvalidOperation, ValueError):
+        exp = Decimal(repr(float(value))).as_tuple().exponent
+    if not isinstance(exp, int):
+        return math.nan
+    return 10.0 ** min(exp, 0)
 
 
 _PRECISION = {1: "year", 2: "month", 3: "day"}
@@ -118,7 +127,7 @@ class Batch:
 def build_batch(studies: list[StudyFile]) -> Batch:
     """One frame per table for a batch of structurally valid study files."""
     records: dict[str, list[dict]] = {t: [] for t in TABLES}
-    steps: list[tuple[float, float, float, float]] = []  # estimate, ci_low, ci_high, percent
+    steps: list[tuple[float, float, float]] = []  # rounding steps of estimate, ci_low, ci_high
     ae_steps: list[float] = []
     for i, study in enumerate(studies):
         d = study.data
@@ -139,9 +148,14 @@ def build_batch(studies: list[StudyFile]) -> Batch:
                 rec.update(_study=i, _file=study.name, _path=f"{table}[{j}]")
                 records[table].append(rec)
                 if table == "outcomes":
-                    steps.append(tuple(printed_step(item.get(k)) for k in ("estimate", "ci_low", "ci_high")))
+                    steps.append(
+                        tuple(
+                            printed_step(item.get(k), study.numbers.get(f"{table}[{j}].{k}"))
+                            for k in ("estimate", "ci_low", "ci_high")
+                        )
+                    )
                 elif table == "adverse_events":
-                    ae_steps.append(printed_step(item.get("percent")))
+                    ae_steps.append(printed_step(item.get("percent"), study.numbers.get(f"{table}[{j}].percent")))
 
     frames: dict[str, pd.DataFrame] = {}
     for table in TABLES:
@@ -164,6 +178,9 @@ def build_batch(studies: list[StudyFile]) -> Batch:
     o["data_cutoff"] = pd.to_datetime(o["data_cutoff"], format="%Y-%m-%d")
     o["_trial_randomised_n"] = o["_study"].map(t.set_index("_study")["randomised_n"]).astype("float64")
     o["_arms_n"] = o[["experimental_n", "control_n"]].sum(axis=1, min_count=1)
+    # "no" only when both bounds are given and ci_low >= ci_high: the containment and symmetry
+    # checks then stay quiet and the suite reports the swapped bounds alone
+    o["_ci_ordered"] = np.where(o["ci_low"] >= o["ci_high"], "no", "yes")
     _ci_symmetry(o, np.array(steps, dtype="float64").reshape(-1, 3))
 
     ae = frames["adverse_events"]

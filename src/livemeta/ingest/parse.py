@@ -120,13 +120,18 @@ _HardenedLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.c
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
 
 
-def _walk_nodes(node, parts: list, lines: dict[str, int]) -> None:
-    """Record the line of every record path; refuse duplicate, merge and non-text keys."""
+def _walk_nodes(node, parts: list, lines: dict[str, int], numbers: dict[str, str]) -> None:
+    """Record the line of every record path and the text of every float; refuse duplicate,
+    merge and non-text keys."""
     path = render_path(parts)
     lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, MappingNode):
+    if isinstance(node, ScalarNode):
+        if node.tag == _FLOAT_TAG:
+            numbers[path] = node.value
+    elif isinstance(node, MappingNode):
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
@@ -143,10 +148,10 @@ def _walk_nodes(node, parts: list, lines: dict[str, int]) -> None:
                 )
             seen[key] = line
             lines[render_path([*parts, key])] = line
-            _walk_nodes(value_node, [*parts, key], lines)
+            _walk_nodes(value_node, [*parts, key], lines, numbers)
     elif isinstance(node, SequenceNode):
         for i, item in enumerate(node.value):
-            _walk_nodes(item, [*parts, i], lines)
+            _walk_nodes(item, [*parts, i], lines, numbers)
 
 
 class _NonFinite:
@@ -154,20 +159,38 @@ class _NonFinite:
         self.text = text
 
 
-def _check_values(value: Any, parts: list) -> None:
-    """NaN / infinity anywhere, integers beyond 32 bits, NUL characters in text."""
+class _JsonFloat(float):
+    """A JSON number with a fraction or exponent, remembering its text (replaced by a float)."""
+
+    def __new__(cls, text: str):
+        obj = super().__new__(cls, text)
+        obj.text = text
+        return obj
+
+
+def _check_values(value: Any, parts: list, numbers: dict[str, str]) -> Any:
+    """NaN / infinity anywhere, integers beyond 32 bits, NUL characters in text. Returns the value
+    with JSON floats made plain floats (their text recorded in ``numbers``)."""
     if isinstance(value, dict):
         for k, v in value.items():
-            _check_values(v, [*parts, k])
+            new = _check_values(v, [*parts, k], numbers)
+            if new is not v:
+                value[k] = new
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            _check_values(v, [*parts, i])
+            new = _check_values(v, [*parts, i], numbers)
+            if new is not v:
+                value[i] = new
     elif isinstance(value, _NonFinite):
-        raise ParseError(render_path(parts), f"{value.text} is not allowed; leave a value that was not found out, or write null")
+        shown = {"NaN": "NaN", "Infinity": "infinity", "-Infinity": "-infinity"}.get(value.text, value.text)
+        raise ParseError(render_path(parts), f"{shown} is not allowed; leave a value that was not found out, or write null")
     elif isinstance(value, float):
         if not math.isfinite(value):
             shown = "NaN" if math.isnan(value) else ("infinity" if value > 0 else "-infinity")
             raise ParseError(render_path(parts), f"{shown} is not allowed; leave a value that was not found out, or write null")
+        if isinstance(value, _JsonFloat):
+            numbers[render_path(parts)] = value.text
+            return float(value)
     elif isinstance(value, bool):
         pass
     elif isinstance(value, int):
@@ -176,6 +199,7 @@ def _check_values(value: Any, parts: list) -> None:
     elif isinstance(value, str):
         if "\x00" in value:
             raise ParseError(render_path(parts), "text contains a NUL character")
+    return value
 
 
 def read_bytes(path: Path) -> bytes:
@@ -212,7 +236,8 @@ def decode(raw: bytes) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = raw[exc.start : exc.start + 1].hex()
-        raise ParseError("", f"not UTF-8 text (byte 0x{bad} at offset {exc.start})") from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ParseError("", f"not UTF-8 text (byte 0x{bad} at offset {exc.start}, line {line})") from None
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
@@ -220,14 +245,15 @@ def decode(raw: bytes) -> str:
     return text
 
 
-def parse_yaml(text: str) -> tuple[Any, dict[str, int]]:
+def parse_yaml(text: str) -> tuple[Any, dict[str, int], dict[str, str]]:
     loader = _HardenedLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             raise ParseError("", "empty file (nothing but comments)")
         lines: dict[str, int] = {}
-        _walk_nodes(node, [], lines)
+        numbers: dict[str, str] = {}
+        _walk_nodes(node, [], lines, numbers)
         data = loader.construct_document(node)
     except ParseError:
         raise
@@ -241,7 +267,7 @@ def parse_yaml(text: str) -> tuple[Any, dict[str, int]]:
         raise ParseError("", f"nesting deeper than {MAX_DEPTH} levels") from None
     finally:
         loader.dispose()
-    return data, lines
+    return data, lines, numbers
 
 
 def _json_pairs(pairs):
@@ -255,7 +281,7 @@ def _json_pairs(pairs):
 
 def parse_json(text: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_NonFinite)
+        return json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_NonFinite, parse_float=_JsonFloat)
     except json.JSONDecodeError as exc:
         raise ParseError(f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from None
     except RecursionError:
@@ -272,9 +298,9 @@ def parse_file(path: Path | str) -> StudyFile:
     raw = read_bytes(path)
     text = decode(raw)
     if path.suffix.lower() == ".json":
-        data, lines = parse_json(text), {}
+        data, lines, numbers = parse_json(text), {}, {}
     else:
-        data, lines = parse_yaml(text)
+        data, lines, numbers = parse_yaml(text)
     if data is None:
         raise ParseError("", "empty file")
     if not isinstance(data, dict):
@@ -283,13 +309,13 @@ def parse_file(path: Path | str) -> StudyFile:
             "", f"the top level is {kind}; a study file is a mapping (livemeta_study:, trial:, sources:, arms:, ...)"
         )
     try:
-        _check_values(data, [])
+        _check_values(data, [], numbers)
     except ParseError as exc:
         line = lines.get(exc.path)
         if line is not None:
             exc.reason = f"{exc.reason} (line {line})"
         raise
-    return StudyFile(path=path, name=name, sha256=hashlib.sha256(raw).hexdigest(), data=data, lines=lines)
+    return StudyFile(path=path, name=name, sha256=hashlib.sha256(raw).hexdigest(), data=data, lines=lines, numbers=numbers)
 
 
 def read_study(path: Path | str) -> tuple[StudyFile | None, list[Problem]]:

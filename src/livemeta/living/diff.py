@@ -261,3 +261,21 @@ def diff(con: duckdb.DuckDBPyConnection, from_rev: str | int | None = None, to_r
         measure = (n or o)["measure"]
         analyses.append(AnalysisChange(aid, measure, o, n, analysis_flags(o, n, measure)))
     return RevisionDiff(from_r, to_r, trials, analyses)
+
+
+def conclusion_changes(con: duckdb.DuckDBPyConnection, revision: int) -> list[str]:
+    """Analyses whose conclusion changed at ``revision`` against the one before: 'os: now significant'."""
+    if revision <= 1:
+        return []
+    before, after = _estimates(con, revision - 1), _estimates(con, revision)
+    out = []
+    for aid in sorted(before.keys() | after.keys()):
+        if "[" in aid:
+            continue
+        o, n = before.get(aid), after.get(aid)
+        measure = (n or o)["measure"]
+        flags = [f for f in analysis_flags(o, n, measure)
+                 if f in ("direction changed", "now significant", "no longer significant", "new estimate", "no longer estimable")]
+        if flags:
+            out.append(f"{aid}: {', '.join(flags)}")
+    return out

@@ -90,7 +90,8 @@ def pool_many(
         if cond.any():
             pos = int(np.flatnonzero(cond)[0])
             label = frame.index[pos]
-            raise ValueError(f"{name} at row {pos} (index {label!r}) = {arr[pos]!r} {what}")
+            label = label.item() if isinstance(label, np.generic) else label
+            raise ValueError(f"{name} at row {pos} (index {label!r}) = {float(arr[pos])!r} {what}")
 
     if len(frame) == 0:
         return pd.DataFrame(columns=[*by, *SCALAR_FIELDS])

@@ -124,15 +124,15 @@ def validate_inputs(yi, vi) -> tuple[np.ndarray, np.ndarray]:
     bad = ~np.isfinite(y)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"yi[{i}] = {y[i]!r} is not finite")
+        raise ValueError(f"yi[{i}] = {float(y[i])!r} is not finite")
     bad = ~np.isfinite(v)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"vi[{i}] = {v[i]!r} is not finite")
+        raise ValueError(f"vi[{i}] = {float(v[i])!r} is not finite")
     bad = v <= 0
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"vi[{i}] = {v[i]!r} must be > 0 (sampling variances must be positive)")
+        raise ValueError(f"vi[{i}] = {float(v[i])!r} must be > 0 (sampling variances must be positive)")
     return y, v
 
 
@@ -211,14 +211,45 @@ def _wq(seg: _Segments, y: np.ndarray, v: np.ndarray, tau2: np.ndarray):
     return seg.sum(w * r * r), w, W, r
 
 
-def _sum_p2(seg: _Segments, w: np.ndarray, W: np.ndarray, a=None, b=None) -> np.ndarray:
-    """sum_ij P_ij^2 a_i b_j for P = diag(w) - w w'/W (a, b default to 1)."""
-    u = w / seg.rep(W)
+def _loo_sum(seg: _Segments, x: np.ndarray) -> np.ndarray:
+    """Per row, the sum of the *other* rows of its analysis (x >= 0), without cancellation.
+
+    ``S - x_i`` is accurate unless ``x_i`` dominates ``S``; that can only be
+    the largest element of the analysis, whose leave-one-out sum is summed
+    directly.  Needed when weights span many orders of magnitude (vi of 1e-12
+    next to 1e6), where ``W - w_i`` would be pure rounding error.
+    """
+    n = x.shape[0]
+    total = seg.sum(x)
+    mx = np.maximum.reduceat(x, seg.starts)
+    pos = np.arange(n)
+    first = np.minimum.reduceat(np.where(x == seg.rep(mx), pos, n), seg.starts)
+    first = np.where(first < n, first, seg.starts)  # all-nan analysis (failed fit)
+    is_max = np.zeros(n, dtype=bool)
+    is_max[first] = True
+    rest = seg.sum(np.where(is_max, 0.0, x))
+    return np.where(is_max, seg.rep(rest), seg.rep(total) - x)
+
+
+def _tr_p(seg: _Segments, w: np.ndarray, W: np.ndarray, w_loo: np.ndarray) -> np.ndarray:
+    """tr(P) = sum_i w_i (W - w_i) / W for P = diag(w) - w w'/W."""
+    return seg.sum(w * w_loo) / W
+
+
+def _sum_p2(seg: _Segments, w: np.ndarray, W: np.ndarray, w_loo: np.ndarray, a=None, b=None) -> np.ndarray:
+    """sum_ij P_ij^2 a_i b_j for P = diag(w) - w w'/W (a, b default to 1), stably.
+
+    Diagonal: P_ii = w_i (W - w_i) / W; off-diagonal: (w_i w_j / W)^2, summed
+    as sum_i a_i w_i^2 * sum_{j != i} b_j w_j^2.
+    """
     aa = 1.0 if a is None else a
     bb = 1.0 if b is None else b
+    p_ii = w * w_loo / seg.rep(W)
+    diag = seg.sum(aa * bb * p_ii * p_ii)
     w2 = w * w
-    diag = seg.sum(aa * bb * w2 * (1.0 - 2.0 * u))
-    return diag + seg.sum(aa * w2) * seg.sum(bb * w2) / (W * W)
+    xb = bb * w2 if b is not None else w2
+    off = seg.sum(aa * w2 * _loo_sum(seg, xb))
+    return diag + off / (W * W)
 
 
 class _Subset:
@@ -379,9 +410,8 @@ def _fisher_scoring(seg, ymc, v, tau2_start, method, ctl: _Control, todo):
                 if method == "ML":
                     adj = (ypp - W) / sub.sum(w * w)
                 else:  # REML
-                    S2 = sub.sum(w * w)
-                    tr_p = W - S2 / W
-                    adj = (ypp - tr_p) / _sum_p2(sub, w, W)
+                    w_loo = _loo_sum(sub, w)
+                    adj = (ypp - _tr_p(sub, w, W, w_loo)) / _sum_p2(sub, w, W, w_loo)
             adj = adj * ctl.stepadj
             adj = np.where(np.isnan(adj), 0.0, adj)
             # step halving (metafor: while (tau2 + adj < tau2.min) adj <- adj/2);
@@ -437,8 +467,8 @@ def _fit(seg: _Segments, y, v, *, method: str, test: str, level: float, pi: str,
         # ---------------------------------------- fixed-effect (inverse variance) pieces
         zeros = np.zeros(G)
         q_fe, w0, W0, r0 = _wq(seg, y, v, zeros)
-        S2_0 = seg.sum(w0 * w0)
-        tr_p0 = W0 - S2_0 / W0
+        w0_loo = _loo_sum(seg, w0)
+        tr_p0 = _tr_p(seg, w0, W0, w0_loo)
         q_e = np.where(multi, np.maximum(0.0, q_fe), 0.0)
         q_df = k - 1
         q_p = np.where(multi, special.chdtrc(np.maximum(q_df, 1), q_e), 1.0)
@@ -538,7 +568,7 @@ def _fit(seg: _Segments, y, v, *, method: str, test: str, level: float, pi: str,
         tp = np.maximum(tau2, 0.0)
         km1 = kf - 1.0
         if method in ("DL", "HS"):
-            num = 2.0 * km1 + 4.0 * tp * tr_p0 + 2.0 * tp * tp * _sum_p2(seg, w0, W0)
+            num = 2.0 * km1 + 4.0 * tp * tr_p0 + 2.0 * tp * tp * _sum_p2(seg, w0, W0, w0_loo)
             den = tr_p0 if method == "DL" else W0
             tau2_se = np.sqrt(num / (den * den))
         elif method == "HE":
@@ -548,9 +578,10 @@ def _fit(seg: _Segments, y, v, *, method: str, test: str, level: float, pi: str,
         elif method == "SJ":
             w_sj = 1.0 / (v + seg.rep(sj_t0))
             W_sj = seg.sum(w_sj)
-            a_ = _sum_p2(seg, w_sj, W_sj, v, v)
-            b_ = _sum_p2(seg, w_sj, W_sj, None, v)
-            c_ = _sum_p2(seg, w_sj, W_sj)
+            loo_sj = _loo_sum(seg, w_sj)
+            a_ = _sum_p2(seg, w_sj, W_sj, loo_sj, v, v)
+            b_ = _sum_p2(seg, w_sj, W_sj, loo_sj, None, v)
+            c_ = _sum_p2(seg, w_sj, W_sj, loo_sj)
             tau2_se = np.sqrt(sj_t0 * sj_t0 / (km1 * km1) * (2.0 * a_ + 4.0 * tp * b_ + 2.0 * tp * tp * c_))
         elif method in ("ML", "REML", "EB", "PM"):
             w_t = 1.0 / (v + seg.rep(tp))
@@ -558,7 +589,7 @@ def _fit(seg: _Segments, y, v, *, method: str, test: str, level: float, pi: str,
             if method == "ML":
                 tau2_se = np.sqrt(2.0 / seg.sum(w_t * w_t))
             elif method == "REML":
-                tau2_se = np.sqrt(2.0 / _sum_p2(seg, w_t, W_t))
+                tau2_se = np.sqrt(2.0 / _sum_p2(seg, w_t, W_t, _loo_sum(seg, w_t)))
             else:
                 tau2_se = np.sqrt(2.0 * kf * kf / km1 / (W_t * W_t))
         tau2_se = np.where(multi & conv, tau2_se, np.nan)
@@ -622,6 +653,9 @@ def _fit(seg: _Segments, y, v, *, method: str, test: str, level: float, pi: str,
         weights = 100.0 * w / seg.rep(W)
 
     test_used = np.where(multi, test, "z")
+    if method == "FE" and test == "knha":
+        for g in np.flatnonzero(multi):
+            notes[g].append("Knapp-Hartung is not meant for FE models (metafor warns the same)")
     for g in np.flatnonzero(~multi & (test == "knha")):
         notes[g].append("k = 1: test='knha' is not possible, used test='z' (as metafor does)")
     messages = ["; ".join(n) for n in notes]

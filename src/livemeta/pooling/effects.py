@@ -25,8 +25,10 @@ cells of a study according to ``to``:
 or only events in both arms (``bi == di == 0``) as not estimable: their
 ``yi`` and ``vi`` are ``nan`` (metafor returns ``NA``) and the continuity
 correction is not applied to them.  ``escalc()``'s default is
-``drop00=FALSE`` (such studies get yi = 0 after the correction, with a large
-variance); ``rma.mh()`` and ``rma.peto()`` default to ``drop00=TRUE``.
+``drop00=FALSE``: such studies keep a finite yi after the correction (near 0,
+with a large variance), e.g. Yucel 2004 in ``dat.nielweise2007`` (0/118 vs
+0/105) gets log OR = log((0.5/118.5)/(0.5/105.5)).  ``rma.mh()`` and
+``rma.peto()`` default to ``drop00=TRUE`` for the yi/vi behind their Q.
 
 Invalid input (negative counts, events > n, HR <= 0, CI lower >= upper,
 level outside (0, 1), non-finite values) raises :class:`ValueError` naming

@@ -1,0 +1,248 @@
+"""Ingest: study file -> parse -> structure -> expectation suites -> database checks -> one revision.
+
+- :func:`load_study` reads one file (YAML or JSON, hardened; see :mod:`.parse`).
+- :func:`validate_files` runs every check that writes nothing; with a connection, the checks
+  against the database too.
+- :func:`ingest_files` validates a batch and writes it as one new revision, all or nothing.
+
+Every problem is a :class:`livemeta.errors.Problem` naming the file, the record path
+(``outcomes[2].ci_high``) and the reason; a batch with any problem raises
+:class:`livemeta.errors.ValidationFailed` carrying them all, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import LivemetaError, Problem, ValidationFailed
+from .parse import load_study, read_study
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from .frames import Batch
+
+__all__ = [
+    "IngestReport",
+    "ValidationReport",
+    "ingest_files",
+    "load_study",
+    "validate_files",
+]
+
+_TABLE_LABELS = {
+    "trials": "trials",
+    "sources": "sources",
+    "arms": "arms",
+    "resistance_definitions": "resistance definitions",
+    "outcomes": "outcomes",
+    "adverse_events": "adverse events",
+}
+
+
+def _rows_text(rows: dict[str, int]) -> str:
+    return ", ".join(f"{n} {_TABLE_LABELS.get(t, t)}" for t, n in rows.items())
+
+
+def _ids(ids: list[str], limit: int = 10) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f", ... ({len(ids) - limit} more)" if len(ids) > limit else "")
+
+
+@dataclass
+class ValidationReport:
+    """The outcome of :func:`validate_files`."""
+
+    files: list[str]
+    trials: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    added: list[str] | None = None  # None when not checked against a database
+    superseded: list[str] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        if self.problems:
+            lines = [str(p) for p in self.problems]
+            n = len(self.problems)
+            bad = len({p.file for p in self.problems})
+            lines.append(f"{n} problem{'s' if n != 1 else ''} in {bad} of {len(self.files)} file{'s' if len(self.files) != 1 else ''}")
+            return "\n".join(lines)
+        n = len(self.files)
+        text = f"{n} file{'s' if n != 1 else ''} valid: {len(self.trials)} trial{'s' if len(self.trials) != 1 else ''} ({_ids(self.trials)}); {_rows_text(self.rows)}"
+        if self.added is not None:
+            text += f"\nagainst the database: {len(self.added)} new"
+            if self.superseded:
+                text += f", {len(self.superseded)} superseding ({_ids(self.superseded)})"
+        return text
+
+    def raise_for_problems(self) -> None:
+        if self.problems:
+            raise ValidationFailed(self.problems)
+
+
+@dataclass
+class IngestReport:
+    """The outcome of :func:`ingest_files`: the revision written (None for a dry run)."""
+
+    revision: int | None
+    dry_run: bool
+    files: list[str]
+    added: list[str]
+    superseded: list[str]
+    rows: dict[str, int]
+
+    def summary(self) -> str:
+        parts = []
+        if self.added:
+            parts.append(f"{len(self.added)} trial{'s' if len(self.added) != 1 else ''} added ({_ids(self.added)})")
+        if self.superseded:
+            parts.append(f"{len(self.superseded)} superseded ({_ids(self.superseded)})")
+        what = "; ".join(parts) or "nothing"
+        rows = _rows_text(self.rows)
+        if self.dry_run:
+            return f"dry run: would write {what}; rows: {rows}. Nothing was written."
+        return f"revision {self.revision}: {what}; rows: {rows}"
+
+
+def _prepare(paths) -> tuple[list[str], list[Problem], Batch | None]:
+    """Parse, check structure and run the expectation suites over the batch."""
+    from .structure import check_structure
+
+    names = [str(p) for p in paths]
+    if not names:
+        raise LivemetaError("no study files given")
+    problems: list[Problem] = []
+    good = []
+    for path in paths:
+        study, found = read_study(path)
+        if study is not None:
+            found = check_structure(study)
+        problems.extend(found)
+        if study is not None and not found:
+            good.append(study)
+    batch = None
+    if good:
+        from .expectations import check_batch
+        from .frames import build_batch
+
+        batch = build_batch(good)
+        problems.extend(check_batch(batch))
+    order = {n: i for i, n in enumerate(names)}
+    problems.sort(key=lambda p: order.get(p.file, len(order)))  # stable: keeps order within a file
+    return names, problems, batch
+
+
+def _check_db(con, batch: Batch | None, supersede: bool):
+    from .checks import Plan, check_against_db
+
+    if batch is None:
+        return [], Plan()
+    return check_against_db(con, batch, supersede=supersede)
+
+
+def validate_files(
+    paths: list[Path | str],
+    *,
+    con: duckdb.DuckDBPyConnection | None = None,
+    supersede: bool = False,
+    raise_on_problems: bool = True,
+) -> ValidationReport:
+    """Validate study files without writing anything.
+
+    With ``con`` (read-only is enough) the batch is also checked against the database as an
+    ingest with ``supersede`` would be. Raises :class:`ValidationFailed` listing every problem,
+    unless ``raise_on_problems`` is false (then the report carries them).
+    """
+    names, problems, batch = _prepare(paths)
+    report = ValidationReport(files=names, problems=problems)
+    if batch is not None:
+        report.trials = [s.trial_id for s in batch.studies]
+        report.rows = batch.row_counts()
+    if con is not None:
+        db_problems, plan = _check_db(con, batch, supersede)
+        report.problems.extend(db_problems)
+        report.added, report.superseded = plan.added, plan.superseded
+    if raise_on_problems:
+        report.raise_for_problems()
+    return report
+
+
+def ingest_files(
+    db: Path | str | duckdb.DuckDBPyConnection,
+    paths: list[Path | str],
+    *,
+    message: str,
+    author: str,
+    supersede: bool = False,
+    dry_run: bool = False,
+    wait: float = 10.0,
+    kind: str = "ingest",
+) -> IngestReport:
+    """Validate the batch and write it as one revision (all or nothing).
+
+    ``db`` is a database path (opened, migrated and closed here, waiting up to ``wait`` seconds
+    for a lock) or an open writable connection. ``supersede`` replaces trials already in the
+    database (and then every file of the batch must replace one). ``dry_run`` runs every check
+    and reports what would be written, writing nothing. Raises :class:`ValidationFailed`.
+    """
+    import duckdb
+
+    from ..db import connect
+
+    if not (message or "").strip():
+        raise LivemetaError("a revision needs a message", hint='pass -m "what this revision adds and why"')
+    if not (author or "").strip():
+        raise LivemetaError("a revision needs an author", hint="pass --author or set LIVEMETA_AUTHOR")
+    names, problems, batch = _prepare(paths)
+    if problems:
+        raise ValidationFailed(problems)
+
+    def run(con) -> IngestReport:
+        from .write import write_batch
+
+        db_problems, plan = _check_db(con, batch, supersede) if con is not None else _check_db_none(batch, supersede)
+        if db_problems:
+            raise ValidationFailed(db_problems)
+        revision = None
+        if not dry_run:
+            revision = write_batch(con, batch, plan, author=author, message=message, kind=kind)
+        return IngestReport(
+            revision=revision,
+            dry_run=dry_run,
+            files=names,
+            added=plan.added,
+            superseded=plan.superseded,
+            rows=batch.row_counts(),
+        )
+
+    if isinstance(db, duckdb.DuckDBPyConnection):
+        return run(db)
+    if dry_run:
+        if not Path(db).exists():
+            return run(None)
+        with connect(db, read_only=True, wait=wait) as con:
+            return run(con)
+    with connect(db, wait=wait) as con:
+        return run(con)
+
+
+def _check_db_none(batch: Batch, supersede: bool):
+    """Database checks for a dry run without a database: everything is new."""
+    from .checks import Plan
+
+    plan = Plan()
+    problems = []
+    for study in batch.studies:
+        if supersede:
+            problems.append(
+                study.problem("trial.id", f"--supersede was given but trial {study.trial_id!r} is not in the database (there is none yet)")
+            )
+        else:
+            plan.actions[study.trial_id] = "added"
+    return problems, plan

@@ -1,0 +1,80 @@
+# Pool the bundled evidence base's analyses with metafor, independently of livemeta.
+#
+# Reads bundled_inputs.csv (the printed inputs, written by export_inputs.py) and writes
+# bundled_reference.json at %.17g. Effect sizes are computed here from the printed numbers:
+# log HR and its SE from the CI with qnorm at the CI level; log OR / log RR and logit proportions
+# with escalc (metafor's default zero-cell rule: add 1/2 to studies with a zero cell).
+# Subgroups (tau2 separate per subgroup, as RevMan / meta): one rma() per subgroup; the test for
+# subgroup differences is Q of a fixed-effect rma() over the subgroup estimates.
+#
+#   Rscript tests/analysis/reference/make_bundled_reference.R   (from the repository root)
+suppressPackageStartupMessages(library(metafor))
+here <- "tests/analysis/reference"
+d <- read.csv(file.path(here, "bundled_inputs.csv"), stringsAsFactors = FALSE, na.strings = "")
+
+num <- function(x) if (is.null(x) || length(x) == 0 || is.na(x)) "null" else sprintf("%.17g", x)
+str_ <- function(x) paste0('"', gsub('"', '\\\\"', x), '"')
+
+effect <- function(s) {
+  m <- s$measure[1]
+  if (m == "HR") {
+    sei <- (log(s$ci_high) - log(s$ci_low)) / (2 * qnorm(1 - (1 - s$ci_level / 100) / 2))
+    return(list(yi = log(s$hr), vi = sei^2, call = "yi = log(hr); sei = (log(ci_high) - log(ci_low)) / (2 * qnorm(1 - (1 - ci_level/100)/2))"))
+  }
+  if (m %in% c("OR", "RR")) {
+    es <- escalc(measure = m, ai = s$ai, n1i = s$n1i, ci = s$ci, n2i = s$n2i)
+    return(list(yi = as.numeric(es$yi), vi = as.numeric(es$vi), call = sprintf('escalc("%s", ai, n1i, ci, n2i)', m)))
+  }
+  es <- escalc(measure = "PLO", xi = s$xi, ni = s$ni)
+  list(yi = as.numeric(es$yi), vi = as.numeric(es$vi), call = 'escalc("PLO", xi, ni)')
+}
+
+fit <- function(yi, vi, method, test) {
+  rma(yi, vi, method = method, test = test)
+}
+
+record <- function(analysis, stratum, res, call, extra = "") {
+  p <- predict(res)
+  paste0("    {", paste(c(
+    paste0('"analysis": ', str_(analysis)), paste0('"stratum": ', str_(stratum)),
+    paste0('"k": ', res$k), paste0('"estimate": ', num(res$beta[1])), paste0('"se": ', num(res$se)),
+    paste0('"ci_low": ', num(res$ci.lb)), paste0('"ci_high": ', num(res$ci.ub)),
+    paste0('"pi_low": ', num(p$pi.lb)), paste0('"pi_high": ', num(p$pi.ub)),
+    paste0('"p": ', num(res$pval)), paste0('"tau2": ', num(res$tau2)), paste0('"i2": ', num(res$I2)),
+    paste0('"q": ', num(res$QE)), paste0('"q_p": ', num(res$QEp)), paste0('"call": ', str_(call))), collapse = ", "),
+    extra, "}")
+}
+
+out <- character(0)
+for (a in unique(d$analysis)) {
+  s <- d[d$analysis == a, ]
+  es <- effect(s)
+  method <- s$method[1]; test <- s$test[1]
+  call <- sprintf('%s; rma(yi, vi, method = "%s", test = "%s")', es$call, method, test)
+  overall <- fit(es$yi, es$vi, method, test)
+  extra <- ""
+  groups <- s$subgroup
+  has_groups <- !all(is.na(groups)) && length(unique(groups)) >= 2
+  sub <- character(0)
+  if (has_groups) {
+    b <- c(); se <- c()
+    for (g in sort(unique(groups))) {
+      i <- which(groups == g)
+      r <- fit(es$yi[i], es$vi[i], method, test)
+      b <- c(b, r$beta[1]); se <- c(se, r$se)
+      sub <- c(sub, record(a, g, r, paste0(call, ' within subgroup ', g)))
+    }
+    between <- rma(b, sei = se, method = "FE")
+    extra <- paste0(', "q_between": ', num(between$QE), ', "df_between": ', length(b) - 1,
+                    ', "p_between": ', num(between$QEp),
+                    ', "between_call": "rma(subgroup estimates, sei = subgroup SEs, method = \\"FE\\")$QE"')
+  }
+  out <- c(out, record(a, "overall", overall, call, extra), sub)
+}
+
+json <- paste0("{\n",
+  '  "generated_by": "tests/analysis/reference/make_bundled_reference.R",\n',
+  '  "r_version": ', str_(R.version.string), ",\n",
+  '  "metafor_version": ', str_(as.character(packageVersion("metafor"))), ",\n",
+  '  "results": [\n', paste(out, collapse = ",\n"), "\n  ]\n}\n")
+writeLines(json, file.path(here, "bundled_reference.json"), sep = "")

@@ -1,0 +1,119 @@
+"""Every pooled value of the bundled evidence base, pinned to metafor.
+
+The reference (reference/bundled_reference.json) was made by reference/make_bundled_reference.R
+from reference/bundled_inputs.csv: the numbers as printed, pooled by metafor 3.8.1 with effect sizes
+computed in R (qnorm, escalc), independently of livemeta's views and pooling code.
+Tolerances: 1e-8 for closed-form fits (FE; everything but the iterative tau2 estimators),
+1e-6 for REML (iterative Fisher scoring stops at a tau2 change of 1e-5 in metafor and here).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from livemeta import api
+from livemeta.analysis import load_specs
+from livemeta.db import connect
+
+REF = Path(__file__).parent / "reference"
+REFERENCE = json.loads((REF / "bundled_reference.json").read_text())
+CASES = REFERENCE["results"]
+ITERATIVE = {"REML", "ML", "PM", "EB"}
+
+
+@pytest.fixture(scope="module")
+def stored(bundled_db):
+    with connect(bundled_db, read_only=True) as con:
+        df = con.execute("SELECT * FROM history.pooled_estimates WHERE revision_id = 1").df()
+    return {(r["analysis_id"], r["stratum"]): r for r in df.to_dict("records")}
+
+
+def test_reference_grid_is_complete():
+    """Guard: every analysis with data has its reference; the grid cannot silently shrink."""
+    analyses = {c["analysis"] for c in CASES}
+    assert len(CASES) == 22
+    assert analyses == {
+        "os", "os_re", "os_s1800a_80", "os_verified_only", "pfs", "pfs_re", "pfs_without_keyvibe", "orr",
+        "os_acquired", "os_acquired_s1800a_80", "os_acquired_re", "os_by_resistance", "os_by_class",
+        "single_arm_orr_by_class",
+    }
+
+
+def test_reference_inputs_are_the_bundled_data(bundled_db):
+    """If data/studies or a view changes, regenerate: export_inputs.py, then the R script."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("export_inputs", REF / "export_inputs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    with open(REF / "bundled_inputs.csv", newline="", encoding="utf-8") as fh:
+        committed = list(csv.DictReader(fh))
+    current = [{k: str(v) for k, v in row.items()} for row in mod.export(bundled_db)]
+    assert current == committed
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['analysis']}[{c['stratum']}]")
+def test_pooled_value_matches_metafor(stored, case):
+    row = stored[(case["analysis"], case["stratum"])]
+    method = row["method"]
+    tol = 1e-6 if method in ITERATIVE else 1e-8
+    assert row["k"] == case["k"]
+    for key in ("estimate", "se", "ci_low", "ci_high", "p", "tau2", "i2", "q", "q_p"):
+        assert row[key] == pytest.approx(case[key], abs=tol, rel=tol), key
+    if case["pi_low"] is not None:  # metafor's predict() gives no PI for FE; livemeta's equals the CI there
+        assert row["pi_low"] == pytest.approx(case["pi_low"], abs=tol, rel=tol)
+        assert row["pi_high"] == pytest.approx(case["pi_high"], abs=tol, rel=tol)
+    else:
+        assert (row["pi_low"], row["pi_high"]) == (row["ci_low"], row["ci_high"])
+    if "q_between" in case:
+        assert row["q_between"] == pytest.approx(case["q_between"], abs=1e-8, rel=1e-8)
+        assert row["df_between"] == case["df_between"]
+        assert row["p_between"] == pytest.approx(case["p_between"], abs=1e-8, rel=1e-8)
+
+
+# The evidence README's hand computations (shared/evidence/README.md, "What the public facts
+# reproduce"): fixed-effect inverse variance on log HR, printed to 3 decimals.
+HAND = {
+    "os": (0.898, 0.816, 0.988),
+    "os_s1800a_80": (0.913, 0.828, 1.008),
+    "pfs_without_keyvibe": (0.892, 0.796, 0.999),
+    "os_acquired": (0.872, 0.766, 0.993),
+}
+
+
+@pytest.mark.parametrize("analysis", sorted(HAND))
+def test_hand_computations_of_the_evidence_readme(stored, analysis):
+    row = stored[(analysis, "overall")]
+    ours = tuple(round(math.exp(row[k]), 3) for k in ("estimate", "ci_low", "ci_high"))
+    assert ours == HAND[analysis]
+
+
+def test_every_analysis_is_stored_with_its_method(stored):
+    ids = {s.id for s in load_specs()}
+    assert {a for a, _ in stored} == ids
+    os_row = stored[("os", "overall")]
+    assert (os_row["method"], os_row["test"], os_row["pi_dist"], os_row["ci_level_choice"]) == ("FE", "z", "normal", "printed")
+    assert sorted(os_row["trials"]) == sorted(
+        ["contact-01", "leap-008", "sapphire", "lung-map-s1800a", "pragmatica-lung-s2302", "saffron-301", "keyvibe-002"]
+    )
+    assert json.loads(os_row["method_spec"])["filters"] == {"inclusion": "included"}
+    orr = stored[("orr", "overall")]
+    assert "add 1/2" in orr["zero_cell_rule"]
+    empty = stored[("ae_g3", "overall")]
+    assert (empty["k"], math.isnan(empty["estimate"]), empty["converged"]) == (0, True, False)  # NULL in the table
+
+
+def test_pool_json_has_the_documented_fields(bundled_db):
+    from livemeta.analysis.present import summary
+
+    run = api.pool(bundled_db, ["os"], store=False)
+    s = summary(run.results[0])
+    assert {"analysis", "estimate", "ci_low", "ci_high", "log_estimate", "se", "k", "trials", "method", "revision", "published"} <= set(s)
+    assert s["published"]["estimate"] == 0.91 and s["published"]["trials"] == 10
+    assert s["estimate"] == pytest.approx(math.exp(s["log_estimate"]))
+    assert run.stored == "not stored"
