@@ -1,0 +1,103 @@
+"""A living update end to end: build, add a trial, supersede a trial with a new data cut; then
+`diff` reports exactly those changes and `pool --as-of` reproduces earlier numbers bit for bit."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from livemeta import api
+from livemeta.cli import main
+from livemeta.paths import resource
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("scenario")
+    db = tmp / "living.duckdb"
+    api.build(db)  # revision 1
+    new_trial = tmp / "example-01.yaml"
+    new_trial.write_text(api.template_text())  # the template is a valid (fictional) RCT
+    report, run2 = api.ingest(db, [new_trial], message="add EXAMPLE-01", author="tester")  # revision 2
+    assert report.revision == 2 and run2.revision == 2
+    study = yaml.safe_load(resource("data", "studies", "contact-01.yaml").read_text())
+    os_row = next(o for o in study["outcomes"] if o["endpoint"] == "os" and o["population"] == "overall")
+    os_row.update(estimate=0.80, ci_low=0.62, ci_high=1.03, data_cutoff="2025-01-15",
+                  raw_text="test data cut: HR 0.80 (95% CI 0.62-1.03)")
+    corrected = tmp / "contact-01.yaml"
+    corrected.write_text(yaml.safe_dump(study, sort_keys=False))
+    api.ingest(db, [corrected], message="CONTACT-01 new data cut", author="tester", supersede=True)  # revision 3
+    return db, os_row
+
+
+def test_diff_reports_exactly_the_new_data_cut(scenario):
+    db, _ = scenario
+    d = api.diff(db)  # 2 -> 3
+    assert (d.from_revision, d.to_revision) == (2, 3)
+    assert [(t.trial_id, t.kind) for t in d.trials] == [("contact-01", "new data cut")]
+    changes = {(c.table, c.key, c.field): (c.old, c.new) for c in d.trials[0].changes}
+    os_id = next(k for (_, k, f) in changes if f == "estimate")
+    assert changes == {
+        ("outcomes", os_id, "estimate"): (0.88, 0.80),
+        ("outcomes", os_id, "ci_low"): (0.68, 0.62),
+        ("outcomes", os_id, "ci_high"): (1.16, 1.03),
+        ("outcomes", os_id, "data_cutoff"): (None, "2025-01-15"),
+        ("outcomes", os_id, "raw_text"): (changes[("outcomes", os_id, "raw_text")][0], "test data cut: HR 0.80 (95% CI 0.62-1.03)"),
+    }
+    assert all(c.source for c in d.trials[0].changes)
+    moved = {a.analysis: a for a in d.analyses}
+    assert "changed" in moved["os"].flags and moved["os"].old["k"] == moved["os"].new["k"] == 8
+    assert moved["os"].new["estimate"] < moved["os"].old["estimate"]
+    assert moved["pfs"].flags == []  # PFS rows did not change
+    md = d.to_markdown()
+    assert "**CONTACT-01** (`contact-01`): new data cut" in md and "`0.88` → `0.8`" in md
+
+
+def test_diff_of_the_added_trial(scenario):
+    db, _ = scenario
+    d = api.diff(db, 1, 2)
+    assert [(t.trial_id, t.kind) for t in d.trials] == [("example-01", "added")]
+    os_change = next(a for a in d.analyses if a.analysis == "os")
+    assert (os_change.old["k"], os_change.new["k"]) == (7, 8)
+    assert json.loads(d.to_json())["trials"][0]["trial_id"] == "example-01"
+
+
+def test_as_of_first_revision_is_bit_for_bit(scenario):
+    db, _ = scenario
+    run = api.pool(db, as_of=1)
+    assert run.stored == "identical" and run.mismatches == []
+    os_result = next(r for r in run.results if r.spec.id == "os")
+    assert os_result.k == 7 and round(math.exp(os_result.overall.estimate), 3) == 0.898
+    # and by date: today's last revision is 3
+    assert api.pool(db, ["os"], as_of=__import__("datetime").date.today().isoformat()).revision == 3
+
+
+def test_superseded_trial_is_readable_as_of_its_earlier_revision(scenario):
+    db, _ = scenario
+    now = api.query(db, "select estimate from outcomes where trial_id = 'contact-01' and endpoint = 'os'")
+    then = api.query(db, "select estimate from outcomes where trial_id = 'contact-01' and endpoint = 'os'", as_of=2)
+    assert (now.rows, then.rows) == ([(0.80,)], [(0.88,)])
+    hist = api.query(db, "select valid_from, valid_to from history.outcomes o where trial_id = 'contact-01' "
+                         "and endpoint = 'os' order by valid_from")
+    assert hist.rows == [(1, 3), (3, None)]
+
+
+def test_log_lists_revisions_and_cli_commands_work(scenario):
+    db, _ = scenario
+    entries = api.log(db)
+    assert [r.message for r, _ in entries] == ["build from 34 study files", "add EXAMPLE-01", "CONTACT-01 new data cut"]
+    runner = CliRunner()
+    out = runner.invoke(main, ["log", "--db", str(db)])
+    assert out.exit_code == 0 and "CONTACT-01 new data cut" in out.output
+    out = runner.invoke(main, ["diff", "1", "3", "--db", str(db), "--json"])
+    assert out.exit_code == 0
+    assert [t["trial_id"] for t in json.loads(out.output)["trials"]] == ["contact-01", "example-01"]
+    out = runner.invoke(main, ["cumulative", "os", "--db", str(db), "--format", "csv"])
+    assert out.exit_code == 0
+    lines = out.output.strip().splitlines()
+    assert lines[0].startswith("step,trial_id") and len(lines) == 1 + 8
+    assert lines[1].split(",")[1] == "lung-map-s1800a"  # first published (2022)
