@@ -1,0 +1,109 @@
+"""The command line: in-process (click's runner) and as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from livemeta.cli import main
+from livemeta.paths import resource
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = resource("README.md").read_text()
+    for name in main.commands:
+        assert f"`livemeta {name}" in readme, f"README does not document `livemeta {name}`"
+
+
+def test_every_command_has_help():
+    runner = CliRunner()
+    for name, cmd in main.commands.items():
+        out = runner.invoke(main, [name, "--help"])
+        assert out.exit_code == 0, name
+        assert cmd.help and len(cmd.help.strip()) > 20, name
+
+
+def test_readme_commands_exist():
+    """Guard against documentation drift: each `livemeta X` named in the README is a command."""
+    readme = resource("README.md").read_text()
+    named = set(re.findall(r"`livemeta ([a-z]+)", readme))
+    assert named <= set(main.commands), named - set(main.commands)
+
+
+@pytest.mark.parametrize("argv", [["query", "select 1"], ["--help"], ["views"], ["query", "--help"]])
+def test_light_commands_do_not_import_heavy_modules(argv, empty_db):
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from livemeta.cli import main
+        try:
+            main({argv!r} + (["--db", {str(empty_db)!r}] if {argv!r}[0] == "query" and "--help" not in {argv!r} else []), standalone_mode=False)
+        except SystemExit:
+            pass
+        heavy = sorted(m for m in ("great_expectations", "matplotlib", "pandas", "sqlmodel", "scipy") if m in sys.modules)
+        print("HEAVY", heavy)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+
+
+def test_query_subprocess_and_exit_codes(bundled_db):
+    run = lambda *a: subprocess.run([sys.executable, "-m", "livemeta", *a, "--db", str(bundled_db)],  # noqa: E731
+                                    capture_output=True, text=True)
+    out = run("query", "select count(*) as n from trials where design = 'rct'", "--format", "json")
+    assert out.returncode == 0 and json.loads(out.stdout) == [{"n": 15}]
+    out = run("query", "drop table history.trials")
+    assert out.returncode == 1 and "read-only" in out.stderr and "Traceback" not in out.stderr
+    out = run("query", "select * from no_such_view")
+    assert out.returncode == 1 and "no_such_view" in out.stderr and "livemeta views" in out.stderr
+
+
+def test_build_then_select_names_lists_the_bundled_trials(bundled_db):
+    out = CliRunner().invoke(main, ["query", "select name from trials order by name", "--db", str(bundled_db), "-f", "csv"])
+    assert out.exit_code == 0
+    names = out.output.strip().splitlines()
+    assert names[0] == "name" and len(names) == 1 + 34
+    assert {"CONTACT-01", "SAPPHIRE", "Lung-MAP S1800A", "KEYVIBE-002", "WJOG9616L"} <= set(names)
+
+
+def test_pool_cli_table_and_json(bundled_db):
+    runner = CliRunner()
+    out = runner.invoke(main, ["pool", "os", "os_acquired", "--db", str(bundled_db)])
+    assert out.exit_code == 0, out.output
+    first = next(line for line in out.output.splitlines() if line.startswith("os "))
+    assert "7 of 10 RCTs" in first and "HR 0.90 (0.82–0.99)" in first and "0.91 (0.82–0.99)" in first
+    out = runner.invoke(main, ["pool", "os", "--json", "--exclude-unverified", "--db", str(bundled_db)])
+    data = json.loads(out.output)
+    assert data[0]["analysis"] == "os[verified_only]" and data[0]["k"] == 6
+    out = runner.invoke(main, ["pool", "nope", "--db", str(bundled_db)])
+    assert out.exit_code == 1 and "no analysis 'nope'" in out.output
+
+
+def test_template_validates(tmp_path):
+    runner = CliRunner()
+    out = runner.invoke(main, ["template"])
+    assert out.exit_code == 0 and out.output.startswith("# livemeta study file")
+    path = tmp_path / "t.yaml"
+    path.write_text(out.output)
+    out = runner.invoke(main, ["validate", str(path), "--db", str(tmp_path / "none.duckdb")])
+    assert out.exit_code == 0, out.output
+
+
+def test_init_is_idempotent_from_the_cli(db_path):
+    runner = CliRunner()
+    first = runner.invoke(main, ["init", "--db", str(db_path)])
+    second = runner.invoke(main, ["init", "--db", str(db_path)])
+    assert first.exit_code == second.exit_code == 0
+    assert first.output == second.output and "schema version 2" in first.output
+
+
+def test_python_m_livemeta_is_the_same_command():
+    out = subprocess.run([sys.executable, "-m", "livemeta", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "livemeta, version 0.1.0"
