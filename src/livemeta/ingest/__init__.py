@@ -114,6 +114,7 @@ def _prepare(paths) -> tuple[list[str], list[Problem], Batch | None]:
     """Parse, check structure and run the expectation suites over the batch."""
     from .structure import check_structure
 
+    paths = list(paths)
     names = [str(p) for p in paths]
     if not names:
         raise LivemetaError("no study files given")

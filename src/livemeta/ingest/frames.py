@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
-from ._common import StudyFile
+from ._common import StudyFile, fmt
 
 TABLES = ("trials", "sources", "arms", "resistance_definitions", "outcomes", "adverse_events")
 
@@ -148,6 +148,8 @@ def build_batch(studies: list[StudyFile]) -> Batch:
                 rec.update(_study=i, _file=study.name, _path=f"{table}[{j}]")
                 records[table].append(rec)
                 if table == "outcomes":
+                    for k in ("estimate", "ci_low", "ci_high"):  # as written, for messages
+                        rec[f"_{k}_text"] = study.numbers.get(f"{table}[{j}].{k}") or fmt(item.get(k))
                     steps.append(
                         tuple(
                             printed_step(item.get(k), study.numbers.get(f"{table}[{j}].{k}"))
@@ -160,6 +162,8 @@ def build_batch(studies: list[StudyFile]) -> Batch:
     frames: dict[str, pd.DataFrame] = {}
     for table in TABLES:
         cols = columns(table) + ["_study", "_file", "_path"]
+        if table == "outcomes":
+            cols += ["_estimate_text", "_ci_low_text", "_ci_high_text"]
         df = pd.DataFrame.from_records(records[table], columns=cols)
         for col in _NUMERIC[table]:
             df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")

@@ -1,0 +1,140 @@
+"""The bad-input corpus: every file of bad/ must be refused with its message and record path, and
+leave every table of the database exactly as it was. Plus cases made at test time (a 50 MB file,
+a missing path, a folder, batch and database conflicts)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import yaml
+
+from livemeta.errors import Problem, ValidationFailed
+from livemeta.ingest import ingest_files, validate_files
+
+from .conftest import BASE, HERE, TEMPLATE, table_state
+
+BAD = HERE / "bad"
+MANIFEST = yaml.safe_load((BAD / "expected.yaml").read_text(encoding="utf-8"))
+
+
+def _refused(db, paths, *, supersede=False) -> list[Problem]:
+    """Ingest must fail with ValidationFailed and change no table; returns the problems."""
+    before = table_state(db)
+    with pytest.raises(ValidationFailed) as info:
+        ingest_files(db, paths, message="must fail", author="tester", supersede=supersede)
+    assert table_state(db) == before
+    problems = info.value.problems
+    assert problems and all(isinstance(p, Problem) for p in problems)
+    assert "nothing was written" in str(info.value)
+    return problems
+
+
+def _assert_has(problems, file, message, path):
+    shown = "\n".join(str(p) for p in problems)
+    hits = [p for p in problems if p.file == str(file) and message in p.reason and p.path == path]
+    assert hits, f"expected {path!r}: ...{message}... in:\n{shown}"
+    for p in problems:  # every problem renders as FILE: PATH: REASON, with no traceback text
+        assert str(p).startswith(str(p.file)) and "Traceback" not in str(p)
+
+
+def test_manifest_covers_the_folder():
+    files = {p.name for p in BAD.iterdir() if p.name != "expected.yaml"}
+    assert len(MANIFEST) >= 30
+    assert files == set(MANIFEST), (files ^ set(MANIFEST))
+    for name, case in MANIFEST.items():
+        assert case.get("message") and isinstance(case.get("path"), str), name
+
+
+def test_base_file_is_valid():
+    """Every bad file is base.yaml with one error: the base itself must pass."""
+    assert validate_files([BASE]).ok
+
+
+@pytest.mark.parametrize("name", list(MANIFEST))
+def test_bad_file_is_refused(name, seeded_db):
+    case = MANIFEST[name]
+    path = BAD / name
+    problems = _refused(seeded_db, [path])
+    _assert_has(problems, path, case["message"], case["path"])
+
+
+# one file per stage: reading, schema, rules within the file, expectation suites
+@pytest.mark.parametrize("name", ["alias_bomb.yaml", "nan.json", "unknown_key.yaml", "unknown_arm.yaml", "asymmetric_ci.yaml"])
+def test_validate_reports_what_ingest_reports(name):
+    case, path = MANIFEST[name], BAD / name
+    report = validate_files([path], raise_on_problems=False)
+    assert not report.ok
+    _assert_has(report.problems, path, case["message"], case["path"])
+    with pytest.raises(ValidationFailed):
+        validate_files([path])
+
+
+def test_bad_file_spoils_a_good_batch(seeded_db, tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text(TEMPLATE.read_text().replace("example-01", "good-02").replace("NCT00000000", "NCT00000002"))
+    problems = _refused(seeded_db, [good, BAD / "events_over_n.yaml"])
+    assert {p.file for p in problems} == {str(BAD / "events_over_n.yaml")}
+
+
+# --- cases made at test time ------------------------------------------------------------------
+
+
+def test_huge_file_is_refused_before_reading(seeded_db, tmp_path):
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as fh:
+        fh.write(b"livemeta_study: 1\nnote: '")
+        fh.seek(50 * 1024 * 1024)
+        fh.write(b"'\n")
+    start = time.perf_counter()
+    problems = _refused(seeded_db, [big])
+    _assert_has(problems, big, "the limit is 5 MB", "")
+    assert time.perf_counter() - start < 5
+
+
+def test_missing_path(seeded_db, tmp_path):
+    missing = tmp_path / "nope.yaml"
+    _assert_has(_refused(seeded_db, [missing]), missing, "no such file", "")
+
+
+def test_folder(seeded_db, tmp_path):
+    _assert_has(_refused(seeded_db, [tmp_path]), tmp_path, "is a folder", "")
+
+
+def test_same_trial_twice_in_one_batch(seeded_db, tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    text = TEMPLATE.read_text().replace("example-01", "twice-01").replace("NCT00000000", "NCT00000003")
+    a.write_text(text)
+    b.write_text(text.replace("NCT00000003", "NCT00000004"))
+    problems = _refused(seeded_db, [a, b])
+    _assert_has(problems, a, "trial twice-01 is in more than one file of this batch", "trial.id")
+    _assert_has(problems, b, "trial twice-01 is in more than one file of this batch", "trial.id")
+
+
+def test_same_nct_twice_in_one_batch(seeded_db, tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(TEMPLATE.read_text().replace("example-01", "nct-a").replace("NCT00000000", "NCT00000005"))
+    b.write_text(TEMPLATE.read_text().replace("example-01", "nct-b").replace("NCT00000000", "NCT00000005"))
+    _assert_has(_refused(seeded_db, [a, b]), b, "NCT00000005 is the NCT id of more than one trial", "trial.nct_id")
+
+
+def test_trial_already_in_db_without_supersede(seeded_db):
+    _assert_has(_refused(seeded_db, [TEMPLATE]), TEMPLATE, "is already in the database (revision 1); pass --supersede", "trial.id")
+
+
+def test_supersede_of_unknown_trial(seeded_db, tmp_path):
+    new = tmp_path / "new.yaml"
+    new.write_text(TEMPLATE.read_text().replace("example-01", "new-01").replace("NCT00000000", "NCT00000006"))
+    _assert_has(_refused(seeded_db, [new], supersede=True), new, "--supersede was given but trial 'new-01' is not in the database", "trial.id")
+
+
+def test_nct_of_another_trial_in_db(seeded_db, tmp_path):
+    other = tmp_path / "other.yaml"
+    other.write_text(TEMPLATE.read_text().replace("example-01", "other-01"))  # keeps NCT00000000
+    _assert_has(_refused(seeded_db, [other]), other, "NCT00000000 is already the NCT id of trial 'example-01'", "trial.nct_id")
+
+
+def test_supersede_without_change(seeded_db, tmp_path):
+    same = tmp_path / "same.yaml"  # same content, different comments and layout
+    same.write_text(yaml.safe_dump(yaml.safe_load(TEMPLATE.read_text()), sort_keys=True))
+    _assert_has(_refused(seeded_db, [same], supersede=True), same, "no change", "trial.id")
