@@ -57,14 +57,19 @@ def study_files(folder: Path | str | None = None) -> list[Path]:
     return files
 
 
-def validate(paths: list[Path | str], *, db_path: Path | str | None = None, wait: float = 10.0):
-    """Validate study files without writing; against the database too when ``db_path`` exists."""
+def validate(
+    paths: list[Path | str], *, db_path: Path | str | None = None, supersede: bool = False, wait: float = 10.0
+):
+    """Validate study files without writing; against the database too when ``db_path`` exists.
+
+    Raises :class:`~livemeta.errors.ValidationFailed` listing every problem.
+    """
     from .ingest import validate_files
 
     if db_path is not None and Path(db_path).exists():
         with connect(db_path, read_only=True, wait=wait) as con:
-            return validate_files(paths, con=con)
-    return validate_files(paths)
+            return validate_files(paths, con=con, supersede=supersede)
+    return validate_files(paths, supersede=supersede)
 
 
 def ingest(

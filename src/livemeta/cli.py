@@ -101,13 +101,14 @@ def template():
 @main.command()
 @_db_options
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(db, wait, files):
+@click.option("--supersede", is_flag=True, help="The files are corrections or new data cuts of trials already in the database.")
+def validate(db, wait, files, supersede):
     """Validate study FILES without writing anything.
 
     Checks structure, vocabularies, cross-references, the expectation suites and, when the
     database exists, duplicates against it. Exit status 2 when a file is invalid.
     """
-    report = api.validate(list(files), db_path=_db(db), wait=wait)
+    report = api.validate(list(files), db_path=_db(db), supersede=supersede, wait=wait)
     click.echo(report.summary())
 
 

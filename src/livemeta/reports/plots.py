@@ -1,0 +1,1044 @@
+"""Figures of the report: forest, funnel and cumulative forest plots.
+
+Pure functions: data in, :class:`matplotlib.figure.Figure` out. Figures are made with the
+object-oriented API, each on its own Agg canvas (no pyplot, no global backend switch, no global
+state), so they can be built in a loop without leaking and in processes without a display.
+
+* :func:`forest_plot` draws a RevMan/metafor-style forest plot of an
+  :class:`~livemeta.analysis.run.AnalysisResult` (with subgroups when it has them);
+* :func:`funnel_plot` draws the funnel plot with Egger's tests (k >= 10);
+* :func:`cumulative_plot` draws a cumulative forest plot from rows of estimates;
+* :func:`save` writes a figure as PNG (150 dpi) and SVG.
+
+The layout is computed in inches from measured text widths: text columns are as wide as their
+longest cell (up to a cap, beyond which cells wrap onto two lines and then end with an ellipsis),
+the figure grows with the number of rows, and nothing is placed where it could overlap.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any
+
+import matplotlib
+import numpy as np
+from matplotlib import transforms as mtransforms
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # every figure gets its own Agg canvas
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.patches import Polygon
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
+
+__all__ = ["forest_plot", "funnel_plot", "cumulative_plot", "save", "MEASURE_NAMES"]
+
+# ----------------------------------------------------------------------------------------- style
+_RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 8.5,
+    "svg.hashsalt": "livemeta",  # stable ids in SVG output
+    "svg.fonttype": "path",  # the SVG needs no fonts installed
+    "axes.linewidth": 0.8,
+    "xtick.major.width": 0.8,
+    "xtick.labelsize": 8,
+}
+FS = 8.5  # cell text
+FS_SMALL = 7.5  # notes, legend
+FS_TITLE = 11.0
+LAYOUT_DPI = 100
+ROW_IN = 0.24  # height of a one-line row, inches
+LINE_IN = FS * 1.2 / 72  # height of one text line
+GAP_IN = 0.16  # between text columns
+MARGIN_IN = 0.25
+PANEL_IN = 3.4  # plot panel width
+INK = "#1a1a1a"
+GREY = "#666666"
+STUDY_COLOR = "#2b4c7e"
+POOLED_COLOR = "#1a1a1a"
+SUBTOTAL_COLOR = "#555555"
+
+MEASURE_NAMES = {
+    "HR": ("Hazard ratio", "HR"),
+    "OR": ("Odds ratio", "OR"),
+    "RR": ("Risk ratio", "RR"),
+    "proportion": ("Proportion", "Proportion, %"),
+}
+_CLASS_WORDS = {"tki": "TKI", "io": "IO", "pd1": "PD-1", "pdl1": "PD-L1", "vegf": "VEGF", "ctla4": "CTLA-4"}
+_CONTROL_WORDS = {
+    "investigator_choice": "investigator's choice",
+    "placebo_docetaxel": "placebo + docetaxel",
+    "physician_choice": "physician's choice",
+    "soc": "standard of care",
+}
+
+
+def _pretty(value: Any, words: Mapping[str, str] | None = None) -> str:
+    """'multitarget_tki' -> 'multitarget TKI'; None/NaN -> ''."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    s = str(value)
+    if words and s in words:
+        return words[s]
+    return " ".join(_CLASS_WORDS.get(w.lower(), w) for w in s.replace("_", " ").split())
+
+
+def _finite(*xs) -> bool:
+    return all(x is not None and isinstance(x, (int, float, np.floating)) and math.isfinite(x) for x in xs)
+
+
+def _fmt_p(p: float) -> str:
+    if not _finite(p):
+        return "p = n/a"
+    if p < 0.001:
+        return "p < 0.001"
+    if p < 0.01:
+        return f"p = {p:.3f}"
+    return f"p = {p:.2f}"
+
+
+def _fmt_tau2(t: float) -> str:
+    if not _finite(t):
+        return "n/a"
+    if t == 0:
+        return "0"
+    if t < 0.0001:
+        return "< 0.0001"
+    return f"{t:.4f}"
+
+
+def _fmt_ratio(x: float) -> str:
+    if not _finite(x):
+        return "—"
+    if x >= 100:
+        return f"{x:.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def _fmt_pct(x: float) -> str:
+    return f"{100 * x:.1f}" if _finite(x) else "—"
+
+
+def method_label(method: str, test: str = "z") -> str:
+    """'fixed effect' or 'random effects (REML, HKSJ)'."""
+    if method == "FE":
+        return "fixed effect"
+    return f"random effects ({method}{', HKSJ' if test == 'knha' else ''})"
+
+
+# ---------------------------------------------------------------------------- text measurement
+class _Measure:
+    """Text widths in inches, measured with the figure's own renderer."""
+
+    def __init__(self, fig: Figure):
+        self.renderer = fig.canvas.get_renderer()
+        self.dpi = fig.dpi
+        self._cache: dict[tuple, float] = {}
+
+    def width(self, s: str, size: float = FS, weight: str = "normal", style: str = "normal") -> float:
+        key = (s, size, weight, style)
+        if key not in self._cache:
+            prop = FontProperties(family=_RC["font.family"], size=size, weight=weight, style=style)
+            w = max((self.renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
+                     for line in s.split("\n")), default=0.0)
+            self._cache[key] = w / self.dpi
+        return self._cache[key]
+
+    def ellipsize(self, s: str, width: float, **kw) -> str:
+        """``s`` cut with a trailing ellipsis to fit ``width`` inches."""
+        if self.width(s, **kw) <= width:
+            return s
+        lo, hi = 0, len(s)
+        while lo < hi:  # longest prefix that fits with the ellipsis
+            mid = (lo + hi + 1) // 2
+            if self.width(s[:mid].rstrip() + "…", **kw) <= width:
+                lo = mid
+            else:
+                hi = mid - 1
+        return s[:lo].rstrip() + "…"
+
+    def wrap(self, s: str, width: float, max_lines: int = 2, **kw) -> list[str]:
+        """Word-wrap ``s`` into at most ``max_lines`` lines of ``width`` inches; ellipsis on overflow.
+
+        A label like ``'Trial name (NCT…): arm description'`` that does not fit keeps the part after
+        the colon (what tells two arms of one trial apart) and shortens the trial name instead.
+        """
+        s = " ".join(str(s).split())
+        lines = self._greedy(s, width, **kw)
+        if len(lines) <= max_lines:
+            return lines
+        if ": " in s:
+            head, tail = s.split(": ", 1)
+            lo, hi, best = 0, len(head), None
+            while lo <= hi:
+                mid = (lo + hi) // 2
+                cand = self._greedy(head[:mid].rstrip() + "…: " + tail, width, **kw)
+                if len(cand) <= max_lines:
+                    best, lo = cand, mid + 1
+                else:
+                    hi = mid - 1
+            if best is not None:
+                return best
+        rest = " ".join(lines[max_lines - 1:])
+        return lines[: max_lines - 1] + [self.ellipsize(rest + " …", width, **kw)
+                                           if not rest.endswith("…") else self.ellipsize(rest, width, **kw)]
+
+    def _greedy(self, s: str, width: float, **kw) -> list[str]:
+        lines: list[str] = []
+        cur = ""
+        for word in s.split(" "):
+            cand = f"{cur} {word}" if cur else word
+            if self.width(cand, **kw) <= width:
+                cur = cand
+                continue
+            if cur:
+                lines.append(cur)
+            while self.width(word, **kw) > width and len(word) > 1:  # hard-break a long word
+                cut = len(word) - 1
+                while cut > 1 and self.width(word[:cut], **kw) > width:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+            cur = word
+        if cur or not lines:
+            lines.append(cur)
+        return lines
+
+
+# --------------------------------------------------------------------------------- the engine
+@dataclass
+class _Col:
+    key: str
+    header: str
+    align: str = "left"  # left | right | center
+    cap: float | None = None  # max width in inches (cells wrap beyond)
+    max_lines: int = 1
+    size: float = FS
+    # computed
+    x0: float = 0.0
+    width: float = 0.0
+
+
+@dataclass
+class _Row:
+    kind: str  # header | group | study | pooled | subtotal | pi | note | gap | point
+    cells: dict = field(default_factory=dict)
+    note: str | None = None  # a text line spanning the left columns
+    bold: bool = False
+    italic: bool = False
+    est: float | None = None  # on the display scale (ratio, or proportion in %)
+    lo: float | None = None
+    hi: float | None = None
+    size: float | None = None  # relative marker area 0..1
+    marker: str | None = None  # square | diamond | pi | circle
+    color: str = STUDY_COLOR
+    min_units: float = 1.0
+    # computed
+    wrapped: dict = field(default_factory=dict)
+    y: float = 0.0
+    h: float = 1.0
+
+
+@dataclass
+class _Axis:
+    log: bool
+    lim: tuple[float, float]
+    ticks: list[float]
+    label: str
+    null: float | None = None
+    pooled: float | None = None
+    left_label: str | None = None
+    right_label: str | None = None
+    fmt: Callable[[float], str] = lambda t: f"{t:g}"
+
+
+def _new_figure(w: float = 10.0, h: float = 5.0) -> Figure:
+    fig = Figure(figsize=(w, h), dpi=LAYOUT_DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _units(n_lines: int) -> float:
+    return max(1.0, (n_lines * LINE_IN + 0.1) / ROW_IN)
+
+
+def _log_limits(values: Iterable[float]) -> tuple[tuple[float, float], list[float]]:
+    """Symmetric log limits around 1 (as RevMan) wide enough for the values, and their ticks."""
+    vals = [v for v in values if _finite(v) and v > 0]
+    need = max((abs(math.log(v)) for v in vals), default=math.log(2))
+    for hi, ticks in (
+        (2.0, [0.5, 0.75, 1, 1.5, 2]),
+        (5.0, [0.2, 0.5, 1, 2, 5]),
+        (10.0, [0.1, 0.2, 0.5, 1, 2, 5, 10]),
+        (20.0, [0.05, 0.2, 1, 5, 20]),
+        (100.0, [0.01, 0.1, 1, 10, 100]),
+    ):
+        if need <= math.log(hi) * 1.0001:
+            return (1 / hi, hi), ticks
+    return (0.01, 100.0), [0.01, 0.1, 1, 10, 100]  # wider intervals are drawn as arrows
+
+
+def _pct_limits(values: Iterable[float]) -> tuple[tuple[float, float], list[float]]:
+    top = max((v for v in values if _finite(v)), default=50.0)
+    top = min(100.0, max(10.0, math.ceil(top / 10.0) * 10.0))
+    step = 5.0 if top <= 20 else 10.0 if top <= 60 else 20.0
+    return (0.0, top), [float(t) for t in np.arange(0, top + step / 2, step)]
+
+
+def _render(*, title: str, subtitle: str, left: list[_Col], right: list[_Col], rows: list[_Row],
+            axis: _Axis, panel_header: str, footer: str, legend: list[tuple[Any, str]],
+            vline_until: _Row | None = None) -> Figure:
+    """Lay out and draw a table-with-plot-panel figure (forest or cumulative forest plot)."""
+    fig = _new_figure()
+    m = _Measure(fig)
+    header = _Row("header", {c.key: c.header for c in left + right}, bold=True)
+    all_rows = [header, _Row("gap", min_units=0.35), *rows, _Row("gap", min_units=0.4)]
+
+    # column widths: the widest cell (headers included), capped; cells wrap inside the width
+    for col in left + right:
+        widths = []
+        for r in all_rows:
+            text = r.cells.get(col.key)
+            if text:
+                bold = r.bold or r.kind in ("header", "group", "pooled", "subtotal")
+                for line in str(text).split("\n"):
+                    widths.append(m.width(line, size=col.size, weight="bold" if bold else "normal"))
+        col.width = max(widths, default=0.3)
+        if col.cap is not None:
+            col.width = min(col.width, col.cap)
+    x = MARGIN_IN
+    for col in left:
+        col.x0, x = x, x + col.width + GAP_IN
+    left_end = x - GAP_IN
+    panel_x0 = x + 0.1
+    panel_w = PANEL_IN
+    x = panel_x0 + panel_w + 0.25
+    for col in right:
+        col.x0, x = x, x + col.width + GAP_IN
+    fig_w = max(x - GAP_IN + MARGIN_IN, 8.0)
+    if fig_w > x - GAP_IN + MARGIN_IN:  # narrow table: give the spare width to the panel
+        spare = fig_w - (x - GAP_IN + MARGIN_IN)
+        panel_w += spare
+        for col in right:
+            col.x0 += spare
+
+    # wrap every cell; notes wrap to the width of the left columns (never into the panel)
+    note_w = max(left_end - MARGIN_IN, 2.5)
+    for r in all_rows:
+        n = 1
+        for col in left + right:
+            text = r.cells.get(col.key)
+            if not text:
+                continue
+            weight = "bold" if (r.bold or r.kind in ("header", "group", "pooled", "subtotal")) else "normal"
+            if r.kind == "header":
+                lines = str(text).split("\n")
+            else:
+                lines = m.wrap(str(text), col.width, col.max_lines, size=col.size, weight=weight)
+            r.wrapped[col.key] = lines
+            n = max(n, len(lines))
+        if r.note:
+            lines = m.wrap(r.note, note_w, 4, size=FS_SMALL, style="italic" if r.italic else "normal")
+            r.wrapped["_note"] = lines
+            n = max(n, len(lines))
+        if r.kind == "header":
+            n = max(n, len(panel_header.split("\n")))
+        if r.kind == "gap":
+            r.h = r.min_units
+        elif r.kind == "note":
+            r.h = (n * FS_SMALL * 1.25 / 72 + 0.07) / ROW_IN
+        else:
+            r.h = max(r.min_units, _units(n))
+    y = 0.0
+    for r in all_rows:
+        r.y = y + r.h / 2
+        y += r.h
+    total = y
+
+    # vertical layout (inches): title block, rows, axis block, legend, footer
+    title_lines = m.wrap(title, fig_w - 2 * MARGIN_IN, 3, size=FS_TITLE, weight="bold")
+    sub_lines = m.wrap(subtitle, fig_w - 2 * MARGIN_IN, 2, size=FS_SMALL) if subtitle else []
+    top_h = 0.15 + len(title_lines) * FS_TITLE * 1.25 / 72 + len(sub_lines) * FS_SMALL * 1.3 / 72 + 0.12
+    footer_lines = m.wrap(footer, fig_w - 2 * MARGIN_IN, 3, size=FS_SMALL - 0.5) if footer else []
+    footer_h = 0.12 + len(footer_lines) * (FS_SMALL - 0.5) * 1.3 / 72
+    axis_h = 0.62 if (axis.left_label or axis.right_label) else 0.45
+    ncol, legend_h = 1, 0.0
+    if legend:  # as many columns as fit the width (matplotlib fills a legend column by column)
+        item_w = [m.width(lbl, size=FS_SMALL) + 2.8 * FS_SMALL / 72 for _, lbl in legend]
+        ncol = min(3, len(legend))
+        while ncol > 1 and _legend_width(item_w, ncol) > fig_w - 2 * MARGIN_IN:
+            ncol -= 1
+        legend_h = 0.19 * math.ceil(len(legend) / ncol) + 0.12
+    rows_h = total * ROW_IN
+    fig_h = top_h + rows_h + axis_h + legend_h + footer_h
+    fig.set_size_inches(fig_w, fig_h)
+    fx = lambda inches: inches / fig_w  # noqa: E731
+    fy = lambda inches: inches / fig_h  # noqa: E731
+
+    bottom = footer_h + legend_h + axis_h
+    ax = fig.add_axes((fx(panel_x0), fy(bottom), fx(panel_w), fy(rows_h)))
+    ax.set_ylim(total, 0)
+    ax.set_xscale("log" if axis.log else "linear")
+    ax.set_xlim(*axis.lim)
+    for side in ("top", "left", "right"):
+        ax.spines[side].set_visible(False)
+    ax.yaxis.set_major_locator(NullLocator())
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_locator(FixedLocator(axis.ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda t, _pos: axis.fmt(t)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.tick_params(axis="x", labelsize=8, length=3.5, color=INK, labelcolor=INK)
+    ax.patch.set_alpha(0)
+    ax.set_xlabel(axis.label, fontsize=8, labelpad=13 if (axis.left_label or axis.right_label) else 4, color=INK)
+
+    first_data = all_rows[2].y - all_rows[2].h / 2 if len(all_rows) > 3 else 0
+    if axis.null is not None:
+        ax.plot([axis.null, axis.null], [first_data, total], color=GREY, lw=0.9, zorder=1, solid_capstyle="butt")
+    if axis.pooled is not None and _finite(axis.pooled) and axis.lim[0] < axis.pooled < axis.lim[1]:
+        until = vline_until.y + vline_until.h / 2 if vline_until is not None else total
+        ax.plot([axis.pooled] * 2, [first_data, until],
+                color=GREY, lw=0.8, ls=(0, (4, 3)), zorder=1)
+    if axis.left_label:
+        ax.annotate(f"← {axis.left_label}", xy=(axis.null or 1, 0), xycoords=("data", "axes fraction"),
+                    xytext=(-5, -15), textcoords="offset points", ha="right", va="top", fontsize=FS_SMALL,
+                    color=INK, annotation_clip=False)
+    if axis.right_label:
+        ax.annotate(f"{axis.right_label} →", xy=(axis.null or 1, 0), xycoords=("data", "axes fraction"),
+                    xytext=(5, -15), textcoords="offset points", ha="left", va="top", fontsize=FS_SMALL,
+                    color=INK, annotation_clip=False)
+
+    # text cells
+    tr = mtransforms.blended_transform_factory(fig.transFigure, ax.transData)
+    lo_lim, hi_lim = axis.lim
+    for r in all_rows:
+        weight = "bold" if (r.bold or r.kind in ("header", "group", "pooled", "subtotal")) else "normal"
+        style = "italic" if r.italic else "normal"
+        for col in left + right:
+            lines = r.wrapped.get(col.key)
+            if not lines:
+                continue
+            align = col.align
+            xpos = {"left": col.x0, "right": col.x0 + col.width, "center": col.x0 + col.width / 2}[align]
+            # headers sit on the rule (bottom-aligned, as RevMan); cells are centred on their row
+            ypos, va = (r.y + r.h / 2 - 0.16, "baseline") if r.kind == "header" else (r.y, "center_baseline")
+            fig.text(fx(xpos), ypos, "\n".join(lines), transform=tr, ha=align, va=va, fontsize=col.size,
+                     fontweight=weight, fontstyle=style, color=INK, linespacing=1.2, parse_math=False)
+        if "_note" in r.wrapped:
+            fig.text(fx(MARGIN_IN), r.y, "\n".join(r.wrapped["_note"]), transform=tr, ha="left", va="center",
+                     fontsize=FS_SMALL, fontstyle=style, color=INK, linespacing=1.2, parse_math=False)
+        if r.kind == "header":
+            fig.text(fx(panel_x0 + panel_w / 2), r.y + r.h / 2 - 0.16, panel_header, transform=tr, ha="center",
+                     va="baseline",
+                     fontsize=FS, fontweight="bold", color=INK, linespacing=1.2, parse_math=False)
+            rule_y = r.y + r.h / 2 + 0.1
+            fig.add_artist(Line2D([fx(MARGIN_IN), fx(fig_w - MARGIN_IN)], [rule_y, rule_y], transform=tr,
+                                  color=GREY, lw=0.6))
+        _draw_marker(ax, r, lo_lim, hi_lim)
+
+    if legend:
+        nrows = math.ceil(len(legend) / ncol)  # matplotlib fills columns first; we want rows read first
+        order = [r * ncol + c for c in range(ncol) for r in range(nrows) if r * ncol + c < len(legend)]
+        handles, labels = zip(*(legend[i] for i in order))
+        fig.legend(handles, labels, loc="upper center", ncol=ncol, frameon=False, fontsize=FS_SMALL,
+                   bbox_to_anchor=(0.5, fy(footer_h + legend_h)), handlelength=2.2, columnspacing=1.6,
+                   borderaxespad=0.0, handletextpad=0.6, borderpad=0.2)
+    y_top = fig_h - 0.15
+    fig.text(fx(MARGIN_IN), fy(y_top), "\n".join(title_lines), ha="left", va="top", fontsize=FS_TITLE,
+             fontweight="bold", color=INK, linespacing=1.15, parse_math=False)
+    if sub_lines:
+        y_sub = y_top - len(title_lines) * FS_TITLE * 1.25 / 72 - 0.03
+        fig.text(fx(MARGIN_IN), fy(y_sub), "\n".join(sub_lines), ha="left", va="top", fontsize=FS_SMALL,
+                 color=GREY, linespacing=1.2, parse_math=False)
+    if footer_lines:
+        fig.text(fx(MARGIN_IN), fy(0.08), "\n".join(footer_lines), ha="left", va="bottom", fontsize=FS_SMALL - 0.5,
+                 color=GREY, linespacing=1.2, parse_math=False)
+    return fig
+
+
+def _legend_width(item_w: list[float], ncol: int) -> float:
+    cols = [item_w[c::ncol] for c in range(ncol)]  # items are read row by row
+    return (sum(max(c) for c in cols) + (len(cols) - 1) * 1.6 * FS_SMALL / 72 + 0.1) * 1.05
+
+
+def _draw_marker(ax, r: _Row, lo_lim: float, hi_lim: float) -> None:
+    if r.marker is None or not _finite(r.est):
+        return
+    y = r.y
+    lo = r.lo if _finite(r.lo) else r.est
+    hi = r.hi if _finite(r.hi) else r.est
+    clo, chi = max(lo, lo_lim), min(hi, hi_lim)
+    if r.marker in ("square", "circle"):
+        if chi > clo:
+            ax.plot([clo, chi], [y, y], color=INK, lw=1.0, zorder=3, solid_capstyle="butt")
+        if lo < lo_lim:
+            ax.plot([lo_lim], [y], marker="<", ms=5, color=INK, zorder=4, clip_on=False)
+        if hi > hi_lim:
+            ax.plot([hi_lim], [y], marker=">", ms=5, color=INK, zorder=4, clip_on=False)
+        if lo_lim <= r.est <= hi_lim:
+            if r.marker == "square":
+                side = 3.5 + (11.0 - 3.5) * math.sqrt(max(0.0, min(1.0, r.size if r.size is not None else 0.5)))
+                ax.plot([r.est], [y], marker="s", ms=side, color=r.color, mec=r.color, zorder=5, lw=0)
+            else:
+                ax.plot([r.est], [y], marker="o", ms=5.5, color=r.color, zorder=5, lw=0)
+    elif r.marker == "diamond":
+        half = min(0.34, r.h * 0.38)
+        est = min(max(r.est, lo_lim), hi_lim)
+        ax.add_patch(Polygon([(clo, y), (est, y - half), (chi, y), (est, y + half)], closed=True,
+                             facecolor=r.color, edgecolor=r.color, lw=0.8, zorder=5))
+    elif r.marker == "pi":
+        ax.plot([clo, chi], [y, y], color=INK, lw=1.2, zorder=3, solid_capstyle="butt")
+        for xv, inside in ((lo, lo >= lo_lim), (hi, hi <= hi_lim)):
+            if inside:
+                ax.plot([xv, xv], [y - 0.22, y + 0.22], color=INK, lw=1.2, zorder=3)
+        if lo < lo_lim:
+            ax.plot([lo_lim], [y], marker="<", ms=5, color=INK, zorder=4, clip_on=False)
+        if hi > hi_lim:
+            ax.plot([hi_lim], [y], marker=">", ms=5, color=INK, zorder=4, clip_on=False)
+
+
+# ------------------------------------------------------------------------------ forest plot
+@dataclass(frozen=True)
+class _Scale:
+    """How an analysis is displayed: natural scale, axis, favours labels."""
+
+    measure: str
+    name: str
+    short: str
+    log: bool
+    percent: bool
+    left_label: str | None
+    right_label: str | None
+
+    def back(self, y):
+        y = np.asarray(y, dtype=float)
+        if self.percent:
+            return 100.0 / (1.0 + np.exp(-y))
+        return np.exp(y)
+
+    def fmt(self, x: float) -> str:
+        return (f"{x:.1f}" if _finite(x) else "—") if self.percent else _fmt_ratio(x)
+
+    def ci_text(self, est, lo, hi) -> str:
+        return f"{self.fmt(est)} [{self.fmt(lo)}, {self.fmt(hi)}]"
+
+
+def display_scale(spec) -> _Scale:
+    """The display of an analysis: ratio on a log axis (with favours labels), or percent."""
+    measure = spec.measure
+    name, short = MEASURE_NAMES.get(measure, (measure, measure))
+    if measure == "proportion":
+        return _Scale(measure, name, short, False, True, None, None)
+    view = (getattr(spec, "view", "") or "").lower()
+    harm = measure == "RR" or "_ae" in view or "adverse" in view
+    if harm:  # risk of an adverse event: higher = more AEs with rechallenge
+        return _Scale(measure, name, short, True, False, "more AEs with control", "more AEs with rechallenge")
+    if measure == "OR":  # odds of response: higher favours rechallenge
+        return _Scale(measure, name, short, True, False, "favours control", "favours rechallenge")
+    return _Scale(measure, name, short, True, False, "favours rechallenge", "favours control")
+
+
+def _het_text(p, scale_measure: str) -> str:
+    if p is None or p.k <= 1:
+        return "Heterogeneity: not applicable (k = 1)"
+    parts = []
+    if p.method != "FE" and _finite(p.tau2):
+        t = _fmt_tau2(p.tau2)
+        parts.append(f"tau² {t}" if t.startswith("<") else f"tau² = {t}")
+    if _finite(p.i2):
+        parts.append(f"I² = {p.i2:.0f}%")
+    parts.append(f"Q = {p.q:.2f} (df = {p.q_df}, {_fmt_p(p.q_p)})")
+    return "Heterogeneity: " + ", ".join(parts)
+
+
+def _effect_text(p) -> str:
+    if p is None or not _finite(p.stat):
+        return "Test for overall effect: not available"
+    if p.test == "knha" and _finite(p.df):
+        return f"Test for overall effect: t({p.df:g}) = {p.stat:.2f}, {_fmt_p(p.p)}"
+    return f"Test for overall effect: z = {p.stat:.2f}, {_fmt_p(p.p)}"
+
+
+def _subgroup_test_text(sg) -> str:
+    if sg.q_between_dist == "F" and sg.q_between_df2 is not None:
+        stat = f"F({sg.q_between_df}, {sg.q_between_df2}) = {sg.q_between:.2f}"
+        return f"Test for subgroup differences: {stat}, {_fmt_p(sg.q_between_p)}"
+    return (f"Test for subgroup differences: Q = {sg.q_between:.2f}, df = {sg.q_between_df}, "
+            f"{_fmt_p(sg.q_between_p)}")
+
+
+def _study_cells(row: Mapping, sc: _Scale, spec, wmax: float) -> _Row:
+    est, lo, hi = _study_ci(row, sc, spec)
+    label = str(row.get("label") or row.get("trial") or row.get("trial_id") or "")
+    unverified = "verified" in row and row["verified"] is not None and row["verified"] is not np.nan \
+        and not _is_true(row["verified"])
+    if unverified:
+        label += " †"
+    w = row.get("weight")
+    w = float(w) if _finite(_num(w)) else float("nan")
+    cells = {
+        "study": label,
+        "class": _pretty(row.get("treatment_class")),
+        "control": _pretty(row.get("control_type"), _CONTROL_WORDS),
+        "est": sc.ci_text(est, lo, hi),
+        "weight": f"{w:.1f}%" if _finite(w) else "",
+    }
+    if sc.measure in ("OR", "RR"):
+        cells["exp_n"] = _nn(row.get("ai"), row.get("n1i"), row.get("bi"))
+        cells["ctl_n"] = _nn(row.get("ci"), row.get("n2i"), row.get("di"))
+    if sc.measure == "proportion":
+        cells["events"] = _nn(row.get("xi"), row.get("ni"))
+    size = (w / wmax) if (_finite(w) and wmax > 0) else 0.5
+    return _Row("study", cells, est=est, lo=lo, hi=hi, size=size, marker="square")
+
+
+def _study_ci(row: Mapping, sc: _Scale, spec) -> tuple[float, float, float]:
+    """A study's estimate and CI on the display scale.
+
+    The published numbers when the row has them at the analysis's level (and they are what was
+    pooled: ``yi = ln(estimate)``), so the plot prints what the paper printed; otherwise the
+    interval computed from the ``yi``/``vi`` that were pooled (e.g. a disputed CI read at 80%).
+    """
+    level = spec.level
+    yi, vi = float(row["yi"]), float(row["vi"])
+    if not sc.percent:
+        est, lo, hi = (_num(row.get(c)) for c in ("estimate", "ci_low", "ci_high"))
+        read = _num(row.get("ci_level"))
+        alt = _num(row.get("ci_level_alternative"))
+        if getattr(spec, "ci_level", "printed") == "alternative" and _finite(alt):
+            read = alt
+        if (_finite(est, lo, hi, read) and est > 0 and abs(read - 100 * level) < 1e-9
+                and abs(math.log(est) - yi) < 1e-6):
+            return est, lo, hi
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    se = math.sqrt(vi) if vi > 0 else float("nan")
+    est, lo, hi = (float(v) for v in sc.back([yi, yi - z * se, yi + z * se]))
+    return est, lo, hi
+
+
+def _num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_true(v) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "yes", "1", "verified")
+    try:
+        return bool(v)
+    except (TypeError, ValueError):
+        return False
+
+
+def _nn(events, total=None, nonevents=None) -> str:
+    e = _num(events)
+    n = _num(total)
+    if n is None and e is not None and _num(nonevents) is not None:
+        n = e + _num(nonevents)
+    if e is None or not math.isfinite(e):
+        return ""
+    if n is None or not math.isfinite(n):
+        return f"{e:g}"
+    return f"{e:g}/{n:g}"
+
+
+def _pooled_row(label: str, p, sc: _Scale, weight: float | None, *, kind: str, color: str) -> _Row:
+    est, lo, hi = (float(v) for v in sc.back([p.estimate, p.ci_low, p.ci_high]))
+    cells = {"study": label, "est": sc.ci_text(est, lo, hi)}
+    if weight is not None and _finite(weight):
+        cells["weight"] = f"{weight:.1f}%"
+    return _Row(kind, cells, est=est, lo=lo, hi=hi, marker="diamond", color=color)
+
+
+def _pi_row(p, sc: _Scale) -> _Row | None:
+    if p is None or p.method == "FE" or p.k < 2 or not _finite(p.pi_low, p.pi_high):
+        return None
+    est, lo, hi = (float(v) for v in sc.back([p.estimate, p.pi_low, p.pi_high]))
+    lvl = f"{p.level * 100:g}%"
+    return _Row("pi", {"study": f"{lvl} prediction interval", "est": f"[{sc.fmt(lo)}, {sc.fmt(hi)}]"},
+                italic=True, est=est, lo=lo, hi=hi, marker="pi")
+
+
+def forest_plot(result, *, footer: str = "") -> Figure:
+    """A forest plot of an :class:`~livemeta.analysis.run.AnalysisResult`.
+
+    One row per study (label, treatment class, control, events for 2x2 and single-arm data, the
+    estimate with its CI as a square sized by weight, the numbers and the weight), then the pooled
+    diamond with the prediction interval (random effects), heterogeneity and the test for the
+    overall effect. With subgroups: a block per subgroup with its own diamond and heterogeneity,
+    then the overall diamond and the test for subgroup differences. Study CIs are computed from the
+    ``yi``/``vi`` that were pooled, at the analysis's level.
+    """
+    with matplotlib.rc_context(_RC):
+        return _forest(result, footer)
+
+
+def _forest(result, footer: str) -> Figure:
+    spec, sc = result.spec, display_scale(result.spec)
+    overall = result.overall
+    lvl = f"{spec.level * 100:g}%"
+    k = len(result.studies)
+    title = spec.title
+    design = "single-arm trials" if sc.percent else "RCTs"
+    ntrials = len(dict.fromkeys(result.studies["trial_id"])) if k else 0
+    subtitle = (f"{spec.id} · {sc.name} ({'pooled on the logit scale' if sc.percent else 'log scale'}), "
+                f"inverse variance, {method_label(spec.method, spec.test)}, {lvl} CI · "
+                f"k = {k} ({ntrials} {design})")
+    if overall is None or k == 0:
+        return _empty(title, subtitle, "No studies in this analysis at this revision.", footer)
+
+    left = [_Col("study", "Study", cap=3.1, max_lines=3)]
+    if "treatment_class" in result.studies.columns and spec.subgroup != "treatment_class":
+        left.append(_Col("class", "Treatment class", cap=1.35, max_lines=2))
+    if not sc.percent and "control_type" in result.studies.columns and spec.subgroup != "control_type":
+        left.append(_Col("control", "Control", cap=1.35, max_lines=2))
+    if sc.measure in ("OR", "RR"):
+        left += [_Col("exp_n", "Rechallenge\nn/N", align="right"), _Col("ctl_n", "Control\nn/N", align="right")]
+    if sc.percent:
+        left.append(_Col("events", "Responders\nn/N", align="right"))
+    right = [_Col("est", f"{sc.short} [{lvl} CI]", align="right"), _Col("weight", "Weight", align="right")]
+
+    wmax = float(np.nanmax(result.studies["weight"].to_numpy(float))) if k else 1.0
+    records = result.studies.to_dict("records")
+    study_rows = [_study_cells(r, sc, spec, wmax) for r in records]
+    rows: list[_Row] = []
+    sg = result.subgroups
+    if sg is not None:
+        groups = result.studies[spec.subgroup].fillna("(none)").astype(str).to_numpy()
+        for g in sg.groups:
+            members = [i for i, gi in enumerate(groups) if gi == str(g)]
+            pg = sg.subgroups[g]
+            rows.append(_Row("group", {"study": f"{_pretty(g)} (k = {len(members)})"}, bold=True))
+            rows += [study_rows[i] for i in members]
+            wsum = float(np.nansum([_num(records[i].get("weight")) or np.nan for i in members]))
+            rows.append(_pooled_row(f"Subtotal ({lvl} CI)", pg, sc, wsum, kind="subtotal", color=SUBTOTAL_COLOR))
+            rows.append(_Row("note", note=_het_text(pg, sc.measure)))
+            if not sc.percent:  # a test of logit(p) = 0 means nothing for a response rate
+                rows.append(_Row("note", note=_effect_text(pg)))
+            rows.append(_Row("gap", min_units=0.5))
+    else:
+        rows += study_rows
+    total_row = _pooled_row(f"Total ({lvl} CI)", overall, sc, 100.0, kind="pooled", color=POOLED_COLOR)
+    rows.append(total_row)
+    pi = _pi_row(overall, sc)
+    if pi is not None:
+        rows.append(pi)
+    rows.append(_Row("note", note=_het_text(overall, sc.measure)))
+    if not sc.percent:
+        rows.append(_Row("note", note=_effect_text(overall)))
+    if sg is not None:
+        tau_note = " (separate tau² per subgroup)" if sg.tau2_model == "separate" else " (common tau², moderator model)"
+        rows.append(_Row("note", note=_subgroup_test_text(sg) + (tau_note if spec.method != "FE" else "")))
+    if overall.message:
+        rows.append(_Row("note", note=f"Note: {overall.message}", italic=True))
+
+    pooled_est = float(sc.back(overall.estimate))
+    values = [v for r in rows for v in (r.lo, r.hi, r.est) if r.marker]
+    if sc.percent:
+        lim, ticks = _pct_limits(values)
+        axis = _Axis(False, lim, ticks, "Proportion responding, % (back-transformed from logit)",
+                     null=None, pooled=pooled_est, fmt=lambda t: f"{t:g}")
+    else:
+        lim, ticks = _log_limits(values)
+        axis = _Axis(True, lim, ticks, f"{sc.name} (log scale)", null=1.0, pooled=pooled_est,
+                     left_label=sc.left_label, right_label=sc.right_label)
+    panel_header = f"{sc.name}\nIV, {method_label(spec.method, spec.test)}, {lvl} CI"
+
+    legend = [
+        (Line2D([], [], color=INK, lw=1.0, marker="s", ms=6, mfc=STUDY_COLOR, mec=STUDY_COLOR),
+         f"study estimate and {lvl} CI (square area ∝ weight)"),
+        (Line2D([], [], lw=0, marker="D", ms=7, mfc=POOLED_COLOR, mec=POOLED_COLOR),
+         f"pooled estimate and {lvl} CI"),
+    ]
+    if pi is not None:
+        legend.append((Line2D([], [], color=INK, lw=1.2, marker="|", ms=6), f"{lvl} prediction interval"))
+    elif spec.method == "FE":
+        legend.append((Line2D([], [], lw=0), "fixed effect: prediction interval = CI, not drawn"))
+    else:
+        legend.append((Line2D([], [], lw=0), "prediction interval not estimable (k < 2)"))
+    legend.append((Line2D([], [], color=GREY, lw=0.8, ls=(0, (4, 3))), "pooled estimate"))
+    if axis.null is not None:
+        legend.append((Line2D([], [], color=GREY, lw=0.9), "no difference (1)"))
+    if any(r.cells.get("study", "").endswith(" †") for r in study_rows):
+        legend.append((Line2D([], [], lw=0), "† includes unverified values"))
+    return _render(title=title, subtitle=subtitle, left=left, right=right, rows=rows, axis=axis,
+                   panel_header=panel_header, footer=footer, legend=legend, vline_until=total_row)
+
+
+def _empty(title: str, subtitle: str, message: str, footer: str) -> Figure:
+    fig = _new_figure(8.0, 2.2)
+    m = _Measure(fig)
+    lines = m.wrap(title, 7.5, 3, size=FS_TITLE, weight="bold")
+    fig.text(MARGIN_IN / 8, 1 - 0.15 / 2.2, "\n".join(lines), ha="left", va="top", fontsize=FS_TITLE,
+             fontweight="bold", color=INK, parse_math=False)
+    fig.text(MARGIN_IN / 8, 1 - (0.2 + len(lines) * 0.2) / 2.2, "\n".join(m.wrap(subtitle, 7.5, 2, size=FS_SMALL)),
+             ha="left", va="top", fontsize=FS_SMALL, color=GREY, parse_math=False)
+    fig.text(0.5, 0.45, message, ha="center", va="center", fontsize=FS + 1, color=INK, parse_math=False)
+    if footer:
+        fig.text(MARGIN_IN / 8, 0.04, "\n".join(m.wrap(footer, 7.5, 2, size=FS_SMALL - 0.5)), ha="left",
+                 va="bottom", fontsize=FS_SMALL - 0.5, color=GREY, parse_math=False)
+    return fig
+
+
+# ------------------------------------------------------------------------------ funnel plot
+EGGER_MIN_K = 10
+
+
+def _nice_log_ticks(lo: float, hi: float) -> list[float]:
+    ladders = (
+        [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2],
+        [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4],
+        [0.1, 0.2, 0.5, 1, 2, 5, 10],
+        [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50],
+        [0.001, 0.01, 0.1, 1, 10, 100, 1000],
+    )
+    for ladder in ladders:
+        inside = [t for t in ladder if lo <= t <= hi]
+        if 3 <= len(inside) <= 7:
+            return inside
+    return [t for t in ladders[-1] if lo <= t <= hi] or [lo, hi]
+
+
+def funnel_plot(result, *, footer: str = "") -> Figure:
+    """Funnel plot: effect (ratio on a log axis, proportion on a logit axis) vs its standard error.
+
+    The y axis (standard error) is inverted; the pooled estimate is a vertical line and the pseudo
+    confidence region (estimate ± z·SE) a shaded funnel. With k >= 10 both variants of Egger's test
+    are printed under the plot (metafor's ``regtest()`` default: meta-regression on the SE with the
+    analysis's method; and the classical 1997 regression); with k < 10 the plot says they were not
+    computed.
+    """
+    with matplotlib.rc_context(_RC):
+        return _funnel(result, footer)
+
+
+def _funnel(result, footer: str) -> Figure:
+    spec, sc = result.spec, display_scale(result.spec)
+    overall = result.overall
+    k = len(result.studies)
+    lvl = spec.level
+    title = f"Funnel plot: {spec.title}"
+    subtitle = f"{spec.id} · {method_label(spec.method, spec.test)} · k = {k}"
+    if overall is None or k == 0:
+        return _empty(title, subtitle, "No studies in this analysis at this revision.", footer)
+    fig_w, fig_h = 8.5, 6.4
+    fig = _new_figure(fig_w, fig_h)
+    m = _Measure(fig)
+    yi = result.studies["yi"].to_numpy(float)
+    vi = result.studies["vi"].to_numpy(float)
+    se = np.sqrt(vi)
+    z = NormalDist().inv_cdf(0.5 + lvl / 2)
+    est = float(overall.estimate)
+    se_max = float(np.nanmax(se)) * 1.08 if k else 1.0
+    grid = np.linspace(0.0, se_max, 50)
+
+    def nat(v):
+        v = np.asarray(v, dtype=float)
+        return 1 / (1 + np.exp(-v)) if sc.percent else np.exp(v)
+
+    # text block below the plot
+    notes: list[str] = []
+    if k >= EGGER_MIN_K:
+        from ..pooling.bias import egger_test
+
+        eg = egger_test(yi, vi, method=spec.method, test=spec.test, level=lvl)
+        r, c = eg.rma, eg.classical
+        stat = f"t({r.df}) = {r.stat:.2f}" if r.df is not None else f"z = {r.stat:.2f}"
+        notes.append(f"Egger's test (metafor regtest default: rma({spec.method}) with SE as moderator): "
+                     f"{stat}, {_fmt_p(r.p)}; limit estimate {sc.short.split(',')[0]} "
+                     f"{_nat_text(sc, r.limit_estimate)} [{_nat_text(sc, r.limit_ci_low)}, "
+                     f"{_nat_text(sc, r.limit_ci_high)}]")
+        notes.append(f"Classical Egger test (1997, OLS of yi/SE on 1/SE): intercept = {c.intercept:.2f} "
+                     f"(SE {c.intercept_se:.2f}), t({c.df}) = {c.t:.2f}, {_fmt_p(c.p)}")
+    else:
+        notes.append(f"Egger's test not computed (k < {EGGER_MIN_K}): with {k} "
+                     f"{'study' if k == 1 else 'studies'} a funnel plot cannot show small-study effects reliably.")
+    notes.append(f"Shaded: pseudo {lvl * 100:g}% confidence region (pooled estimate ± {z:.2f}·SE).")
+    note_lines = [ln for n in notes for ln in m.wrap(n, fig_w - 2 * MARGIN_IN, 3, size=FS_SMALL)]
+    title_lines = m.wrap(title, fig_w - 2 * MARGIN_IN, 2, size=FS_TITLE, weight="bold")
+    footer_lines = m.wrap(footer, fig_w - 2 * MARGIN_IN, 3, size=FS_SMALL - 0.5) if footer else []
+    top_h = 0.2 + len(title_lines) * FS_TITLE * 1.25 / 72 + FS_SMALL * 1.3 / 72 + 0.15
+    footer_h = 0.12 + len(footer_lines) * (FS_SMALL - 0.5) * 1.3 / 72
+    notes_h = len(note_lines) * FS_SMALL * 1.3 / 72 + 0.15
+    xaxis_h = 0.5
+    fig_h = top_h + 3.9 + xaxis_h + notes_h + footer_h
+    fig.set_size_inches(fig_w, fig_h)
+    left_in, legend_in = 0.75, 2.0  # the legend sits right of the axes, never over a study
+    ax = fig.add_axes((left_in / fig_w, (footer_h + notes_h + xaxis_h) / fig_h,
+                       (fig_w - left_in - legend_in - 0.1) / fig_w, 3.9 / fig_h))
+
+    lo_f, hi_f = nat(est - z * grid), nat(est + z * grid)
+    ax.fill_betweenx(grid, lo_f, hi_f, color="#e8edf3", lw=0, zorder=0)
+    ax.plot(lo_f, grid, color=GREY, lw=0.8, ls=(0, (4, 3)), zorder=1)
+    ax.plot(hi_f, grid, color=GREY, lw=0.8, ls=(0, (4, 3)), zorder=1)
+    ax.axvline(float(nat(est)), color=INK, lw=1.0, zorder=2)
+    if not sc.percent:
+        ax.axvline(1.0, color=GREY, lw=0.8, ls=":", zorder=1)
+    verified = result.studies["verified"].map(_is_true).to_numpy() if "verified" in result.studies else np.ones(k, bool)
+    ax.scatter(nat(yi[verified]), se[verified], s=30, color=STUDY_COLOR, edgecolor=STUDY_COLOR, zorder=4,
+               label="study")
+    if (~verified).any():
+        ax.scatter(nat(yi[~verified]), se[~verified], s=30, facecolor="white", edgecolor=STUDY_COLOR, lw=1.2,
+                   zorder=4, label="study with unverified values")
+    ax.set_ylim(se_max, 0)
+    xs = np.concatenate([nat(yi), lo_f, hi_f])
+    if sc.percent:
+        ax.set_xscale("logit")
+        lo_x, hi_x = float(np.nanmin(xs)), float(np.nanmax(xs))
+        pad = (math.log(hi_x / (1 - hi_x)) - math.log(lo_x / (1 - lo_x))) * 0.05
+        ax.set_xlim(1 / (1 + math.exp(-(math.log(lo_x / (1 - lo_x)) - pad))),
+                    1 / (1 + math.exp(-(math.log(hi_x / (1 - hi_x)) + pad))))
+        cand = [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999]
+        lo_l, hi_l = ax.get_xlim()
+        ticks = [t for t in cand if lo_l <= t <= hi_l]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda t, _p: f"{t * 100:g}"))
+        ax.set_xlabel("Proportion responding, % (logit axis)", fontsize=8)
+    else:
+        ax.set_xscale("log")
+        lo_x, hi_x = float(np.nanmin(xs)), float(np.nanmax(xs))
+        pad = (math.log(hi_x) - math.log(lo_x)) * 0.05
+        ax.set_xlim(lo_x * math.exp(-pad), hi_x * math.exp(pad))
+        ax.xaxis.set_major_locator(FixedLocator(_nice_log_ticks(*ax.get_xlim())))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda t, _p: f"{t:g}"))
+        ax.set_xlabel(f"{sc.name} (log scale)", fontsize=8)
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel("Standard error", fontsize=8)
+    ax.tick_params(labelsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    handles = [Line2D([], [], lw=0, marker="o", ms=5.5, mfc=STUDY_COLOR, mec=STUDY_COLOR)]
+    labels = ["study"]
+    if (~verified).any():
+        handles.append(Line2D([], [], lw=0, marker="o", ms=5.5, mfc="white", mec=STUDY_COLOR, mew=1.2))
+        labels.append("study with unverified values")
+    handles += [Line2D([], [], color=INK, lw=1.0), Line2D([], [], color=GREY, lw=0.8, ls=(0, (4, 3)))]
+    labels += ["pooled estimate", f"pseudo {lvl * 100:g}% limits"]
+    if not sc.percent:
+        handles.append(Line2D([], [], color=GREY, lw=0.8, ls=":"))
+        labels.append("no difference (1)")
+    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.03, 1.0), fontsize=FS_SMALL, frameon=False,
+              borderaxespad=0.0, handlelength=2.0)
+
+    fig.text(MARGIN_IN / fig_w, 1 - 0.15 / fig_h, "\n".join(title_lines), ha="left", va="top", fontsize=FS_TITLE,
+             fontweight="bold", color=INK, linespacing=1.15, parse_math=False)
+    fig.text(MARGIN_IN / fig_w, 1 - (0.18 + len(title_lines) * FS_TITLE * 1.25 / 72) / fig_h, subtitle, ha="left",
+             va="top", fontsize=FS_SMALL, color=GREY, parse_math=False)
+    fig.text(MARGIN_IN / fig_w, (footer_h + notes_h - 0.05) / fig_h, "\n".join(note_lines), ha="left", va="top",
+             fontsize=FS_SMALL, color=INK, linespacing=1.25, parse_math=False)
+    if footer_lines:
+        fig.text(MARGIN_IN / fig_w, 0.08 / fig_h, "\n".join(footer_lines), ha="left", va="bottom",
+                 fontsize=FS_SMALL - 0.5, color=GREY, linespacing=1.2, parse_math=False)
+    return fig
+
+
+def _nat_text(sc: _Scale, v: float) -> str:
+    return sc.fmt(float(sc.back(v)))
+
+
+# -------------------------------------------------------------------------- cumulative plot
+def _rows_list(rows) -> list[dict]:
+    if rows is None:
+        return []
+    if hasattr(rows, "to_dict"):
+        return list(rows.to_dict("records"))
+    return [dict(r) for r in rows]
+
+
+def cumulative_plot(rows, *, title: str, measure: str, footer: str = "", level: float = 0.95) -> Figure:
+    """A cumulative forest plot: one row per step, each the pooled estimate after adding a trial.
+
+    ``rows`` is a DataFrame or an iterable of mappings, in step order, with
+
+    * ``label`` (``"+ CONTACT-01 (2024)"`` as given; a label without the leading ``+`` gets one and
+      the year of ``year`` or ``first_published``), or ``trial``/``trial_id``;
+    * ``estimate``, ``ci_low``, ``ci_high`` on the natural scale (a ratio, or a proportion in
+      0..1 for ``measure="proportion"``); or ``log_estimate``/``yi`` with ``log_ci_low``/``log_ci_high``
+      on the analysis scale (log, or logit for proportions);
+    * optionally ``k``, ``i2`` (percent) and ``p``.
+    """
+    with matplotlib.rc_context(_RC):
+        return _cumulative(rows, title, measure, footer, level)
+
+
+def _cumulative(rows, title: str, measure: str, footer: str, level: float) -> Figure:
+    class _S:  # enough of an AnalysisSpec for display_scale
+        pass
+
+    s = _S()
+    s.measure, s.view = measure, ""
+    sc = display_scale(s)
+    data = _rows_list(rows)
+    lvl = f"{level * 100:g}%"
+    subtitle = f"Cumulative meta-analysis: each row pools the trials up to and including it · {lvl} CI"
+    if not data:
+        return _empty(f"Cumulative: {title}", subtitle, "No steps to show.", footer)
+    has_k = any(_finite(_num(d.get("k"))) for d in data)
+    has_i2 = any(_finite(_num(d.get("i2"))) for d in data)
+    left = [_Col("study", "Trial added", cap=3.2, max_lines=2)]
+    if has_k:
+        left.append(_Col("k", "k", align="right"))
+    right = [_Col("est", f"{sc.short} [{lvl} CI]", align="right")]
+    if has_i2:
+        right.append(_Col("i2", "I²", align="right"))
+    out_rows: list[_Row] = []
+    for j, d in enumerate(data):
+        label = str(d.get("label") or d.get("trial") or d.get("trial_id") or d.get("added") or f"step {j + 1}")
+        if not label.startswith("+"):
+            year = next((d.get(c) for c in ("year", "first_published") if d.get(c) is not None), None)
+            if hasattr(year, "year"):  # a date
+                year = year.year
+            year = int(_num(year)) if _finite(_num(year)) else (str(year) if year and year == year else "")
+            label = f"+ {label}" + (f" ({year})" if year else "")
+        est, lo, hi = (_num(d.get(key)) for key in ("estimate", "ci_low", "ci_high"))
+        if est is None:
+            raw = [_num(d.get(key)) for key in ("log_estimate", "log_ci_low", "log_ci_high")]
+            if raw[0] is None:
+                raw[0] = _num(d.get("yi"))
+            est, lo, hi = (float(sc.back(v)) if v is not None else None for v in raw)
+        elif sc.percent:
+            est, lo, hi = (100 * v if v is not None else None for v in (est, lo, hi))
+        cells = {"study": str(label), "est": sc.ci_text(est, lo, hi) if _finite(est) else "not estimable"}
+        if has_k and _finite(_num(d.get("k"))):
+            cells["k"] = f"{int(_num(d['k']))}"
+        if has_i2 and _finite(_num(d.get("i2"))):
+            cells["i2"] = f"{_num(d['i2']):.0f}%"
+        last = j == len(data) - 1
+        out_rows.append(_Row("point", cells, bold=last, est=est, lo=lo, hi=hi, marker="circle",
+                             color=POOLED_COLOR if last else STUDY_COLOR))
+    values = [v for r in out_rows for v in (r.est, r.lo, r.hi)]
+    final = out_rows[-1].est
+    if sc.percent:
+        lim, ticks = _pct_limits(values)
+        axis = _Axis(False, lim, ticks, "Proportion responding, %", pooled=final)
+    else:
+        lim, ticks = _log_limits(values)
+        axis = _Axis(True, lim, ticks, f"{sc.name} (log scale)", null=1.0, pooled=final,
+                     left_label=sc.left_label, right_label=sc.right_label)
+    legend = [
+        (Line2D([], [], color=INK, lw=1.0, marker="o", ms=5, mfc=STUDY_COLOR, mec=STUDY_COLOR),
+         f"cumulative pooled estimate and {lvl} CI"),
+        (Line2D([], [], color=GREY, lw=0.8, ls=(0, (4, 3))), "latest pooled estimate"),
+    ]
+    return _render(title=f"Cumulative: {title}", subtitle=subtitle, left=left, right=right, rows=out_rows,
+                   axis=axis, panel_header=f"{sc.name}\n{lvl} CI", footer=footer, legend=legend)
+
+
+# ------------------------------------------------------------------------------------ saving
+def save(fig: Figure, path_without_suffix: Path | str) -> tuple[Path, Path]:
+    """Write ``<path>.png`` (150 dpi) and ``<path>.svg``; returns both paths. Creates the folder."""
+    base = Path(path_without_suffix)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    png, svg = base.with_name(base.name + ".png"), base.with_name(base.name + ".svg")
+    with matplotlib.rc_context(_RC):
+        fig.savefig(png, dpi=150, facecolor="white", metadata={"Software": None})
+        fig.savefig(svg, format="svg", facecolor="white", metadata={"Date": None, "Creator": None})
+    return png, svg
