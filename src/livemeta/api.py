@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dataclasses import dataclass, field
 
-from .db import connect, list_revisions, resolve_revision, views
+from .db import connect, list_revisions, resolve_revision, set_as_of, views
 from .db.revisions import Revision
 from .errors import LivemetaError
 from .paths import resource
@@ -81,9 +81,12 @@ def ingest(
     supersede: bool = False,
     dry_run: bool = False,
     refresh: bool = True,
+    progress=None,
     wait: float = 10.0,
 ):
     """Validate and add study files as one revision (all or nothing), then re-pool.
+
+    ``progress`` (optional) is called with a step name len(paths) + 2 times.
 
     After a successful (not dry-run) ingest every analysis of ``queries/analyses.yaml`` is
     recomputed and stored under the new revision, unless ``refresh`` is False. Returns the ingest
@@ -100,6 +103,7 @@ def ingest(
         supersede=supersede,
         dry_run=dry_run,
         wait=wait,
+        **({"progress": progress} if progress else {}),
     )
     run = None
     if refresh and not dry_run:
@@ -284,3 +288,34 @@ def cumulative(db_path: Path | str, analysis: str, *, as_of: str | int | None = 
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
         return spec, revision, cumulative_table(con, spec, revision)
+
+
+def report(
+    db_path: Path | str,
+    out_dir: Path | str,
+    *,
+    as_of: str | int | None = None,
+    progress=None,
+    wait: float = 10.0,
+) -> Path:
+    """Write the static report (HTML, Markdown, PNG and SVG figures) of every analysis to ``out_dir``.
+
+    ``progress`` is an optional callable taking a step name (the CLI draws a progress bar with it).
+    Returns the path of ``index.html``.
+    """
+    from .analysis import load_specs, run_analysis, select_specs
+    from .reports.report import build_report
+
+    with connect(db_path, read_only=True, wait=wait) as con:
+        revision = resolve_revision(con, as_of)
+        info = next(r for r in list_revisions(con) if r.revision_id == revision)
+        specs = select_specs(load_specs(), None)
+        results = []
+        for spec in specs:
+            if progress:
+                progress(f"pooling {spec.id}")
+            results.append(run_analysis(con, spec, revision))
+        set_as_of(con, revision)
+        gaps = con.execute(resource("queries", "named", "report_gaps.sql").read_text(encoding="utf-8")).df()
+        counts = con.execute(resource("queries", "named", "report_counts.sql").read_text(encoding="utf-8")).df()
+    return build_report(results, revision_info=info, out_dir=Path(out_dir), gaps=gaps, counts=counts, progress=progress)

@@ -125,10 +125,11 @@ def ingest(db, wait, files, message, author, dry_run, supersede, no_refresh):
     if message is None:
         names = ", ".join(Path(f).name for f in files[:3]) + (" ..." if len(files) > 3 else "")
         message = f"ingest {names}"
-    report, run = api.ingest(
-        _db(db), list(files), message=message, author=author, supersede=supersede, dry_run=dry_run,
-        refresh=not no_refresh, wait=wait,
-    )
+    with _progress("ingest", total=len(files) + 2) as step:
+        report, run = api.ingest(
+            _db(db), list(files), message=message, author=author, supersede=supersede, dry_run=dry_run,
+            refresh=not no_refresh, progress=step, wait=wait,
+        )
     click.echo(report.summary())
     if run is not None:
         click.echo(f"pooled {len(run.results)} analyses at revision {run.revision}; `livemeta diff` shows what moved")
@@ -210,6 +211,54 @@ def pool(db, wait, analyses, as_json, method, test_, exclude_unverified, as_of, 
             for m in run.mismatches:
                 click.echo(f"  {m}", err=True)
             raise SystemExit(1)
+
+
+@main.command()
+@_db_options
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("report"), show_default=True,
+              help="Folder to write index.html, report.md and figures/ into.")
+@click.option("--as-of", default=None, help="Report the evidence as of a revision id or date.")
+def report(db, wait, out, as_of):
+    """Write the static report: forest and funnel plots, summary of findings, counts and gaps.
+
+    Shows a progress bar on a terminal; quiet when piped.
+    """
+    with _progress("report") as step:
+        index = api.report(_db(db), out, as_of=as_of, progress=step, wait=wait)
+    click.echo(f"wrote {index}")
+
+
+class _progress:
+    """A progress bar on a terminal (stderr), nothing when piped: ``with _progress("x", total=n) as step: step("a")``.
+
+    With no total, a step counter is shown instead of a bar.
+    """
+
+    def __init__(self, label: str, total: int | None = None):
+        self.label = label
+        self.total = total
+        self.tty = sys.stderr.isatty()
+        self.n = 0
+
+    def __enter__(self):
+        return self
+
+    def line(self, name: str) -> str:
+        if self.total:
+            done = min(self.n / self.total, 1.0)
+            bar = "#" * int(done * 30)
+            return f"{self.label} [{bar:<30}] {self.n}/{self.total} {name}"[:110]
+        return f"{self.label} [{self.n}] {name}"[:110]
+
+    def __call__(self, name: str) -> None:
+        self.n += 1
+        if self.tty:
+            click.echo(f"\r\033[K{self.line(name)}", nl=False, err=True)
+
+    def __exit__(self, *exc):
+        if self.tty and self.n:
+            click.echo("\r\033[K", nl=False, err=True)
+        return False
 
 
 @main.command()

@@ -110,8 +110,15 @@ class IngestReport:
         return f"revision {self.revision}: {what}; rows: {rows}"
 
 
-def _prepare(paths) -> tuple[list[str], list[Problem], Batch | None]:
-    """Parse, check structure and run the expectation suites over the batch."""
+def _noop(_name: str) -> None:
+    pass
+
+
+def _prepare(paths, progress=_noop) -> tuple[list[str], list[Problem], Batch | None]:
+    """Parse, check structure and run the expectation suites over the batch.
+
+    ``progress`` is called once per file read and once for the suites (len(paths) + 1 steps).
+    """
     from .structure import check_structure
 
     paths = list(paths)
@@ -121,6 +128,7 @@ def _prepare(paths) -> tuple[list[str], list[Problem], Batch | None]:
     problems: list[Problem] = []
     good = []
     for path in paths:
+        progress(f"read {Path(path).name}")
         study, found = read_study(path)
         if study is not None:
             found = check_structure(study)
@@ -128,6 +136,7 @@ def _prepare(paths) -> tuple[list[str], list[Problem], Batch | None]:
         if study is not None and not found:
             good.append(study)
     batch = None
+    progress("expectation suites")
     if good:
         from .expectations import check_batch
         from .frames import build_batch
@@ -153,14 +162,16 @@ def validate_files(
     con: duckdb.DuckDBPyConnection | None = None,
     supersede: bool = False,
     raise_on_problems: bool = True,
+    progress=_noop,
 ) -> ValidationReport:
     """Validate study files without writing anything.
 
     With ``con`` (read-only is enough) the batch is also checked against the database as an
     ingest with ``supersede`` would be. Raises :class:`ValidationFailed` listing every problem,
-    unless ``raise_on_problems`` is false (then the report carries them).
+    unless ``raise_on_problems`` is false (then the report carries them). ``progress`` is called
+    with a step name len(paths) + 1 times.
     """
-    names, problems, batch = _prepare(paths)
+    names, problems, batch = _prepare(paths, progress)
     report = ValidationReport(files=names, problems=problems)
     if batch is not None:
         report.trials = [s.trial_id for s in batch.studies]
@@ -184,6 +195,7 @@ def ingest_files(
     dry_run: bool = False,
     wait: float = 10.0,
     kind: str = "ingest",
+    progress=_noop,
 ) -> IngestReport:
     """Validate the batch and write it as one revision (all or nothing).
 
@@ -191,6 +203,7 @@ def ingest_files(
     for a lock) or an open writable connection. ``supersede`` replaces trials already in the
     database (and then every file of the batch must replace one). ``dry_run`` runs every check
     and reports what would be written, writing nothing. Raises :class:`ValidationFailed`.
+    ``progress`` is called with a step name len(paths) + 2 times (a progress bar's ticks).
     """
     import duckdb
 
@@ -200,7 +213,7 @@ def ingest_files(
         raise LivemetaError("a revision needs a message", hint='pass -m "what this revision adds and why"')
     if not (author or "").strip():
         raise LivemetaError("a revision needs an author", hint="pass --author or set LIVEMETA_AUTHOR")
-    names, problems, batch = _prepare(paths)
+    names, problems, batch = _prepare(paths, progress)
     if problems:
         raise ValidationFailed(problems)
 
@@ -210,6 +223,7 @@ def ingest_files(
         db_problems, plan = _check_db(con, batch, supersede) if con is not None else _check_db_none(batch, supersede)
         if db_problems:
             raise ValidationFailed(db_problems)
+        progress("write" if not dry_run else "dry run")
         revision = None
         if not dry_run:
             revision = write_batch(con, batch, plan, author=author, message=message, kind=kind)
