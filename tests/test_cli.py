@@ -107,3 +107,28 @@ def test_init_is_idempotent_from_the_cli(db_path):
 def test_python_m_livemeta_is_the_same_command():
     out = subprocess.run([sys.executable, "-m", "livemeta", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "livemeta, version 0.1.0"
+
+
+def test_progress_bar_on_a_terminal_and_quiet_when_piped(monkeypatch, capsys):
+    from livemeta import cli
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    with cli._progress("ingest", total=4) as step:
+        step("read a.yaml")
+        step("read b.yaml")
+    err = capsys.readouterr().err
+    assert "ingest [###############               ] 2/4 read b.yaml" in err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    with cli._progress("ingest", total=4) as step:
+        step("read a.yaml")
+    assert capsys.readouterr().err == ""
+
+
+def test_ingest_piped_prints_no_progress(tmp_path):
+    db = tmp_path / "p.duckdb"
+    study = tmp_path / "example.yaml"
+    study.write_text(resource("ingest", "template.yaml").read_text())
+    out = subprocess.run([sys.executable, "-m", "livemeta", "ingest", str(study), "-m", "add example", "--db", str(db),
+                          "--no-refresh"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == "" and out.stdout.startswith("revision 1: 1 trial added (example-01)")

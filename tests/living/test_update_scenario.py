@@ -101,3 +101,15 @@ def test_log_lists_revisions_and_cli_commands_work(scenario):
     lines = out.output.strip().splitlines()
     assert lines[0].startswith("step,trial_id") and len(lines) == 1 + 8
     assert lines[1].split(",")[1] == "lung-map-s1800a"  # first published (2022)
+
+
+def test_report_of_the_updated_database(scenario, tmp_path):
+    db, _ = scenario
+    out = CliRunner().invoke(main, ["report", "--db", str(db), "--out", str(tmp_path / "rep")])
+    assert out.exit_code == 0, out.output
+    html = (tmp_path / "rep" / "index.html").read_text()
+    assert "revision 3" in html
+    for spec_id in ("os", "pfs", "orr", "os_acquired", "os_by_class", "single_arm_orr_by_class"):
+        png = tmp_path / "rep" / "figures" / f"forest_{spec_id}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+        assert f"figures/forest_{spec_id}.svg" in html
