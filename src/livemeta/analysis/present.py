@@ -158,9 +158,10 @@ def to_table(results: list[AnalysisResult]) -> str:
             t = s["test_for_subgroup_differences"]
             lines.append(["    subgroup differences", "", f"Q = {t['q']:.2f}, df = {t['df']}, p = {t['p']:.3f}", "", "", "", ""])
         if res.note:
-            lines.append([f"    note: {res.note}", "", "", "", "", "", ""])
-    widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
-    fmt = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
+            lines.append(f"    note: {res.note}")  # a free line, outside the columns
+    rows = [r for r in lines if isinstance(r, list)]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    fmt = lambda row: row if isinstance(row, str) else "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
     out = [fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in lines]
     if results:
         out.append(f"(revision {results[0].revision}; estimates on the ratio scale, proportions back-transformed from logit)")
