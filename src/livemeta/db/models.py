@@ -82,6 +82,7 @@ class Trial(SQLModel, table=True):
     population: str | None = None
     verified: bool
     note: str | None = None
+    source_id: str | None = None  # added by migration 0003
 
 
 class Source(SQLModel, table=True):

@@ -33,6 +33,7 @@ ID_COLUMN = {
 }
 
 _RENAME = {
+    "trials": {"source": "source_id"},
     "sources": {},
     "arms": {"source": "source_id"},
     "resistance_definitions": {"source": "source_id"},  # `definition` is the verbatim text here
@@ -74,7 +75,7 @@ def columns(table: str) -> list[str]:
 
     props = list(schema()["$defs"][_SCHEMA_DEF[table]]["properties"])
     if table == "trials":
-        cols = ["trial_id"] + [p for p in props if p != "id"]
+        cols = ["trial_id"] + [_RENAME["trials"].get(p, p) for p in props if p != "id"]
         at = cols.index("first_published") + 1
         return cols[:at] + ["first_publication_date", "first_publication_precision"] + cols[at:]
     rename = _RENAME[table]

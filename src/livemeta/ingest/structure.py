@@ -193,6 +193,7 @@ def rule_problems(study: StudyFile) -> list[Problem]:
         out.append((path, f"unknown {what} {value!r}{hint}"))
         return False
 
+    ref("trial.source", trial.get("source"), "sources", "source")
     for key in ("arms", "resistance_definitions", "outcomes", "adverse_events"):
         for i, rec in enumerate(d.get(key) or []):
             ref(f"{key}[{i}].source", rec.get("source"), "sources", "source")
