@@ -296,3 +296,16 @@ def test_thousand_files_in_one_batch(db_path, tmp_path):
         expected["outcomes"][0]["ci_low"],
         expected["outcomes"][0]["ci_high"],
     )
+
+
+def test_template_and_examples_validate_and_ingest_together(tmp_path):
+    """ingest/template.yaml and every file of ingest/examples/ (YAML and JSON) are valid study files."""
+    from livemeta import api
+    from livemeta.paths import resource
+
+    files = [resource("ingest", "template.yaml"), *sorted(resource("ingest", "examples").iterdir())]
+    assert {p.suffix for p in files} == {".yaml", ".json"}
+    report = api.validate(files)
+    assert sorted(report.trials) == ["example-01", "example-json", "example-single-arm"]
+    ingested, run = api.ingest(tmp_path / "ex.duckdb", files, message="examples", author="tester", refresh=False)
+    assert (ingested.revision, sorted(ingested.added), run) == (1, ["example-01", "example-json", "example-single-arm"], None)
