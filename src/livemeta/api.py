@@ -16,6 +16,7 @@ from .db.revisions import Revision
 from .errors import LivemetaError
 from .paths import resource
 from .query import QueryResult, run_query
+from .sql import named
 
 __all__ = [
     "PoolRun",
@@ -316,6 +317,6 @@ def report(
                 progress(f"pooling {spec.id}")
             results.append(run_analysis(con, spec, revision))
         set_as_of(con, revision)
-        gaps = con.execute(resource("queries", "named", "report_gaps.sql").read_text(encoding="utf-8")).df()
-        counts = con.execute(resource("queries", "named", "report_counts.sql").read_text(encoding="utf-8")).df()
+        gaps = con.execute(named("report_gaps")).df()
+        counts = con.execute(named("report_counts")).df()
     return build_report(results, revision_info=info, out_dir=Path(out_dir), gaps=gaps, counts=counts, progress=progress)

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 
 from .. import __version__
-from ..paths import resource
+from ..sql import named
 from ..pooling import PoolResult
 from .run import AnalysisResult
 
@@ -78,7 +78,7 @@ def store_results(con: duckdb.DuckDBPyConnection, results: list[AnalysisResult])
     if not rows:
         return 0
     frame = pd.DataFrame(rows)
-    sql = resource("queries", "named", "store_pooled_estimates.sql").read_text(encoding="utf-8")
+    sql = named("store_pooled_estimates")
     con.register("new_pooled_estimates", frame)
     try:
         con.execute("BEGIN TRANSACTION")
@@ -94,5 +94,4 @@ def store_results(con: duckdb.DuckDBPyConnection, results: list[AnalysisResult])
 
 def stored_results(con: duckdb.DuckDBPyConnection, revision: int, ids: list[str]) -> pd.DataFrame:
     """The rows stored for these analyses at exactly ``revision``."""
-    sql = resource("queries", "named", "stored_pooled_estimates.sql").read_text(encoding="utf-8")
-    return con.execute(sql, [revision, ids]).df()
+    return con.execute(named("stored_pooled_estimates"), [revision, ids]).df()

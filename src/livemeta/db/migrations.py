@@ -17,6 +17,7 @@ import duckdb
 
 from ..errors import LivemetaError
 from ..paths import resource
+from ..sql import named
 
 _MIGRATION = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
@@ -52,13 +53,10 @@ def migrations() -> list[Migration]:
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The highest migration applied (0 when none beyond the bookkeeping table)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'history' AND table_name = 'schema_migrations'"
-    ).fetchone()[0]
+    exists = con.execute(named("migrations_table_exists")).fetchone()[0]
     if not exists:
         return 0
-    return con.execute("SELECT coalesce(max(version), 0) FROM history.schema_migrations").fetchone()[0]
+    return con.execute(named("migrations_version")).fetchone()[0]
 
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -66,7 +64,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     all_migrations = migrations()
     bootstrap, rest = all_migrations[0], all_migrations[1:]
     con.execute(bootstrap.sql)
-    applied = dict(con.execute("SELECT version, sha256 FROM history.schema_migrations").fetchall())
+    applied = dict(con.execute(named("migrations_applied")).fetchall())
     done = []
     for m in rest:
         if m.version in applied:
@@ -80,7 +78,7 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
         try:
             con.execute(m.sql)
             con.execute(
-                "INSERT INTO history.schema_migrations VALUES (?, ?, ?, ?)",
+                named("migration_record"),
                 [m.version, m.name, m.sha256, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
             )
             con.execute("COMMIT")

@@ -17,7 +17,7 @@ import duckdb
 
 from .. import __version__
 from ..errors import LivemetaError
-from ..paths import resource
+from ..sql import named
 
 
 @dataclass(frozen=True)
@@ -50,29 +50,27 @@ def new_revision(
 
     ``files`` holds ``(path, sha256, trial_id, action)`` with action ``added`` or ``superseded``.
     """
-    rev = con.execute("SELECT coalesce(max(revision_id), 0) + 1 FROM history.revisions").fetchone()[0]
+    rev = con.execute(named("revision_next_id")).fetchone()[0]
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute(
-        "INSERT INTO history.revisions VALUES (?, ?, ?, ?, ?, ?)",
+        named("revision_insert"),
         [rev, now, author, message, kind, __version__],
     )
     if files:
         con.executemany(
-            "INSERT INTO history.revision_files VALUES (?, ?, ?, ?, ?)",
+            named("revision_file_insert"),
             [(rev, path, sha, trial, action) for path, sha, trial, action in files],
         )
     return rev
 
 
 def list_revisions(con: duckdb.DuckDBPyConnection) -> list[Revision]:
-    rows = con.execute(
-        resource("queries", "named", "revisions.sql").read_text(encoding="utf-8")
-    ).fetchall()
+    rows = con.execute(named("revisions")).fetchall()
     return [Revision(*r) for r in rows]
 
 
 def current_revision(con: duckdb.DuckDBPyConnection) -> int | None:
-    return con.execute("SELECT max(revision_id) FROM history.revisions").fetchone()[0]
+    return con.execute(named("revision_current")).fetchone()[0]
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -88,7 +86,7 @@ def resolve_revision(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> 
     text = str(spec).strip()
     if text.isdigit():
         rev = int(text)
-        exists = con.execute("SELECT count(*) FROM history.revisions WHERE revision_id = ?", [rev]).fetchone()[0]
+        exists = con.execute(named("revision_exists"), [rev]).fetchone()[0]
         if not exists:
             last = current_revision(con)
             raise LivemetaError(f"no revision {rev}", hint=f"revisions run from 1 to {last}; see `livemeta log`")
@@ -99,9 +97,7 @@ def resolve_revision(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> 
         except ValueError:
             raise LivemetaError(f"{text!r} is not a valid date") from None
         end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
-        rev = con.execute(
-            "SELECT max(revision_id) FROM history.revisions WHERE created_at < ?", [end]
-        ).fetchone()[0]
+        rev = con.execute(named("revision_before"), [end]).fetchone()[0]
         if rev is None:
             raise LivemetaError(f"no revision was made on or before {text}", hint="see `livemeta log`")
         return rev

@@ -1,0 +1,2 @@
+-- The schema version: the highest migration applied.
+SELECT coalesce(max(version), 0) FROM history.schema_migrations
