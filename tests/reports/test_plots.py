@@ -8,70 +8,32 @@ intervals) and, when it builds, from the bundled database.
 from __future__ import annotations
 
 import math
-import struct
 
 import numpy as np
 import pandas as pd
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
+import matplotlib  # noqa: E402  (a dependency of livemeta: a missing one must fail, not skip)
 
 from matplotlib.text import Text  # noqa: E402
 
+from ._builders import OS, hr_frame, png_size  # noqa: E402
+from ._builders import make_result as _make_result  # noqa: E402
 from livemeta.analysis.run import AnalysisResult  # noqa: E402
-from livemeta.analysis.spec import AnalysisSpec, Published  # noqa: E402
-from livemeta.pooling import pool  # noqa: E402
+from livemeta.analysis.spec import Published  # noqa: E402
 from livemeta.pooling.bias import egger_test  # noqa: E402
 from livemeta.pooling.effects import log_or, log_rr, logit_proportion  # noqa: E402
-from livemeta.pooling.subgroups import pool_subgroups  # noqa: E402
 from livemeta.reports import plots  # noqa: E402
 
-Z = 1.959963984540054
 
-# OS hazard ratios as published (rct_outcomes.csv of the bundled evidence)
-OS = [
-    ("lung-map-s1800a", "Lung-MAP S1800A", 0.69, 0.51, 0.92, "antiangiogenic", "investigator_choice", False, 2022),
-    ("keyvibe-002", "KEYVIBE-002", 0.76, 0.50, 1.15, "dual_checkpoint", "placebo_docetaxel", True, 2023),
-    ("leap-008", "LEAP-008", 0.98, 0.78, 1.23, "multitarget_tki", "docetaxel", True, 2023),
-    ("contact-01", "CONTACT-01", 0.88, 0.68, 1.16, "multitarget_tki", "docetaxel", True, 2024),
-    ("saffron-301", "SAFFRON-301", 1.02, 0.75, 1.39, "multitarget_tki", "docetaxel", True, 2024),
-    ("sapphire", "SAPPHIRE", 0.86, 0.70, 1.05, "multitarget_tki", "docetaxel", True, 2024),
-    ("pragmatica-lung-s2302", "Pragmatica-Lung S2302", 0.99, 0.81, 1.22, "antiangiogenic", "investigator_choice",
-     True, 2025),
-]
-
-
-def _hr_frame(rows) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=["trial_id", "label", "estimate", "ci_low", "ci_high", "treatment_class",
-                                     "control_type", "verified", "first_published"])
-    df["first_publication_date"] = pd.to_datetime(df["first_published"].astype(str) + "-01-01")
-    df["ci_level"] = 95.0
-    df["yi"] = np.log(df["estimate"])
-    df["vi"] = ((np.log(df["ci_high"]) - np.log(df["ci_low"])) / (2 * Z)) ** 2
-    return df
-
-
-def make_result(df: pd.DataFrame, *, id="os", measure="HR", method="FE", test="z", subgroup=None,
-                view="analysis_rct_os", title="Overall survival, PD-(L)1 rechallenge vs control (RCTs)",
-                sensitivity_of=None, published=None, filters=None) -> AnalysisResult:
-    spec = AnalysisSpec(id=id, title=title, view=view, measure=measure, method=method, test=test,
-                        subgroup=subgroup, sensitivity_of=sensitivity_of, published=published,
-                        filters=filters or {"inclusion": "included"})
-    if df.empty:
-        return AnalysisResult(spec, 4, df.assign(yi=[], vi=[], weight=[]), None)
-    yi, vi = df["yi"].to_numpy(float), df["vi"].to_numpy(float)
-    kw = dict(method=method, test=test, level=0.95, scale=spec.scale)
-    overall = pool(yi, vi, **kw)
-    df = df.assign(weight=np.asarray(overall.weights, float))
-    sg = None
-    if subgroup:
-        sg = pool_subgroups(yi, vi, df[subgroup].astype(str).to_numpy(), **kw)
-    return AnalysisResult(spec, 4, df, overall, sg)
+def make_result(df: pd.DataFrame, *, id="os", title="Overall survival, PD-(L)1 rechallenge vs control (RCTs)",
+                filters=None, **kw) -> AnalysisResult:
+    return _make_result(df, id=id, title=title, filters=filters or {"inclusion": "included"}, revision=4, **kw)
 
 
 def os_result(**kw) -> AnalysisResult:
     kw.setdefault("published", Published(0.91, 0.82, 0.99, 10, "OS HR 0.91 (95% CI 0.82-0.99), 10 RCTs"))
-    return make_result(_hr_frame(OS), **kw)
+    return make_result(hr_frame(OS), **kw)
 
 
 def or_result() -> AnalysisResult:
@@ -123,7 +85,7 @@ def big_result(k: int = 12, method="REML", test="knha") -> AnalysisResult:
         rows.append((f"t{i:02d}", label, round(est, 2), round(est * math.exp(-half), 2),
                      round(est * math.exp(half), 2), ["antiangiogenic", "multitarget_tki", "dual_checkpoint"][i % 3],
                      ["docetaxel", "investigator_choice"][i % 2], i % 4 != 1, 2015 + i))
-    return make_result(_hr_frame(rows), method=method, test=test, id="big")
+    return make_result(hr_frame(rows), method=method, test=test, id="big")
 
 
 # ----------------------------------------------------------------------------- layout checks
@@ -303,7 +265,7 @@ def test_forest_clips_intervals_beyond_the_axis():
 
 
 def test_forest_empty_result():
-    res = make_result(_hr_frame([]), id="os_primary")
+    res = make_result(hr_frame([]), id="os_primary")
     fig = plots.forest_plot(res, footer="revision 4")
     assert "No studies in this analysis" in all_text(fig)
 
@@ -353,17 +315,11 @@ def test_cumulative_plot_from_cumulative_table_rows():
 
 
 # ----------------------------------------------------------------------------------- saving
-def _png_size(path) -> tuple[int, int]:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", data[16:24])
-
-
 def test_save_writes_png_at_150_dpi_and_svg(tmp_path):
     fig = plots.forest_plot(os_result(), footer="revision 4")
     png, svg = plots.save(fig, tmp_path / "sub" / "forest_os")
     assert png.name == "forest_os.png" and svg.name == "forest_os.svg"
-    w, h = _png_size(png)
+    w, h = png_size(png)
     fw, fh = fig.get_size_inches()
     assert abs(w - fw * 150) <= 2 and abs(h - fh * 150) <= 2
     text = svg.read_text(encoding="utf-8")
@@ -373,15 +329,10 @@ def test_save_writes_png_at_150_dpi_and_svg(tmp_path):
 
 # ------------------------------------------------------------------------- bundled database
 @pytest.fixture(scope="module")
-def bundled_results(tmp_path_factory):
+def bundled_results(bundled_db):
     from livemeta import api
 
-    db = tmp_path_factory.mktemp("bundled") / "livemeta.duckdb"
-    try:
-        api.build(db)
-        return api.pool(db, store=False).results
-    except Exception as exc:  # the ingest is still being written; the hand-made cases above still run
-        pytest.skip(f"bundled database does not build: {exc}")
+    return api.pool(bundled_db, store=False).results
 
 
 @pytest.mark.slow

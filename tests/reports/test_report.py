@@ -5,62 +5,28 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import struct
 from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("matplotlib")
 
+from ._builders import OS, hr_frame, make_result, png_size  # noqa: E402
 from livemeta import __version__  # noqa: E402
 from livemeta.analysis.run import AnalysisResult  # noqa: E402
-from livemeta.analysis.spec import AnalysisSpec, Published  # noqa: E402
-from livemeta.pooling import pool  # noqa: E402
+from livemeta.analysis.spec import Published  # noqa: E402
 from livemeta.pooling.effects import logit_proportion  # noqa: E402
-from livemeta.pooling.subgroups import pool_subgroups  # noqa: E402
 from livemeta.reports import build_report  # noqa: E402
 from livemeta.reports import plots  # noqa: E402
 from livemeta.reports.report import cumulative_rows, summary_rows  # noqa: E402
 
-Z = 1.959963984540054
-OS = [  # published OS hazard ratios (bundled evidence)
-    ("lung-map-s1800a", "Lung-MAP S1800A", 0.69, 0.51, 0.92, "antiangiogenic", "investigator_choice", False, 2022),
-    ("keyvibe-002", "KEYVIBE-002", 0.76, 0.50, 1.15, "dual_checkpoint", "placebo_docetaxel", True, 2023),
-    ("leap-008", "LEAP-008", 0.98, 0.78, 1.23, "multitarget_tki", "docetaxel", True, 2023),
-    ("contact-01", "CONTACT-01", 0.88, 0.68, 1.16, "multitarget_tki", "docetaxel", True, 2024),
-    ("saffron-301", "SAFFRON-301", 1.02, 0.75, 1.39, "multitarget_tki", "docetaxel", True, 2024),
-    ("sapphire", "SAPPHIRE", 0.86, 0.70, 1.05, "multitarget_tki", "docetaxel", True, 2024),
-    ("pragmatica-lung-s2302", "Pragmatica-Lung S2302", 0.99, 0.81, 1.22, "antiangiogenic", "investigator_choice",
-     True, 2025),
-]
 REVISION = {"revision": 7, "date": dt.datetime(2025, 3, 1, 12, 30), "version": "9.8.7", "message": "add SAPPHIRE"}
 STAMP = "revision 7 (2025-03-01 12:30) · livemeta 9.8.7"
 
 
-def _frame(rows) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=["trial_id", "label", "estimate", "ci_low", "ci_high", "treatment_class",
-                                     "control_type", "verified", "first_published"])
-    df["first_publication_date"] = pd.to_datetime(df["first_published"].astype(str) + "-01-01")
-    df["ci_level"] = 95.0
-    df["yi"] = np.log(df["estimate"])
-    df["vi"] = ((np.log(df["ci_high"]) - np.log(df["ci_low"])) / (2 * Z)) ** 2
-    return df
-
-
-def _result(df, *, id, measure="HR", method="FE", test="z", subgroup=None, sensitivity_of=None, published=None,
-            title=None, view="analysis_rct_os") -> AnalysisResult:
-    spec = AnalysisSpec(id=id, title=title or f"Analysis {id}", view=view, measure=measure, method=method,
-                        test=test, subgroup=subgroup, sensitivity_of=sensitivity_of, published=published)
-    if df.empty:
-        return AnalysisResult(spec, 7, df.assign(yi=[], vi=[], weight=[]), None)
-    yi, vi = df["yi"].to_numpy(float), df["vi"].to_numpy(float)
-    kw = dict(method=method, test=test, level=0.95, scale=spec.scale)
-    overall = pool(yi, vi, **kw)
-    df = df.assign(weight=np.asarray(overall.weights, float))
-    sg = pool_subgroups(yi, vi, df[subgroup].astype(str).to_numpy(), **kw) if subgroup else None
-    return AnalysisResult(spec, 7, df, overall, sg)
+def _result(df, **kw) -> AnalysisResult:
+    return make_result(df, revision=7, **kw)
 
 
 def _big(k=12) -> pd.DataFrame:
@@ -71,7 +37,7 @@ def _big(k=12) -> pd.DataFrame:
         half = float(rng.uniform(0.15, 0.5))
         rows.append((f"t{i:02d}", f"TRIAL-{i:02d}", round(est, 2), round(est * math.exp(-half), 2),
                      round(est * math.exp(half), 2), "multitarget_tki", "docetaxel", True, 2014 + i))
-    return _frame(rows)
+    return hr_frame(rows)
 
 
 def _proportions() -> pd.DataFrame:
@@ -87,10 +53,10 @@ def _proportions() -> pd.DataFrame:
 def results():
     os_pub = Published(0.91, 0.82, 0.99, 10, "OS HR 0.91 (95% CI 0.82-0.99), 10 RCTs, fixed effect")
     return [
-        _result(_frame(OS), id="os", published=os_pub, title="Overall survival (RCTs)"),
-        _result(_frame(OS), id="os_re", method="REML", test="knha", sensitivity_of="os", title="OS, random effects"),
-        _result(_frame(OS), id="os_by_class", subgroup="treatment_class", title="OS by treatment class"),
-        _result(_frame([]), id="os_primary", title="OS with primary resistance",
+        _result(hr_frame(OS), id="os", published=os_pub, title="Overall survival (RCTs)"),
+        _result(hr_frame(OS), id="os_re", method="REML", test="knha", sensitivity_of="os", title="OS, random effects"),
+        _result(hr_frame(OS), id="os_by_class", subgroup="treatment_class", title="OS by treatment class"),
+        _result(hr_frame([]), id="os_primary", title="OS with primary resistance",
                 published=Published(None, None, None, None, "no OS benefit with primary resistance")),
         _result(_big(12), id="pfs_big", title="PFS (twelve trials)"),
         _result(_proportions(), id="single_arm_orr", measure="proportion", method="REML",
@@ -158,12 +124,6 @@ def _parse(html_text: str) -> _Checker:
     return c
 
 
-def _png_size(path):
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", path
-    return struct.unpack(">II", data[16:24])
-
-
 def test_report_files_and_figures(built, results):
     steps, page, md = built["steps"], built["page"], built["md"]
     assert built["index"] == built["out"] / "index.html"
@@ -174,7 +134,7 @@ def test_report_files_and_figures(built, results):
             assert not (figs / f"{stem}.png").exists()
             assert f"No forest plot for {res.spec.id}" in page
             continue
-        w, h = _png_size(figs / f"{stem}.png")
+        w, h = png_size(figs / f"{stem}.png")
         assert w > 800 and h > 300
         svg = (figs / f"{stem}.svg").read_text(encoding="utf-8")
         assert "<svg" in svg and len(svg) > 10_000
@@ -288,22 +248,15 @@ def test_report_accepts_a_revision_object(tmp_path, results):
 
 
 @pytest.mark.slow
-def test_report_from_bundled_database(tmp_path_factory):
+def test_report_from_bundled_database(bundled_db, tmp_path_factory):
     from livemeta import api
 
-    db = tmp_path_factory.mktemp("bundled") / "livemeta.duckdb"
-    try:
-        api.build(db)
-        run = api.pool(db, store=False)
-        revision = api.revisions(db)[-1]
-    except Exception as exc:
-        pytest.skip(f"bundled database does not build: {exc}")
+    db = bundled_db
+    run = api.pool(db, store=False)
+    revision = api.revisions(db)[-1]
 
     def view(name):
-        try:
-            q = api.query(db, f"SELECT * FROM {name}")
-        except Exception:
-            return None
+        q = api.query(db, f"SELECT * FROM {name}")
         return pd.DataFrame(q.rows, columns=q.columns)
 
     out = tmp_path_factory.mktemp("report")
@@ -314,7 +267,7 @@ def test_report_from_bundled_database(tmp_path_factory):
     for res in run.results:
         if res.k:
             assert f'src="figures/forest_{res.spec.id}.svg"' in page
-            assert _png_size(out / "figures" / f"forest_{res.spec.id}.png")[0] > 800
+            assert png_size(out / "figures" / f"forest_{res.spec.id}.png")[0] > 800
     os_res = next(r for r in run.results if r.spec.id == "os")
     o = os_res.overall
     assert f"HR {math.exp(o.estimate):.2f} ({math.exp(o.ci_low):.2f}–{math.exp(o.ci_high):.2f})" in page

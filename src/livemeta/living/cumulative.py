@@ -1,4 +1,4 @@
-"""Cumulative meta-analysis by first publication date (``livemeta cumulative``)."""
+"""Cumulative meta-analysis by first publication date (``livemeta cumulative`` and the report)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ..analysis import AnalysisSpec, run_analysis
+from ..analysis import AnalysisResult, AnalysisSpec, run_analysis
 from ..analysis.spec import natural
 from ..pooling.sensitivity import cumulative
+
+COLUMNS = ["step", "trial_id", "label", "first_published", "k", "estimate", "ci_low", "ci_high", "p", "tau2", "i2"]
 
 
 def cumulative_table(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int) -> pd.DataFrame:
@@ -18,29 +20,41 @@ def cumulative_table(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revisio
     of trial id, so the table is stable. Estimates are on the ratio scale (HR/OR/RR), or as
     proportions for single-arm analyses. The estimator, CI test and level are the analysis's own.
     """
-    result = run_analysis(con, spec, revision)
-    studies = result.studies
-    columns = ["step", "trial_id", "label", "first_published", "k", "estimate", "ci_low", "ci_high", "p", "tau2", "i2"]
+    return cumulative_rows(run_analysis(con, spec, revision))
+
+
+def cumulative_rows(result: AnalysisResult) -> pd.DataFrame:
+    """Cumulative meta-analysis of one computed result, without the database.
+
+    Studies are added in the order of ``result.studies`` (:func:`run_analysis` sorts them by
+    ``first_publication_date``, then trial id and label, stably), pooled with the analysis's own
+    method, test, level and scale. Columns: step, trial_id, label, first_published (the column of
+    that name, else the year of ``first_publication_date``, else empty), k, estimate, ci_low,
+    ci_high (natural scale), p, tau2, i2.
+    """
+    studies, spec = result.studies, result.spec
     if studies.empty:
-        return pd.DataFrame(columns=columns)
-    # run_analysis already sorts by first_publication_date, trial_id, label (stable)
+        return pd.DataFrame(columns=COLUMNS)
     res = cumulative(studies["yi"].to_numpy(float), studies["vi"].to_numpy(float), np.arange(len(studies)),
                      method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
     frame = res.to_frame()
     added = frame["added"].to_numpy(int)
-    out = pd.DataFrame(
-        {
-            "step": frame["step"].to_numpy(int) + 1,
-            "trial_id": studies["trial_id"].to_numpy()[added],
-            "label": studies["label"].to_numpy()[added],
-            "first_published": studies["first_published"].to_numpy()[added] if "first_published" in studies else None,
-            "k": frame["k"].to_numpy(int),
-            "estimate": natural(frame["estimate"].to_numpy(float), spec.scale),
-            "ci_low": natural(frame["ci_low"].to_numpy(float), spec.scale),
-            "ci_high": natural(frame["ci_high"].to_numpy(float), spec.scale),
-            "p": frame["p"].to_numpy(float),
-            "tau2": frame["tau2"].to_numpy(float),
-            "i2": frame["i2"].to_numpy(float),
-        }
-    )
-    return out[columns]
+    if "first_published" in studies:
+        year = studies["first_published"].to_numpy()[added]
+    elif "first_publication_date" in studies:
+        year = pd.to_datetime(studies["first_publication_date"]).dt.year.to_numpy()[added]
+    else:
+        year = [None] * len(added)
+    return pd.DataFrame({
+        "step": frame["step"].to_numpy(int) + 1,
+        "trial_id": studies["trial_id"].to_numpy()[added],
+        "label": studies["label"].to_numpy()[added],
+        "first_published": year,
+        "k": frame["k"].to_numpy(int),
+        "estimate": natural(frame["estimate"].to_numpy(float), spec.scale),
+        "ci_low": natural(frame["ci_low"].to_numpy(float), spec.scale),
+        "ci_high": natural(frame["ci_high"].to_numpy(float), spec.scale),
+        "p": frame["p"].to_numpy(float),
+        "tau2": frame["tau2"].to_numpy(float),
+        "i2": frame["i2"].to_numpy(float),
+    })[COLUMNS]

@@ -29,23 +29,10 @@ import numpy as np
 from . import _dist as _d
 
 from ._metareg import fit_metareg
+from ._validate import yi_vi
 
 __all__ = ["EggerClassical", "RegTestRMA", "EggerResult", "egger_test",
            "TrimFillResult", "trimfill"]
-
-
-def _yv(yi, vi):
-    y = np.asarray(yi, dtype=float).ravel()
-    v = np.asarray(vi, dtype=float).ravel()
-    if y.shape != v.shape:
-        raise ValueError(f"yi and vi differ in length: {y.size} vs {v.size}")
-    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v))
-    if bad.size:
-        raise ValueError(f"yi/vi missing or not finite at index {int(bad[0])}")
-    bad = np.flatnonzero(v <= 0)
-    if bad.size:
-        raise ValueError(f"vi <= 0 at index {int(bad[0])}")
-    return y, v
 
 
 def _check_level(level):
@@ -148,7 +135,7 @@ def egger_test(yi, vi, *, method="REML", test="z", level=0.95) -> EggerResult:
         ``.classical`` matches ``regtest(yi, vi, model = "lm")`` and
         ``.rma`` matches ``regtest(rma(yi, vi, method = method, test = test))``.
     """
-    y, v = _yv(yi, vi)
+    y, v = yi_vi(yi, vi)
     _check_level(level)
     k = y.size
     if k < 3:
@@ -248,7 +235,7 @@ def trimfill(yi, vi, *, side=None, estimator="L0", method="REML", test="z", leve
     """
     from .core import pool
 
-    y0, v0 = _yv(yi, vi)
+    y0, v0 = yi_vi(yi, vi)
     _check_level(level)
     estimator = estimator.upper()
     if estimator not in ("L0", "R0", "Q0"):

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from ._validate import first_index
 from .results import PoolResult
 
 __all__ = [
@@ -121,17 +122,12 @@ def validate_inputs(yi, vi) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"yi and vi have different lengths ({y.shape[0]} and {v.shape[0]})")
     if y.shape[0] == 0:
         raise ValueError("no studies: yi and vi are empty")
-    bad = ~np.isfinite(y)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"yi[{i}] = {float(y[i])!r} is not finite")
-    bad = ~np.isfinite(v)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"vi[{i}] = {float(v[i])!r} is not finite")
-    bad = v <= 0
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+    for name, a in (("yi", y), ("vi", v)):
+        i = first_index(~np.isfinite(a))
+        if i is not None:
+            raise ValueError(f"{name}[{i}] = {float(a[i])!r} is not finite")
+    i = first_index(v <= 0)
+    if i is not None:
         raise ValueError(f"vi[{i}] = {float(v[i])!r} must be > 0 (sampling variances must be positive)")
     return y, v
 

@@ -41,6 +41,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._validate import require_none
+
 __all__ = [
     "EffectSizes",
     "table_from_events",
@@ -70,9 +72,7 @@ def _arr(name: str, x) -> np.ndarray:
     a = np.atleast_1d(np.asarray(x, dtype=float))
     if a.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional")
-    bad = np.flatnonzero(~np.isfinite(a))
-    if bad.size:
-        raise ValueError(f"{name} is missing or not finite at index {int(bad[0])}")
+    require_none(~np.isfinite(a), f"{name} is missing or not finite")
     return a
 
 
@@ -85,9 +85,7 @@ def _same_len(**arrs) -> int:
 
 def _nonneg(**arrs) -> None:
     for name, a in arrs.items():
-        bad = np.flatnonzero(a < 0)
-        if bad.size:
-            raise ValueError(f"negative count in {name} at index {int(bad[0])}")
+        require_none(a < 0, f"negative count in {name}")
 
 
 def _check_to(to: str, add: float) -> None:
@@ -95,6 +93,17 @@ def _check_to(to: str, add: float) -> None:
         raise ValueError(f"to must be one of {_TO}, got {to!r}")
     if not np.isfinite(add) or add < 0:
         raise ValueError(f"add must be a finite value >= 0, got {add!r}")
+
+
+def _cc_rows(to: str, zero: np.ndarray) -> np.ndarray:
+    """Rows that get the continuity correction under ``to`` (``zero``: rows with a zero cell)."""
+    if to == "all":
+        return np.ones(len(zero), bool)
+    if to == "only0":
+        return zero
+    if to == "if0all":
+        return np.full(len(zero), bool(zero.any()))
+    return np.zeros(len(zero), bool)
 
 
 def _tables(ai, bi, ci, di):
@@ -114,9 +123,7 @@ def table_from_events(events1, n1, events2, n2):
     _same_len(events1=e1, n1=n1, events2=e2, n2=n2)
     _nonneg(events1=e1, n1=n1, events2=e2, n2=n2)
     for e, n, lab in ((e1, n1, "events1 > n1"), (e2, n2, "events2 > n2")):
-        bad = np.flatnonzero(e > n)
-        if bad.size:
-            raise ValueError(f"{lab} at index {int(bad[0])}")
+        require_none(e > n, lab)
     return e1, n1 - e1, e2, n2 - e2
 
 
@@ -128,14 +135,7 @@ def _correct(ai, bi, ci, di, add, to, drop00):
     if drop00:
         dropped = ((ai == 0) & (ci == 0)) | ((bi == 0) & (di == 0))
     zero = ((ai == 0) | (bi == 0) | (ci == 0) | (di == 0)) & ~dropped
-    if to == "all":
-        sel = np.ones(len(ai), bool)
-    elif to == "only0":
-        sel = zero
-    elif to == "if0all":
-        sel = np.full(len(ai), bool(zero.any()))
-    else:
-        sel = np.zeros(len(ai), bool)
+    sel = _cc_rows(to, zero)
     for a in (ai, bi, ci, di):
         a[sel] += add
     return ai, bi, ci, di, dropped
@@ -210,13 +210,19 @@ def _props(xi, ni):
     xi, ni = _arr("xi", xi), _arr("ni", ni)
     _same_len(xi=xi, ni=ni)
     _nonneg(xi=xi, ni=ni)
-    bad = np.flatnonzero(xi > ni)
-    if bad.size:
-        raise ValueError(f"events xi > ni at index {int(bad[0])}")
-    bad = np.flatnonzero(ni <= 0)
-    if bad.size:
-        raise ValueError(f"ni <= 0 at index {int(bad[0])}")
+    require_none(xi > ni, "events xi > ni")
+    require_none(ni <= 0, "ni <= 0")
     return xi, ni
+
+
+def _props_corrected(xi, ni, add, to):
+    """Checked counts: ``(x, mi, c)``, corrected events ``x = xi + c``, non-events
+    ``mi = ni - xi`` (uncorrected) and the per-row continuity correction ``c``."""
+    xi, ni = _props(xi, ni)
+    _check_to(to, add)
+    mi = ni - xi
+    c = add * _cc_rows(to, (xi == 0) | (mi == 0))
+    return xi + c, mi, c
 
 
 def logit_proportion(xi, ni, *, add=0.5, to="only0") -> EffectSizes:
@@ -226,14 +232,8 @@ def logit_proportion(xi, ni, *, add=0.5, to="only0") -> EffectSizes:
     ``add`` is added to ``x`` and ``n - x`` when either is zero.
     Back-transform estimates with :func:`transf_ilogit`.
     """
-    xi, ni = _props(xi, ni)
-    _check_to(to, add)
-    mi = ni - xi
-    zero = (xi == 0) | (mi == 0)
-    sel = {"all": np.ones(len(xi), bool), "only0": zero,
-           "if0all": np.full(len(xi), bool(zero.any())), "none": np.zeros(len(xi), bool)}[to]
-    x = xi + add * sel
-    m = mi + add * sel
+    x, mi, c = _props_corrected(xi, ni, add, to)
+    m = mi + c
     with np.errstate(divide="ignore", invalid="ignore"):
         p = x / (x + m)
         yi = np.log(p / (1 - p))
@@ -249,14 +249,8 @@ def ft_double_arcsine(xi, ni, *, add=0.0, to="only0") -> EffectSizes:
     measure.  Back-transform with :func:`transf_ipft_hm` (pooled estimates)
     or :func:`transf_ipft` (single studies).
     """
-    xi, ni = _props(xi, ni)
-    _check_to(to, add)
-    mi = ni - xi
-    zero = (xi == 0) | (mi == 0)
-    sel = {"all": np.ones(len(xi), bool), "only0": zero,
-           "if0all": np.full(len(xi), bool(zero.any())), "none": np.zeros(len(xi), bool)}[to]
-    x = xi + add * sel
-    n = x + mi + add * sel
+    x, mi, c = _props_corrected(xi, ni, add, to)
+    n = x + mi + c
     yi = 0.5 * (np.arcsin(np.sqrt(x / (n + 1))) + np.arcsin(np.sqrt((x + 1) / (n + 1))))
     vi = 1.0 / (4 * n + 2)
     return EffectSizes(yi, vi)
@@ -297,9 +291,7 @@ def transf_ipft_hm(x, ni):
     and their CI limits.
     """
     ni = _arr("ni", ni)
-    bad = np.flatnonzero(ni <= 0)
-    if bad.size:
-        raise ValueError(f"ni <= 0 at index {int(bad[0])}")
+    require_none(ni <= 0, "ni <= 0")
     nhm = 1.0 / np.mean(1.0 / ni)
     return transf_ipft(x, nhm)
 
@@ -335,15 +327,9 @@ def log_hr_from_ci(hr, ci_low, ci_high, level=0.95) -> EffectSizes:
     lev = np.broadcast_to(_arr("level", level), (n,)) if np.ndim(level) == 0 else _arr("level", level)
     _same_len(hr=hr, level=lev)
     for name, a in (("hr", hr), ("ci_low", lo), ("ci_high", hi)):
-        bad = np.flatnonzero(a <= 0)
-        if bad.size:
-            raise ValueError(f"{name} <= 0 at index {int(bad[0])}")
-    bad = np.flatnonzero(lo >= hi)
-    if bad.size:
-        raise ValueError(f"ci_low >= ci_high at index {int(bad[0])}")
-    bad = np.flatnonzero((lev <= 0) | (lev >= 1))
-    if bad.size:
-        raise ValueError(f"level outside (0, 1) at index {int(bad[0])}")
+        require_none(a <= 0, f"{name} <= 0")
+    require_none(lo >= hi, "ci_low >= ci_high")
+    require_none((lev <= 0) | (lev >= 1), "level outside (0, 1)")
     z = ndtri((1 + lev) / 2)
     yi = np.log(hr)
     vi = ((np.log(hi) - np.log(lo)) / (2 * z)) ** 2

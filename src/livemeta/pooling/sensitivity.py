@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validate import yi_vi
 from .results import PoolResult
 
 __all__ = ["SensitivityResult", "leave_one_out", "cumulative"]
@@ -72,20 +73,6 @@ class SensitivityResult:
         return pd.DataFrame(rows)
 
 
-def _inputs(yi, vi):
-    y = np.asarray(yi, dtype=float).ravel()
-    v = np.asarray(vi, dtype=float).ravel()
-    if y.shape != v.shape:
-        raise ValueError(f"yi and vi differ in length: {y.size} vs {v.size}")
-    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v))
-    if bad.size:
-        raise ValueError(f"yi/vi missing or not finite at index {int(bad[0])}")
-    bad = np.flatnonzero(v <= 0)
-    if bad.size:
-        raise ValueError(f"vi <= 0 at index {int(bad[0])}")
-    return y, v
-
-
 def _collect(kind, method, test, level, index, results):
     arrays = {c: np.array([np.nan if r is None else float(getattr(r, c)) for r in results])
               for c in _COLS}
@@ -117,7 +104,7 @@ def leave_one_out(yi, vi, *, method="REML", test="z", level=0.95,
     """
     from .core import pool
 
-    y, v = _inputs(yi, vi)
+    y, v = yi_vi(yi, vi)
     k = y.size
     if k < 2:
         raise ValueError("leave-one-out needs k >= 2 studies")
@@ -156,7 +143,7 @@ def cumulative(yi, vi, order=None, *, decreasing=False, method="REML", test="z",
     """
     from .core import pool
 
-    y, v = _inputs(yi, vi)
+    y, v = yi_vi(yi, vi)
     k = y.size
     if order is None:
         idx = np.arange(k)

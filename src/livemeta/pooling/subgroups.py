@@ -28,6 +28,7 @@ import numpy as np
 from . import _dist as _d
 
 from ._metareg import _pmat, fit_metareg
+from ._validate import check_finite_positive
 from .results import PoolResult
 
 __all__ = ["SubgroupResult", "pool_subgroups"]
@@ -102,12 +103,7 @@ def _inputs(yi, vi, groups):
     g = np.asarray(groups, dtype=object).ravel()
     if not (y.size == v.size == g.size):
         raise ValueError(f"yi, vi and groups differ in length: {y.size}, {v.size}, {g.size}")
-    bad = np.flatnonzero(~np.isfinite(y) | ~np.isfinite(v))
-    if bad.size:
-        raise ValueError(f"yi/vi missing or not finite at index {int(bad[0])}")
-    bad = np.flatnonzero(v <= 0)
-    if bad.size:
-        raise ValueError(f"vi <= 0 at index {int(bad[0])}")
+    check_finite_positive(y, v)
     for i, x in enumerate(g):
         if x is None or (isinstance(x, float) and np.isnan(x)):
             raise ValueError(f"missing group label at index {i}")

@@ -28,6 +28,7 @@ import pandas as pd
 
 from .. import __version__
 from ..analysis.spec import natural
+from ..living.cumulative import cumulative_rows
 from . import plots
 
 __all__ = ["build_report", "cumulative_rows", "summary_rows", "FUNNEL_MIN_K"]
@@ -233,45 +234,6 @@ def summary_rows(result) -> list[dict]:
                 "published": "", "comparison": "", "notes": "k = 1" if p.k == 1 else "",
             })
     return rows
-
-
-# ------------------------------------------------------------------------------- cumulative
-def cumulative_rows(result) -> pd.DataFrame:
-    """Cumulative meta-analysis of one result without the database: studies added in the order of
-    ``result.studies`` (first publication date, then trial id), the analysis's own method.
-
-    Columns as ``livemeta cumulative`` prints them: step, trial_id, label, first_published, k,
-    estimate, ci_low, ci_high (natural scale), p, tau2, i2.
-    """
-    from ..pooling.sensitivity import cumulative
-
-    studies, spec = result.studies, result.spec
-    cols = ["step", "trial_id", "label", "first_published", "k", "estimate", "ci_low", "ci_high", "p", "tau2", "i2"]
-    if studies.empty:
-        return pd.DataFrame(columns=cols)
-    res = cumulative(studies["yi"].to_numpy(float), studies["vi"].to_numpy(float), np.arange(len(studies)),
-                     method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
-    frame = res.to_frame()
-    added = frame["added"].to_numpy(int)
-    if "first_published" in studies:
-        year = studies["first_published"].to_numpy()[added]
-    elif "first_publication_date" in studies:
-        year = pd.to_datetime(studies["first_publication_date"]).dt.year.to_numpy()[added]
-    else:
-        year = [None] * len(added)
-    return pd.DataFrame({
-        "step": frame["step"].to_numpy(int) + 1,
-        "trial_id": studies["trial_id"].to_numpy()[added],
-        "label": studies["label"].to_numpy()[added],
-        "first_published": year,
-        "k": frame["k"].to_numpy(int),
-        "estimate": natural(frame["estimate"].to_numpy(float), spec.scale),
-        "ci_low": natural(frame["ci_low"].to_numpy(float), spec.scale),
-        "ci_high": natural(frame["ci_high"].to_numpy(float), spec.scale),
-        "p": frame["p"].to_numpy(float),
-        "tau2": frame["tau2"].to_numpy(float),
-        "i2": frame["i2"].to_numpy(float),
-    })[cols]
 
 
 # ------------------------------------------------------------------------------ tables (generic)
