@@ -50,7 +50,10 @@ def test_diff_reports_exactly_the_new_data_cut(scenario):
     }
     assert all(c.source for c in d.trials[0].changes)
     moved = {a.analysis: a for a in d.analyses}
-    assert "changed" in moved["os"].flags and moved["os"].old["k"] == moved["os"].new["k"] == 8
+    assert moved["os"].old["k"] == moved["os"].new["k"] == 8
+    assert "estimate moved" in moved["os"].flags
+    assert not any(f.startswith("prediction interval") for f in moved["os"].flags)  # FE: the PI is the CI
+    assert any(f.startswith("prediction interval") for f in moved["os_re"].flags)  # REML + HKSJ: a PI of its own
     assert moved["os"].new["estimate"] < moved["os"].old["estimate"]
     assert moved["pfs"].flags == []  # PFS rows did not change
     md = d.to_markdown()
@@ -113,3 +116,20 @@ def test_report_of_the_updated_database(scenario, tmp_path):
         png = tmp_path / "rep" / "figures" / f"forest_{spec_id}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
         assert f"figures/forest_{spec_id}.svg" in html
+
+
+def test_analysis_flags():
+    from livemeta.living.diff import analysis_flags
+
+    def est(e, lo, hi, k=5, pi=None, tau2=0.0, i2=0.0):
+        pl, ph = pi or (lo, hi)
+        return dict(estimate=e, ci_low=lo, ci_high=hi, pi_low=pl, pi_high=ph, k=k, tau2=tau2, i2=i2)
+
+    assert analysis_flags(est(0.9, 0.8, 1.01), est(0.88, 0.79, 0.98, k=6), "HR") == ["now significant", "k 5 → 6", "estimate moved"]
+    assert analysis_flags(est(0.9, 0.8, 0.99), est(1.05, 0.9, 1.2), "HR") == [
+        "direction changed", "no longer significant", "estimate moved"]
+    assert analysis_flags(est(0.8, 0.7, 0.9, pi=(0.6, 0.99)), est(0.8, 0.7, 0.9, pi=(0.5, 1.2), tau2=0.1, i2=40), "HR") == [
+        "prediction interval now crosses the null", "heterogeneity changed"]
+    assert analysis_flags(est(0.8, 0.7, 0.9), est(0.8, 0.7, 0.9), "HR") == []
+    assert analysis_flags(None, est(0.8, 0.7, 0.9), "HR") == ["new estimate"]
+    assert analysis_flags(est(0.2, 0.1, 0.3), est(0.6, 0.5, 0.7), "proportion") == ["estimate moved"]  # no null for proportions

@@ -199,31 +199,41 @@ def _crosses_null(lo, hi, null):
 
 
 def analysis_flags(old: dict | None, new: dict | None, measure: str) -> list[str]:
-    """Flags for a moved estimate: new / dropped analysis, direction, significance, prediction interval."""
+    """Flags for a moved estimate: new / dropped analysis, direction, significance, prediction
+    interval (only where it differs from the CI, i.e. random effects), and what else moved."""
     if old is None and new is None:
         return []
     if old is None or old.get("estimate") is None:
         return ["new estimate"] if new and new.get("estimate") is not None else []
     if new is None or new.get("estimate") is None:
         return ["no longer estimable"]
-    null = 0.5 if measure == "proportion" else 1.0
+    null = None if measure == "proportion" else 1.0
     flags = []
-    if measure != "proportion" and (old["estimate"] - null) * (new["estimate"] - null) < 0:
+    if null is not None and (old["estimate"] - null) * (new["estimate"] - null) < 0:
         flags.append("direction changed")
-    was, now = _crosses_null(old["ci_low"], old["ci_high"], null), _crosses_null(new["ci_low"], new["ci_high"], null)
-    if measure != "proportion" and was != now:
-        flags.append("now significant" if not now else "no longer significant")
-    if (old.get("pi_low"), old.get("pi_high")) != (new.get("pi_low"), new.get("pi_high")):
-        if measure != "proportion" and _crosses_null(old.get("pi_low"), old.get("pi_high"), null) != _crosses_null(
+    if null is not None:
+        was = _crosses_null(old["ci_low"], old["ci_high"], null)
+        now = _crosses_null(new["ci_low"], new["ci_high"], null)
+        if was != now:
+            flags.append("now significant" if not now else "no longer significant")
+
+    def has_pi(d):  # a prediction interval of its own (random effects); under FE it equals the CI
+        return (d.get("pi_low"), d.get("pi_high")) != (d.get("ci_low"), d.get("ci_high"))
+
+    if (has_pi(old) or has_pi(new)) and (old.get("pi_low"), old.get("pi_high")) != (new.get("pi_low"), new.get("pi_high")):
+        if null is not None and _crosses_null(old.get("pi_low"), old.get("pi_high"), null) != _crosses_null(
             new.get("pi_low"), new.get("pi_high"), null
         ):
-            flags.append("prediction interval crosses null differently")
+            flags.append("prediction interval now " + (
+                "crosses" if _crosses_null(new.get("pi_low"), new.get("pi_high"), null) else "excludes") + " the null")
         else:
             flags.append("prediction interval changed")
-    for key in ("estimate", "ci_low", "ci_high", "k", "tau2", "i2"):
-        if old.get(key) != new.get(key):
-            flags.append("changed")
-            break
+    if old.get("k") != new.get("k"):
+        flags.append(f"k {old.get('k')} → {new.get('k')}")
+    if any(old.get(key) != new.get(key) for key in ("estimate", "ci_low", "ci_high")):
+        flags.append("estimate moved")
+    if any(old.get(key) != new.get(key) for key in ("tau2", "i2")):
+        flags.append("heterogeneity changed")
     return flags
 
 
