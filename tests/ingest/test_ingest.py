@@ -308,3 +308,19 @@ def test_template_and_examples_validate_and_ingest_together(tmp_path):
     assert sorted(report.trials) == ["example-01", "example-json", "example-single-arm"]
     ingested, run = api.ingest(tmp_path / "ex.duckdb", files, message="examples", author="tester", refresh=False)
     assert (ingested.revision, sorted(ingested.added), run) == (1, ["example-01", "example-json", "example-single-arm"], None)
+
+
+def test_overall_outcomes_share_one_comparison():
+    """A third arm against the shared control is a subgroup, never a second 'overall' comparison;
+    single-arm trials report one overall result per arm."""
+    from livemeta.ingest.structure import _one_result_per_comparison
+
+    def o(exp, ctl, population="overall", endpoint="pfs"):
+        return dict(endpoint=endpoint, measure="HR", population=population, experimental_arm=exp, control_arm=ctl,
+                    subgroup=None if population == "overall" else "V/P alone")
+
+    assert _one_result_per_comparison([o("vp_doc", "doc"), o("vp_doc", "doc", endpoint="os")]) == []
+    found = _one_result_per_comparison([o("vp_doc", "doc"), o("vp", "doc")])
+    assert [p for p, _ in found] == ["outcomes[1].experimental_arm"] and "main comparison, vp_doc vs doc" in found[0][1]
+    assert _one_result_per_comparison([o("vp_doc", "doc"), o("vp", "doc", population="subgroup")]) == []
+    assert _one_result_per_comparison([o("arm_a", None), o("arm_b", None)]) == []

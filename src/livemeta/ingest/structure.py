@@ -162,6 +162,52 @@ def _real_date(text: str) -> bool:
     return True
 
 
+def _ci_levels(outcomes: list[dict]) -> list[tuple[str, str]]:
+    """CI levels as printed are whole or one-decimal percentages (95, 97.5): the analysis views
+    compute z for exactly those (queries/macros.sql, z_crit)."""
+    out = []
+    for i, o in enumerate(outcomes):
+        for key in ("ci_level", "ci_level_alternative"):
+            level = o.get(key)
+            if level is not None and abs(level * 10 - round(level * 10)) > 1e-9:
+                out.append((f"outcomes[{i}].{key}", f"a CI level is a percentage with at most one decimal (e.g. 95 or 97.5), got {level!r}"))
+    return out
+
+
+def _one_result_per_comparison(outcomes: list[dict]) -> list[tuple[str, str]]:
+    """One value per question, so that no analysis counts a trial twice.
+
+    At most one outcome per (endpoint, measure, population, definition, subgroup, arm pair): a
+    second data cut supersedes the file (``--supersede``); a second assessment (investigator vs
+    independent review) goes in the note of the one the analyses should use. All ``overall``
+    comparisons of a trial share one arm pair: the trial's main randomised comparison; another
+    comparison against the same control (a third arm) is a ``subgroup``.
+    """
+    out = []
+    seen: dict[tuple, int] = {}
+    overall_pair: tuple[int, tuple] | None = None
+    for i, o in enumerate(outcomes):
+        key = (o["endpoint"], o["measure"], o["population"], o.get("definition"), o.get("subgroup"),
+               o["experimental_arm"], o.get("control_arm"))
+        if key in seen:
+            out.append((f"outcomes[{i}]", f"outcomes[{seen[key]}] already gives {o['endpoint']} ({o['measure']}, "
+                        f"{o['population']}) for this comparison: keep the one the analyses should use (final analysis, "
+                        "primary assessment) and describe the other in its note; a new data cut replaces the file "
+                        "with --supersede"))
+        else:
+            seen[key] = i
+        if o["population"] == "overall" and o.get("control_arm") is not None:  # single arms: one row per arm
+            pair = (o["experimental_arm"], o.get("control_arm"))
+            if overall_pair is None:
+                overall_pair = (i, pair)
+            elif pair != overall_pair[1]:
+                out.append((f"outcomes[{i}].experimental_arm",
+                            f"population 'overall' is the trial's main comparison, {overall_pair[1][0]} vs "
+                            f"{overall_pair[1][1]} (outcomes[{overall_pair[0]}]); another comparison is population "
+                            "'subgroup' with its name"))
+    return out
+
+
 def rule_problems(study: StudyFile) -> list[Problem]:
     """The rules within one schema-valid file."""
     d = study.data
@@ -245,6 +291,14 @@ def rule_problems(study: StudyFile) -> list[Problem]:
                     out.append((f"{p}.{k}", f"{k} given but the outcome has no control_arm"))
         if o.get("data_cutoff") is not None and not _real_date(o["data_cutoff"]):
             out.append((f"{p}.data_cutoff", f"{o['data_cutoff']!r} is not a real date"))
+
+    out.extend(_one_result_per_comparison(d.get("outcomes") or []))
+    out.extend(_ci_levels(d.get("outcomes") or []))
+    trial_scope = [i for i, r in enumerate(d.get("resistance_definitions") or []) if r["scope"] == "trial"]
+    for i in trial_scope[1:]:
+        out.append((f"resistance_definitions[{i}].scope",
+                    f"a trial has one eligibility definition (scope 'trial'); resistance_definitions[{trial_scope[0]}] "
+                    "is one already: describe cohorts or subgroups with scope 'cohort' or 'subgroup'"))
 
     for i, ae in enumerate(d.get("adverse_events") or []):
         ref(f"adverse_events[{i}].arm", ae["arm"], "arms", "arm")
