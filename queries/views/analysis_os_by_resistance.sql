@@ -3,7 +3,7 @@
 -- or acquired is used where one exists (basis 'reported subgroup'); otherwise, when the trial's own
 -- eligibility required features of acquired resistance (a scope = 'trial' definition of category
 -- acquired: a minimum prior exposure or prior benefit), its whole-trial OS stands for the acquired
--- category (basis 'eligibility', mapped = true). A trial never contributes twice to one category.
+-- category (basis 'eligibility', mapped = true). A trial contributes at most one row per category.
 WITH reported AS (
     SELECT h.*, d.category AS resistance_category, 'reported subgroup' AS basis, false AS mapped,
            d.criterion_kind, d.definition AS resistance_definition
@@ -23,3 +23,6 @@ eligibility AS (
 SELECT * FROM reported
 UNION ALL BY NAME
 SELECT * FROM eligibility
+-- one row per trial and category (a second subgroup of the same category, e.g. two definitions of
+-- acquired resistance in one trial, would count its patients twice): the first definition id wins
+QUALIFY row_number() OVER (PARTITION BY trial_id, resistance_category ORDER BY basis DESC, definition_id) = 1

@@ -1,36 +1,43 @@
 -- RCT grade >=3 treatment-related adverse events as 2x2 counts (experimental vs control arm of the
--- trial's randomised comparison). Grade bands '>=3', '3-4' and '3' count, in that order of preference
--- (grade_band says which was printed); only aggregate rows with both arms' counts.
+-- trial's randomised comparison), both arms in the same grade band: '>=3' where both report it,
+-- else '3-4', else '3' (grade_band says which). Only aggregate rows with counts in both arms.
 WITH g3 AS (
-    SELECT *,
-           row_number() OVER (PARTITION BY trial_id, arm_id
-                              ORDER BY CASE grade_band WHEN '>=3' THEN 1 WHEN '3-4' THEN 2 ELSE 3 END, ae_id) AS pick
+    SELECT *
     FROM adverse_events
     WHERE kind = 'aggregate' AND treatment_related AND grade_band IN ('>=3', '3-4', '3')
       AND subjects_affected IS NOT NULL AND subjects_at_risk IS NOT NULL
+),
+pairs AS (
+    SELECT k.trial_id, k.experimental_arm_id, k.control_arm_id, x.grade_band,
+           x.subjects_affected AS x_affected, x.subjects_at_risk AS x_at_risk, x.verified AS x_verified,
+           y.subjects_affected AS y_affected, y.subjects_at_risk AS y_at_risk, y.verified AS y_verified
+    FROM rct_comparisons AS k
+    JOIN g3 AS x ON x.trial_id = k.trial_id AND x.arm_id = k.experimental_arm_id
+    JOIN g3 AS y ON y.trial_id = k.trial_id AND y.arm_id = k.control_arm_id AND y.grade_band = x.grade_band
+    QUALIFY row_number() OVER (
+        PARTITION BY k.trial_id
+        ORDER BY CASE x.grade_band WHEN '>=3' THEN 1 WHEN '3-4' THEN 2 ELSE 3 END, x.ae_id, y.ae_id
+    ) = 1
 )
 SELECT
-    k.trial_id,
+    p.trial_id,
     t.name AS trial,
     t.name AS label,
-    x.subjects_affected AS ai,
-    x.subjects_at_risk - x.subjects_affected AS bi,
-    y.subjects_affected AS ci,
-    y.subjects_at_risk - y.subjects_affected AS di,
-    x.subjects_at_risk AS n1i,
-    y.subjects_at_risk AS n2i,
-    x.grade_band AS experimental_grade_band,
-    y.grade_band AS control_grade_band,
+    p.x_affected AS ai,
+    p.x_at_risk - p.x_affected AS bi,
+    p.y_affected AS ci,
+    p.y_at_risk - p.y_affected AS di,
+    p.x_at_risk AS n1i,
+    p.y_at_risk AS n2i,
+    p.grade_band,
     e.treatment_class,
     c.control_type,
     t.first_published,
     t.first_publication_date,
     t.inclusion,
-    x.verified AND y.verified AS verified
-FROM rct_comparisons AS k
+    p.x_verified AND p.y_verified AS verified
+FROM pairs AS p
 JOIN trials AS t USING (trial_id)
-JOIN g3 AS x ON x.trial_id = k.trial_id AND x.arm_id = k.experimental_arm_id AND x.pick = 1
-JOIN g3 AS y ON y.trial_id = k.trial_id AND y.arm_id = k.control_arm_id AND y.pick = 1
-JOIN arms AS e ON e.trial_id = k.trial_id AND e.arm_id = k.experimental_arm_id
-JOIN arms AS c ON c.trial_id = k.trial_id AND c.arm_id = k.control_arm_id
+JOIN arms AS e ON e.trial_id = p.trial_id AND e.arm_id = p.experimental_arm_id
+JOIN arms AS c ON c.trial_id = p.trial_id AND c.arm_id = p.control_arm_id
 WHERE t.design = 'rct'

@@ -1,4 +1,4 @@
--- Single-arm trials' objective response: responders xi of ni per arm, with the arm's treatment class.
+-- Single-arm trials' objective response: responders xi of ni per arm (whole arm, not subgroups), with its class.
 SELECT
     o.trial_id,
     t.name AS trial,
@@ -20,5 +20,5 @@ FROM outcomes AS o
 JOIN trials AS t USING (trial_id)
 JOIN arms AS a ON a.trial_id = o.trial_id AND a.arm_id = o.experimental_arm_id
 WHERE t.design = 'single_arm'
-  AND o.endpoint = 'orr' AND o.measure = 'proportion'
+  AND o.endpoint = 'orr' AND o.measure = 'proportion' AND o.population = 'overall'
   AND o.experimental_events IS NOT NULL AND o.experimental_n IS NOT NULL
