@@ -133,3 +133,23 @@ def test_analysis_flags():
     assert analysis_flags(est(0.8, 0.7, 0.9), est(0.8, 0.7, 0.9), "HR") == []
     assert analysis_flags(None, est(0.8, 0.7, 0.9), "HR") == ["new estimate"]
     assert analysis_flags(est(0.2, 0.1, 0.3), est(0.6, 0.5, 0.7), "proportion") == ["estimate moved"]  # no null for proportions
+
+
+def test_diff_recomputes_what_was_not_stored_and_refuses_a_reversed_range(tmp_path):
+    from livemeta.errors import LivemetaError
+
+    db = tmp_path / "stale.duckdb"
+    api.build(db)
+    new_trial = tmp_path / "example-01.yaml"
+    new_trial.write_text(api.template_text())
+    _, run = api.ingest(db, [new_trial], message="add without pooling", author="tester", refresh=False)
+    assert run is None
+    d = api.diff(db)
+    os_change = next(a for a in d.analyses if a.analysis == "os")
+    assert (os_change.old["recomputed"], os_change.new["recomputed"]) == (False, True)
+    assert "k 7 → 8" in os_change.flags and "estimate moved" in os_change.flags
+    assert "Recomputed (not stored at that revision): " in d.to_markdown()
+    with pytest.raises(LivemetaError, match="FROM 2 and TO 1"):
+        api.diff(db, 2, 1)
+    with pytest.raises(LivemetaError, match="FROM 2 and TO 2"):
+        api.diff(db, 2, 2)

@@ -2,7 +2,8 @@
 
 Evidence rows are compared through the views read as of each revision, matched on their natural
 keys (trial, then the local id of each arm, outcome, ...). Pooled estimates are the ones stored at
-each revision (``history.pooled_estimates``); an analysis not stored at a revision is recomputed.
+exactly each revision (``history.pooled_estimates``); an analysis not stored there is recomputed
+from the rows as they were. Only the overall result of each analysis is compared (not subgroups).
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ class RevisionDiff:
                 f"| {_pair(a, 'tau2', '{:.4f}')} | {_pair(a, 'i2', '{:.0f}%')} | {', '.join(a.flags) or '—'} |"
             )
         out += ["", f"{len(changed)} of {len(self.analyses)} analyses changed."]
+        recomputed = sorted({a.analysis for a in self.analyses for d in (a.old, a.new) if d and d.get("recomputed")})
+        if recomputed:
+            out.append(f"Recomputed (not stored at that revision): {', '.join(recomputed)}.")
         return "\n".join(out)
 
 
@@ -237,17 +241,33 @@ def analysis_flags(old: dict | None, new: dict | None, measure: str) -> list[str
     return flags
 
 
+_ESTIMATE_KEYS = ("measure", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2")
+
+
 def _estimates(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, dict]:
+    """The overall result of every analysis of queries/analyses.yaml at ``revision`` (ratio scale).
+
+    Stored results are used when they were stored at exactly that revision; otherwise (after
+    ``ingest --no-refresh``, a failed refresh, or analyses added since) the analysis is recomputed
+    from the rows as they were then, and marked ``recomputed``.
+    """
+    from ..analysis import load_specs, run_analysis, select_specs
+    from ..analysis.present import summary
+
     set_as_of(con, revision)
     try:
         df = con.table("pooled_estimates").df()
     finally:
         set_as_of(con, None)
-    df = df[(df["stratum"] == "overall") & (df["revision_id"] <= revision)]
+    stored = {rec["analysis_id"]: rec for rec in df[(df["stratum"] == "overall") & (df["revision_id"] == revision)]
+              .to_dict("records")}
     out = {}
-    for rec in df.to_dict("records"):
-        out[rec["analysis_id"]] = {k: _normal(rec[k]) for k in
-                                   ("measure", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "revision_id")}
+    for spec in select_specs(load_specs(), None):
+        if spec.id in stored:
+            out[spec.id] = {k: _normal(stored[spec.id][k]) for k in _ESTIMATE_KEYS} | {"recomputed": False}
+        else:
+            s = summary(run_analysis(con, spec, revision))
+            out[spec.id] = {k: s[k] for k in _ESTIMATE_KEYS} | {"recomputed": True}
     return out
 
 
@@ -260,13 +280,16 @@ def diff(con: duckdb.DuckDBPyConnection, from_rev: str | int | None = None, to_r
         from_r = to_r - 1
     else:
         from_r = resolve_revision(con, from_rev)
+    if from_r >= to_r:
+        raise LivemetaError(
+            f"diff compares an earlier revision with a later one; got FROM {from_r} and TO {to_r}",
+            hint=f"livemeta diff {min(from_r, to_r)} {max(from_r, to_r)}" if from_r != to_r else "see `livemeta log`",
+        )
     old, new = _snapshot(con, from_r), _snapshot(con, to_r)
     trials = _trial_changes(old, new)
     e_old, e_new = _estimates(con, from_r), _estimates(con, to_r)
     analyses = []
-    for aid in sorted(e_old.keys() | e_new.keys()):
-        if "[" in aid:  # ad hoc variants (os[method=REML]) are not part of the review's record
-            continue
+    for aid in sorted(e_new.keys() | e_old.keys()):
         o, n = e_old.get(aid), e_new.get(aid)
         measure = (n or o)["measure"]
         analyses.append(AnalysisChange(aid, measure, o, n, analysis_flags(o, n, measure)))
@@ -280,8 +303,6 @@ def conclusion_changes(con: duckdb.DuckDBPyConnection, revision: int) -> list[st
     before, after = _estimates(con, revision - 1), _estimates(con, revision)
     out = []
     for aid in sorted(before.keys() | after.keys()):
-        if "[" in aid:
-            continue
         o, n = before.get(aid), after.get(aid)
         measure = (n or o)["measure"]
         flags = [f for f in analysis_flags(o, n, measure)
