@@ -136,3 +136,55 @@ def test_ingest_piped_prints_no_progress(tmp_path):
                           "--no-refresh"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stderr == "" and out.stdout.startswith("revision 1: 1 trial added (example-01)")
+
+
+def test_validate_supersede_needs_a_database(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text(resource("ingest", "template.yaml").read_text())
+    out = CliRunner().invoke(main, ["validate", str(path), "--supersede", "--db", str(tmp_path / "none.duckdb")])
+    assert out.exit_code == 1 and "--supersede replaces trials in a database, and there is none" in out.output
+
+
+def test_a_failed_refresh_says_the_revision_was_written(tmp_path, monkeypatch):
+    from livemeta import api
+    from livemeta.errors import LivemetaError
+
+    def broken(db_path, *, wait=10.0):
+        raise LivemetaError("analysis os: trial x gives no usable effect size")
+
+    monkeypatch.setattr(api, "refresh_estimates", broken)
+    path = tmp_path / "t.yaml"
+    path.write_text(resource("ingest", "template.yaml").read_text())
+    db = tmp_path / "r.duckdb"
+    out = CliRunner().invoke(main, ["ingest", str(path), "-m", "add", "--db", str(db)])
+    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert "revision 1 was written, but pooling it failed: analysis os: trial x" in out.output
+    assert "run `livemeta pool`" in out.output
+    assert api.query(db, "select trial_id from trials").rows == [("example-01",)]
+
+
+def test_unpoolable_row_is_a_user_error_naming_the_trial(tmp_path):
+    """A value the engine cannot pool (here a CI level z_crit does not cover, written past the
+    validation straight into the table) is reported with its trial and outcome, not a traceback."""
+    from livemeta import api
+    from livemeta.db import connect
+    from livemeta.errors import LivemetaError
+
+    path = tmp_path / "t.yaml"
+    path.write_text(resource("ingest", "template.yaml").read_text())
+    db = tmp_path / "u.duckdb"
+    api.ingest(db, [path], message="add", author="t", refresh=False)
+    with connect(db) as con:
+        con.execute("UPDATE history.outcomes SET ci_level = 95.55 WHERE outcome_id = 'os'")
+    with pytest.raises(LivemetaError, match=r"analysis os: trial example-01, outcome os gives no usable effect size"):
+        api.pool(db, ["os"])
+
+
+def test_as_of_notices_a_changed_analysis_spec(bundled_db, monkeypatch):
+    from livemeta import api
+    from livemeta.analysis import spec as spec_module
+
+    original = spec_module.AnalysisSpec.method_spec
+    monkeypatch.setattr(spec_module.AnalysisSpec, "method_spec", lambda self: original(self).replace('"FE"', '"FE "'))
+    run = api.pool(bundled_db, ["os"], as_of=1)
+    assert run.stored == "differs" and any("method_spec" in m for m in run.mismatches)

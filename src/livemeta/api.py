@@ -70,7 +70,12 @@ def validate(
     if db_path is not None and Path(db_path).exists():
         with connect(db_path, read_only=True, wait=wait) as con:
             return validate_files(paths, con=con, supersede=supersede)
-    return validate_files(paths, supersede=supersede)
+    if supersede:
+        raise LivemetaError(
+            f"--supersede replaces trials in a database, and there is none at {db_path}",
+            hint="give the database with --db, or validate without --supersede",
+        )
+    return validate_files(paths)
 
 
 def ingest(
@@ -108,7 +113,13 @@ def ingest(
     )
     run = None
     if refresh and not dry_run:
-        run = refresh_estimates(db_path, wait=wait)
+        try:
+            run = refresh_estimates(db_path, wait=wait)
+        except LivemetaError as exc:
+            raise LivemetaError(
+                f"revision {report.revision} was written, but pooling it failed: {exc.message}",
+                hint=(exc.hint + "; " if exc.hint else "") + "after fixing, run `livemeta pool` to store the estimates",
+            ) from None
     return report, run
 
 
@@ -208,7 +219,7 @@ def _specs(ids, method, test, exclude_unverified):
 def _compare_stored(results, stored) -> list[str]:
     from .analysis import result_rows
 
-    keys = ("k", "estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "p")
+    keys = ("k", "trials", "method_spec", "estimate", "se", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "p")
     have = {(r.analysis_id, r.stratum): r for r in stored.itertuples(index=False)}
     out = []
     for res in results:
@@ -219,6 +230,8 @@ def _compare_stored(results, stored) -> list[str]:
                 continue
             for key in keys:
                 a, b = row[key], getattr(old, key)
+                if key == "trials":
+                    a, b = list(a), list(b)
                 same = (a is None and (b is None or b != b)) or a == b
                 if not same:
                     out.append(f"{row['analysis_id']} [{row['stratum']}] {key}: stored {b!r}, recomputed {a!r}")

@@ -146,7 +146,7 @@ def ingest(db, wait, files, message, author, dry_run, supersede, no_refresh):
     default="table",
     show_default=True,
 )
-@click.option("--as-of", default=None, help="Read the views as of a revision id or a date (YYYY-MM-DD).")
+@click.option("--as-of", default=None, help="Read the views as of a revision id or a date (YYYY-MM-DD, UTC).")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds before the query is stopped.")
 def query(db, wait, sql, fmt, as_of, timeout):
     """Run read-only SQL against the views (see `livemeta views`).
@@ -177,7 +177,7 @@ def views():
               help="Override the estimator (the variant is stored under its own id, e.g. os[method=REML]).")
 @click.option("--test", "test_", type=click.Choice(["z", "knha"]), default=None, help="Override the CI test.")
 @click.option("--exclude-unverified", is_flag=True, help="Leave out values marked verified: false.")
-@click.option("--as-of", default=None, help="Recompute as of a revision id or date and compare with the stored numbers.")
+@click.option("--as-of", default=None, help="Recompute as of a revision id or date (UTC) and compare with the stored numbers.")
 @click.option("--list", "list_", is_flag=True, help="List the analyses of queries/analyses.yaml and exit.")
 def pool(db, wait, analyses, as_json, method, test_, exclude_unverified, as_of, list_):
     """Run the meta-analyses (all, or the ANALYSES named) and store the results.

@@ -76,8 +76,9 @@ def test_pooled_value_matches_metafor(stored, case):
         assert row["p_between"] == pytest.approx(case["p_between"], abs=1e-8, rel=1e-8)
 
 
-# The evidence README's hand computations (shared/evidence/README.md, "What the public facts
-# reproduce"): fixed-effect inverse variance on log HR, printed to 3 decimals.
+# The hand computations of the evidence this repository was built from (../shared/evidence/README.md,
+# "What the public facts reproduce"; restated in data/README.md, "Judgements recorded"): fixed-effect
+# inverse variance on log HR, printed to 3 decimals.
 HAND = {
     "os": (0.898, 0.816, 0.988),
     "os_s1800a_80": (0.913, 0.828, 1.008),

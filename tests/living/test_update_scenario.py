@@ -26,16 +26,17 @@ def scenario(tmp_path_factory):
     assert report.revision == 2 and run2.revision == 2
     study = yaml.safe_load(resource("data", "studies", "contact-01.yaml").read_text())
     os_row = next(o for o in study["outcomes"] if o["endpoint"] == "os" and o["population"] == "overall")
+    original = dict(os_row)
     os_row.update(estimate=0.80, ci_low=0.62, ci_high=1.03, data_cutoff="2025-01-15",
                   raw_text="test data cut: HR 0.80 (95% CI 0.62-1.03)")
     corrected = tmp / "contact-01.yaml"
     corrected.write_text(yaml.safe_dump(study, sort_keys=False))
     api.ingest(db, [corrected], message="CONTACT-01 new data cut", author="tester", supersede=True)  # revision 3
-    return db, os_row
+    return db, original
 
 
 def test_diff_reports_exactly_the_new_data_cut(scenario):
-    db, _ = scenario
+    db, original = scenario
     d = api.diff(db)  # 2 -> 3
     assert (d.from_revision, d.to_revision) == (2, 3)
     assert [(t.trial_id, t.kind) for t in d.trials] == [("contact-01", "new data cut")]
@@ -46,7 +47,7 @@ def test_diff_reports_exactly_the_new_data_cut(scenario):
         ("outcomes", os_id, "ci_low"): (0.68, 0.62),
         ("outcomes", os_id, "ci_high"): (1.16, 1.03),
         ("outcomes", os_id, "data_cutoff"): (None, "2025-01-15"),
-        ("outcomes", os_id, "raw_text"): (changes[("outcomes", os_id, "raw_text")][0], "test data cut: HR 0.80 (95% CI 0.62-1.03)"),
+        ("outcomes", os_id, "raw_text"): (original["raw_text"], "test data cut: HR 0.80 (95% CI 0.62-1.03)"),
     }
     assert all(c.source for c in d.trials[0].changes)
     moved = {a.analysis: a for a in d.analyses}
@@ -76,7 +77,9 @@ def test_as_of_first_revision_is_bit_for_bit(scenario):
     os_result = next(r for r in run.results if r.spec.id == "os")
     assert os_result.k == 7 and round(math.exp(os_result.overall.estimate), 3) == 0.898
     # and by date: today's last revision is 3
-    assert api.pool(db, ["os"], as_of=__import__("datetime").date.today().isoformat()).revision == 3
+    # and by date (revision times are UTC; a date means the end of that UTC day): today's last revision is 3
+    today_utc = __import__("datetime").datetime.now(__import__("datetime").UTC).date().isoformat()
+    assert api.pool(db, ["os"], as_of=today_utc).revision == 3
 
 
 def test_superseded_trial_is_readable_as_of_its_earlier_revision(scenario):

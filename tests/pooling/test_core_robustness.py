@@ -169,9 +169,8 @@ def test_huge_spread_many_studies():
     yi = rng.normal(0, 1, size=40)
     for method in METHODS:
         r = pool(yi, vi, method=method, test="knha", control={"maxiter": 1000})
-        assert r.converged or r.message, method
-        if r.converged:
-            assert math.isfinite(r.estimate) and math.isfinite(r.tau2) and r.tau2 >= 0
+        assert r.converged, (method, r.message)  # every estimator converges on this spread (maxiter 1000)
+        assert math.isfinite(r.estimate) and math.isfinite(r.se) and math.isfinite(r.tau2) and r.tau2 >= 0
 
 
 # ---------------------------------------------------------------- bad input

@@ -80,11 +80,11 @@ def summary(result: AnalysisResult) -> dict:
             "estimator": spec.method,
             "test": spec.test,
             "level": spec.level,
-            "pi": r.pi_dist if r else None,
+            "pi_dist": r.pi_dist if r else None,
             "zero_cell_rule": spec.zero_cell_rule,
             "ci_level": spec.ci_level if spec.measure == "HR" else None,
-            "filters": spec.filters,
         },
+        "method_spec": json.loads(spec.method_spec()),
         "sensitivity_of": spec.sensitivity_of,
         "note": result.note,
         "published": None,
@@ -136,16 +136,15 @@ def to_json(results: list[AnalysisResult]) -> str:
 def to_table(results: list[AnalysisResult]) -> str:
     """Aligned text: one line per analysis (sensitivity analyses indented under their main one),
     one per subgroup, the published figure and the comparison beside it."""
-    header = ["analysis", "trials", "estimate (95% CI)", "I²", "method", "published", "vs published"]
+    header = ["analysis", "trials", "estimate (CI)", "I²", "method, CI level", "published", "vs published"]
     lines = []
     for res in results:
         s = summary(res)
         name = ("  ↳ " if res.spec.sensitivity_of else "") + res.spec.id
-        level = f"{res.spec.level * 100:g}%"
         est = _fmt_ci(s["estimate"], s["ci_low"], s["ci_high"])
-        est = f"{res.spec.measure} {est}".replace("(95% CI)", f"({level} CI)") if s["estimate"] is not None else "no data"
+        est = f"{res.spec.measure} {est}" if s["estimate"] is not None else "no data"
         i2 = f"{s['i2']:.0f}%" if s["i2"] is not None else ""
-        method = f"{res.spec.method}/{res.spec.test}"
+        method = f"{res.spec.method}/{res.spec.test}, {res.spec.level * 100:g}%"
         pub = res.spec.published
         pub_text = ""
         if pub is not None:

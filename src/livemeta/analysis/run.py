@@ -90,6 +90,14 @@ def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: i
     if df.empty:
         return AnalysisResult(spec, revision, df.assign(yi=[], vi=[], weight=[]), None)
     yi, vi = _effect_sizes(df, spec)
+    bad = ~(np.isfinite(yi) & np.isfinite(vi) & (vi > 0))
+    if bad.any():
+        row = df[bad].iloc[0]
+        where = f"trial {row['trial_id']}" + (f", outcome {row['outcome_id']}" if "outcome_id" in df.columns else "")
+        raise LivemetaError(
+            f"analysis {spec.id}: {where} gives no usable effect size (yi {yi[bad][0]!r}, vi {vi[bad][0]!r})",
+            hint=f"check its numbers with `livemeta query \"select * from {spec.view} where trial_id = '{row['trial_id']}'\"`",
+        )
     df = df.assign(yi=yi, vi=vi)
     kw = dict(method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
     overall = pool(yi, vi, pi=spec.pi, **kw)

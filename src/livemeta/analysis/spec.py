@@ -71,7 +71,6 @@ class AnalysisSpec:
         d.pop("title")
         d["scale"] = self.scale
         d["zero_cell_rule"] = self.zero_cell_rule
-        d["pi_dist"] = self.pi
         return json.dumps(d, sort_keys=True)
 
     def variant(self, *, method: str | None = None, test: str | None = None, exclude_unverified: bool = False) -> AnalysisSpec:

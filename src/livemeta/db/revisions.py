@@ -77,7 +77,10 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def resolve_revision(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> int:
-    """A revision id, or a date YYYY-MM-DD meaning the last revision made on or before that day."""
+    """A revision id, or a date YYYY-MM-DD meaning the last revision made on or before that day.
+
+    Revisions are stamped in UTC, and a date means the end of that UTC day.
+    """
     if spec is None or spec == "":
         rev = current_revision(con)
         if rev is None:
