@@ -332,8 +332,10 @@ def test_back_transform():
     assert back_transform(math.log(2.0), "log") == pytest.approx(2.0)
     np.testing.assert_allclose(back_transform(np.array([0.0, 1.0])), [1.0, math.e])
     assert back_transform(0.3, "identity") == 0.3
+    assert back_transform(0.0, "logit") == 0.5  # metafor transf.ilogit (plogis)
+    assert back_transform(math.log(0.25 / 0.75), "logit") == pytest.approx(0.25, abs=1e-15)
     with pytest.raises(ValueError, match="unknown scale"):
-        back_transform(0.3, "logit")
+        back_transform(0.3, "fisher_z")
     r = pool(BCG_YI, BCG_VI, method="REML", scale="log")
     bt = r.back_transformed()
     assert bt["estimate"] == pytest.approx(math.exp(r.estimate))

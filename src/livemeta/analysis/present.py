@@ -6,7 +6,7 @@ import json
 import math
 
 from .run import AnalysisResult
-from .spec import natural
+from ..pooling import back_transform
 
 _DESIGN_WORD = {"analysis_single_arm_orr": "single-arm trials"}
 
@@ -14,7 +14,7 @@ _DESIGN_WORD = {"analysis_single_arm_orr": "single-arm trials"}
 def _ratio(x: float | None, scale: str) -> float | None:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return None
-    return float(natural(x, scale))
+    return float(back_transform(x, scale=scale))
 
 
 def _fmt_ci(est: float | None, lo: float | None, hi: float | None, digits: int = 2) -> str:

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
 from ..errors import LivemetaError
@@ -88,17 +87,6 @@ class AnalysisSpec:
         if not tags:
             return self
         return replace(self, id=f"{self.id}[{','.join(tags)}]", sensitivity_of=self.sensitivity_of or self.id, **changes)
-
-
-def natural(x, scale: str):
-    """From the analysis scale to the natural one: exp for log ratios, inverse logit for proportions."""
-    from ..pooling import back_transform
-    from ..pooling.effects import transf_ilogit
-
-    if scale == "logit":
-        y = transf_ilogit(x)
-        return float(y) if np.ndim(y) == 0 else y
-    return back_transform(x, scale=scale)
 
 
 def _choice(value: Any, allowed: tuple, what: str, where: str = "") -> Any:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import AnalysisResult, AnalysisSpec, run_analysis
-from ..analysis.spec import natural
+from ..pooling import back_transform
 from ..pooling.sensitivity import cumulative
 
 COLUMNS = ["step", "trial_id", "label", "first_published", "k", "estimate", "ci_low", "ci_high", "p", "tau2", "i2"]
@@ -51,9 +51,9 @@ def cumulative_rows(result: AnalysisResult) -> pd.DataFrame:
         "label": studies["label"].to_numpy()[added],
         "first_published": year,
         "k": frame["k"].to_numpy(int),
-        "estimate": natural(frame["estimate"].to_numpy(float), spec.scale),
-        "ci_low": natural(frame["ci_low"].to_numpy(float), spec.scale),
-        "ci_high": natural(frame["ci_high"].to_numpy(float), spec.scale),
+        "estimate": back_transform(frame["estimate"].to_numpy(float), scale=spec.scale),
+        "ci_low": back_transform(frame["ci_low"].to_numpy(float), scale=spec.scale),
+        "ci_high": back_transform(frame["ci_high"].to_numpy(float), scale=spec.scale),
         "p": frame["p"].to_numpy(float),
         "tau2": frame["tau2"].to_numpy(float),
         "i2": frame["i2"].to_numpy(float),

@@ -40,6 +40,7 @@ import numpy as np
 from scipy import special
 
 from ._validate import first_index
+from .effects import transf_ilogit
 from .results import PoolResult
 
 __all__ = [
@@ -999,20 +1000,21 @@ def confint_tau2(
 
 
 # ------------------------------------------------------------- back-transform
-_BACK = {"identity": lambda x: x, "log": np.exp}
+_BACK = {"identity": lambda x: x, "log": np.exp, "logit": transf_ilogit}
 
 
 def back_transform(x, scale: str = "log"):
     """Map values from the analysis scale back to the natural scale.
 
     ``scale="log"`` (log RR, log OR, log HR) applies ``exp`` (metafor
-    ``transf=exp``); ``"identity"`` returns ``x`` unchanged.  Other scales
-    (e.g. logit or Fisher z) belong to the effect-size module.
+    ``transf=exp``); ``"logit"`` (pooled proportions) applies the inverse
+    logit (metafor ``transf=transf.ilogit``); ``"identity"`` returns ``x``
+    unchanged.
 
     Parameters
     ----------
     x : float or array_like
-    scale : {"log", "identity"}
+    scale : {"log", "logit", "identity"}
 
     Returns
     -------

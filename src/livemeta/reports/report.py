@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..analysis.spec import natural
+from ..pooling import back_transform
 from ..living.cumulative import cumulative_rows
 from . import plots
 
@@ -132,7 +132,7 @@ def _fmt_p(p) -> str:
 
 
 def _nat(x, scale: str):
-    return float(natural(x, scale)) if _finite(x) else None
+    return float(back_transform(x, scale=scale)) if _finite(x) else None
 
 
 def _design_word(result) -> str:
