@@ -135,6 +135,10 @@ def test_analysis_flags():
         "prediction interval now crosses the null", "heterogeneity changed"]
     assert analysis_flags(est(0.8, 0.7, 0.9), est(0.8, 0.7, 0.9), "HR") == []
     assert analysis_flags(None, est(0.8, 0.7, 0.9), "HR") == ["new estimate"]
+    assert analysis_flags(est(0.8, 0.7, 0.9) | {"p_between": 0.20}, est(0.8, 0.7, 0.9) | {"p_between": 0.01}, "HR") == [
+        "subgroup difference now significant"]
+    assert analysis_flags(est(0.8, 0.7, 0.9) | {"p_between": None}, est(0.8, 0.7, 0.9) | {"p_between": 0.4}, "HR") == [
+        "test for subgroup differences now possible"]
     assert analysis_flags(est(0.2, 0.1, 0.3), est(0.6, 0.5, 0.7), "proportion") == ["estimate moved"]  # no null for proportions
 
 

@@ -3,7 +3,8 @@
 Evidence rows are compared through the views read as of each revision, matched on their natural
 keys (trial, then the local id of each arm, outcome, ...). Pooled estimates are the ones stored at
 exactly each revision (``history.pooled_estimates``); an analysis not stored there is recomputed
-from the rows as they were. Only the overall result of each analysis is compared (not subgroups).
+from the rows as they were. The overall result of each analysis is compared, and for subgroup
+analyses the test for subgroup differences (flagged when it crosses p = 0.05).
 """
 
 from __future__ import annotations
@@ -204,7 +205,8 @@ def _crosses_null(lo, hi, null):
 
 def analysis_flags(old: dict | None, new: dict | None, measure: str) -> list[str]:
     """Flags for a moved estimate: new / dropped analysis, direction, significance, prediction
-    interval (only where it differs from the CI, i.e. random effects), and what else moved."""
+    interval (only where it differs from the CI, i.e. random effects), the test for subgroup
+    differences (crossing p = 0.05), and what else moved."""
     if old is None and new is None:
         return []
     if old is None or old.get("estimate") is None:
@@ -232,6 +234,11 @@ def analysis_flags(old: dict | None, new: dict | None, measure: str) -> list[str
                 "crosses" if _crosses_null(new.get("pi_low"), new.get("pi_high"), null) else "excludes") + " the null")
         else:
             flags.append("prediction interval changed")
+    pb_old, pb_new = old.get("p_between"), new.get("p_between")
+    if pb_old is not None and pb_new is not None and (pb_old < 0.05) != (pb_new < 0.05):
+        flags.append("subgroup difference " + ("now significant" if pb_new < 0.05 else "no longer significant"))
+    elif (pb_old is None) != (pb_new is None):
+        flags.append("test for subgroup differences " + ("now possible" if pb_new is not None else "no longer possible"))
     if old.get("k") != new.get("k"):
         flags.append(f"k {old.get('k')} → {new.get('k')}")
     if any(old.get(key) != new.get(key) for key in ("estimate", "ci_low", "ci_high")):
@@ -264,10 +271,13 @@ def _estimates(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, dict]
     out = {}
     for spec in select_specs(load_specs(), None):
         if spec.id in stored:
-            out[spec.id] = {k: _normal(stored[spec.id][k]) for k in _ESTIMATE_KEYS} | {"recomputed": False}
+            row = stored[spec.id]
+            out[spec.id] = {k: _normal(row[k]) for k in _ESTIMATE_KEYS} | {
+                "p_between": _normal(row["p_between"]), "recomputed": False}
         else:
             s = summary(run_analysis(con, spec, revision))
-            out[spec.id] = {k: s[k] for k in _ESTIMATE_KEYS} | {"recomputed": True}
+            between = s.get("test_for_subgroup_differences") or {}
+            out[spec.id] = {k: s[k] for k in _ESTIMATE_KEYS} | {"p_between": between.get("p"), "recomputed": True}
     return out
 
 
@@ -306,7 +316,8 @@ def conclusion_changes(con: duckdb.DuckDBPyConnection, revision: int) -> list[st
         o, n = before.get(aid), after.get(aid)
         measure = (n or o)["measure"]
         flags = [f for f in analysis_flags(o, n, measure)
-                 if f in ("direction changed", "now significant", "no longer significant", "new estimate", "no longer estimable")]
+                 if f in ("direction changed", "now significant", "no longer significant", "new estimate", "no longer estimable")
+                 or f.startswith("subgroup difference")]
         if flags:
             out.append(f"{aid}: {', '.join(flags)}")
     return out
