@@ -163,7 +163,7 @@ def test_report_summary_of_findings_values(built, results):
     page, md = built["page"], built["md"]
     os_row = next(line for line in md.splitlines() if line.startswith("| Overall survival (RCTs) (`os`)"))
     cells = [c.strip() for c in os_row.strip("|").split("|")]
-    assert cells[1:5] == ["7 / 7 RCTs (review: 10)", "HR 0.90 (0.82–0.99)", "0%", "= CI (fixed effect)"]
+    assert cells[1:5] == ["k = 7; 7 of 10 RCTs", "HR 0.90 (0.82–0.99)", "0%", "= CI (fixed effect)"]
     assert cells[6] == "0.91 (0.82–0.99), 10 trials"
     assert cells[7] == "differs: estimate 0.90 vs 0.91"
     assert "k < 10" in cells[8] and "includes unverified values (1 of 7)" in cells[8]

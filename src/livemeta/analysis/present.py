@@ -8,9 +8,6 @@ import math
 from .run import AnalysisResult
 from ..pooling import back_transform
 
-_DESIGN_WORD = {"analysis_single_arm_orr": "single-arm trials"}
-
-
 def _ratio(x: float | None, scale: str) -> float | None:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return None
@@ -25,8 +22,9 @@ def _fmt_ci(est: float | None, lo: float | None, hi: float | None, digits: int =
     return f.format(est) + ci
 
 
-def _trial_count(result: AnalysisResult) -> str:
-    word = _DESIGN_WORD.get(result.spec.view, "RCTs")
+def trial_count(result: AnalysisResult) -> str:
+    """How many trials are behind the estimate, beside the review's count: '7 of 10 RCTs'."""
+    word = "single-arm trials" if result.spec.measure == "proportion" else "RCTs"
     n = len(result.trials)
     pub = result.spec.published
     if pub is not None and pub.trials:
@@ -149,7 +147,7 @@ def to_table(results: list[AnalysisResult]) -> str:
         pub_text = ""
         if pub is not None:
             pub_text = _fmt_ci(pub.estimate, pub.ci_low, pub.ci_high) if pub.estimate is not None else _short(pub.text)
-        lines.append([name, _trial_count(res), est, i2, method, pub_text, comparison(res)])
+        lines.append([name, trial_count(res), est, i2, method, pub_text, comparison(res)])
         if res.subgroups is not None:
             for sg in s["subgroups"]:
                 lines.append([f"    {sg['subgroup']}", str(sg["k"]), _fmt_ci(sg["estimate"], sg["ci_low"], sg["ci_high"]),

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..analysis.present import trial_count
 from ..pooling import back_transform
 from ..living.cumulative import cumulative_rows
 from . import plots
@@ -135,10 +136,6 @@ def _nat(x, scale: str):
     return float(back_transform(x, scale=scale)) if _finite(x) else None
 
 
-def _design_word(result) -> str:
-    return "single-arm trials" if result.spec.measure == "proportion" else "RCTs"
-
-
 # ------------------------------------------------------------------------- summary of findings
 def _notes(result) -> list[str]:
     spec, o, k = result.spec, result.overall, result.k
@@ -196,11 +193,7 @@ def summary_rows(result) -> list[dict]:
     spec, o = result.spec, result.overall
     percent = spec.measure == "proportion"
     lvl = f"{spec.level * 100:g}%"
-    n_trials = len(result.trials) if result.k else 0
-    pub = spec.published
-    trials = f"{result.k} / {n_trials} {_design_word(result)}"
-    if pub is not None and pub.trials:
-        trials += f" (review: {pub.trials})"
+    trials = f"k = {result.k}; {trial_count(result)}"
     if o is None:
         est = pi = i2 = "—"
     else:
