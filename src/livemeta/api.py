@@ -1,5 +1,10 @@
 """The Python API behind the command line: every ``livemeta`` command is one call here.
 
+Commands that change the evidence work on an evidence project (:mod:`livemeta.project`), whose
+history is its git history (:mod:`livemeta.living.history`); commands that read work on a database
+file alone. ``project`` arguments take a folder or project file (None: found from the working
+directory, ``$LIVEMETA_PROJECT``); ``db`` overrides the project's database (``$LIVEMETA_DB``).
+
 Heavy modules (great-expectations, pandas, matplotlib, the pooling engine) are imported inside the
 functions that need them, so that ``livemeta query`` and ``livemeta --help`` start fast.
 """
@@ -7,31 +12,67 @@ functions that need them, so that ``livemeta query`` and ``livemeta --help`` sta
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .db import connect, list_revisions, resolve_revision, set_as_of, views
 from .db.revisions import Revision
-from .errors import LivemetaError
+from .errors import LivemetaError, NotInitialised, ValidationFailed
 from .paths import resource
+from .project import Project, find_project, require_project
 from .query import QueryResult, run_query
 from .sql import named
 
 __all__ = [
+    "IngestResult",
+    "LogEntry",
     "PoolRun",
     "analyses",
     "build",
-    "pool",
-    "init",
+    "cumulative",
+    "database_path",
+    "diff",
     "ingest",
+    "init",
+    "log",
+    "new_project",
+    "pool",
     "query",
+    "report",
+    "resolve",
     "revisions",
     "study_files",
     "template_text",
     "validate",
+    "verify",
+    "version_add",
+    "versions",
     "view_list",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Where things are
+# ---------------------------------------------------------------------------------------------
+
+
+def database_path(db: Path | str | None = None, project: Project | Path | str | None = None) -> Path:
+    """The database to use: ``db``, else ``$LIVEMETA_DB``, else the project's database."""
+    if db is not None:
+        return Path(db)
+    if os.environ.get("LIVEMETA_DB"):
+        return Path(os.environ["LIVEMETA_DB"])
+    proj = project if isinstance(project, Project) else find_project(project)
+    if proj is None:
+        raise NotInitialised(
+            "no database given and no evidence project here (no livemeta.yaml in this folder or its parents)",
+            hint="pass --db FILE, or run inside a project (--project DIR)",
+        )
+    return proj.database
+
+
+def _project(project: Project | Path | str | None) -> Project:
+    return project if isinstance(project, Project) else require_project(project)
 
 
 def init(db_path: Path | str, *, wait: float = 10.0) -> int:
@@ -47,132 +88,271 @@ def template_text() -> str:
     return resource("ingest", "template.yaml").read_text(encoding="utf-8")
 
 
-def study_files(folder: Path | str | None = None) -> list[Path]:
-    """The study files (``*.yaml``, ``*.yml``, ``*.json``) of a folder, default ``data/studies``."""
-    folder = Path(folder) if folder else resource("data", "studies")
+def study_files(folder: Path | str) -> list[Path]:
+    """The study files (``*.yaml``, ``*.yml``, ``*.json``) of a folder."""
+    folder = Path(folder)
     if not folder.is_dir():
         raise LivemetaError(f"{folder}: not a folder of study files")
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
-    if not files:
-        raise LivemetaError(f"{folder}: no study files (*.yaml, *.json) found")
-    return files
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
 
 
-def validate(
-    paths: list[Path | str], *, db_path: Path | str | None = None, supersede: bool = False, wait: float = 10.0
-):
-    """Validate study files without writing; against the database too when ``db_path`` exists.
+def new_project(folder: Path | str, *, name: str) -> tuple[Project, str | None]:
+    """Scaffold an evidence project (see :func:`livemeta.project.new_project`)."""
+    from .project import new_project as _new
+
+    return _new(folder, name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building, checking and changing the history
+# ---------------------------------------------------------------------------------------------
+
+
+def build(project=None, *, db: Path | str | None = None, backup: bool = False, wait: float = 10.0, progress=None):
+    """Bring the database in step with the project's git history (see :func:`livemeta.living.history.sync`).
+
+    Returns a :class:`~livemeta.living.history.SyncReport`.
+    """
+    from .living.history import sync
+
+    proj = _project(project)
+    return sync(proj, database_path(db, proj), wait=wait, backup=backup, progress=progress)
+
+
+def verify(project=None, *, db: Path | str | None = None, wait: float = 10.0):
+    """Compare the database with a fresh replay of the repository (:mod:`livemeta.living.verify`)."""
+    from .living.verify import verify as _verify
+
+    proj = _project(project)
+    return _verify(proj, database_path(db, proj), wait=wait)
+
+
+def _holders(con) -> dict[str, str]:
+    from .db import schema_version
+
+    return dict(con.execute(named("current_trial_files")).fetchall()) if schema_version(con) >= 4 else {}
+
+
+def _check_files(con, project: Project | None, paths, supersede: bool, progress=None):
+    """Every check of an ingest, writing nothing: the validation report with all problems."""
+    from .ingest import validate_files
+    from .ingest.checks import held_elsewhere
+
+    kw = {"progress": progress} if progress else {}
+    report = validate_files(paths, con=con, supersede=supersede, raise_on_problems=False, **kw)
+    if con is not None and project is not None and report.batch is not None:
+        report.problems += held_elsewhere(
+            report.batch, _holders(con), lambda s: project.rel(s.path), lambda p: (project.root / p).exists()
+        )
+    return report
+
+
+def validate(paths: list[Path | str], *, project=None, db: Path | str | None = None, supersede: bool = False, wait: float = 10.0):
+    """Validate study files without writing; against the database too when it exists.
 
     Raises :class:`~livemeta.errors.ValidationFailed` listing every problem.
     """
-    from .ingest import validate_files
-
-    if db_path is not None and Path(db_path).exists():
-        with connect(db_path, read_only=True, wait=wait) as con:
-            return validate_files(paths, con=con, supersede=supersede)
-    if supersede:
+    proj = project if isinstance(project, Project) else find_project(project)
+    try:
+        path = database_path(db, proj)
+    except NotInitialised:
+        path = None
+    if path is not None and path.exists():
+        with connect(path, read_only=True, wait=wait) as con:
+            report = _check_files(con, proj, paths, supersede)
+    elif supersede:
         raise LivemetaError(
-            f"--supersede replaces trials in a database, and there is none at {db_path}",
-            hint="give the database with --db, or validate without --supersede",
+            f"--supersede replaces trials in a database, and there is none at {path}",
+            hint="build it with `livemeta build`, or validate without --supersede",
         )
-    return validate_files(paths)
+    else:
+        report = _check_files(None, proj, paths, supersede)
+    report.raise_for_problems()
+    return report
+
+
+@dataclass
+class IngestResult:
+    """What ``livemeta ingest`` did: the validation, the commit, and the revisions replayed."""
+
+    report: object  # livemeta.ingest.ValidationReport
+    dry_run: bool
+    commit: str | None = None
+    applied: list = field(default_factory=list)  # livemeta.living.history.Applied
+    caught_up: list = field(default_factory=list)  # commits of others replayed first
+
+    @property
+    def revision(self) -> int | None:
+        revs = [a.revision for a in self.applied if a.makes_revision]
+        return revs[-1] if revs else None
+
+    def summary(self) -> str:
+        r = self.report
+        lines = []
+        for a in self.caught_up:
+            lines.append(f"caught up: {a.line()}")
+        if self.dry_run:
+            what = []
+            if r.added:
+                what.append(f"add {len(r.added)} trial{'s' if len(r.added) != 1 else ''} ({', '.join(r.added)})")
+            if r.superseded:
+                what.append(f"supersede {len(r.superseded)} ({', '.join(r.superseded)})")
+            lines.append(f"dry run: would {' and '.join(what) or 'change nothing'}. Nothing was committed or written.")
+            return "\n".join(lines)
+        for a in self.applied:
+            lines.append(a.line())
+        return "\n".join(lines)
 
 
 def ingest(
-    db_path: Path | str,
     paths: list[Path | str],
     *,
     message: str,
+    project=None,
+    db: Path | str | None = None,
     author: str | None = None,
     supersede: bool = False,
     dry_run: bool = False,
-    refresh: bool = True,
     progress=None,
     wait: float = 10.0,
-):
-    """Validate and add study files as one revision (all or nothing), then re-pool.
+) -> IngestResult:
+    """Validate study files of the project, commit them to git as one commit, and replay that commit
+    into the database as a new revision (every analysis pooled and stored at it).
 
-    ``progress`` (optional) is called with a step name len(paths) + 2 times.
-
-    After a successful (not dry-run) ingest every analysis of ``queries/analyses.yaml`` is
-    recomputed and stored under the new revision, unless ``refresh`` is False. Returns the ingest
-    report and the :class:`PoolRun` (None when not refreshed).
+    The files must be in the project's studies folder. The database is first brought up to date
+    with commits made elsewhere (a teammate's, pulled). Everything happens while this process holds
+    the database, so two ingests run one after the other. Nothing is committed when a file is
+    invalid (:class:`ValidationFailed`, every problem listed) or with ``dry_run``.
     """
-    from .db import default_author
-    from .ingest import ingest_files
+    from .living.history import HistoryError, check_conflicts, read_history, replay
 
-    report = ingest_files(
-        db_path,
-        paths,
-        message=message,
-        author=author or default_author(),
-        supersede=supersede,
-        dry_run=dry_run,
-        wait=wait,
-        **({"progress": progress} if progress else {}),
-    )
-    run = None
-    if refresh and not dry_run:
-        try:
-            run = refresh_estimates(db_path, wait=wait)
-        except LivemetaError as exc:
+    if not (message or "").strip():
+        raise LivemetaError("a revision needs a message", hint='pass -m "what this revision adds and why"')
+    proj = _project(project)
+    path = database_path(db, proj)
+    files = [Path(p) for p in paths]
+    if not files:
+        raise LivemetaError("no study files given")
+    for f in files:
+        if not proj.in_studies(f):
             raise LivemetaError(
-                f"revision {report.revision} was written, but pooling it failed: {exc.message}",
-                hint=(exc.hint + "; " if exc.hint else "") + "after fixing, run `livemeta pool` to store the estimates",
-            ) from None
-    return report, run
+                f"{f}: not in the project's studies folder ({proj.rel(proj.studies)}/)",
+                hint=f"study files live in {proj.rel(proj.studies)}/: move it there and ingest it from there",
+            )
+    history = read_history(proj)
+    check_conflicts(history)
+    with connect(path, wait=wait) as con:
+        stored = con.execute(named("commits")).fetchall()
+        shas = [s.commit.sha for s in history.steps]
+        if [r[1] for r in stored] != shas[: len(stored)] or con.execute(named("legacy_revisions")).fetchall():
+            raise HistoryError(
+                f"{path} does not follow this repository's history",
+                hint="run `livemeta build` first (it says what it would change)",
+            )
+        caught_up = replay(con, history, history.steps[len(stored):])
+        report = _check_files(con, proj, files, supersede, progress)
+        report.raise_for_problems()
+        if dry_run:
+            return IngestResult(report, True, caught_up=caught_up)
+        git = history.git
+        rel = [git.relative(f) for f in files]
+        if not git.uncommitted(rel):
+            raise LivemetaError(
+                f"nothing to commit: {', '.join(str(f) for f in files)} "
+                f"{'is' if len(files) == 1 else 'are'} as committed already",
+                hint="edit the file first; `livemeta log` shows the revision that has it",
+            )
+        if progress:
+            progress("commit")
+        sha = git.commit(rel, message, author=author)
+        after = read_history(proj)
+        applied = replay(con, after, after.steps[len(stored) + len(caught_up):])
+    return IngestResult(report, False, sha, applied, caught_up)
 
 
-def refresh_estimates(db_path: Path | str, *, wait: float = 10.0) -> PoolRun:
-    """Recompute every analysis at the current revision and store the results."""
-    return pool(db_path, wait=wait)
+def version_add(name: str, *, description: str, project=None, db: Path | str | None = None, wait: float = 10.0):
+    """Name the evidence as it stands (the last committed revision) as version ``name``: adds it to
+    the project file's ``versions`` and commits that, then updates the database."""
+    from .living.history import HistoryError
+    from .project import VERSION_NAME, parse_project_text
 
-
-def build(
-    db_path: Path | str,
-    *,
-    studies: Path | str | None = None,
-    author: str | None = None,
-    wait: float = 10.0,
-):
-    """(Re)create the database from a folder of study files (default ``data/studies``).
-
-    The new database is built beside the old one (revision 1, every analysis pooled and stored)
-    and moved into place only when complete, so a failed build leaves the old database as it was.
-    Returns the ingest report and the :class:`PoolRun`.
-    """
-    from .db import default_author
-    from .ingest import ingest_files
-
-    db_path = Path(db_path)
-    files = study_files(studies)
-    if db_path.exists():  # make sure nobody is writing it before we replace it
-        with connect(db_path, wait=wait, migrate=False):
-            pass
-    tmp = db_path.with_name(db_path.name + ".building")
-    for leftover in (tmp, Path(str(tmp) + ".wal")):
-        leftover.unlink(missing_ok=True)
-    try:
-        report = ingest_files(
-            tmp,
-            files,
-            message=f"build from {len(files)} study files",
-            author=author or default_author(),
-            kind="build",
-            wait=wait,
+    proj = _project(project)
+    if not VERSION_NAME.match(name):
+        raise LivemetaError(
+            f"{name!r} is not a version name",
+            hint="lower-case letters, digits, '.', '_' and '-', starting with a letter (e.g. review-2025)",
         )
-        run = refresh_estimates(tmp, wait=wait)
-        os.replace(tmp, db_path)
-        Path(str(db_path) + ".wal").unlink(missing_ok=True)
-    finally:
-        for leftover in (tmp, Path(str(tmp) + ".wal")):
-            leftover.unlink(missing_ok=True)
-    return report, run
+    if any(v.name == name for v in proj.versions):
+        raise LivemetaError(f"version {name!r} is already named in {proj.file.name}")
+    from .gitrepo import Git
+
+    git = Git.find(proj.root)
+    if git is None:
+        raise HistoryError(f"{proj.root} is not in a git repository", hint="versions are commits: run `git init` first")
+    rel = git.relative(proj.file)
+    if git.uncommitted([rel]):
+        raise LivemetaError(f"{proj.file.name} has uncommitted changes", hint="commit or undo them first")
+    text = proj.file.read_text(encoding="utf-8")
+    new_text = _append_version(text, name, description)
+    parse_project_text(new_text, str(proj.file))
+    proj.file.write_text(new_text, encoding="utf-8")
+    try:
+        git.commit([rel], f"Name version {name}: {description}".strip().rstrip(":"))
+    except LivemetaError:
+        proj.file.write_text(text, encoding="utf-8")
+        raise
+    return build(proj, db=db, wait=wait)
 
 
-def query(
-    db_path: Path | str, sql: str, *, as_of: str | int | None = None, wait: float = 10.0, timeout: float = 30.0
-) -> QueryResult:
+def _append_version(text: str, name: str, description: str) -> str:
+    """The project file's text with one more ``versions`` entry, comments kept."""
+    import json
+
+    entry = [f"  - name: {name}\n"]
+    if description:
+        entry.append(f"    description: {json.dumps(description, ensure_ascii=False)}\n")
+    lines = text.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if line.startswith("versions:")), None)
+    if at is None:
+        return text + ("" if text.endswith("\n") else "\n") + "versions:\n" + "".join(entry)
+    if lines[at].split(":", 1)[1].strip() in ("[]", ""):
+        lines[at] = "versions:\n"
+    end = at + 1
+    while end < len(lines) and (lines[end].startswith((" ", "\t", "-", "#")) or not lines[end].strip()):
+        end += 1
+    while end > at + 1 and not lines[end - 1].strip():
+        end -= 1
+    return "".join(lines[:end] + entry + lines[end:])
+
+
+def resolve(trials: list[str], *, message: str, project=None, db: Path | str | None = None, wait: float = 10.0):
+    """Record that a merge conflict on ``trials`` was reviewed: commits the trials' study files as
+    they are now (with any correction made) and a ``Livemeta-Resolves`` trailer per trial, then
+    updates the database."""
+    from .living.history import RESOLVES, read_history
+
+    proj = _project(project)
+    history = read_history(proj)
+    open_conflicts = {c.trial_id: c for c in history.unresolved}
+    unknown = [t for t in trials if t not in open_conflicts]
+    if unknown:
+        known = ", ".join(sorted(open_conflicts)) or "none"
+        raise LivemetaError(f"no unresolved merge conflict on {', '.join(unknown)}", hint=f"unresolved conflicts: {known}")
+    git = history.git
+    paths = [git.relative(proj.root / open_conflicts[t].path) for t in trials]
+    changed = [p for _, p in git.uncommitted(paths)]
+    body = (message or f"Resolve the merge conflict on {', '.join(trials)}").strip()
+    body += "\n\n" + "\n".join(f"{RESOLVES}: {t}" for t in trials)
+    git.commit(changed, body, allow_empty=not changed)
+    return build(proj, db=db, wait=wait)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+
+def query(db_path: Path | str, sql: str, *, as_of: str | int | None = None, wait: float = 10.0, timeout: float = 30.0) -> QueryResult:
     """Run read-only SQL (see :func:`livemeta.query.run_query`)."""
     return run_query(db_path, sql, as_of=as_of, wait=wait, timeout=timeout)
 
@@ -187,33 +367,41 @@ def revisions(db_path: Path | str, *, wait: float = 10.0) -> list[Revision]:
         return list_revisions(con)
 
 
+def versions(db_path: Path | str, *, wait: float = 10.0) -> list[tuple[str, int, str, str | None]]:
+    """The named versions: (name, revision, commit, description)."""
+    with connect(db_path, read_only=True, wait=wait) as con:
+        return [tuple(r) for r in con.execute(named("versions")).fetchall()]
+
+
 @dataclass(frozen=True)
 class PoolRun:
     """The results of ``livemeta pool``: one :class:`~livemeta.analysis.AnalysisResult` per analysis.
 
-    ``stored`` says what was done with them: ``"stored"`` (current revision), or for ``--as-of``
-    ``"identical"`` (recomputed numbers equal, bit for bit, to those stored at that revision),
-    ``"not stored"`` (nothing was stored for it) or ``"differs"`` with ``mismatches`` listed.
+    ``stored`` says how they compare with the numbers stored at that revision: ``"identical"``
+    (recomputed numbers equal, bit for bit, to those stored), ``"stored"`` (none were stored:
+    now they are), ``"differs"`` with ``mismatches`` listed, or ``"not stored"`` (variants
+    made by ``method``/``test``/``exclude_unverified``, computed and shown only).
+    ``reference`` holds each analysis at the version the published figures belong to
+    (``published_version`` of the analyses file), when the database names it.
     """
 
     revision: int
     results: list = field(repr=False)
     stored: str
     mismatches: list[str] = field(default_factory=list)
+    version: str | None = None
+    version_revision: int | None = None
+    reference: dict = field(default_factory=dict, repr=False)
 
 
-def analyses():
-    """The analyses defined in ``queries/analyses.yaml``."""
-    from .analysis import load_specs
+def analyses(db_path: Path | str | None = None, *, as_of=None, wait: float = 10.0):
+    """The analyses in force at a revision of the database (default: current), or livemeta's own."""
+    from .analysis import analyses_at, load_specs
 
-    return load_specs()
-
-
-def _specs(ids, method, test, exclude_unverified):
-    from .analysis import load_specs, select_specs
-
-    chosen = select_specs(load_specs(), ids)
-    return [s.variant(method=method, test=test, exclude_unverified=exclude_unverified) for s in chosen]
+    if db_path is None or not Path(db_path).exists():
+        return load_specs()
+    with connect(db_path, read_only=True, wait=wait) as con:
+        return analyses_at(con, resolve_revision(con, as_of)).specs
 
 
 def _compare_stored(results, stored) -> list[str]:
@@ -246,61 +434,113 @@ def pool(
     test: str | None = None,
     exclude_unverified: bool = False,
     as_of: str | int | None = None,
-    store: bool = True,
     wait: float = 10.0,
 ) -> PoolRun:
-    """Run analyses of ``queries/analyses.yaml`` (all, or ``ids``).
+    """Run the analyses in force at a revision (all, or ``ids``; default the current revision) and
+    compare them with the numbers stored there, bit for bit.
 
-    On the current revision the results are stored in ``history.pooled_estimates`` (a variant made
-    by ``method``/``test``/``exclude_unverified`` is stored under its own id, e.g.
-    ``os[method=REML]``). With ``as_of`` (a revision id or a date) the analyses are recomputed from
-    the rows as they were then, on a read-only connection, and compared with the stored numbers.
+    A revision without stored numbers (a database written before they were stored with every
+    revision) gets them now. Variants made by ``method``/``test``/``exclude_unverified`` are
+    computed and returned, never stored: the stored numbers are those the history reproduces.
     """
-    from .analysis import run_analysis, store_results, stored_results
+    from .analysis import analyses_at, run_analysis, select_specs, store_results, stored_results
 
-    specs = _specs(ids, method, test, exclude_unverified)
-    if as_of is None:
-        with connect(db_path, read_only=not store, wait=wait) as con:
-            revision = resolve_revision(con, None)
-            results = [run_analysis(con, s, revision) for s in specs]
-            if store:
-                store_results(con, results)
-        return PoolRun(revision, results, "stored" if store else "not stored")
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
+        in_force = analyses_at(con, revision)
+        chosen = select_specs(in_force.specs, ids)
+        specs = [s.variant(method=method, test=test, exclude_unverified=exclude_unverified) for s in chosen]
         results = [run_analysis(con, s, revision) for s in specs]
-        stored = stored_results(con, revision, [s.id for s in specs])
-    if stored.empty:
-        return PoolRun(revision, results, "not stored")
-    mismatches = _compare_stored(results, stored)
-    return PoolRun(revision, results, "differs" if mismatches else "identical", mismatches)
+        base = [r for r, s in zip(results, chosen) if r.spec is s]
+        stored = stored_results(con, revision, [r.spec.id for r in base])
+        version, version_rev, reference = _reference(
+            con, in_force, chosen, lambda s: s.variant(method=method, test=test, exclude_unverified=exclude_unverified)
+        )
+    if not base:
+        state, mismatches = "not stored", []
+    elif stored.empty:
+        with connect(db_path, wait=wait) as con:
+            store_results(con, base)
+        state, mismatches = "stored", []
+    else:
+        mismatches = _compare_stored(base, stored)
+        state = "differs" if mismatches else "identical"
+    return PoolRun(revision, results, state, mismatches, version, version_rev, reference)
+
+
+def _reference(con, in_force, chosen, vary):
+    """Each analysis at the version its published figures belong to, with the analyses in force
+    there (and the same variant): (version name, its revision, {analysis id: result})."""
+    from .analysis import analyses_at, run_analysis
+
+    name = in_force.published_version
+    if not name:
+        return None, None, {}
+    row = con.execute(named("version_revision"), [name]).fetchone() if _has_versions(con) else None
+    if row is None:
+        return name, None, {}
+    rev = row[0]
+    then = {s.id: s for s in analyses_at(con, rev).specs}
+    out = {}
+    for spec in chosen:
+        if spec.id in then:
+            varied = vary(then[spec.id])
+            out[vary(spec).id] = run_analysis(con, varied, rev)
+    return name, rev, out
+
+
+def _has_versions(con) -> bool:
+    from .db import schema_version
+
+    return schema_version(con) >= 4
 
 
 def diff(db_path: Path | str, from_rev: str | int | None = None, to_rev: str | int | None = None, *, wait: float = 10.0):
-    """What changed between two revisions (default: the previous one against the current one)."""
+    """What changed between two revisions or versions (default: the previous revision against the current one)."""
     from .living.diff import diff as _diff
 
     with connect(db_path, read_only=True, wait=wait) as con:
         return _diff(con, from_rev, to_rev)
 
 
-def log(db_path: Path | str, *, wait: float = 10.0) -> list[tuple[Revision, list[str]]]:
-    """Every revision with the analyses whose conclusion changed at it (direction or significance)."""
+@dataclass(frozen=True)
+class LogEntry:
+    """One revision of ``livemeta log``."""
+
+    revision: Revision
+    commit: str | None
+    status: str | None  # applied | rejected (None: written before the history moved to git)
+    versions: list[str]
+    problems: list[str]
+    changes: list[str]
+
+
+def log(db_path: Path | str, *, wait: float = 10.0) -> list[LogEntry]:
+    """Every revision with its commit, whether it was applied or rejected (and why), the versions
+    that name it and the analyses whose conclusion changed at it (direction or significance)."""
     from .living.diff import conclusion_changes
 
     with connect(db_path, read_only=True, wait=wait) as con:
-        revs = list_revisions(con)
-        return [(r, conclusion_changes(con, r.revision_id)) for r in revs]
+        if not _has_versions(con):
+            return [LogEntry(r, None, None, [], [], conclusion_changes(con, r.revision_id)) for r in list_revisions(con)]
+        problems: dict[int, list[str]] = {}
+        for rid, file, path, reason in con.execute(named("revision_problems")).fetchall():
+            problems.setdefault(rid, []).append(f"{file}: {path}: {reason}" if path else f"{file}: {reason}")
+        out = []
+        for rid, created, author, message, kind, version, sha, status, names in con.execute(named("revision_log")).fetchall():
+            rev = Revision(rid, created, author, message, kind, version)
+            out.append(LogEntry(rev, sha, status, list(names), problems.get(rid, []), conclusion_changes(con, rid)))
+        return out
 
 
 def cumulative(db_path: Path | str, analysis: str, *, as_of: str | int | None = None, wait: float = 10.0):
     """Cumulative meta-analysis of one analysis by first publication date: (spec, revision, table)."""
-    from .analysis import load_specs, select_specs
+    from .analysis import analyses_at, select_specs
     from .living.cumulative import cumulative_table
 
-    (spec,) = select_specs(load_specs(), [analysis])
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
+        (spec,) = select_specs(analyses_at(con, revision).specs, [analysis])
         return spec, revision, cumulative_table(con, spec, revision)
 
 
@@ -317,13 +557,13 @@ def report(
     ``progress`` is an optional callable taking a step name (the CLI draws a progress bar with it).
     Returns the path of ``index.html``.
     """
-    from .analysis import load_specs, run_analysis, select_specs
+    from .analysis import analyses_at, run_analysis, select_specs
     from .reports.report import build_report
 
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
         info = next(r for r in list_revisions(con) if r.revision_id == revision)
-        specs = select_specs(load_specs(), None)
+        specs = select_specs(analyses_at(con, revision).specs, None)
         results = []
         for spec in specs:
             if progress:
@@ -333,3 +573,30 @@ def report(
         gaps = con.execute(named("report_gaps")).df()
         counts = con.execute(named("report_counts")).df()
     return build_report(results, revision_info=info, out_dir=Path(out_dir), gaps=gaps, counts=counts, progress=progress)
+
+
+def status_note(project: Project | None, db_path: Path) -> str | None:
+    """A warning when the database lags behind the project's git history (None when in step, or
+    when there is no project or git to compare with)."""
+    from .living.history import HistoryError, read_history
+
+    if project is None or not Path(db_path).exists() or Path(db_path).resolve() != project.database:
+        return None
+    try:
+        history = read_history(project)
+        with connect(db_path, read_only=True, wait=2.0) as con:
+            if not _has_versions(con):
+                return "this database was written before livemeta kept its history in git: run `livemeta build`"
+            stored = [r[1] for r in con.execute(named("commits")).fetchall()]
+    except (HistoryError, LivemetaError):
+        return None
+    shas = [s.commit.sha for s in history.steps]
+    if stored == shas:
+        pending = [f"{p} ({k})" for k, p in history.uncommitted]
+        if pending:
+            return "not in the history (uncommitted): " + ", ".join(pending) + " — ingest them with `livemeta ingest`"
+        return None
+    if stored == shas[: len(stored)]:
+        n = len(shas) - len(stored)
+        return f"the database is {n} commit{'s' if n != 1 else ''} behind the repository: run `livemeta build`"
+    return "the database does not follow this repository's history: run `livemeta build`"

@@ -7,6 +7,7 @@ printed as one message with a hint, never as a traceback, and exit non-zero.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -14,7 +15,6 @@ import click
 
 from . import __version__, api
 from .errors import LivemetaError
-from .paths import default_db_path
 
 
 class _Group(click.Group):
@@ -30,6 +30,15 @@ class _Group(click.Group):
 
 def _db_options(f):
     f = click.option(
+        "--project",
+        "project",
+        type=click.Path(path_type=Path),
+        envvar="LIVEMETA_PROJECT",
+        default=None,
+        help="The evidence project (its folder or livemeta.yaml) [env LIVEMETA_PROJECT; default: the nearest "
+        "livemeta.yaml in this folder or its parents].",
+    )(f)
+    f = click.option(
         "--wait",
         type=click.FloatRange(min=0),
         default=10.0,
@@ -42,13 +51,26 @@ def _db_options(f):
         type=click.Path(dir_okay=False, path_type=Path),
         envvar="LIVEMETA_DB",
         default=None,
-        help="Database file [env LIVEMETA_DB; default data/livemeta.duckdb].",
+        help="Database file [env LIVEMETA_DB; default: the project's database].",
     )(f)
     return f
 
 
-def _db(db: Path | None) -> Path:
-    return db if db is not None else default_db_path()
+def _db(db: Path | None, project: Path | None = None) -> Path:
+    return api.database_path(db, project)
+
+
+def _note(db: Path | None, project: Path | None) -> None:
+    """Warn on stderr when the project's database lags behind its git history."""
+    from .project import find_project
+
+    try:
+        proj = find_project(project)
+    except LivemetaError:
+        return
+    note = api.status_note(proj, _db(db, project)) if proj is not None else None
+    if note:
+        click.echo(f"note: {note}", err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,37 +81,145 @@ def main():
     Study files (one per trial, YAML or JSON) are validated and ingested as revisions into a
     DuckDB database; SQL views and the pooling engine keep the meta-analysis current.
 
+    Every revision is a git commit of an evidence project (livemeta.yaml, study files, analyses);
+    the database is a cache that `livemeta build` rebuilds from the history.
+
     \b
     Start with:  livemeta build && livemeta pool
     Explore:     livemeta views; livemeta query "select name, inclusion from trials"
-    Add a trial: livemeta template > new.yaml; livemeta ingest new.yaml -m "add NEW trial"
+    Add a trial: livemeta template > data/studies/new.yaml; livemeta ingest data/studies/new.yaml -m "add NEW"
     """
 
 
 @main.command()
 @_db_options
-def init(db, wait):
+def init(db, wait, project):
     """Create the database, or upgrade it to the newest schema (idempotent)."""
-    path = _db(db)
+    path = _db(db, project)
     version = api.init(path, wait=wait)
     click.echo(f"{path}: schema version {version}")
 
 
 @main.command()
 @_db_options
-@click.option(
-    "--studies",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of study files [default: data/studies].",
-)
-def build(db, wait, studies):
-    """(Re)create the database from the bundled study files in data/studies/."""
-    path = _db(db)
-    report, run = api.build(path, studies=studies, wait=wait)
-    click.echo(report.summary())
-    click.echo(f"pooled {len(run.results)} analyses at revision {run.revision}")
-    click.echo(f"built {path}")
+@click.option("--backup", is_flag=True,
+              help="When the database holds revisions the repository cannot reproduce, move it aside "
+              "(kept as FILE.<time>.bak) and rebuild, instead of refusing.")
+def build(db, wait, project, backup):
+    """Build the database from the project's git history, or bring it up to date.
+
+    Every commit that changed the study files or the analyses file is one revision (its message,
+    author and time); every analysis is pooled and stored at each. A database that already
+    follows the history only gets the new commits. Refuses, writing nothing, when the database
+    holds revisions the repository cannot reproduce (see --backup) or when a merge changed the
+    same trial on both sides (see `livemeta resolve`).
+    """
+    with _progress("build") as step:
+        report = api.build(project, db=db, backup=backup, wait=wait, progress=step)
+    _print_applied(report.applied)
+    for old, new, sha in report.renumbered:
+        click.echo(f"revision {old} (commit {sha[:9]}) is now revision {new}: the history was merged")
+    if report.backup:
+        click.echo(f"the old database was kept as {report.backup}")
+    head = report.head[:9]
+    click.echo(f"{report.database}: {report.mode}, revision {report.revision} (repository at {head})")
+    if report.earlier_commits:
+        click.echo(f"({report.earlier_commits} earlier commits changed the studies folder before the project "
+                   "file existed; the history starts with the commit that added it)")
+    _print_uncommitted(report.uncommitted)
+
+
+def _print_applied(applied) -> None:
+    for a in applied:
+        if a.status == "rejected":
+            click.echo(f"warning: {a.line()}:", err=True)
+            for p in a.problems:
+                click.echo(f"  {p}", err=True)
+        else:
+            click.echo(a.line())
+
+
+def _print_uncommitted(uncommitted) -> None:
+    if uncommitted:
+        files = ", ".join(f"{p} ({kind})" for kind, p in uncommitted)
+        click.echo(f"note: not in the history, because not committed: {files}. "
+                   "`livemeta ingest FILE -m MESSAGE` validates and commits a study file.", err=True)
+
+
+@main.command()
+@_db_options
+def verify(db, wait, project):
+    """Check that the database agrees with the repository.
+
+    Replays the whole git history into a fresh database and compares every table with this one:
+    revisions (ids, messages, authors, times), evidence rows, versions and every stored pooled
+    estimate, float for float. Exit status 1 with each difference listed.
+    """
+    report = api.verify(project, db=db, wait=wait)
+    for a in report.rejected:
+        click.echo(f"note: {a.line()}", err=True)
+    _print_uncommitted(report.uncommitted)
+    if not report.ok:
+        click.echo(f"{report.database} differs from the repository ({report.head[:9]}):")
+        for d in report.differences:
+            click.echo(f"  {d}")
+        raise SystemExit(1)
+    click.echo(f"{report.database} agrees with the repository at {report.head[:9]}: {report.revisions} revisions, "
+               f"{report.tables} tables, {report.rows} evidence rows and {report.estimates} stored estimates "
+               f"identical to a fresh replay ({report.seconds:.1f} s)")
+
+
+@main.command("new-project")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", required=True, help="What the review is about.")
+def new_project(folder, name):
+    """Create an evidence project in FOLDER: livemeta.yaml, studies/, analyses.yaml and a git repository
+    with its first commit (where the history starts)."""
+    proj, sha = api.new_project(folder, name=name)
+    click.echo(f"created the evidence project {proj.root}" + (f" (commit {sha[:9]})" if sha else ""))
+    if not sha:
+        click.echo("note: not committed: commit it (`git add -A && git commit`) to start the history", err=True)
+    click.echo(f"next: cd {folder} && livemeta template > studies/TRIAL.yaml, fill it in, "
+               "then livemeta ingest studies/TRIAL.yaml -m \"add TRIAL\"")
+
+
+@main.group()
+def version():
+    """Named versions of the evidence (a published review, each published update)."""
+
+
+@version.command("list")
+@_db_options
+def version_list(db, wait, project):
+    """List the named versions with the revision each names."""
+    rows = api.versions(_db(db, project), wait=wait)
+    if not rows:
+        click.echo("no named versions")
+    for name, rev, sha, desc in rows:
+        click.echo(f"{name:<20} revision {rev:<4} {sha[:9]}  {desc or ''}".rstrip())
+
+
+@version.command("add")
+@_db_options
+@click.argument("name")
+@click.option("-m", "--message", "description", required=True, help="What this version is (e.g. the publication).")
+def version_add(db, wait, project, name, description):
+    """Name the evidence as committed now as version NAME (adds it to livemeta.yaml and commits that)."""
+    report = api.version_add(name, description=description, project=project, db=db, wait=wait)
+    _print_applied(report.applied)
+    click.echo(f"version {name} names revision {report.revision}")
+
+
+@main.command()
+@_db_options
+@click.argument("trials", nargs=-1, required=True)
+@click.option("-m", "--message", default=None, help="What was reviewed and decided.")
+def resolve(db, wait, project, trials, message):
+    """Record that the merge conflict on TRIALS was reviewed (after correcting their study files if
+    needed): commits them with a Livemeta-Resolves trailer, then updates the database."""
+    report = api.resolve(list(trials), message=message or "", project=project, db=db, wait=wait)
+    _print_applied(report.applied)
+    click.echo(f"{report.database}: {report.mode}, revision {report.revision}")
 
 
 @main.command()
@@ -102,37 +232,43 @@ def template():
 @_db_options
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--supersede", is_flag=True, help="The files are corrections or new data cuts of trials already in the database.")
-def validate(db, wait, files, supersede):
+def validate(db, wait, project, files, supersede):
     """Validate study FILES without writing anything.
 
     Checks structure, vocabularies, cross-references, the expectation suites and, when the
     database exists, duplicates against it. Exit status 2 when a file is invalid.
     """
-    report = api.validate(list(files), db_path=_db(db), supersede=supersede, wait=wait)
+    report = api.validate(list(files), project=project, db=db, supersede=supersede, wait=wait)
     click.echo(report.summary())
 
 
 @main.command()
 @_db_options
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-m", "--message", default=None, help="What this revision adds and why.")
-@click.option("--author", default=None, help="Who makes the revision [default: $LIVEMETA_AUTHOR or login name].")
-@click.option("--dry-run", is_flag=True, help="Validate and report what would change; write nothing.")
+@click.option("-m", "--message", default=None, help="What this revision adds and why (the commit message).")
+@click.option("--author", default=None, help='Who makes the revision ("Name" or "Name <email>") [default: git\'s user].')
+@click.option("--dry-run", is_flag=True, help="Validate and report what would change; commit and write nothing.")
 @click.option("--supersede", is_flag=True, help="Replace trials already in the database (a correction or a new data cut).")
-@click.option("--no-refresh", is_flag=True, help="Do not recompute the pooled estimates after ingesting.")
-def ingest(db, wait, files, message, author, dry_run, supersede, no_refresh):
-    """Validate study FILES and add them as one revision (all or nothing)."""
+def ingest(db, wait, project, files, message, author, dry_run, supersede):
+    """Validate study FILES of the project, commit them to git as one commit, and add that commit to
+    the database as one revision (all or nothing), every analysis pooled at it.
+
+    The files must be in the project's studies folder. Commits made elsewhere (pulled from a
+    teammate) are added first.
+    """
     if message is None:
         names = ", ".join(Path(f).name for f in files[:3]) + (" ..." if len(files) > 3 else "")
         message = f"ingest {names}"
     with _progress("ingest", total=len(files) + 2) as step:
-        report, run = api.ingest(
-            _db(db), list(files), message=message, author=author, supersede=supersede, dry_run=dry_run,
-            refresh=not no_refresh, progress=step, wait=wait,
-        )
-    click.echo(report.summary())
-    if run is not None:
-        click.echo(f"pooled {len(run.results)} analyses at revision {run.revision}; `livemeta diff` shows what moved")
+        result = api.ingest(list(files), message=message, project=project, db=db, author=author,
+                            supersede=supersede, dry_run=dry_run, progress=step, wait=wait)
+    for a in result.caught_up:
+        if a.status == "rejected":
+            _print_applied([a])
+    click.echo(result.summary())
+    if result.commit:
+        click.echo(f"committed {result.commit[:9]}; every analysis pooled at revision {result.revision}; "
+                   "`livemeta diff` shows what moved")
 
 
 @main.command()
@@ -146,9 +282,9 @@ def ingest(db, wait, files, message, author, dry_run, supersede, no_refresh):
     default="table",
     show_default=True,
 )
-@click.option("--as-of", default=None, help="Read the views as of a revision id or a date (YYYY-MM-DD, UTC).")
+@click.option("--as-of", default=None, help="Read the views as of a revision id, a date (YYYY-MM-DD, UTC) or a version name.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds before the query is stopped.")
-def query(db, wait, sql, fmt, as_of, timeout):
+def query(db, wait, project, sql, fmt, as_of, timeout):
     """Run read-only SQL against the views (see `livemeta views`).
 
     \b
@@ -156,7 +292,7 @@ def query(db, wait, sql, fmt, as_of, timeout):
     livemeta query "select * from outcomes where endpoint = 'os'" --format csv
     livemeta query "select count(*) from trials" --as-of 1
     """
-    result = api.query(_db(db), sql, as_of=as_of, wait=wait, timeout=timeout)
+    result = api.query(_db(db, project), sql, as_of=as_of, wait=wait, timeout=timeout)
     click.echo(result.format(fmt))
 
 
@@ -177,40 +313,51 @@ def views():
               help="Override the estimator (the variant is stored under its own id, e.g. os[method=REML]).")
 @click.option("--test", "test_", type=click.Choice(["z", "knha"]), default=None, help="Override the CI test.")
 @click.option("--exclude-unverified", is_flag=True, help="Leave out values marked verified: false.")
-@click.option("--as-of", default=None, help="Recompute as of a revision id or date (UTC) and compare with the stored numbers.")
-@click.option("--list", "list_", is_flag=True, help="List the analyses of queries/analyses.yaml and exit.")
-def pool(db, wait, analyses, as_json, method, test_, exclude_unverified, as_of, list_):
-    """Run the meta-analyses (all, or the ANALYSES named) and store the results.
+@click.option("--as-of", default=None, help="Recompute as of a revision id, date (UTC) or version name, and compare with the stored numbers.")
+@click.option("--list", "list_", is_flag=True, help="List the analyses in force and exit.")
+def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified, as_of, list_):
+    """Run the meta-analyses (all, or the ANALYSES named) and check them against the stored numbers.
+
+    Every revision stores its estimates when it is built; `pool` recomputes them and says whether
+    they are identical, bit for bit (a revision without stored numbers gets them). Beside each
+    estimate: the same analysis at the version the published figures belong to (e.g.
+    review-2025), the published figure, and how many trials came since.
 
     \b
-    livemeta pool                       every analysis of queries/analyses.yaml
+    livemeta pool                       every analysis in force
     livemeta pool os pfs --json
-    livemeta pool os --exclude-unverified
-    livemeta pool --as-of 1             the numbers as they were at revision 1
+    livemeta pool os --method REML --test knha   a variant (shown, not stored)
+    livemeta pool --as-of review-2025   the numbers of a version (or a revision, or a date)
     """
     from .analysis.present import to_json, to_table
 
+    path = _db(db, project)
     if list_:
-        for spec in api.analyses():
+        for spec in api.analyses(path, as_of=as_of, wait=wait):
             extra = f"  (sensitivity of {spec.sensitivity_of})" if spec.sensitivity_of else ""
             click.echo(f"{spec.id:<26} {spec.title}{extra}")
         return
-    run = api.pool(_db(db), analyses, method=method, test=test_, exclude_unverified=exclude_unverified,
+    _note(db, project)
+    run = api.pool(path, analyses, method=method, test=test_, exclude_unverified=exclude_unverified,
                    as_of=as_of, wait=wait)
     if as_json:
-        click.echo(to_json(run.results))
+        click.echo(to_json(run.results, run.reference, run.version))
     else:
-        click.echo(to_table(run.results))
-    if as_of is not None:
-        if run.stored == "identical":
-            click.echo(f"identical to the numbers stored at revision {run.revision}", err=True)
-        elif run.stored == "not stored":
-            click.echo(f"no numbers were stored at revision {run.revision} to compare with", err=True)
-        else:
-            click.echo(f"differs from the numbers stored at revision {run.revision}:", err=True)
-            for m in run.mismatches:
-                click.echo(f"  {m}", err=True)
-            raise SystemExit(1)
+        click.echo(to_table(run.results, run.reference, run.version, width=shutil.get_terminal_size((120, 24)).columns))
+    if run.version and run.version_revision is None:
+        click.echo(f"note: the published figures belong to version {run.version}, which this database does not "
+                   "name; they are compared with the current estimates", err=True)
+    if run.stored == "identical":
+        click.echo(f"identical to the numbers stored at revision {run.revision}", err=True)
+    elif run.stored == "stored":
+        click.echo(f"no numbers were stored at revision {run.revision}: stored them now", err=True)
+    elif run.stored == "not stored":
+        click.echo("variants are computed and shown, not stored", err=True)
+    else:
+        click.echo(f"differs from the numbers stored at revision {run.revision}:", err=True)
+        for m in run.mismatches:
+            click.echo(f"  {m}", err=True)
+        raise SystemExit(1)
 
 
 @main.command()
@@ -218,13 +365,14 @@ def pool(db, wait, analyses, as_json, method, test_, exclude_unverified, as_of, 
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("report"), show_default=True,
               help="Folder to write index.html, report.md and figures/ into.")
 @click.option("--as-of", default=None, help="Report the evidence as of a revision id or date.")
-def report(db, wait, out, as_of):
+def report(db, wait, project, out, as_of):
     """Write the static report: forest and funnel plots, summary of findings, counts and gaps.
 
     Shows a progress bar on a terminal; quiet when piped.
     """
+    _note(db, project)
     with _progress("report") as step:
-        index = api.report(_db(db), out, as_of=as_of, progress=step, wait=wait)
+        index = api.report(_db(db, project), out, as_of=as_of, progress=step, wait=wait)
     click.echo(f"wrote {index}")
 
 
@@ -263,11 +411,22 @@ class _progress:
 
 @main.command()
 @_db_options
-def log(db, wait):
-    """List the revisions, oldest first, with the analyses whose conclusion changed at each."""
-    for r, changes in api.log(_db(db), wait=wait):
-        click.echo(f"{r.revision_id:>4}  {r.created_at:%Y-%m-%d %H:%M:%S}  {r.kind:<6}  {r.author}: {r.message}")
-        for c in changes:
+def log(db, wait, project):
+    """List the revisions, oldest first: commit, author, message, the versions that name each, the
+    analyses whose conclusion changed at it, and why a revision was rejected when replayed."""
+    _note(db, project)
+    for e in api.log(_db(db, project), wait=wait):
+        r = e.revision
+        sha = e.commit[:9] if e.commit else r.kind
+        subject = r.message.splitlines()[0] if r.message else ""
+        click.echo(f"{r.revision_id:>4}  {r.created_at:%Y-%m-%d %H:%M:%S}  {sha:<9}  {r.author}: {subject}")
+        for name in e.versions:
+            click.echo(f"        version {name}")
+        if e.status == "rejected":
+            click.echo("        REJECTED when replayed under today's validation; what failed was not applied:")
+            for p in e.problems:
+                click.echo(f"          {p}")
+        for c in e.changes:
             click.echo(f"        conclusion changed: {c}")
 
 
@@ -276,14 +435,16 @@ def log(db, wait):
 @click.argument("from_rev", required=False)
 @click.argument("to_rev", required=False)
 @click.option("--json", "as_json", is_flag=True, help="JSON for machines instead of Markdown.")
-def diff(db, wait, from_rev, to_rev, as_json):
+def diff(db, wait, project, from_rev, to_rev, as_json):
     """What changed from revision FROM_REV to TO_REV (default: the previous revision to the current one).
 
     Trials added, removed or superseded (field by field: old value, new value, source), and for
     every analysis the old and new estimate, CI, tau2, I2 and k, flagging a change of direction, of
-    statistical significance and of the prediction interval. Revisions are ids or dates.
+    statistical significance and of the prediction interval. Revisions are ids, dates or version
+    names (`livemeta diff review-2025` shows what changed since the review).
     """
-    result = api.diff(_db(db), from_rev, to_rev, wait=wait)
+    _note(db, project)
+    result = api.diff(_db(db, project), from_rev, to_rev, wait=wait)
     click.echo(result.to_json() if as_json else result.to_markdown())
 
 
@@ -294,11 +455,11 @@ def diff(db, wait, from_rev, to_rev, as_json):
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "csv", "json", "markdown"]), default="table", show_default=True)
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also draw a cumulative forest plot (PNG; an SVG is written beside it).")
-def cumulative(db, wait, analysis, as_of, fmt, plot):
+def cumulative(db, wait, project, analysis, as_of, fmt, plot):
     """Cumulative meta-analysis of ANALYSIS, adding trials by first publication date."""
     from .query import QueryResult
 
-    spec, revision, table = api.cumulative(_db(db), analysis, as_of=as_of, wait=wait)
+    spec, revision, table = api.cumulative(_db(db, project), analysis, as_of=as_of, wait=wait)
     rows = [tuple(None if v != v else v for v in r) for r in table.itertuples(index=False)]
     click.echo(QueryResult(list(table.columns), rows, revision).format(fmt))
     if plot is not None:

@@ -1,8 +1,12 @@
-"""Where livemeta finds its project files: schema/, queries/, ingest/ and data/.
+"""Where livemeta finds its own files: schema/, queries/ and ingest/.
 
-livemeta is run from a checkout (``pip install -e .``): the migrations, the named queries, the
-study-file schema and the bundled evidence base are files of the repository, not of the Python
-package, so that a reviewer reads and edits them as files. ``LIVEMETA_HOME`` points elsewhere.
+The repository's top-level folders are the one copy of each file. A wheel carries them as package
+data under ``livemeta/resources/`` (pyproject.toml's ``force-include`` copies them at build time);
+a checkout installed with ``pip install -e .`` reads them from the repository itself.
+``LIVEMETA_HOME`` points at another copy (used by tests of migrations).
+
+The evidence itself (study files, the analyses file, the database) belongs to an evidence project:
+see :mod:`livemeta.project`.
 """
 
 from __future__ import annotations
@@ -13,31 +17,23 @@ from pathlib import Path
 from .errors import LivemetaError
 
 _MARKERS = ("schema", "queries", "ingest")
+_PACKAGE = Path(__file__).resolve().parent
 
 
-def project_root() -> Path:
-    """The folder holding schema/, queries/ and ingest/ (``LIVEMETA_HOME`` wins)."""
+def tool_root() -> Path:
+    """The folder holding livemeta's schema/, queries/ and ingest/."""
     env = os.environ.get("LIVEMETA_HOME")
     candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[2])
+    candidates += [_PACKAGE / "resources", _PACKAGE.parents[1]]
     for root in candidates:
         if all((root / m).is_dir() for m in _MARKERS):
             return root
     raise LivemetaError(
-        "cannot find livemeta's project files (schema/, queries/, ingest/)",
-        hint="run livemeta from a checkout installed with `pip install -e .`, "
-        "or set LIVEMETA_HOME to the checkout",
+        "livemeta's own files (schema/, queries/, ingest/) are missing from this installation",
+        hint="reinstall livemeta (`pip install livemeta` or `pip install .` in a checkout)",
     )
 
 
 def resource(*parts: str) -> Path:
-    """A file or folder of the project, e.g. ``resource("ingest", "study.schema.json")``."""
-    return project_root().joinpath(*parts)
-
-
-def default_db_path() -> Path:
-    """``$LIVEMETA_DB`` or ``data/livemeta.duckdb`` in the project."""
-    env = os.environ.get("LIVEMETA_DB")
-    if env:
-        return Path(env)
-    return resource("data", "livemeta.duckdb")
+    """One of livemeta's own files or folders, e.g. ``resource("ingest", "study.schema.json")``."""
+    return tool_root().joinpath(*parts)

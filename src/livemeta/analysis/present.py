@@ -127,17 +127,51 @@ def _short(text: str | None, width: int = 36) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
-def to_json(results: list[AnalysisResult]) -> str:
-    return json.dumps([summary(r) for r in results], indent=2, ensure_ascii=False)
+def to_json(results: list[AnalysisResult], reference: dict | None = None, version: str | None = None) -> str:
+    """One JSON object per analysis; with ``reference`` (results at ``version``), the analysis at that
+    version under ``reference`` and the trials added since under ``trials_since_version``."""
+    out = []
+    for r in results:
+        s = summary(r)
+        ref = (reference or {}).get(r.spec.id)
+        if ref is not None:
+            rs = summary(ref)
+            s["reference"] = {"version": version, "revision": ref.revision, "comparison": comparison(ref)} | {
+                k: rs[k] for k in ("k", "trials", "estimate", "ci_low", "ci_high", "i2")
+            }
+            s["trials_since_version"] = [t for t in r.trials if t not in set(ref.trials)]
+        out.append(s)
+    return json.dumps(out, indent=2, ensure_ascii=False)
 
 
-def to_table(results: list[AnalysisResult]) -> str:
+def _since(res: AnalysisResult, ref: AnalysisResult | None, version: str | None) -> str:
+    """The trial count of the living estimate, with '+N since VERSION' when trials came since."""
+    word = "single-arm trials" if res.spec.measure == "proportion" else "RCTs"
+    if ref is None:
+        return trial_count(res)
+    new = [t for t in res.trials if t not in set(ref.trials)]
+    return f"{len(res.trials)} {word}" + (f" (+{len(new)} since {version})" if new else "")
+
+
+def to_table(
+    results: list[AnalysisResult], reference: dict | None = None, version: str | None = None, width: int | None = None
+) -> str:
     """Aligned text: one line per analysis (sensitivity analyses indented under their main one),
-    one per subgroup, the published figure and the comparison beside it."""
-    header = ["analysis", "trials", "estimate (CI)", "I²", "method, CI level", "published", "vs published"]
+    one per subgroup; with ``reference`` (the analyses at ``version``, the one the published
+    figures belong to) that version's estimate and trial count beside the living one, and the
+    comparison with the published figure made on it. ``width`` (the terminal's) shortens the
+    published text to fit."""
+    reference = reference or {}
+    with_ref = bool(reference)
+    header = ["analysis", "trials", "estimate (CI)", "I²", "method, CI level"]
+    if with_ref:
+        header.append(f"{version} (trials)")
+    header += ["published", "vs published"]
+    pub_col = header.index("published")
     lines = []
     for res in results:
         s = summary(res)
+        ref = reference.get(res.spec.id)
         name = ("  ↳ " if res.spec.sensitivity_of else "") + res.spec.id
         est = _fmt_ci(s["estimate"], s["ci_low"], s["ci_high"])
         est = f"{res.spec.measure} {est}" if s["estimate"] is not None else "no data"
@@ -146,20 +180,43 @@ def to_table(results: list[AnalysisResult]) -> str:
         pub = res.spec.published
         pub_text = ""
         if pub is not None:
-            pub_text = _fmt_ci(pub.estimate, pub.ci_low, pub.ci_high) if pub.estimate is not None else _short(pub.text)
-        lines.append([name, trial_count(res), est, i2, method, pub_text, comparison(res)])
+            pub_text = _fmt_ci(pub.estimate, pub.ci_low, pub.ci_high) if pub.estimate is not None else (pub.text or "")
+        row = [name, _since(res, ref, version), est, i2, method]
+        if with_ref:
+            if ref is None:
+                row.append("")
+            else:
+                rs = summary(ref)
+                row.append((_fmt_ci(rs["estimate"], rs["ci_low"], rs["ci_high"]) if rs["estimate"] is not None else "no data")
+                           + f" ({trial_count(ref)})")
+        row += [pub_text, comparison(ref if ref is not None else res)]
+        lines.append(row)
         if res.subgroups is not None:
             for sg in s["subgroups"]:
                 lines.append([f"    {sg['subgroup']}", str(sg["k"]), _fmt_ci(sg["estimate"], sg["ci_low"], sg["ci_high"]),
-                              f"{sg['i2']:.0f}%" if sg["i2"] is not None else "", "", "", ""])
+                              f"{sg['i2']:.0f}%" if sg["i2"] is not None else ""] + [""] * (len(header) - 4))
             t = s["test_for_subgroup_differences"]
-            lines.append(["    subgroup differences", "", f"Q = {t['q']:.2f}, df = {t['df']}, p = {t['p']:.3f}", "", "", "", ""])
+            lines.append(["    subgroup differences", "", f"Q = {t['q']:.2f}, df = {t['df']}, p = {t['p']:.3f}"]
+                         + [""] * (len(header) - 3))
         if res.note:
             lines.append(f"    note: {res.note}")  # a free line, outside the columns
     rows = [r for r in lines if isinstance(r, list)]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    if width:
+        spare = width - (sum(widths) + 2 * (len(widths) - 1))
+        if spare < 0:
+            widths[pub_col] = max(len("published"), 14, widths[pub_col] + spare)
+            for row in rows:
+                row[pub_col] = _short(row[pub_col], widths[pub_col])
+    else:
+        for row in rows:
+            row[pub_col] = _short(row[pub_col])
+        widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     fmt = lambda row: row if isinstance(row, str) else "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
     out = [fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in lines]
     if results:
-        out.append(f"(revision {results[0].revision}; estimates on the ratio scale, proportions back-transformed from logit)")
+        foot = f"(revision {results[0].revision}"
+        if with_ref:
+            foot += f"; {version} = revision {next(iter(reference.values())).revision}, compared with the published figures"
+        out.append(foot + "; estimates on the ratio scale, proportions back-transformed from logit)")
     return "\n".join(out)

@@ -103,18 +103,28 @@ def _unknown(keys: set, allowed: set, where: str) -> None:
         raise LivemetaError(f"{where}: unknown key {k!r}" + (f"; did you mean {near[0]!r}?" if near else ""))
 
 
-def load_specs(path: Path | str | None = None) -> list[AnalysisSpec]:
-    """Read and check ``queries/analyses.yaml``: keys, vocabularies, views, unique ids."""
-    path = Path(path) if path else resource("queries", "analyses.yaml")
+@dataclass(frozen=True)
+class Analyses:
+    """An analyses file: its analyses and the named version its published figures belong to."""
+
+    specs: list[AnalysisSpec]
+    published_version: str | None = None
+
+
+def parse_analyses(text: str, name: str = "analyses.yaml") -> Analyses:
+    """Read and check an analyses file's text: keys, vocabularies, views, unique ids."""
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise LivemetaError(f"{path}: not valid YAML: {exc}") from None
+        raise LivemetaError(f"{name}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise LivemetaError(f"{name}: an analyses file is a mapping (defaults, analyses, published_version)")
+    _unknown(set(doc), {"defaults", "analyses", "published_version"}, name)
     defaults = dict(doc.get("defaults") or {})
     specs: list[AnalysisSpec] = []
     view_names = {p.stem for p in resource("queries", "views").glob("*.sql")}
     for i, raw in enumerate(doc.get("analyses") or []):
-        where = f"{path.name}: analyses[{i}]"
+        where = f"{name}: analyses[{i}]"
         if not isinstance(raw, dict) or "id" not in raw:
             raise LivemetaError(f"{where}: an analysis needs an id")
         _unknown(set(raw), _KEYS, where)
@@ -123,7 +133,10 @@ def load_specs(path: Path | str | None = None) -> list[AnalysisSpec]:
         if published is not None:
             _unknown(set(published), _PUBLISHED_KEYS, f"{where}.published")
             published = Published(**published)
-        spec = AnalysisSpec(**{k: v for k, v in merged.items()}, published=published)
+        try:
+            spec = AnalysisSpec(**{k: v for k, v in merged.items()}, published=published)
+        except TypeError as exc:
+            raise LivemetaError(f"{where}: {exc}") from None
         _choice(spec.measure, MEASURES, "measure", f"{where}: ")
         _choice(spec.method, METHODS, "method", f"{where}: ")
         _choice(spec.test, TESTS, "test", f"{where}: ")
@@ -136,11 +149,29 @@ def load_specs(path: Path | str | None = None) -> list[AnalysisSpec]:
     ids = [s.id for s in specs]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
-        raise LivemetaError(f"{path.name}: duplicate analysis ids: {', '.join(sorted(dupes))}")
+        raise LivemetaError(f"{name}: duplicate analysis ids: {', '.join(sorted(dupes))}")
     for s in specs:
         if s.sensitivity_of and s.sensitivity_of not in ids:
-            raise LivemetaError(f"{path.name}: {s.id}: sensitivity_of {s.sensitivity_of!r} is not an analysis id")
-    return specs
+            raise LivemetaError(f"{name}: {s.id}: sensitivity_of {s.sensitivity_of!r} is not an analysis id")
+    version = doc.get("published_version")
+    if version is not None and not isinstance(version, str):
+        raise LivemetaError(f"{name}: published_version: the name of a version (text)")
+    return Analyses(specs, version)
+
+
+def default_analyses_path() -> Path:
+    """The analyses livemeta ships (a new project starts from a copy)."""
+    return resource("queries", "analyses.yaml")
+
+
+def load_specs(path: Path | str | None = None) -> list[AnalysisSpec]:
+    """The analyses of an analyses file (default: the ones livemeta ships)."""
+    path = Path(path) if path else default_analyses_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LivemetaError(f"{path}: cannot read the analyses file: {exc}") from None
+    return parse_analyses(text, path.name).specs
 
 
 def select_specs(specs: list[AnalysisSpec], ids: list[str] | tuple[str, ...] | None) -> list[AnalysisSpec]:

@@ -45,7 +45,7 @@ def _row(result: AnalysisResult, stratum: str, r: PoolResult | None, trials: lis
         "k": r.k if r is not None else 0,
         "trials": trials,
         "converged": bool(r.converged) if r is not None else False,
-        "message": (r.message or None) if r is not None else "no studies with data",
+        "message": (r.message or None) if r is not None else (result.note or "no studies with data"),
         "q_between": None,
         "df_between": None,
         "p_between": None,
@@ -72,26 +72,41 @@ def result_rows(result: AnalysisResult) -> list[dict]:
     return rows
 
 
-def store_results(con: duckdb.DuckDBPyConnection, results: list[AnalysisResult]) -> int:
-    """Replace the stored rows of these analyses at their revisions; returns rows written."""
+def write_results(con: duckdb.DuckDBPyConnection, results: list[AnalysisResult]) -> int:
+    """Replace the stored rows of these analyses at their revisions, inside the caller's
+    transaction; returns rows written."""
     rows = [row for r in results for row in result_rows(r)]
     if not rows:
         return 0
-    frame = pd.DataFrame(rows)
-    sql = named("store_pooled_estimates")
-    con.register("new_pooled_estimates", frame)
+    con.register("new_pooled_estimates", pd.DataFrame(rows))
     try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute(sql)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        con.execute(named("store_pooled_estimates"))
     finally:
         con.unregister("new_pooled_estimates")
     return len(rows)
 
 
+def store_results(con: duckdb.DuckDBPyConnection, results: list[AnalysisResult]) -> int:
+    """:func:`write_results` in a transaction of its own."""
+    from ..db.connection import transaction
+
+    with transaction(con):
+        return write_results(con, results)
+
+
 def stored_results(con: duckdb.DuckDBPyConnection, revision: int, ids: list[str]) -> pd.DataFrame:
     """The rows stored for these analyses at exactly ``revision``."""
     return con.execute(named("stored_pooled_estimates"), [revision, ids]).df()
+
+
+def analyses_at(con: duckdb.DuckDBPyConnection, revision: int):
+    """The analyses in force at ``revision``: the analyses file its commit had, as the database keeps
+    it. A database written before the history moved to git has none: livemeta's own are used."""
+    from ..db import schema_version
+    from .spec import Analyses, load_specs, parse_analyses
+
+    if schema_version(con) >= 4:
+        row = con.execute(named("analysis_file_at"), [revision]).fetchone()
+        if row is not None:
+            return parse_analyses(row[0], f"the analyses file of revision {revision}")
+    return Analyses(load_specs(), None)

@@ -44,11 +44,17 @@ def open_connection(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckD
         )
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    return patiently(lambda: duckdb.connect(str(path), read_only=read_only), path, wait)
+
+
+def patiently(open_it, path: Path, wait: float):
+    """``open_it()`` retried with backoff (0.05 s doubling to 1 s) while ``path`` is locked by
+    another process, for up to ``wait`` seconds; then :class:`DatabaseLocked` naming the holder."""
     start = time.monotonic()
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return open_it()
         except duckdb.Error as exc:
             waited = time.monotonic() - start
             if not _is_lock_error(exc):
@@ -57,6 +63,21 @@ def open_connection(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckD
                 raise _lock_message(path, exc, waited) from None
             time.sleep(min(delay, max(wait - waited, 0.0)))
             delay = min(delay * 2, 1.0)
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``BEGIN`` ... ``COMMIT``, or ``ROLLBACK`` on any error (then the error goes on)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:  # the connection is gone; nothing was committed
+            pass
+        raise
+    con.execute("COMMIT")
 
 
 @contextlib.contextmanager

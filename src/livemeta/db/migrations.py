@@ -18,6 +18,7 @@ import duckdb
 from ..errors import LivemetaError
 from ..paths import resource
 from ..sql import named
+from .connection import transaction
 
 _MIGRATION = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
@@ -74,17 +75,12 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
                     hint="never edit an applied migration; add a new numbered one",
                 )
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(m.sql)
             con.execute(
                 named("migration_record"),
                 [m.version, m.name, m.sha256, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
             )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         done.append(m.version)
     return done
 

@@ -45,13 +45,15 @@ def new_revision(
     message: str,
     kind: str,
     files: list[tuple[str, str, str, str]],
+    created_at: dt.datetime | None = None,
 ) -> int:
     """Record a revision and the files it read; returns its id. Call inside the ingest transaction.
 
-    ``files`` holds ``(path, sha256, trial_id, action)`` with action ``added`` or ``superseded``.
+    ``files`` holds ``(path, sha256, trial_id, action)`` with action ``added``, ``superseded`` or
+    ``removed``; ``created_at`` (UTC) defaults to now.
     """
     rev = con.execute(named("revision_next_id")).fetchone()[0]
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = created_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute(
         named("revision_insert"),
         [rev, now, author, message, kind, __version__],
@@ -77,24 +79,27 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def resolve_revision(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> int:
-    """A revision id, or a date YYYY-MM-DD meaning the last revision made on or before that day.
+    """A revision id, a date YYYY-MM-DD meaning the last revision made on or before that day, or
+    the name of a version (``review-2025``).
 
     Revisions are stamped in UTC, and a date means the end of that UTC day.
     """
-    if spec is None or spec == "":
+    if spec is None:
         rev = current_revision(con)
         if rev is None:
             raise LivemetaError("the database has no revisions yet", hint="run `livemeta build` or `livemeta ingest`")
         return rev
     text = str(spec).strip()
-    if text.isdigit():
+    if not text:
+        raise LivemetaError("an empty revision was given", hint="give a revision id, a date (YYYY-MM-DD) or a version name")
+    if text.isascii() and text.isdigit():
         rev = int(text)
         exists = con.execute(named("revision_exists"), [rev]).fetchone()[0]
         if not exists:
             last = current_revision(con)
             raise LivemetaError(f"no revision {rev}", hint=f"revisions run from 1 to {last}; see `livemeta log`")
         return rev
-    if _DATE.match(text):
+    if text.isascii() and _DATE.match(text):
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:
@@ -104,7 +109,20 @@ def resolve_revision(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> 
         if rev is None:
             raise LivemetaError(f"no revision was made on or before {text}", hint="see `livemeta log`")
         return rev
-    raise LivemetaError(f"{text!r} is neither a revision id nor a date (YYYY-MM-DD)")
+    if _has_versions(con):
+        row = con.execute(named("version_revision"), [text]).fetchone()
+        if row is not None:
+            return row[0]
+        names = [r[0] for r in con.execute(named("versions")).fetchall()]
+        hint = f"the versions are: {', '.join(names)}" if names else "this database has no named versions"
+        raise LivemetaError(f"{text[:40]!r} is neither a revision id, a date (YYYY-MM-DD) nor a version name", hint=hint)
+    raise LivemetaError(f"{text[:40]!r} is neither a revision id nor a date (YYYY-MM-DD)")
+
+
+def _has_versions(con: duckdb.DuckDBPyConnection) -> bool:
+    from .migrations import schema_version
+
+    return schema_version(con) >= 4
 
 
 def set_as_of(con: duckdb.DuckDBPyConnection, revision: int | None) -> None:

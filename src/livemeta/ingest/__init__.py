@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import LivemetaError, Problem, ValidationFailed
-from .parse import load_study, read_study
+from .parse import StudyBlob, load_study, read_study
 
 if TYPE_CHECKING:
     import duckdb
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IngestReport",
+    "StudyBlob",
     "ValidationReport",
     "ingest_files",
     "load_study",
@@ -61,6 +62,7 @@ class ValidationReport:
     rows: dict[str, int] = field(default_factory=dict)
     added: list[str] | None = None  # None when not checked against a database
     superseded: list[str] | None = None
+    batch: Batch | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -122,13 +124,13 @@ def _prepare(paths, progress=_noop) -> tuple[list[str], list[Problem], Batch | N
     from .structure import check_structure
 
     paths = list(paths)
-    names = [str(p) for p in paths]
+    names = [p.name if isinstance(p, StudyBlob) else str(p) for p in paths]
     if not names:
         raise LivemetaError("no study files given")
     problems: list[Problem] = []
     good = []
     for path in paths:
-        progress(f"read {Path(path).name}")
+        progress(f"read {Path(path.name if isinstance(path, StudyBlob) else path).name}")
         study, found = read_study(path)
         if study is not None:
             found = check_structure(study)
@@ -172,7 +174,7 @@ def validate_files(
     with a step name len(paths) + 1 times.
     """
     names, problems, batch = _prepare(paths, progress)
-    report = ValidationReport(files=names, problems=problems)
+    report = ValidationReport(files=names, problems=problems, batch=batch)
     if batch is not None:
         report.trials = [s.trial_id for s in batch.studies]
         report.rows = batch.row_counts()

@@ -1,13 +1,20 @@
 """Checks of a batch against the database (its current state: ``history.*`` rows with valid_to NULL).
 
-- a trial already in the database is refused unless ``supersede`` is set;
-- ``supersede`` for a trial that is not in the database is refused;
-- an NCT id held by another current trial is refused;
-- a supersede that changes nothing (the file's rows equal the current version's rows, whatever
-  the file's formatting or comments) is refused as "no change".
+How each trial of the batch relates to the database (``mode``):
+
+- ``add`` (an ingest without ``--supersede``): a trial already in the database is refused;
+- ``supersede``: a trial that is not in the database is refused, and so is a file whose rows equal
+  the current version's rows whatever its formatting or comments ("no change");
+- ``auto`` (replaying the git history): a trial in the database is superseded, one that is not is
+  added, and a file whose rows did not change is left out.
+
+In every mode, one trial is one trial: an identifier of the batch's trial that belongs to another
+trial of the database (the NCT id or another registry id, a source's DOI, PMID or NCT id, or the
+same trial name once case, spaces and punctuation are set aside) is refused with that trial named.
+A companion publication of a trial is a source of that trial, not a new trial.
 
 A trial twice in one batch, or one NCT id on two trials of a batch, is caught by the ``trials``
-expectation suite before this step.
+expectation suite before this step; the other identifiers are compared within the batch here.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import duckdb
@@ -34,7 +43,8 @@ def sql(name: str, **parts: str) -> str:
 
 @dataclass
 class Plan:
-    """What a batch would do: per trial 'added' or 'superseded', and the revision it replaces."""
+    """What a batch would do: per trial 'added', 'superseded', 'removed' or (replay only)
+    'unchanged', and the revision whose version it replaces."""
 
     actions: dict[str, str] = field(default_factory=dict)
     replaces: dict[str, int] = field(default_factory=dict)
@@ -46,6 +56,15 @@ class Plan:
     @property
     def superseded(self) -> list[str]:
         return [t for t, a in self.actions.items() if a == "superseded"]
+
+    @property
+    def removed(self) -> list[str]:
+        return [t for t, a in self.actions.items() if a == "removed"]
+
+    @property
+    def written(self) -> list[str]:
+        """The trials whose rows this plan inserts (added or superseded)."""
+        return [t for t, a in self.actions.items() if a in ("added", "superseded")]
 
 
 def _has_history(con: duckdb.DuckDBPyConnection) -> bool:
@@ -105,21 +124,99 @@ def _batch_fingerprints(batch: Batch, trial_ids: list[str]) -> dict[str, str]:
     return {t: _fingerprint(rows) for t, rows in per_trial.items()}
 
 
-def check_against_db(con: duckdb.DuckDBPyConnection, batch: Batch, *, supersede: bool) -> tuple[list[Problem], Plan]:
+def _name_key(name) -> str:
+    """A trial name compared without case, spaces or punctuation: 'CONTACT-01' = 'Contact 01'."""
+    return re.sub(r"[^0-9a-z]+", "", unicodedata.normalize("NFKC", str(name)).casefold())
+
+
+def _identities(trials: pd.DataFrame, sources: pd.DataFrame) -> list[tuple[str, str, str, str]]:
+    """(kind, value, trial_id, record path) for every identifier a trial claims."""
+    out = []
+    for row in trials.itertuples(index=False):
+        path = getattr(row, "_path", "trial")
+        if isinstance(row.nct_id, str):
+            out.append(("NCT id", row.nct_id, row.trial_id, f"{path}.nct_id"))
+        if isinstance(row.other_ids, str):
+            for part in re.split(r"[;,]", row.other_ids):
+                if part.strip():
+                    out.append(("registry id", part.strip(), row.trial_id, f"{path}.other_ids"))
+        if isinstance(row.name, str) and _name_key(row.name):
+            out.append(("name", _name_key(row.name), row.trial_id, f"{path}.name"))
+    for row in sources.itertuples(index=False):
+        path = getattr(row, "_path", "sources")
+        for kind, col in (("DOI", "doi"), ("PMID", "pmid"), ("NCT id", "nct_id")):
+            v = getattr(row, col)
+            if isinstance(v, str) and v:
+                out.append((kind, v.lower() if kind == "DOI" else v, row.trial_id, f"{path}.{col}"))
+    return out
+
+
+_SAME = {"NCT id": "the NCT id", "registry id": "the registry id", "name": "the same name", "DOI": "the DOI", "PMID": "the PMID"}
+
+
+def identity_problems(con, batch: Batch, replaced: set[str]) -> list[Problem]:
+    """An identifier of a batch trial that another trial holds (in the database or in the batch).
+
+    ``replaced`` holds the trials whose current rows the batch replaces or removes: their own
+    identifiers do not count against the batch."""
+    mine = _identities(batch.frames["trials"], batch.frames["sources"])
+    owners: dict[tuple[str, str], str] = {}
+    if _has_history(con):
+        cur_trials = con.execute(sql("all_current_rows", table="trials")).df()
+        cur_sources = con.execute(sql("all_current_rows", table="sources")).df()
+        for kind, value, tid, _ in _identities(cur_trials, cur_sources):
+            if tid not in replaced:
+                owners.setdefault((kind, value), tid)
+    batch_owner: dict[tuple[str, str], str] = {}
+    for kind, value, tid, _ in mine:
+        batch_owner.setdefault((kind, value), tid)
+    study_of = dict(zip(batch.frames["trials"]["trial_id"], batch.frames["trials"]["_study"]))
+    problems, seen = [], set()
+    for kind, value, tid, path in mine:
+        other = owners.get((kind, value))
+        where = "in the database"
+        if other is None or other == tid:
+            other, where = batch_owner.get((kind, value)), "in this batch"
+        if other is None or other == tid or (tid, kind, value) in seen:
+            continue
+        seen.add((tid, kind, value))
+        shown = f"{value!r}" if kind != "name" else "its name"
+        hint = (
+            "; a companion publication of a trial is one more source of that trial, not a new trial"
+            if kind in ("DOI", "PMID") else "; one trial is one trial: correct that trial's file instead"
+        )
+        what = f"{_SAME[kind]} {shown}" if kind != "name" else "the same name (ignoring case, spaces and punctuation)"
+        problems.append(batch.studies[int(study_of[tid])].problem(path, f"trial {other!r} {where} already has {what}{hint}"))
+    return problems
+
+
+def check_against_db(
+    con: duckdb.DuckDBPyConnection, batch: Batch | None, *, supersede: bool | None, removed: tuple[str, ...] = ()
+) -> tuple[list[Problem], Plan]:
+    """Problems of the batch against the database, and the plan: which trials it adds, supersedes
+    or (``removed``: trials whose study file was deleted) removes.
+
+    ``supersede``: False (mode ``add``), True (``supersede``) or None (``auto``, see the module).
+    """
+    plan = Plan()
+    in_batch = set(batch.frames["trials"]["trial_id"]) if batch is not None else set()
+    for tid in removed:
+        if tid not in in_batch:
+            plan.actions[tid] = "removed"
+    if batch is None:
+        return [], plan
     current: dict[str, tuple[str | None, int]] = {}
     if _has_history(con):
         current = {tid: (nct, rev) for tid, nct, rev in con.execute(sql("current_trials")).fetchall()}
-    nct_owner = {nct: tid for tid, (nct, _) in current.items() if nct}
 
     problems: list[Problem] = []
-    plan = Plan()
     trials = batch.frames["trials"]
-    rows = list(zip(trials["_study"], trials["trial_id"], trials["nct_id"]))
-    for i, tid, nct in rows:
+    rows = list(zip(trials["_study"], trials["trial_id"]))
+    for i, tid in rows:
         study = batch.studies[i]
         if tid in current:
             rev = current[tid][1]
-            if not supersede:
+            if supersede is False:
                 problems.append(
                     study.problem(
                         "trial.id",
@@ -130,7 +227,7 @@ def check_against_db(con: duckdb.DuckDBPyConnection, batch: Batch, *, supersede:
             else:
                 plan.actions[tid] = "superseded"
                 plan.replaces[tid] = rev
-        elif supersede:
+        elif supersede is True:
             problems.append(
                 study.problem(
                     "trial.id",
@@ -140,17 +237,15 @@ def check_against_db(con: duckdb.DuckDBPyConnection, batch: Batch, *, supersede:
             )
         else:
             plan.actions[tid] = "added"
-        nct = nct if isinstance(nct, str) else None
-        if nct and nct_owner.get(nct, tid) != tid:
-            problems.append(
-                study.problem("trial.nct_id", f"{nct} is already the NCT id of trial {nct_owner[nct]!r} in the database")
-            )
 
     if plan.superseded:
         old = _current_fingerprints(con, plan.superseded)
         new = _batch_fingerprints(batch, plan.superseded)
-        for i, tid, _ in rows:
+        for i, tid in rows:
             if tid in old and old[tid] == new[tid]:
+                if supersede is None:
+                    plan.actions[tid] = "unchanged"
+                    continue
                 problems.append(
                     batch.studies[i].problem(
                         "trial.id",
@@ -158,4 +253,21 @@ def check_against_db(con: duckdb.DuckDBPyConnection, batch: Batch, *, supersede:
                         f"(revision {plan.replaces[tid]}); nothing to supersede",
                     )
                 )
+    problems += identity_problems(con, batch, set(plan.superseded) | set(plan.removed))
     return problems, plan
+
+
+def held_elsewhere(batch: Batch | None, holders: dict[str, str], name_of, alive) -> list[Problem]:
+    """One trial, one study file: a batch file for a trial whose current version another study
+    file holds (``holders``: trial -> project-relative path) while that file still exists
+    (``alive(path)``). ``name_of(study)`` gives a batch file's project-relative path."""
+    problems = []
+    for study in batch.studies if batch is not None else []:
+        holder = holders.get(study.trial_id)
+        if holder and holder != name_of(study) and alive(holder):
+            problems.append(study.problem(
+                "trial.id",
+                f"trial {study.trial_id!r} is held by {holder}: one trial, one study file "
+                f"(edit {holder} and ingest it with --supersede)",
+            ))
+    return problems

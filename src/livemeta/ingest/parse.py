@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -291,11 +292,26 @@ def parse_json(text: str) -> Any:
 _KIND = {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false"}
 
 
-def parse_file(path: Path | str) -> StudyFile:
-    """Read and parse one study file; raises :class:`ParseError`."""
-    name = str(path)
-    path = Path(path)
-    raw = read_bytes(path)
+@dataclass(frozen=True)
+class StudyBlob:
+    """A study file's content read from elsewhere than the file system (a git commit): ``name`` is
+    the path it had there, used in messages and in the history."""
+
+    name: str
+    raw: bytes
+
+
+def parse_file(path: Path | str | StudyBlob) -> StudyFile:
+    """Read and parse one study file (a path, or a :class:`StudyBlob`); raises :class:`ParseError`."""
+    if isinstance(path, StudyBlob):
+        name, raw = path.name, path.raw
+        if Path(name).suffix.lower() not in SUFFIXES:
+            raise ParseError("", f"unsupported file type {Path(name).suffix or '(none)'!r}; study files are .yaml, .yml or .json")
+        if len(raw) > MAX_BYTES:
+            raise ParseError("", f"file is over the {MAX_BYTES // 1024 // 1024} MB limit")
+    else:
+        name, raw = str(path), read_bytes(Path(path))
+    path = Path(name)
     text = decode(raw)
     if path.suffix.lower() == ".json":
         data, lines, numbers = parse_json(text), {}, {}
@@ -318,12 +334,13 @@ def parse_file(path: Path | str) -> StudyFile:
     return StudyFile(path=path, name=name, sha256=hashlib.sha256(raw).hexdigest(), data=data, lines=lines, numbers=numbers)
 
 
-def read_study(path: Path | str) -> tuple[StudyFile | None, list[Problem]]:
+def read_study(path: Path | str | StudyBlob) -> tuple[StudyFile | None, list[Problem]]:
     """Parse one file, returning the problem instead of raising."""
     try:
         return parse_file(path), []
     except ParseError as exc:
-        return None, [Problem(str(path), exc.path, exc.reason)]
+        name = path.name if isinstance(path, StudyBlob) else str(path)
+        return None, [Problem(name, exc.path, exc.reason)]
 
 
 def load_study(path: Path | str) -> dict:

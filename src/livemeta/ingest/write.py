@@ -1,9 +1,11 @@
-"""Writing a validated batch: one transaction, one revision, bulk inserts from DataFrames.
+"""Writing a validated batch: bulk inserts from DataFrames, inside the caller's transaction or one
+of its own.
 
-Inside ``BEGIN`` ... ``COMMIT`` (``ROLLBACK`` on any error, so a batch is all or nothing):
-the revision and its files (``livemeta.db.new_revision``), then for superseded trials the current
-rows of every table closed at the new revision (``queries/ingest/close_rows.sql``), then every
-table's rows inserted in one statement from the batch's frame (``queries/ingest/insert_rows.sql``).
+:func:`write_rows` writes a batch's rows under an existing revision: the current rows of the
+trials it supersedes or removes are closed at that revision (``queries/ingest/close_rows.sql``),
+then every table's rows are inserted in one statement from the batch's frame
+(``queries/ingest/insert_rows.sql``). :func:`write_batch` wraps that in ``BEGIN`` ... ``COMMIT``
+with a new revision (``ROLLBACK`` on any error, so a batch is all or nothing).
 """
 
 from __future__ import annotations
@@ -16,33 +18,49 @@ from .frames import TABLES, Batch
 _FRAME = "livemeta_ingest_frame"
 
 
+def write_rows(con: duckdb.DuckDBPyConnection, batch: Batch | None, plan: Plan, revision: int) -> None:
+    """Close the superseded and removed trials' rows and insert the batch's rows at ``revision``."""
+    closing = plan.superseded + plan.removed
+    if closing:
+        for table in TABLES:
+            con.execute(sql("close_rows", table=table), {"revision": revision, "trial_ids": closing})
+    if batch is None:
+        return
+    wanted = set(plan.written)
+    for table in TABLES:
+        df = batch.db_frame(table)
+        df = df[df["trial_id"].isin(wanted)]
+        if df.empty:
+            continue
+        con.register(_FRAME, df)
+        try:
+            con.execute(sql("insert_rows", table=table, frame=_FRAME), {"revision": revision})
+        finally:
+            con.unregister(_FRAME)
+
+
+def revision_files(batch: Batch | None, plan: Plan, names: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
+    """``(path, sha256, trial_id, action)`` for every trial the plan changes; ``names`` maps a
+    removed trial to the path its file had."""
+    out = []
+    if batch is not None:
+        for s in batch.studies:
+            action = plan.actions.get(s.trial_id)
+            if action in ("added", "superseded"):
+                out.append((s.name, s.sha256, s.trial_id, action))
+    for tid in plan.removed:
+        out.append(((names or {}).get(tid, ""), "", tid, "removed"))
+    return out
+
+
 def write_batch(
     con: duckdb.DuckDBPyConnection, batch: Batch, plan: Plan, *, author: str, message: str, kind: str = "ingest"
 ) -> int:
-    """Write the batch as one new revision; returns its id."""
+    """Write the batch as one new revision in its own transaction; returns its id."""
     from ..db import new_revision
+    from ..db.connection import transaction
 
-    files = [(s.name, s.sha256, s.trial_id, plan.actions[s.trial_id]) for s in batch.studies]
-    con.execute("BEGIN TRANSACTION")
-    try:
-        revision = new_revision(con, author=author, message=message, kind=kind, files=files)
-        if plan.superseded:
-            for table in TABLES:
-                con.execute(sql("close_rows", table=table), {"revision": revision, "trial_ids": plan.superseded})
-        for table in TABLES:
-            df = batch.db_frame(table)
-            if df.empty:
-                continue
-            con.register(_FRAME, df)
-            try:
-                con.execute(sql("insert_rows", table=table, frame=_FRAME), {"revision": revision})
-            finally:
-                con.unregister(_FRAME)
-        con.execute("COMMIT")
-    except BaseException:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:  # the connection is gone; nothing was committed
-            pass
-        raise
+    with transaction(con):
+        revision = new_revision(con, author=author, message=message, kind=kind, files=revision_files(batch, plan))
+        write_rows(con, batch, plan, revision)
     return revision

@@ -252,13 +252,13 @@ _ESTIMATE_KEYS = ("measure", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi
 
 
 def _estimates(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, dict]:
-    """The overall result of every analysis of queries/analyses.yaml at ``revision`` (ratio scale).
+    """The overall result of every analysis in force at ``revision`` (ratio scale).
 
-    Stored results are used when they were stored at exactly that revision; otherwise (after
-    ``ingest --no-refresh``, a failed refresh, or analyses added since) the analysis is recomputed
-    from the rows as they were then, and marked ``recomputed``.
+    Stored results are used when they were stored at exactly that revision; otherwise (a database
+    written before every revision stored its numbers) the analysis is recomputed from the rows as
+    they were then, and marked ``recomputed``.
     """
-    from ..analysis import load_specs, run_analysis, select_specs
+    from ..analysis import analyses_at, run_analysis, select_specs
     from ..analysis.present import summary
 
     set_as_of(con, revision)
@@ -269,7 +269,7 @@ def _estimates(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, dict]
     stored = {rec["analysis_id"]: rec for rec in df[(df["stratum"] == "overall") & (df["revision_id"] == revision)]
               .to_dict("records")}
     out = {}
-    for spec in select_specs(load_specs(), None):
+    for spec in select_specs(analyses_at(con, revision).specs, None):
         if spec.id in stored:
             row = stored[spec.id]
             out[spec.id] = {k: _normal(row[k]) for k in _ESTIMATE_KEYS} | {
