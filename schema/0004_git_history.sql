@@ -20,9 +20,11 @@ CREATE TABLE history.commits (
 -- Why a replayed commit was rejected: one row per problem, as `livemeta validate` reports it.
 CREATE TABLE history.revision_problems (
     revision_id  INTEGER NOT NULL REFERENCES history.revisions (revision_id),
+    problem_no   INTEGER NOT NULL,                      -- 1, 2, ... in the order validate reports them
     file         VARCHAR NOT NULL,
     path         VARCHAR,
-    reason       VARCHAR NOT NULL
+    reason       VARCHAR NOT NULL,
+    PRIMARY KEY (revision_id, problem_no)
 );
 
 -- The text of every analyses file a revision used (by content hash), so that a database answers

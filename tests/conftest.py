@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# Tests make git commits: a known identity, whatever the machine's git configuration says.
+for _k, _v in (("GIT_AUTHOR_NAME", "Test Author"), ("GIT_AUTHOR_EMAIL", "author@example.org"),
+               ("GIT_COMMITTER_NAME", "Test Author"), ("GIT_COMMITTER_EMAIL", "author@example.org")):
+    os.environ[_k] = _v
+
+#: this repository: livemeta's own files and the bundled evidence project (livemeta.yaml)
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -29,9 +37,22 @@ def empty_db(db_path):
 
 @pytest.fixture(scope="session")
 def bundled_db(tmp_path_factory):
-    """The bundled evidence base (data/studies), built once per test session: revision 1, pooled."""
+    """The bundled evidence project, built from this repository's git history once per session."""
     from livemeta import api
 
     path = tmp_path_factory.mktemp("bundled") / "bundled.duckdb"
-    api.build(path)
+    api.build(REPO, db=path)
     return path
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A new evidence project (a git repository with its first commit) as the working directory;
+    LIVEMETA_DB is unset so that the project's own database is used."""
+    from livemeta.project import new_project
+
+    monkeypatch.delenv("LIVEMETA_DB", raising=False)
+    monkeypatch.delenv("LIVEMETA_PROJECT", raising=False)
+    proj, _ = new_project(tmp_path / "review", name="Test review")
+    monkeypatch.chdir(proj.root)
+    return proj

@@ -14,9 +14,11 @@ from click.testing import CliRunner
 from livemeta.cli import main
 from livemeta.paths import resource
 
+from tests.conftest import REPO
+
 
 def test_every_command_is_documented_in_the_readme():
-    readme = resource("README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     for name in main.commands:
         assert f"`livemeta {name}" in readme, f"README does not document `livemeta {name}`"
 
@@ -31,8 +33,8 @@ def test_every_command_has_help():
 
 def test_readme_commands_exist():
     """Guard against documentation drift: each `livemeta X` named in the README is a command."""
-    readme = resource("README.md").read_text()
-    named = set(re.findall(r"`livemeta ([a-z]+)", readme))
+    readme = (REPO / "README.md").read_text()
+    named = set(re.findall(r"`livemeta ([a-z][a-z-]*)", readme))
     assert named <= set(main.commands), named - set(main.commands)
 
 
@@ -77,10 +79,14 @@ def test_pool_cli_table_and_json(bundled_db):
     runner = CliRunner()
     out = runner.invoke(main, ["pool", "os", "os_acquired", "--db", str(bundled_db)])
     assert out.exit_code == 0, out.output
+    header, *_ = out.output.splitlines()
+    assert "review-2025 (trials)" in header  # the version the published figures belong to
     first = next(line for line in out.output.splitlines() if line.startswith("os "))
-    assert "7 of 10 RCTs" in first and "HR 0.90 (0.82–0.99)" in first and "0.91 (0.82–0.99)" in first
+    assert "7 RCTs" in first and "HR 0.90 (0.82–0.99)" in first and "0.91 (0.82–0.99)" in first
+    assert "0.90 (0.82–0.99) (7 of 10 RCTs)" in first  # the review's set, against the review's count
     out = runner.invoke(main, ["pool", "os", "--json", "--exclude-unverified", "--db", str(bundled_db)])
-    data = json.loads(out.output)
+    data = json.loads(out.stdout)
+    assert out.stderr.strip() == "variants are computed and shown, not stored"
     assert data[0]["analysis"] == "os[verified_only]" and data[0]["k"] == 6
     out = runner.invoke(main, ["pool", "nope", "--db", str(bundled_db)])
     assert out.exit_code == 1 and "no analysis 'nope'" in out.output
@@ -104,7 +110,7 @@ def test_init_is_idempotent_from_the_cli(db_path):
     from livemeta.db import migrations
 
     newest = migrations()[-1].version
-    assert newest == 3  # 0000 bookkeeping, 0001 evidence tables, 0002 pooled estimates, 0003 trial source
+    assert newest == 4  # 0000 bookkeeping, 0001 evidence tables, 0002 pooled estimates, 0003 trial source, 0004 git history
     assert first.output == second.output and f"schema version {newest}" in first.output
 
 
@@ -128,14 +134,15 @@ def test_progress_bar_on_a_terminal_and_quiet_when_piped(monkeypatch, capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_ingest_piped_prints_no_progress(tmp_path):
-    db = tmp_path / "p.duckdb"
-    study = tmp_path / "example.yaml"
+def test_ingest_piped_prints_no_progress(project):
+    study = project.studies / "example.yaml"
     study.write_text(resource("ingest", "template.yaml").read_text())
-    out = subprocess.run([sys.executable, "-m", "livemeta", "ingest", str(study), "-m", "add example", "--db", str(db),
-                          "--no-refresh"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "livemeta", "ingest", str(study), "-m", "add example"],
+                         capture_output=True, text=True, cwd=project.root)
     assert out.returncode == 0, out.stderr
-    assert out.stderr == "" and out.stdout.startswith("revision 1: 1 trial added (example-01)")
+    assert out.stderr == ""
+    assert re.match(r"caught up: revision 1 [0-9a-f]{9} Start the livemeta project: Test review: no trial changed\n"
+                    r"revision 2 [0-9a-f]{9} add example: 1 added\n", out.stdout), out.stdout
 
 
 def test_validate_supersede_needs_a_database(tmp_path):
@@ -145,22 +152,28 @@ def test_validate_supersede_needs_a_database(tmp_path):
     assert out.exit_code == 1 and "--supersede replaces trials in a database, and there is none" in out.output
 
 
-def test_a_failed_refresh_says_the_revision_was_written(tmp_path, monkeypatch):
-    from livemeta import api
+def test_an_analysis_that_fails_at_a_revision_is_stored_as_failed(project, monkeypatch):
+    """Replaying a commit never stops at an analysis the engine cannot compute: its row is stored
+    with the reason, the revision and the other analyses are written."""
+    from livemeta import analysis, api
     from livemeta.errors import LivemetaError
 
-    def broken(db_path, *, wait=10.0):
-        raise LivemetaError("analysis os: trial x gives no usable effect size")
+    real = analysis.run_analysis
 
-    monkeypatch.setattr(api, "refresh_estimates", broken)
-    path = tmp_path / "t.yaml"
+    def broken(con, spec, revision):
+        if spec.id == "os" and revision == 2:
+            raise LivemetaError("analysis os: trial x gives no usable effect size")
+        return real(con, spec, revision)
+
+    monkeypatch.setattr(analysis, "run_analysis", broken)
+    path = project.studies / "t.yaml"
     path.write_text(resource("ingest", "template.yaml").read_text())
-    db = tmp_path / "r.duckdb"
-    out = CliRunner().invoke(main, ["ingest", str(path), "-m", "add", "--db", str(db)])
-    assert out.exit_code == 1 and "Traceback" not in out.output
-    assert "revision 1 was written, but pooling it failed: analysis os: trial x" in out.output
-    assert "run `livemeta pool`" in out.output
-    assert api.query(db, "select trial_id from trials").rows == [("example-01",)]
+    out = CliRunner().invoke(main, ["ingest", str(path), "-m", "add"])
+    assert out.exit_code == 0, out.output
+    rows = api.query(project.database, "select analysis_id, k, estimate, message from pooled_estimates "
+                     "where revision_id = 2 and analysis_id in ('os', 'orr') and stratum = 'overall' order by 2, 1").rows
+    assert rows[0] == ("os", 0, None, "analysis os: trial x gives no usable effect size")
+    assert rows[1][0] == "orr" and rows[1][1] == 1 and rows[1][2] is not None
 
 
 def test_unpoolable_row_is_a_user_error_naming_the_trial(tmp_path):
@@ -169,11 +182,12 @@ def test_unpoolable_row_is_a_user_error_naming_the_trial(tmp_path):
     from livemeta import api
     from livemeta.db import connect
     from livemeta.errors import LivemetaError
+    from livemeta.ingest import ingest_files
 
     path = tmp_path / "t.yaml"
     path.write_text(resource("ingest", "template.yaml").read_text())
     db = tmp_path / "u.duckdb"
-    api.ingest(db, [path], message="add", author="t", refresh=False)
+    ingest_files(db, [path], message="add", author="t")
     with connect(db) as con:
         con.execute("UPDATE history.outcomes SET ci_level = 95.55 WHERE outcome_id = 'os'")
     with pytest.raises(LivemetaError, match=r"analysis os: trial example-01, outcome os gives no usable effect size"):

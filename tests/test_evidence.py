@@ -9,7 +9,9 @@ import yaml
 from livemeta import api
 from livemeta.paths import resource
 
-FILES = sorted(resource("data", "studies").glob("*.yaml"))
+from tests.conftest import REPO
+
+FILES = sorted(REPO.joinpath("data", "studies").glob("*.yaml"))
 STUDIES = {p.stem: yaml.safe_load(p.read_text()) for p in FILES}
 NUMBERS = {
     "arms": ("n_randomised", "n_safety"),

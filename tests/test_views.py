@@ -10,6 +10,7 @@ import yaml
 from scipy.stats import norm
 
 from livemeta import api
+from livemeta.ingest import ingest_files
 from livemeta.db import views
 from livemeta.paths import resource
 
@@ -60,7 +61,7 @@ def test_ae_view_pairs_the_same_grade_band(tmp_path):
     path = tmp_path / "t.yaml"
     path.write_text(_study("band-test", edit))
     db = tmp_path / "v.duckdb"
-    api.ingest(db, [path], message="t", author="t", refresh=False)
+    ingest_files(db, [path], message="t", author="t")
     rows = api.query(db, "select grade_band, ai, n1i, ci, n2i from analysis_rct_ae_g3").rows
     assert rows == [("3-4", 50, 148, 70, 145)]
 
@@ -82,6 +83,6 @@ def test_resistance_view_gives_one_row_per_trial_and_category(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text(_study("res-test", edit))
     db = tmp_path / "r.duckdb"
-    api.ingest(db, [path], message="t", author="t", refresh=False)
+    ingest_files(db, [path], message="t", author="t")
     rows = api.query(db, "select resistance_category, basis, estimate from analysis_os_by_resistance order by 1").rows
     assert rows == [("acquired", "eligibility", 0.85), ("primary", "reported subgroup", 1.1)]

@@ -1,2 +1,2 @@
--- Record why a replayed commit was rejected: (revision_id, file, path, reason).
-INSERT INTO history.revision_problems VALUES (?, ?, ?, ?)
+-- Record why a replayed commit was rejected: (revision_id, problem_no, file, path, reason).
+INSERT INTO history.revision_problems VALUES (?, ?, ?, ?, ?)

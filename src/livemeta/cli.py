@@ -343,7 +343,8 @@ def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified
     if as_json:
         click.echo(to_json(run.results, run.reference, run.version))
     else:
-        click.echo(to_table(run.results, run.reference, run.version, width=shutil.get_terminal_size((120, 24)).columns))
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        click.echo(to_table(run.results, run.reference, run.version, width=width))
     if run.version and run.version_revision is None:
         click.echo(f"note: the published figures belong to version {run.version}, which this database does not "
                    "name; they are compared with the current estimates", err=True)

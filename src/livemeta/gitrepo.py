@@ -224,10 +224,12 @@ class Git:
         return found
 
     def identity(self) -> tuple[str, str] | None:
-        """git's configured author (user.name, user.email), or None when not configured."""
-        name = self.run("config", "user.name", check=False).decode().strip()
-        email = self.run("config", "user.email", check=False).decode().strip()
-        return (name, email) if name and email else None
+        """The author git would record (its configuration or GIT_AUTHOR_*), or None when unknown."""
+        out = self.run("var", "GIT_AUTHOR_IDENT", check=False, env={"GIT_CONFIG_NOSYSTEM": "0"}).decode().strip()
+        if not out or "<" not in out:
+            return None
+        name, _, rest = out.partition("<")
+        return name.strip(), rest.split(">", 1)[0].strip()
 
     # -- writing -----------------------------------------------------------------------------
     def commit(self, paths: list[str], message: str, *, author: str | None = None, allow_empty: bool = False) -> str:

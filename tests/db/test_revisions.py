@@ -53,5 +53,5 @@ def test_resolve_revision_by_id_and_date(empty_db):
             resolve_revision(con, 7)
         with pytest.raises(LivemetaError, match="no revision was made on or before 2001-01-01"):
             resolve_revision(con, "2001-01-01")
-        with pytest.raises(LivemetaError, match="neither a revision id nor a date"):
+        with pytest.raises(LivemetaError, match="neither a revision id, a date"):
             resolve_revision(con, "yesterday")

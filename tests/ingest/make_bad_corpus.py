@@ -79,7 +79,7 @@ add("bad_date_format.yaml", sub(('    data_cutoff: "2023-10-01"\n', '    data_cu
 add("invalid_date.yaml", sub(('    data_cutoff: "2023-10-01"\n', '    data_cutoff: "2023-02-30"\n'), header="a date that does not exist"), "'2023-02-30' is not a real date", "outcomes[0].data_cutoff")
 add("negative_count.yaml", sub(("    experimental_events: 24\n", "    experimental_events: -3\n"), header="a negative count"), "must be >= 0, got -3", "outcomes[1].experimental_events")
 add("no_sources.yaml", "# an empty list of sources\n" + re.sub(r"sources:\n(  .*\n)+", "sources: []\n", BODY), "needs at least 1 entry", "sources")
-add("source_without_locator.yaml", sub(('    pmid: "00000000"\n', ""), header="a source with no url, doi, pmid or nct_id"), "a source needs at least one of: url, doi, pmid, nct_id", "sources[0]")
+add("source_without_locator.yaml", sub(('    pmid: "00000001"\n', ""), header="a source with no url, doi, pmid or nct_id"), "a source needs at least one of: url, doi, pmid, nct_id", "sources[0]")
 add("duplicate_ids.yaml", sub(("  - id: orr\n", "  - id: os\n"), header="two outcomes with the same id"), "duplicate id 'os' (also outcomes[0])", "outcomes[1].id")
 add("unknown_arm.yaml", sub(("    control_arm: docetaxel\n", "    control_arm: docetaxl\n"), header="an outcome naming an arm that does not exist"), "unknown arm 'docetaxl'; did you mean 'docetaxel'?", "outcomes[0].control_arm")
 add("unknown_ae_arm.yaml", sub(("    arm: combo\n", "    arm: placebo\n"), header="an adverse event naming an arm that does not exist"), "unknown arm 'placebo'", "adverse_events[0].arm")

@@ -131,7 +131,10 @@ def test_supersede_of_unknown_trial(seeded_db, tmp_path):
 def test_nct_of_another_trial_in_db(seeded_db, tmp_path):
     other = tmp_path / "other.yaml"
     other.write_text(TEMPLATE.read_text().replace("example-01", "other-01"))  # keeps NCT00000000
-    _assert_has(_refused(seeded_db, [other]), other, "NCT00000000 is already the NCT id of trial 'example-01'", "trial.nct_id")
+    problems = _refused(seeded_db, [other])
+    _assert_has(problems, other, "trial 'example-01' in the database already has the NCT id 'NCT00000000'", "trial.nct_id")
+    _assert_has(problems, other, "trial 'example-01' in the database already has the PMID '00000000'; a companion "
+                "publication of a trial is one more source of that trial", "sources[0].pmid")
 
 
 def test_supersede_without_change(seeded_db, tmp_path):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import datetime as dt
 import hashlib
 import json
@@ -20,6 +22,8 @@ from livemeta.ingest.frames import TABLES, _ci_symmetry, build_batch, columns, p
 from livemeta.ingest.parse import parse_file
 from livemeta.ingest.synthetic import write_studies
 from livemeta.paths import resource
+
+from tests.conftest import REPO
 
 from .conftest import BASE, HERE, TEMPLATE, table_state
 
@@ -183,16 +187,22 @@ def test_a_revision_needs_message_and_author(db_path):
         ingest_files(db_path, [], message="m", author="tester")
 
 
-def test_cli_reports_bad_input_without_traceback(db_path):
+def test_cli_reports_bad_input_without_traceback(project):
+    import shutil
+
     from livemeta.cli import main
+    from livemeta.gitrepo import Git
 
     runner = CliRunner()
-    bad = HERE / "bad" / "events_over_n.yaml"
+    bad = project.studies / "events_over_n.yaml"
+    shutil.copyfile(HERE / "bad" / "events_over_n.yaml", bad)
+    head = Git(project.root).head()
     result = runner.invoke(main, ["ingest", str(bad), "-m", "x"])
     assert result.exit_code == 2
     out = result.output + (result.stderr if hasattr(result, "stderr") else "")
     assert f"{bad}: outcomes[1].experimental_events: experimental_events 160 is more than" in out
-    assert "Traceback" not in out and not db_path.exists()
+    assert "Traceback" not in out
+    assert Git(project.root).head() == head  # nothing committed
     result = runner.invoke(main, ["validate", str(TEMPLATE)])
     assert result.exit_code == 0 and "1 file valid" in result.output
 
@@ -201,7 +211,7 @@ def test_cli_reports_bad_input_without_traceback(db_path):
 
 
 def test_bundled_study_files_validate():
-    files = sorted(p for p in resource("data", "studies").glob("*") if p.suffix in (".yaml", ".yml", ".json"))
+    files = sorted(p for p in REPO.joinpath("data", "studies").glob("*") if p.suffix in (".yaml", ".yml", ".json"))
     assert len(files) == 34
     report = validate_files(files)
     assert report.ok and len(report.trials) == len(files)
@@ -297,8 +307,10 @@ def test_thousand_files_in_one_batch(db_path, tmp_path):
     )
 
 
-def test_template_and_examples_validate_and_ingest_together(tmp_path):
+def test_template_and_examples_validate_and_ingest_together(project):
     """ingest/template.yaml and every file of ingest/examples/ (YAML and JSON) are valid study files."""
+    import shutil
+
     from livemeta import api
     from livemeta.paths import resource
 
@@ -306,8 +318,11 @@ def test_template_and_examples_validate_and_ingest_together(tmp_path):
     assert {p.suffix for p in files} == {".yaml", ".json"}
     report = api.validate(files)
     assert sorted(report.trials) == ["example-01", "example-json", "example-single-arm"]
-    ingested, run = api.ingest(tmp_path / "ex.duckdb", files, message="examples", author="tester", refresh=False)
-    assert (ingested.revision, sorted(ingested.added), run) == (1, ["example-01", "example-json", "example-single-arm"], None)
+    copies = [Path(shutil.copy(f, project.studies / f.name)) for f in files]
+    result = api.ingest(copies, message="examples")
+    (applied,) = result.applied
+    assert (applied.revision, applied.status) == (2, "applied")
+    assert sorted(t for t, a in applied.actions.items() if a == "added") == ["example-01", "example-json", "example-single-arm"]
 
 
 def test_overall_outcomes_share_one_comparison():

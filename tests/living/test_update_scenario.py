@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 
 import pytest
 import yaml
@@ -12,33 +13,45 @@ from click.testing import CliRunner
 
 from livemeta import api
 from livemeta.cli import main
-from livemeta.paths import resource
+from livemeta.project import load_project
+
+from tests.conftest import REPO
+
+
+def clone_repo(dest):
+    """A clone of this repository: the bundled evidence project with its git history."""
+    subprocess.run(["git", "clone", "-q", str(REPO), str(dest)], check=True)
+    return load_project(dest)
 
 
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("scenario")
-    db = tmp / "living.duckdb"
-    api.build(db)  # revision 1
-    new_trial = tmp / "example-01.yaml"
+    """The bundled history (revision 1 = review-2025, revision 2 = the living update), then an
+    ingest of a new trial (revision 3) and a new data cut of CONTACT-01 (revision 4), each
+    committed to git by `livemeta ingest`."""
+    proj = clone_repo(tmp_path_factory.mktemp("scenario") / "repo")
+    db = proj.database
+    built = api.build(proj)
+    assert built.revision == 2 and built.mode == "created"
+    new_trial = proj.studies / "example-01.yaml"
     new_trial.write_text(api.template_text())  # the template is a valid (fictional) RCT
-    report, run2 = api.ingest(db, [new_trial], message="add EXAMPLE-01", author="tester")  # revision 2
-    assert report.revision == 2 and run2.revision == 2
-    study = yaml.safe_load(resource("data", "studies", "contact-01.yaml").read_text())
+    result = api.ingest([new_trial], message="add EXAMPLE-01", project=proj)
+    assert result.revision == 3
+    path = proj.studies / "contact-01.yaml"
+    study = yaml.safe_load(path.read_text())
     os_row = next(o for o in study["outcomes"] if o["endpoint"] == "os" and o["population"] == "overall")
     original = dict(os_row)
     os_row.update(estimate=0.80, ci_low=0.62, ci_high=1.03, data_cutoff="2025-01-15",
                   raw_text="test data cut: HR 0.80 (95% CI 0.62-1.03)")
-    corrected = tmp / "contact-01.yaml"
-    corrected.write_text(yaml.safe_dump(study, sort_keys=False))
-    api.ingest(db, [corrected], message="CONTACT-01 new data cut", author="tester", supersede=True)  # revision 3
+    path.write_text(yaml.safe_dump(study, sort_keys=False))
+    assert api.ingest([path], message="CONTACT-01 new data cut", project=proj, supersede=True).revision == 4
     return db, original
 
 
 def test_diff_reports_exactly_the_new_data_cut(scenario):
     db, original = scenario
-    d = api.diff(db)  # 2 -> 3
-    assert (d.from_revision, d.to_revision) == (2, 3)
+    d = api.diff(db)  # 3 -> 4
+    assert (d.from_revision, d.to_revision) == (3, 4)
     assert [(t.trial_id, t.kind) for t in d.trials] == [("contact-01", "new data cut")]
     changes = {(c.table, c.key, c.field): (c.old, c.new) for c in d.trials[0].changes}
     os_id = next(k for (_, k, f) in changes if f == "estimate")
@@ -63,7 +76,7 @@ def test_diff_reports_exactly_the_new_data_cut(scenario):
 
 def test_diff_of_the_added_trial(scenario):
     db, _ = scenario
-    d = api.diff(db, 1, 2)
+    d = api.diff(db, 2, 3)
     assert [(t.trial_id, t.kind) for t in d.trials] == [("example-01", "added")]
     os_change = next(a for a in d.analyses if a.analysis == "os")
     assert (os_change.old["k"], os_change.new["k"]) == (7, 8)
@@ -76,30 +89,32 @@ def test_as_of_first_revision_is_bit_for_bit(scenario):
     assert run.stored == "identical" and run.mismatches == []
     os_result = next(r for r in run.results if r.spec.id == "os")
     assert os_result.k == 7 and round(math.exp(os_result.overall.estimate), 3) == 0.898
-    # and by date: today's last revision is 3
-    # and by date (revision times are UTC; a date means the end of that UTC day): today's last revision is 3
+    assert api.pool(db, ["os"], as_of="review-2025").revision == 1  # the version names revision 1
+    # by date (revision times are the commits' times, UTC; a date means the end of that UTC day)
     today_utc = __import__("datetime").datetime.now(__import__("datetime").UTC).date().isoformat()
-    assert api.pool(db, ["os"], as_of=today_utc).revision == 3
+    assert api.pool(db, ["os"], as_of=today_utc).revision == 4
 
 
 def test_superseded_trial_is_readable_as_of_its_earlier_revision(scenario):
     db, _ = scenario
     now = api.query(db, "select estimate from outcomes where trial_id = 'contact-01' and endpoint = 'os'")
-    then = api.query(db, "select estimate from outcomes where trial_id = 'contact-01' and endpoint = 'os'", as_of=2)
+    then = api.query(db, "select estimate from outcomes where trial_id = 'contact-01' and endpoint = 'os'", as_of=3)
     assert (now.rows, then.rows) == ([(0.80,)], [(0.88,)])
     hist = api.query(db, "select valid_from, valid_to from history.outcomes o where trial_id = 'contact-01' "
                          "and endpoint = 'os' order by valid_from")
-    assert hist.rows == [(1, 3), (3, None)]
+    assert hist.rows == [(1, 4), (4, None)]
 
 
 def test_log_lists_revisions_and_cli_commands_work(scenario):
     db, _ = scenario
     entries = api.log(db)
-    assert [r.message for r, _ in entries] == ["build from 34 study files", "add EXAMPLE-01", "CONTACT-01 new data cut"]
+    assert [e.revision.message for e in entries][2:] == ["add EXAMPLE-01", "CONTACT-01 new data cut"]
+    assert [e.versions for e in entries] == [["review-2025"], [], [], []]
+    assert all(e.status == "applied" and len(e.commit) == 40 for e in entries)
     runner = CliRunner()
     out = runner.invoke(main, ["log", "--db", str(db)])
     assert out.exit_code == 0 and "CONTACT-01 new data cut" in out.output
-    out = runner.invoke(main, ["diff", "1", "3", "--db", str(db), "--json"])
+    out = runner.invoke(main, ["diff", "2", "4", "--db", str(db), "--json"])
     assert out.exit_code == 0
     assert [t["trial_id"] for t in json.loads(out.output)["trials"]] == ["contact-01", "example-01"]
     out = runner.invoke(main, ["cumulative", "os", "--db", str(db), "--format", "csv"])
@@ -114,7 +129,7 @@ def test_report_of_the_updated_database(scenario, tmp_path):
     out = CliRunner().invoke(main, ["report", "--db", str(db), "--out", str(tmp_path / "rep")])
     assert out.exit_code == 0, out.output
     html = (tmp_path / "rep" / "index.html").read_text()
-    assert "revision 3" in html
+    assert "revision 4" in html
     for spec_id in ("os", "pfs", "orr", "os_acquired", "os_by_class", "single_arm_orr_by_class"):
         png = tmp_path / "rep" / "figures" / f"forest_{spec_id}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
@@ -142,20 +157,30 @@ def test_analysis_flags():
     assert analysis_flags(est(0.2, 0.1, 0.3), est(0.6, 0.5, 0.7), "proportion") == ["estimate moved"]  # no null for proportions
 
 
-def test_diff_recomputes_what_was_not_stored_and_refuses_a_reversed_range(tmp_path):
-    from livemeta.errors import LivemetaError
+def test_diff_recomputes_what_was_not_stored_and_pool_fills_it(scenario, tmp_path):
+    """A revision without stored numbers (a database written before every revision stored them) is
+    recomputed by diff and filled by pool."""
+    import shutil
+
+    from livemeta.db import connect
 
     db = tmp_path / "stale.duckdb"
-    api.build(db)
-    new_trial = tmp_path / "example-01.yaml"
-    new_trial.write_text(api.template_text())
-    _, run = api.ingest(db, [new_trial], message="add without pooling", author="tester", refresh=False)
-    assert run is None
+    shutil.copyfile(scenario[0], db)
+    with connect(db) as con:
+        con.execute("DELETE FROM history.pooled_estimates WHERE revision_id = 4")
     d = api.diff(db)
     os_change = next(a for a in d.analyses if a.analysis == "os")
     assert (os_change.old["recomputed"], os_change.new["recomputed"]) == (False, True)
-    assert "k 7 → 8" in os_change.flags and "estimate moved" in os_change.flags
+    assert "estimate moved" in os_change.flags
     assert "Recomputed (not stored at that revision): " in d.to_markdown()
+    assert api.pool(db).stored == "stored"
+    assert api.pool(db).stored == "identical"
+
+
+def test_diff_refuses_a_reversed_range(scenario):
+    from livemeta.errors import LivemetaError
+
+    db = scenario[0]
     with pytest.raises(LivemetaError, match="FROM 2 and TO 1"):
         api.diff(db, 2, 1)
     with pytest.raises(LivemetaError, match="FROM 2 and TO 2"):

@@ -333,7 +333,7 @@ def test_save_writes_png_at_150_dpi_and_svg(tmp_path):
 def bundled_results(bundled_db):
     from livemeta import api
 
-    return api.pool(bundled_db, store=False).results
+    return api.pool(bundled_db).results
 
 
 @pytest.mark.slow

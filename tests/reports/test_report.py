@@ -252,7 +252,7 @@ def test_report_from_bundled_database(bundled_db, tmp_path_factory):
     from livemeta import api
 
     db = bundled_db
-    run = api.pool(db, store=False)
+    run = api.pool(db)
     revision = api.revisions(db)[-1]
 
     def view(name):

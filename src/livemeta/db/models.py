@@ -60,6 +60,44 @@ class RevisionFile(SQLModel, table=True):
     action: str
 
 
+class Commit(SQLModel, table=True):
+    __tablename__ = "commits"
+    __table_args__ = {"schema": "history"}
+    seq: int = Field(primary_key=True)
+    commit_sha: str = Field(unique=True)
+    revision_id: int = Field(foreign_key="history.revisions.revision_id")
+    makes_revision: bool
+    status: str
+    author_email: str | None = None
+    analyses_sha256: str | None = None
+
+
+class RevisionProblem(SQLModel, table=True):
+    __tablename__ = "revision_problems"
+    __table_args__ = {"schema": "history"}
+    revision_id: int = Field(primary_key=True, foreign_key="history.revisions.revision_id")
+    problem_no: int = Field(primary_key=True)
+    file: str
+    path: str | None = None
+    reason: str
+
+
+class AnalysisFile(SQLModel, table=True):
+    __tablename__ = "analysis_files"
+    __table_args__ = {"schema": "history"}
+    sha256: str = Field(primary_key=True)
+    text: str
+
+
+class Version(SQLModel, table=True):
+    __tablename__ = "versions"
+    __table_args__ = {"schema": "history"}
+    name: str = Field(primary_key=True)
+    revision_id: int = Field(foreign_key="history.revisions.revision_id")
+    commit_sha: str
+    description: str | None = None
+
+
 class Trial(SQLModel, table=True):
     __tablename__ = "trials"
     __table_args__ = {"schema": "history"}

@@ -129,25 +129,26 @@ def _name_key(name) -> str:
     return re.sub(r"[^0-9a-z]+", "", unicodedata.normalize("NFKC", str(name)).casefold())
 
 
-def _identities(trials: pd.DataFrame, sources: pd.DataFrame) -> list[tuple[str, str, str, str]]:
-    """(kind, value, trial_id, record path) for every identifier a trial claims."""
+def _identities(trials: pd.DataFrame, sources: pd.DataFrame) -> list[tuple[str, str, str, str, str]]:
+    """(kind, comparable value, value as written, trial_id, record path) for every identifier a
+    trial claims."""
     out = []
-    for row in trials.itertuples(index=False):
-        path = getattr(row, "_path", "trial")
-        if isinstance(row.nct_id, str):
-            out.append(("NCT id", row.nct_id, row.trial_id, f"{path}.nct_id"))
-        if isinstance(row.other_ids, str):
-            for part in re.split(r"[;,]", row.other_ids):
+    for row in trials.to_dict("records"):
+        path = row.get("_path", "trial")
+        if isinstance(row["nct_id"], str):
+            out.append(("NCT id", row["nct_id"], row["nct_id"], row["trial_id"], f"{path}.nct_id"))
+        if isinstance(row["other_ids"], str):
+            for part in re.split(r"[;,]", row["other_ids"]):
                 if part.strip():
-                    out.append(("registry id", part.strip(), row.trial_id, f"{path}.other_ids"))
-        if isinstance(row.name, str) and _name_key(row.name):
-            out.append(("name", _name_key(row.name), row.trial_id, f"{path}.name"))
-    for row in sources.itertuples(index=False):
-        path = getattr(row, "_path", "sources")
+                    out.append(("registry id", part.strip(), part.strip(), row["trial_id"], f"{path}.other_ids"))
+        if isinstance(row["name"], str) and _name_key(row["name"]):
+            out.append(("name", _name_key(row["name"]), row["name"], row["trial_id"], f"{path}.name"))
+    for row in sources.to_dict("records"):
+        path = row.get("_path", "sources")
         for kind, col in (("DOI", "doi"), ("PMID", "pmid"), ("NCT id", "nct_id")):
-            v = getattr(row, col)
+            v = row[col]
             if isinstance(v, str) and v:
-                out.append((kind, v.lower() if kind == "DOI" else v, row.trial_id, f"{path}.{col}"))
+                out.append((kind, v.lower() if kind == "DOI" else v, v, row["trial_id"], f"{path}.{col}"))
     return out
 
 
@@ -164,15 +165,15 @@ def identity_problems(con, batch: Batch, replaced: set[str]) -> list[Problem]:
     if _has_history(con):
         cur_trials = con.execute(sql("all_current_rows", table="trials")).df()
         cur_sources = con.execute(sql("all_current_rows", table="sources")).df()
-        for kind, value, tid, _ in _identities(cur_trials, cur_sources):
+        for kind, value, _, tid, _ in _identities(cur_trials, cur_sources):
             if tid not in replaced:
                 owners.setdefault((kind, value), tid)
     batch_owner: dict[tuple[str, str], str] = {}
-    for kind, value, tid, _ in mine:
+    for kind, value, _, tid, _ in mine:
         batch_owner.setdefault((kind, value), tid)
     study_of = dict(zip(batch.frames["trials"]["trial_id"], batch.frames["trials"]["_study"]))
     problems, seen = [], set()
-    for kind, value, tid, path in mine:
+    for kind, value, written, tid, path in mine:
         other = owners.get((kind, value))
         where = "in the database"
         if other is None or other == tid:
@@ -180,12 +181,11 @@ def identity_problems(con, batch: Batch, replaced: set[str]) -> list[Problem]:
         if other is None or other == tid or (tid, kind, value) in seen:
             continue
         seen.add((tid, kind, value))
-        shown = f"{value!r}" if kind != "name" else "its name"
         hint = (
             "; a companion publication of a trial is one more source of that trial, not a new trial"
             if kind in ("DOI", "PMID") else "; one trial is one trial: correct that trial's file instead"
         )
-        what = f"{_SAME[kind]} {shown}" if kind != "name" else "the same name (ignoring case, spaces and punctuation)"
+        what = f"{_SAME[kind]} {written!r}" if kind != "name" else "the same name (ignoring case, spaces and punctuation)"
         problems.append(batch.studies[int(study_of[tid])].problem(path, f"trial {other!r} {where} already has {what}{hint}"))
     return problems
 

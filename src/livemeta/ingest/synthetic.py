@@ -27,11 +27,17 @@ def template() -> dict:
 
 
 def study(i: int, base: dict | None = None) -> dict:
-    """The i-th synthetic study (trial id ``synthetic-NNNNN``, NCT id ``NCT9NNNNNNN``)."""
+    """The i-th synthetic study (trial id ``synthetic-NNNNN``, NCT id ``NCT9NNNNNNN``, its own
+    DOI and PMID)."""
     d = copy.deepcopy(base or template())
     d["trial"]["id"] = f"synthetic-{i:05d}"
     d["trial"]["name"] = f"SYNTHETIC-{i:05d}"
     d["trial"]["nct_id"] = f"NCT9{i:07d}"
+    for j, src in enumerate(d.get("sources") or []):
+        if src.get("doi"):
+            src["doi"] = f"10.9999/synthetic.{i:05d}.{j}"
+        if src.get("pmid"):
+            src["pmid"] = f"9{i:05d}{j:02d}"
     n_exp, n_ctl = 100 + i % 97, 90 + i % 89
     d["trial"]["randomised_n"] = n_exp + n_ctl + i % 5
     arms = d["arms"]

@@ -439,8 +439,8 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
         write_rows(con, batch, plan, revision)
         if analyses_sha != st.analyses_sha:
             con.execute(named("analysis_file_insert"), [analyses_sha, analyses_text])
-        for p in problems:
-            con.execute(named("revision_problem_insert"), [revision, p.file, p.path or None, p.reason])
+        for i, p in enumerate(problems, 1):
+            con.execute(named("revision_problem_insert"), [revision, i, p.file, p.path or None, p.reason])
         seq = st.seq + 1
         con.execute(
             named("commit_insert"),

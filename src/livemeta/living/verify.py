@@ -33,7 +33,7 @@ _KEYS = {
     "revisions": ("revision_id",),
     "commits": ("seq",),
     "revision_files": ("revision_id", "trial_id"),
-    "revision_problems": ("revision_id", "file", "path"),
+    "revision_problems": ("revision_id", "problem_no"),
     "analysis_files": ("sha256",),
     "versions": ("name",),
     "pooled_estimates": ("analysis_id", "revision_id", "stratum"),
