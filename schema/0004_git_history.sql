@@ -11,8 +11,9 @@ CREATE TABLE history.commits (
     revision_id      INTEGER NOT NULL REFERENCES history.revisions (revision_id),
     makes_revision   BOOLEAN NOT NULL,
     -- applied: its changes are in the tables; rejected: they failed validation when replayed
-    -- (revision_problems says why) and the evidence stayed as it was
-    status           VARCHAR NOT NULL CHECK (status IN ('applied', 'rejected', 'project')),
+    -- (revision_problems says why) and were not applied; unchanged: no change to the evidence or
+    -- the analyses (e.g. it only named a version)
+    status           VARCHAR NOT NULL CHECK (status IN ('applied', 'rejected', 'unchanged')),
     author_email     VARCHAR,
     analyses_sha256  VARCHAR                            -- the analyses file in force after it
 );

@@ -239,9 +239,9 @@ def ingest(
                 f"{f}: not in the project's studies folder ({proj.rel(proj.studies)}/)",
                 hint=f"study files live in {proj.rel(proj.studies)}/: move it there and ingest it from there",
             )
-    history = read_history(proj)
-    check_conflicts(history)
-    with connect(path, wait=wait) as con:
+    with connect(path, wait=wait) as con:  # held to the end: one ingest at a time
+        history = read_history(proj)
+        check_conflicts(history)
         stored = con.execute(named("commits")).fetchall()
         shas = [s.commit.sha for s in history.steps]
         if [r[1] for r in stored] != shas[: len(stored)] or con.execute(named("legacy_revisions")).fetchall():

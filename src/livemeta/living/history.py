@@ -504,15 +504,23 @@ class SyncReport:
 
 
 def _stored_commits(con) -> list[tuple]:
-    return con.execute(named("commits")).fetchall()
+    from ..db import schema_version
+
+    return con.execute(named("commits")).fetchall() if schema_version(con) >= 4 else []
 
 
 def _unreproducible(con, git: Git) -> list[str]:
     """Revisions of the database that no commit of the repository can reproduce, described."""
+    from ..db import list_revisions, schema_version
+
+    if schema_version(con) >= 4:
+        legacy = con.execute(named("legacy_revisions")).fetchall()
+    else:
+        legacy = [(r.revision_id, r.created_at, r.author, r.message) for r in list_revisions(con)]
     out = [
         f"revision {rid} ({created:%Y-%m-%d %H:%M} UTC, {author}: {message.splitlines()[0] if message else ''!r}) "
-        "was written before livemeta kept its history in git"
-        for rid, created, author, message in con.execute(named("legacy_revisions")).fetchall()
+        "was written before livemeta kept its history in git, or outside it"
+        for rid, created, author, message in legacy
     ]
     for seq, sha, rid, makes, *_ in _stored_commits(con):
         if makes and not git.has_commit(sha):
@@ -550,31 +558,37 @@ def sync(project: Project, db: Path, *, wait: float = 10.0, backup: bool = False
     check_conflicts(history)
     steps = history.steps
     db = Path(db)
+    db_existed = db.exists()
+    old, lost = {}, []
     if db.exists():
-        with connect(db, wait=wait) as con:
+        shas = [s.commit.sha for s in steps]
+        with connect(db, read_only=True, wait=wait) as con:  # look first: a refusal writes nothing
             stored = _stored_commits(con)
             lost = _unreproducible(con, history.git)
-            shas = [s.commit.sha for s in steps]
-            if not lost and [r[1] for r in stored] == shas[: len(stored)]:
-                applied = replay(con, history, steps[len(stored):], progress)
-                revision = _State.read(con).revision
-                mode = "updated" if applied else "up to date"
-                return SyncReport(db, mode, applied, history.head, revision, history.uncommitted,
+            if not lost and [r[1] for r in stored] == shas:
+                return SyncReport(db, "up to date", [], history.head, _State.read(con).revision, history.uncommitted,
                                   earlier_commits=history.earlier_commits)
-            if lost and not backup:
-                raise HistoryWouldBeLost(
-                    f"{db} holds {len(lost)} revision{'s' if len(lost) != 1 else ''} this repository cannot "
-                    "reproduce; rebuilding would lose them, so nothing was done:\n  " + "\n  ".join(lost),
-                    hint="keep them by checking out the branch or clone that made them; or pass --backup to "
-                    "move this file aside (kept as a .bak beside it) and rebuild from the repository",
-                )
-            old = {sha: rid for _, sha, rid, makes, *_ in stored if makes}
-    else:
-        old, lost = {}, []
+        if lost and not backup:
+            raise HistoryWouldBeLost(
+                f"{db} holds {len(lost)} revision{'s' if len(lost) != 1 else ''} this repository cannot "
+                "reproduce; rebuilding would lose them, so nothing was done:\n  " + "\n  ".join(lost),
+                hint="keep them by checking out the branch or clone that made them; or pass --backup to "
+                "move this file aside (kept as a .bak beside it) and rebuild from the repository",
+            )
+        if not lost and [r[1] for r in stored] == shas[: len(stored)]:
+            with connect(db, wait=wait) as con:
+                stored = _stored_commits(con)  # again, now that we hold the file
+                if [r[1] for r in stored] == shas[: len(stored)]:
+                    applied = replay(con, history, steps[len(stored):], progress)
+                    revision = _State.read(con).revision
+                    mode = "updated" if applied else "up to date"
+                    return SyncReport(db, mode, applied, history.head, revision, history.uncommitted,
+                                      earlier_commits=history.earlier_commits)
+        old = {sha: rid for _, sha, rid, makes, *_ in stored if makes}
     report = _rebuild(history, db, wait=wait, progress=progress, backup=backup)
     new = {a.commit.sha: a.revision for a in report.applied if a.makes_revision}
     report.renumbered = sorted((rid, new[sha], sha) for sha, rid in old.items() if sha in new and new[sha] != rid)
-    report.mode = "created" if not old and not lost else "rebuilt"
+    report.mode = "created" if not db_existed else "rebuilt"
     return report
 
 

@@ -1,0 +1,151 @@
+"""A review team through git: clones, branches, merges, conflicts, and two writers at once.
+
+Real repositories in temporary folders: a bare `origin`, a clone per person.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from livemeta import api
+from livemeta.living.history import HistoryError
+from livemeta.project import load_project, new_project
+
+from .test_history import git, tables, write_study
+
+ALICE = "Alice Extractor <alice@example.org>"
+BOB = "Bob Reviewer <bob@example.org>"
+
+
+@pytest.fixture
+def origin(tmp_path):
+    """A shared repository holding a project with two trials (revisions 1 and 2)."""
+    proj, _ = new_project(tmp_path / "seed", name="Team review")
+    api.ingest([write_study(proj, 1), write_study(proj, 2)], message="add two trials", project=proj)
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(proj.root), str(bare))
+    return bare
+
+
+def clone(origin, where):
+    git(where.parent, "clone", "-q", str(origin), str(where))
+    return load_project(where)
+
+
+def edit(path, change):
+    d = yaml.safe_load(path.read_text())
+    change(d)
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+
+
+def query(proj, sql, as_of=None):
+    return api.query(proj.database, sql, as_of=as_of).rows
+
+
+def test_two_branches_merge_into_one_linear_history(origin, tmp_path):
+    alice, bob = clone(origin, tmp_path / "alice"), clone(origin, tmp_path / "bob")
+    main = git(alice.root, "branch", "--show-current")
+    for p in (alice, bob):
+        assert api.build(p).revision == 2
+    # Alice adds a trial on her branch; Bob corrects another trial on his
+    git(alice.root, "switch", "-q", "-c", "add-trial")
+    api.ingest([write_study(alice, 3)], message="add SYNTHETIC-00003", project=alice, author=ALICE)
+    git(alice.root, "push", "-q", "origin", "add-trial")
+    git(bob.root, "switch", "-q", "-c", "correct")
+    path = bob.studies / "synthetic-00002.yaml"
+    edit(path, lambda d: d["outcomes"][0].update(note="checked against the full text"))
+    api.ingest([path], message="correct SYNTHETIC-00002", project=bob, author=BOB, supersede=True)
+    git(bob.root, "push", "-q", "origin", "correct")
+    alice_before = {rev: query(alice, "select trial_id, outcome_id, estimate, note from outcomes order by all", rev)
+                    for rev in (1, 2, 3)}
+    bob_rev3 = query(bob, "select trial_id, outcome_id, estimate, note from outcomes order by all", 3)
+
+    # the lead merges both branches into main
+    git(alice.root, "switch", "-q", main)
+    git(alice.root, "fetch", "-q")
+    git(alice.root, "merge", "-q", "--no-ff", "-m", "Merge add-trial", "origin/add-trial")
+    git(alice.root, "merge", "-q", "--no-ff", "-m", "Merge correct", "origin/correct")
+    git(alice.root, "push", "-q", "origin", main)
+    report = api.build(alice)
+    assert report.revision == 4
+    log = api.log(alice.database)
+    assert [e.revision.message for e in log] == [
+        "Start the livemeta project: Team review", "add two trials", "add SYNTHETIC-00003", "correct SYNTHETIC-00002"]
+    assert [e.revision.author for e in log][2:] == ["Alice Extractor", "Bob Reviewer"]
+    for rev in (1, 2, 3):  # every earlier revision answers as it did before the merge
+        assert query(alice, "select trial_id, outcome_id, estimate, note from outcomes order by all", rev) == alice_before[rev]
+    now = query(alice, "select trial_id, outcome_id, estimate, note from outcomes order by all")
+    assert {t for t, *_ in now} == {"synthetic-00001", "synthetic-00002", "synthetic-00003"}
+    assert ("checked against the full text" in {n for *_, n in now})
+
+    # Bob pulls main: his revision 3 is now revision 4, his database is rebuilt, equal to the lead's
+    git(bob.root, "switch", "-q", main)
+    git(bob.root, "pull", "-q", "--ff-only", "origin", main)
+    report = api.build(bob)
+    assert report.mode == "rebuilt" and [(old, new) for old, new, _ in report.renumbered] == [(3, 4)]
+    assert query(bob, "select trial_id, outcome_id, estimate, note from outcomes order by all", 4)[:0] == []
+    assert tables(bob.database) == tables(alice.database)
+    assert set(bob_rev3) <= set(query(bob, "select trial_id, outcome_id, estimate, note from outcomes order by all", 4))
+    assert api.verify(bob).ok
+
+
+def test_the_same_trial_changed_on_both_branches_is_a_conflict_naming_it(origin, tmp_path):
+    alice, bob = clone(origin, tmp_path / "alice"), clone(origin, tmp_path / "bob")
+    main = git(alice.root, "branch", "--show-current")
+    for p, who, branch, change in (
+        (alice, ALICE, "a", lambda d: d["trial"].update(note="Alice: phase checked")),
+        (bob, BOB, "b", lambda d: d["adverse_events"][-1].update(note="Bob: counts checked")),
+    ):
+        api.build(p)
+        git(p.root, "switch", "-q", "-c", branch)
+        path = p.studies / "synthetic-00001.yaml"
+        edit(path, change)
+        api.ingest([path], message=f"{branch}: correct SYNTHETIC-00001", project=p, author=who, supersede=True)
+        git(p.root, "push", "-q", "origin", branch)
+    git(alice.root, "switch", "-q", main)
+    git(alice.root, "fetch", "-q")
+    git(alice.root, "merge", "-q", "--no-ff", "-m", "Merge a", "origin/a")
+    git(alice.root, "merge", "-q", "--no-ff", "-m", "Merge b", "origin/b")  # git merges the two edits silently
+    merged = yaml.safe_load((alice.studies / "synthetic-00001.yaml").read_text())
+    assert merged["trial"]["note"] == "Alice: phase checked" and merged["adverse_events"][-1]["note"] == "Bob: counts checked"
+    before = alice.database.read_bytes()
+    with pytest.raises(HistoryError) as info:
+        api.build(alice)
+    text = info.value.message
+    assert "trial 'synthetic-00001' (studies/synthetic-00001.yaml) was changed on both branches" in text
+    assert "Alice Extractor: a: correct SYNTHETIC-00001" in text and "Bob Reviewer: b: correct SYNTHETIC-00001" in text
+    assert "livemeta resolve synthetic-00001" in info.value.hint
+    assert alice.database.read_bytes() == before  # nothing written
+    out = subprocess.run([sys.executable, "-m", "livemeta", "build"], cwd=alice.root, capture_output=True, text=True)
+    assert out.returncode == 2 and "merge conflict in the evidence" in out.stderr and "Traceback" not in out.stderr
+
+    report = api.resolve(["synthetic-00001"], message="Both corrections are right", project=alice)
+    assert report.revision == 5  # 3 and 4 the branches' corrections, 5 the merged file (at the merge commit)
+    notes = query(alice, "select t.note, a.note from trials t join adverse_events a using (trial_id) "
+                         "where trial_id = 'synthetic-00001' and a.note is not null")
+    assert notes == [("Alice: phase checked", "Bob: counts checked")]
+    assert "Livemeta-Resolves: synthetic-00001" in git(alice.root, "log", "-1", "--format=%B")
+
+
+def test_two_ingests_at_once_each_pool_their_own_revision(origin, tmp_path):
+    """Two real processes ingest different trials at the same time: one waits for the other, and
+    each revision's estimates are pooled from that revision's rows and stored under it."""
+    proj = clone(origin, tmp_path / "work")
+    api.build(proj)
+    files = [write_study(proj, 11), write_study(proj, 12)]
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "livemeta", "ingest", f, "-m", f"add {i}", "--wait", "120"],
+                         cwd=proj.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i, f in enumerate(files)
+    ]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    k = query(proj, "select revision_id, k from history.pooled_estimates where analysis_id = 'os' "
+                    "and stratum = 'overall' order by revision_id")
+    assert k == [(1, 0), (2, 2), (3, 3), (4, 4)]
+    assert len(git(proj.root, "log", "--format=%H").splitlines()) == 4
+    assert api.verify(proj).ok
