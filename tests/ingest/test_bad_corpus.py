@@ -115,7 +115,7 @@ def test_same_nct_twice_in_one_batch(seeded_db, tmp_path):
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text(TEMPLATE.read_text().replace("example-01", "nct-a").replace("NCT00000000", "NCT00000005"))
     b.write_text(TEMPLATE.read_text().replace("example-01", "nct-b").replace("NCT00000000", "NCT00000005"))
-    _assert_has(_refused(seeded_db, [a, b]), b, "NCT00000005 is the NCT id of more than one trial", "trial.nct_id")
+    _assert_has(_refused(seeded_db, [a, b]), b, "trial 'nct-a' in this batch already has the NCT id 'NCT00000005'", "trial.nct_id")
 
 
 def test_trial_already_in_db_without_supersede(seeded_db):

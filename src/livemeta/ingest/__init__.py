@@ -140,11 +140,13 @@ def _prepare(paths, progress=_noop) -> tuple[list[str], list[Problem], Batch | N
     batch = None
     progress("expectation suites")
     if good:
+        from .checks import identity_problems
         from .expectations import check_batch
         from .frames import build_batch
 
         batch = build_batch(good)
         problems.extend(check_batch(batch))
+        problems.extend(identity_problems(None, batch, set()))
     order = {n: i for i, n in enumerate(names)}
     problems.sort(key=lambda p: order.get(p.file, len(order)))  # stable: keeps order within a file
     return names, problems, batch

@@ -13,8 +13,8 @@ trial of the database (the NCT id or another registry id, a source's DOI, PMID o
 same trial name once case, spaces and punctuation are set aside) is refused with that trial named.
 A companion publication of a trial is a source of that trial, not a new trial.
 
-A trial twice in one batch, or one NCT id on two trials of a batch, is caught by the ``trials``
-expectation suite before this step; the other identifiers are compared within the batch here.
+A trial twice in one batch is caught by the ``trials`` expectation suite; the identifiers of the
+trials of one batch are compared with each other by :func:`identity_problems` before this step.
 """
 
 from __future__ import annotations
@@ -156,28 +156,26 @@ _SAME = {"NCT id": "the NCT id", "registry id": "the registry id", "name": "the 
 
 
 def identity_problems(con, batch: Batch, replaced: set[str]) -> list[Problem]:
-    """An identifier of a batch trial that another trial holds (in the database or in the batch).
-
-    ``replaced`` holds the trials whose current rows the batch replaces or removes: their own
-    identifiers do not count against the batch."""
+    """An identifier of a batch trial that another trial holds: in the database when ``con`` is
+    given (``replaced``: trials whose current rows the batch replaces or removes, whose own
+    identifiers do not count), else within the batch."""
     mine = _identities(batch.frames["trials"], batch.frames["sources"])
     owners: dict[tuple[str, str], str] = {}
-    if _has_history(con):
+    where = "in this batch"
+    if con is None:
+        for kind, value, _, tid, _ in mine:
+            owners.setdefault((kind, value), tid)
+    elif _has_history(con):
+        where = "in the database"
         cur_trials = con.execute(sql("all_current_rows", table="trials")).df()
         cur_sources = con.execute(sql("all_current_rows", table="sources")).df()
         for kind, value, _, tid, _ in _identities(cur_trials, cur_sources):
             if tid not in replaced:
                 owners.setdefault((kind, value), tid)
-    batch_owner: dict[tuple[str, str], str] = {}
-    for kind, value, _, tid, _ in mine:
-        batch_owner.setdefault((kind, value), tid)
     study_of = dict(zip(batch.frames["trials"]["trial_id"], batch.frames["trials"]["_study"]))
     problems, seen = [], set()
     for kind, value, written, tid, path in mine:
         other = owners.get((kind, value))
-        where = "in the database"
-        if other is None or other == tid:
-            other, where = batch_owner.get((kind, value)), "in this batch"
         if other is None or other == tid or (tid, kind, value) in seen:
             continue
         seen.add((tid, kind, value))

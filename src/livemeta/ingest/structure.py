@@ -26,6 +26,7 @@ import datetime as dt
 import difflib
 import functools
 import json
+import re
 from collections.abc import Iterable
 
 from ..errors import Problem
@@ -61,12 +62,59 @@ def schema() -> dict:
     return json.loads(resource("ingest", "study.schema.json").read_text(encoding="utf-8"))
 
 
+def _anchored_pattern(validator, pattern, instance, schema):
+    """JSON Schema's ``pattern`` with ``$`` meaning the end of the text, as in the ECMA regular
+    expressions the schema is written in (Python's ``$`` also matches before a final newline, which
+    let ``"contact-01\\n"`` pass as an id)."""
+    from jsonschema import ValidationError
+
+    if validator.is_type(instance, "string"):
+        anchored = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
+        if re.search(anchored, instance) is None:
+            yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 @functools.cache
 def _validator():
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
     Draft202012Validator.check_schema(schema())
-    return Draft202012Validator(schema())
+    strict = validators.extend(Draft202012Validator, {"pattern": _anchored_pattern})
+    return strict(schema())
+
+
+#: fields of free text, where a line break (a YAML block scalar) or surrounding space is harmless
+FREE_TEXT = {"raw_text", "note", "citation", "definition", "dispute", "inclusion_reason", "population"}
+#: control characters: C0 but tab and line feed, DEL, C1; and the Unicode bidirectional overrides
+#: that make a terminal show text other than what it is
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def text_problems(study: StudyFile) -> list[Problem]:
+    """Control characters and terminal escapes anywhere; white space around any value that is not
+    free text (an id, NCT id, PMID, DOI, date, vocabulary word or name)."""
+    out: list[tuple[str, str]] = []
+
+    def walk(value, parts):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if isinstance(k, str) and _CONTROL.search(k):
+                    out.append((render_path(parts), f"a key contains a control character: {k[:40]!r}"))
+                walk(v, [*parts, k])
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, [*parts, i])
+        elif isinstance(value, str):
+            m = _CONTROL.search(value)
+            if m:
+                out.append((render_path(parts), f"contains a control character (U+{ord(m.group()):04X}) at "
+                            f"position {m.start()}: study files hold printable text ({_got(value)})"))
+            elif value != value.strip() and not (parts and parts[-1] in FREE_TEXT):
+                out.append((render_path(parts), f"{_got(value)} has white space before or after it; "
+                            "one trial is one trial, so identifiers and names must match in full"))
+
+    walk(study.data, [])
+    return [study.problem(p, r) for p, r in out]
 
 
 def _got(value) -> str:
@@ -311,8 +359,10 @@ def rule_problems(study: StudyFile) -> list[Problem]:
 
 
 def check_structure(study: StudyFile) -> list[Problem]:
-    """Schema problems, else the rules within the file (at most 50 per file)."""
+    """Schema and text problems, else the rules within the file (at most 50 per file)."""
     problems = schema_problems(study)
+    seen = {p.path for p in problems}
+    problems += [p for p in text_problems(study) if p.path not in seen]
     if not problems:
         problems = rule_problems(study)
     problems.sort(key=lambda p: (study.line_of(p.path) or 0))
