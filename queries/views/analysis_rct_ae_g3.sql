@@ -8,7 +8,7 @@ WITH g3 AS (
       AND subjects_affected IS NOT NULL AND subjects_at_risk IS NOT NULL
 ),
 pairs AS (
-    SELECT k.trial_id, k.experimental_arm_id, k.control_arm_id, x.grade_band,
+    SELECT k.trial_id, k.experimental_arm_id, k.control_arm_id, x.grade_band, x.ae_id AS x_ae_id, y.ae_id AS y_ae_id,
            x.subjects_affected AS x_affected, x.subjects_at_risk AS x_at_risk, x.verified AS x_verified,
            y.subjects_affected AS y_affected, y.subjects_at_risk AS y_at_risk, y.verified AS y_verified
     FROM rct_comparisons AS k
@@ -23,6 +23,8 @@ SELECT
     p.trial_id,
     t.name AS trial,
     t.name AS label,
+    p.x_ae_id AS ae_id_experimental,
+    p.y_ae_id AS ae_id_control,
     p.x_affected AS ai,
     p.x_at_risk - p.x_affected AS bi,
     p.y_affected AS ci,

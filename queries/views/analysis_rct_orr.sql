@@ -1,4 +1,6 @@
 -- RCT objective response as 2x2 counts per trial (ai/n1i responders/n experimental, ci/n2i control).
+-- The counts are what is pooled, whatever measure the trial printed beside them (a proportion per
+-- arm, an odds ratio or a risk ratio): every ORR row with responders of n in both arms is read.
 SELECT
     o.trial_id,
     t.name AS trial,
@@ -26,6 +28,6 @@ JOIN rct_comparisons AS k
 JOIN arms AS e ON e.trial_id = o.trial_id AND e.arm_id = o.experimental_arm_id
 JOIN arms AS c ON c.trial_id = o.trial_id AND c.arm_id = o.control_arm_id
 WHERE t.design = 'rct'
-  AND o.endpoint = 'orr' AND o.measure = 'proportion' AND o.population = 'overall'
+  AND o.endpoint = 'orr' AND o.measure IN ('proportion', 'OR', 'RR') AND o.population = 'overall'
   AND o.experimental_events IS NOT NULL AND o.experimental_n IS NOT NULL
   AND o.control_events IS NOT NULL AND o.control_n IS NOT NULL

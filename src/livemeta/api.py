@@ -144,6 +144,12 @@ def _check_files(con, project: Project | None, paths, supersede: bool, progress=
         report.problems += held_elsewhere(
             report.batch, _holders(con), lambda s: project.rel(s.path), lambda p: (project.root / p).exists()
         )
+    if not report.problems and report.batch is not None:
+        from .analysis import load_specs
+        from .analysis.coverage import batch_use
+
+        specs = load_specs(project.analyses if project is not None else None)
+        report.unused = batch_use(report.batch, specs)
     return report
 
 
@@ -191,6 +197,7 @@ class IngestResult:
         lines = []
         for a in self.caught_up:
             lines.append(f"caught up: {a.line()}")
+        lines += [f"note: {u}" for u in r.unused]
         if self.dry_run:
             what = []
             if r.added:

@@ -63,6 +63,8 @@ class ValidationReport:
     added: list[str] | None = None  # None when not checked against a database
     superseded: list[str] | None = None
     batch: Batch | None = field(default=None, repr=False)
+    #: valid rows that no analysis in force reads (livemeta.analysis.coverage.Unused), with why
+    unused: list = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -81,7 +83,7 @@ class ValidationReport:
             text += f"\nagainst the database: {len(self.added)} new"
             if self.superseded:
                 text += f", {len(self.superseded)} superseding ({_ids(self.superseded)})"
-        return text
+        return text + "".join(f"\nnote: {u}" for u in self.unused)
 
     def raise_for_problems(self) -> None:
         if self.problems:
