@@ -133,18 +133,20 @@ def _holders(con) -> dict[str, str]:
     return dict(con.execute(named("current_trial_files")).fetchall()) if schema_version(con) >= 4 else {}
 
 
-def _check_files(con, project: Project | None, paths, supersede: bool, progress=None):
-    """Every check of an ingest, writing nothing: the validation report with all problems."""
+def _check_files(con, project: Project | None, paths, supersede: bool, progress=None, coverage: bool = True,
+                 engine: str = "fast"):
+    """Every check of an ingest, writing nothing: the validation report with all problems, and
+    (``coverage``) the rows no analysis would read."""
     from .ingest import validate_files
     from .ingest.checks import held_elsewhere
 
     kw = {"progress": progress} if progress else {}
-    report = validate_files(paths, con=con, supersede=supersede, raise_on_problems=False, **kw)
+    report = validate_files(paths, con=con, supersede=supersede, raise_on_problems=False, engine=engine, **kw)
     if con is not None and project is not None and report.batch is not None:
         report.problems += held_elsewhere(
             report.batch, _holders(con), lambda s: project.rel(s.path), lambda p: (project.root / p).exists()
         )
-    if not report.problems and report.batch is not None:
+    if coverage and not report.problems and report.batch is not None:
         from .analysis import load_specs
         from .analysis.coverage import batch_use
 
@@ -153,8 +155,10 @@ def _check_files(con, project: Project | None, paths, supersede: bool, progress=
     return report
 
 
-def validate(paths: list[Path | str], *, project=None, db: Path | str | None = None, supersede: bool = False, wait: float = 10.0):
-    """Validate study files without writing; against the database too when it exists.
+def validate(paths: list[Path | str], *, project=None, db: Path | str | None = None, supersede: bool = False,
+             wait: float = 10.0, engine: str = "fast"):
+    """Validate study files without writing; against the database too when it exists. ``engine``
+    runs the expectation suites: ``fast`` or ``gx`` (great-expectations itself).
 
     Raises :class:`~livemeta.errors.ValidationFailed` listing every problem.
     """
@@ -165,14 +169,14 @@ def validate(paths: list[Path | str], *, project=None, db: Path | str | None = N
         path = None
     if path is not None and path.exists():
         with connect(path, read_only=True, wait=wait) as con:
-            report = _check_files(con, proj, paths, supersede)
+            report = _check_files(con, proj, paths, supersede, engine=engine)
     elif supersede:
         raise LivemetaError(
             f"--supersede replaces trials in a database, and there is none at {path}",
             hint="build it with `livemeta build`, or validate without --supersede",
         )
     else:
-        report = _check_files(None, proj, paths, supersede)
+        report = _check_files(None, proj, paths, supersede, engine=engine)
     report.raise_for_problems()
     return report
 
@@ -257,7 +261,7 @@ def ingest(
                 hint="run `livemeta build` first (it says what it would change)",
             )
         caught_up = replay(con, history, history.steps[len(stored):])
-        report = _check_files(con, proj, files, supersede, progress)
+        report = _check_files(con, proj, files, supersede, progress, coverage=False)
         report.raise_for_problems()
         if dry_run:
             return IngestResult(report, True, caught_up=caught_up)
@@ -274,6 +278,10 @@ def ingest(
         sha = git.commit(rel, message, author=author)
         after = read_history(proj)
         applied = replay(con, after, after.steps[len(stored) + len(caught_up):])
+    if report.batch is not None and applied:
+        from .analysis.coverage import unused
+
+        report.unused = unused(report.batch, applied[-1].results, [r.spec for r in applied[-1].results])
     return IngestResult(report, False, sha, applied, caught_up)
 
 

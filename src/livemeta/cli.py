@@ -232,13 +232,16 @@ def template():
 @_db_options
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--supersede", is_flag=True, help="The files are corrections or new data cuts of trials already in the database.")
-def validate(db, wait, project, files, supersede):
+@click.option("--engine", type=click.Choice(["fast", "gx"]), default="fast", show_default=True,
+              help="Run the expectation suites with livemeta's evaluator or with great-expectations itself.")
+def validate(db, wait, project, files, supersede, engine):
     """Validate study FILES without writing anything.
 
     Checks structure, vocabularies, cross-references, the expectation suites and, when the
-    database exists, duplicates against it. Exit status 2 when a file is invalid.
+    database exists, duplicates against it; notes the rows no analysis would read, with why.
+    Exit status 2 when a file is invalid.
     """
-    report = api.validate(list(files), project=project, db=db, supersede=supersede, wait=wait)
+    report = api.validate(list(files), project=project, db=db, supersede=supersede, wait=wait, engine=engine)
     click.echo(report.summary())
 
 

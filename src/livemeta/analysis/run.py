@@ -72,21 +72,32 @@ def _effect_sizes(df: pd.DataFrame, spec: AnalysisSpec) -> tuple[np.ndarray, np.
     return np.asarray(es.yi, float), np.asarray(es.vi, float)
 
 
-def load_rows(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int | None) -> pd.DataFrame:
-    """The view's rows as of ``revision`` (None: current), filtered as the analysis says."""
-    set_as_of(con, revision)
-    try:
-        df = con.table(spec.view).df()
-    finally:
-        set_as_of(con, None)
+def load_rows(
+    con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int | None, views: dict | None = None
+) -> pd.DataFrame:
+    """The view's rows as of ``revision`` (None: current), filtered as the analysis says.
+
+    ``views`` (optional) caches each view's rows by (view, revision) across analyses that share it.
+    """
+    key = (spec.view, revision)
+    if views is not None and key in views:
+        df = views[key]
+    else:
+        set_as_of(con, revision)
+        try:
+            df = con.table(spec.view).df()
+        finally:
+            set_as_of(con, None)
+        if views is not None:
+            views[key] = df
     df = _filter(df, spec)
     order = [c for c in ("first_publication_date", "trial_id", "label") if c in df.columns]
     return df.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
 
 
-def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int) -> AnalysisResult:
-    """Compute ``spec`` from the database as it was at ``revision``."""
-    df = load_rows(con, spec, revision)
+def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int, views: dict | None = None) -> AnalysisResult:
+    """Compute ``spec`` from the database as it was at ``revision`` (``views``: see :func:`load_rows`)."""
+    df = load_rows(con, spec, revision, views)
     if df.empty:
         return AnalysisResult(spec, revision, df.assign(yi=[], vi=[], weight=[]), None)
     yi, vi = _effect_sizes(df, spec)

@@ -118,7 +118,7 @@ def _noop(_name: str) -> None:
     pass
 
 
-def _prepare(paths, progress=_noop) -> tuple[list[str], list[Problem], Batch | None]:
+def _prepare(paths, progress=_noop, engine: str = "fast") -> tuple[list[str], list[Problem], Batch | None]:
     """Parse, check structure and run the expectation suites over the batch.
 
     ``progress`` is called once per file read and once for the suites (len(paths) + 1 steps).
@@ -147,7 +147,7 @@ def _prepare(paths, progress=_noop) -> tuple[list[str], list[Problem], Batch | N
         from .frames import build_batch
 
         batch = build_batch(good)
-        problems.extend(check_batch(batch))
+        problems.extend(check_batch(batch, engine))
         problems.extend(identity_problems(None, batch, set()))
     order = {n: i for i, n in enumerate(names)}
     problems.sort(key=lambda p: order.get(p.file, len(order)))  # stable: keeps order within a file
@@ -169,15 +169,17 @@ def validate_files(
     supersede: bool = False,
     raise_on_problems: bool = True,
     progress=_noop,
+    engine: str = "fast",
 ) -> ValidationReport:
     """Validate study files without writing anything.
 
     With ``con`` (read-only is enough) the batch is also checked against the database as an
     ingest with ``supersede`` would be. Raises :class:`ValidationFailed` listing every problem,
     unless ``raise_on_problems`` is false (then the report carries them). ``progress`` is called
-    with a step name len(paths) + 1 times.
+    with a step name len(paths) + 1 times. ``engine`` runs the expectation suites (see
+    :mod:`.expectations`).
     """
-    names, problems, batch = _prepare(paths, progress)
+    names, problems, batch = _prepare(paths, progress, engine)
     report = ValidationReport(files=names, problems=problems, batch=batch)
     if batch is not None:
         report.trials = [s.trial_id for s in batch.studies]

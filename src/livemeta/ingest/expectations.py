@@ -7,10 +7,17 @@ Each suite is a GX expectation suite written as data: ``{"name", "meta", "expect
 field of the record a failing row is reported at, and ``meta.reason`` is the message, formatted with
 the row's values (``{estimate}``, ``{_trial_randomised_n}``, ...).
 
-The batch's frames (see :mod:`livemeta.ingest.frames`) are validated once per table (the failing
-expectations again with ``result_format`` COMPLETE), and every unexpected row index is mapped back to
-``FILE: outcomes[2].estimate: REASON`` through the frame's ``_study`` and ``_path`` columns.
-Great-expectations is imported here, lazily: it takes seconds to import.
+The batch's frames (see :mod:`livemeta.ingest.frames`) are validated once per table, and every
+unexpected row index is mapped back to ``FILE: outcomes[2].estimate: REASON`` through the frame's
+``_study`` and ``_path`` columns.
+
+Two engines run the same suites. ``fast`` (the default) evaluates the four expectation types the
+suites use (values between, not null, unique, column pair A > B), with GX's row conditions and
+its handling of missing values, on the pandas frames directly: no GX import (about 2.5 s). ``gx``
+runs them through great-expectations itself (an ephemeral context; ``livemeta validate --engine
+gx``), and ``tests/ingest/test_expectation_engines.py`` holds the two to the same answers, row for
+row, over the bad-input corpus and generated batches. A suite using any other expectation type is
+run by GX.
 """
 
 from __future__ import annotations
@@ -82,13 +89,7 @@ class _GX:
     def suite(self, name: str):
         key = (name, dt.date.today())
         if key not in self._suites:
-            spec = suite_definition(name)
-            subs = _placeholders()
-            expectations = [
-                {"type": e["type"], "kwargs": _fill(e["kwargs"], subs), "meta": e.get("meta", {})}
-                for e in spec["expectations"]
-            ]
-            self._suites[key] = self.gx.ExpectationSuite(name=spec["name"], expectations=expectations)
+            self._suites[key] = self.gx.ExpectationSuite(name=suite_definition(name)["name"], expectations=_filled_suite(name))
         return self._suites[key]
 
     def validate(self, table: str, df: pd.DataFrame) -> list:
@@ -129,29 +130,124 @@ def _message_values(row: pd.Series) -> dict[str, str]:
     return out
 
 
-def check_batch(batch: Batch) -> list[Problem]:
+ENGINES = ("fast", "gx")
+
+
+def _condition_mask(cond: dict, df: pd.DataFrame) -> pd.Series:
+    """A GX row condition (comparison, nullity, and, or) as a boolean mask over ``df``."""
+    kind = cond["type"]
+    if kind in ("and", "or"):
+        masks = [_condition_mask(c, df) for c in cond["conditions"]]
+        out = masks[0]
+        for m in masks[1:]:
+            out = (out & m) if kind == "and" else (out | m)
+        return out
+    col = df[cond["column"]["name"]]
+    if kind == "nullity":
+        return col.isna() if cond["is_null"] else col.notna()
+    if kind == "comparison":
+        op, value = cond["operator"], cond["parameter"]
+        if op == "IN":
+            return col.isin(value)
+        if op == "NOT IN":
+            return ~col.isin(value) & col.notna()
+        with pd.option_context("future.no_silent_downcasting", True):
+            return {"==": col == value, "!=": (col != value) & col.notna(), "<": col < value, "<=": col <= value,
+                    ">": col > value, ">=": col >= value}[op].fillna(False).astype(bool)
+    raise LivemetaError(f"row condition of type {kind!r} is not supported by the fast engine")
+
+
+def _unexpected(kind: str, kw: dict, df: pd.DataFrame) -> list:
+    """The index labels of the rows that fail one expectation (GX's semantics)."""
+    rows = df
+    if kw.get("row_condition") is not None:
+        rows = df[_condition_mask(kw["row_condition"], df)]
+    if kind == "expect_column_values_to_not_be_null":
+        return list(rows.index[rows[kw["column"]].isna()])
+    if kind == "expect_column_values_to_be_unique":
+        col = rows[kw["column"]]
+        present = col[col.notna()]
+        return list(present.index[present.duplicated(keep=False)])
+    if kind == "expect_column_values_to_be_between":
+        col = rows[kw["column"]]
+        col = col[col.notna()]
+        bad = pd.Series(False, index=col.index)
+        lo, hi = kw.get("min_value"), kw.get("max_value")
+        if lo is not None:
+            bad |= (col <= lo) if kw.get("strict_min") else (col < lo)
+        if hi is not None:
+            bad |= (col >= hi) if kw.get("strict_max") else (col > hi)
+        return list(col.index[bad.to_numpy(bool)])
+    if kind == "expect_column_pair_values_a_to_be_greater_than_b":
+        a, b = rows[kw["column_A"]], rows[kw["column_B"]]
+        ignore = kw.get("ignore_row_if", "both_values_are_missing")
+        if ignore == "either_value_is_missing":
+            keep = a.notna() & b.notna()
+        elif ignore == "both_values_are_missing":
+            keep = a.notna() | b.notna()
+        else:
+            keep = pd.Series(True, index=rows.index)
+        a, b = a[keep], b[keep]
+        ok = (a >= b) if kw.get("or_equal") else (a > b)
+        return list(a.index[~ok.fillna(False).to_numpy(bool)])
+    raise LivemetaError(f"expectation {kind} is not supported by the fast engine")
+
+
+_FAST = {
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_unique",
+    "expect_column_values_to_be_between",
+    "expect_column_pair_values_a_to_be_greater_than_b",
+}
+
+
+def _filled_suite(name: str) -> list[dict]:
+    subs = _placeholders()
+    return [{"type": e["type"], "kwargs": _fill(e["kwargs"], subs), "meta": e.get("meta", {})}
+            for e in suite_definition(name)["expectations"]]
+
+
+def _failures(table: str, df: pd.DataFrame, engine: str) -> list[tuple[dict, list]]:
+    """(meta, unexpected row labels) of every failing expectation of the table's suite."""
+    expectations = _filled_suite(table)
+    if engine == "fast" and all(e["type"] in _FAST for e in expectations):
+        out = []
+        for e in expectations:
+            bad = _unexpected(e["type"], e["kwargs"], df)
+            if bad:
+                out.append(({**e["meta"], "_type": e["type"]}, bad))
+        return out
+    out = []
+    for r in _gx().validate(table, df):
+        meta = dict(r.expectation_config.meta or {})
+        info = r.exception_info or {}
+        if info.get("raised_exception"):
+            raise LivemetaError(
+                f"expectation {r.expectation_config.type} of suite {table} failed to run: "
+                f"{info.get('exception_message')}"
+            )
+        out.append(({**meta, "_type": r.expectation_config.type}, list(r.result.get("unexpected_index_list") or [])))
+    return out
+
+
+def check_batch(batch: Batch, engine: str = "fast") -> list[Problem]:
     """Run every suite over the batch; the failing rows as problems, in file and record order."""
+    if engine not in ENGINES:
+        raise LivemetaError(f"unknown expectation engine {engine!r}", hint=f"choose one of: {', '.join(ENGINES)}")
     found: dict[tuple[int, str, str], Problem] = {}
     for table in SUITES:
         df = batch.frames[table]
         if df.empty:
             continue
-        for r in _gx().validate(table, df):
-            meta = r.expectation_config.meta or {}
-            info = r.exception_info or {}
-            if info.get("raised_exception"):
-                raise LivemetaError(
-                    f"expectation {r.expectation_config.type} of suite {table} failed to run: "
-                    f"{info.get('exception_message')}"
-                )
-            for idx in r.result.get("unexpected_index_list") or []:
+        for meta, indices in _failures(table, df, engine):
+            for idx in indices:
                 row = df.loc[idx]
                 study = batch.studies[int(row["_study"])]
                 path = f"{row['_path']}.{meta['field']}" if meta.get("field") else row["_path"]
                 try:
-                    reason = meta.get("reason", r.expectation_config.type).format_map(_message_values(row))
+                    reason = meta.get("reason", meta["_type"]).format_map(_message_values(row))
                 except (KeyError, ValueError, IndexError):
-                    reason = meta.get("reason", r.expectation_config.type)
+                    reason = meta.get("reason", meta["_type"])
                 key = (int(row["_study"]), path, reason)
                 found.setdefault(key, study.problem(path, reason))
     return [found[k] for k in sorted(found, key=lambda k: (k[0], batch.studies[k[0]].line_of(k[1]) or 0, k[1]))]

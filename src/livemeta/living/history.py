@@ -312,6 +312,7 @@ class Applied:
     actions: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
+    results: list = field(default_factory=list, repr=False)  # the analyses pooled at the revision
 
     def line(self) -> str:
         what = ", ".join(f"{n} {a}" for a, n in _count(self.actions).items()) or "no trial changed"
@@ -373,10 +374,10 @@ def _pool_all(con, analyses, revision: int) -> list:
     from ..analysis import run_analysis
     from ..analysis.run import AnalysisResult
 
-    results = []
+    results, views = [], {}
     for spec in analyses.specs if analyses is not None else []:
         try:
-            results.append(run_analysis(con, spec, revision))
+            results.append(run_analysis(con, spec, revision, views))
         except LivemetaError as exc:
             results.append(AnalysisResult(spec, revision, pd.DataFrame({"trial_id": []}), None, None, exc.message))
     return results
@@ -458,12 +459,12 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
                 if v.name not in st.versions:
                     con.execute(named("version_insert"), [v.name, revision, step.commit.sha, v.description])
                     new_versions.append(v.name)
-        if makes_revision:
-            write_results(con, _pool_all(con, analyses, revision))
+        results = _pool_all(con, analyses, revision) if makes_revision else []
+        write_results(con, results)
     st.seq, st.revision, st.analyses, st.analyses_sha = seq, revision, analyses, analyses_sha
     st.versions.update(new_versions)
     actions = {t: a for t, a in plan.actions.items() if a != "unchanged"}
-    return Applied(seq, step.commit, revision, makes_revision, status, actions, problems, new_versions)
+    return Applied(seq, step.commit, revision, makes_revision, status, actions, problems, new_versions, results)
 
 
 def replay(con: duckdb.DuckDBPyConnection, history: History, steps: list[Step], progress=None) -> list[Applied]:
