@@ -407,6 +407,7 @@ class PoolRun:
     version: str | None = None
     version_revision: int | None = None
     reference: dict = field(default_factory=dict, repr=False)
+    since: list[str] = field(default_factory=list)  # trials in the database now and not at the version
 
 
 def analyses(db_path: Path | str | None = None, *, as_of=None, wait: float = 10.0):
@@ -471,6 +472,10 @@ def pool(
         version, version_rev, reference = _reference(
             con, in_force, chosen, lambda s: s.variant(method=method, test=test, exclude_unverified=exclude_unverified)
         )
+        since = []
+        if version_rev is not None:
+            now, then = (_trial_ids(con, r) for r in (revision, version_rev))
+            since = [t for t in now if t not in then]
     if not base:
         state, mismatches = "not stored", []
     elif stored.empty:
@@ -480,7 +485,15 @@ def pool(
     else:
         mismatches = _compare_stored(base, stored)
         state = "differs" if mismatches else "identical"
-    return PoolRun(revision, results, state, mismatches, version, version_rev, reference)
+    return PoolRun(revision, results, state, mismatches, version, version_rev, reference, since)
+
+
+def _trial_ids(con, revision: int) -> list[str]:
+    set_as_of(con, revision)
+    try:
+        return [r[0] for r in con.execute(named("trial_ids")).fetchall()]
+    finally:
+        set_as_of(con, None)
 
 
 def _reference(con, in_force, chosen, vary):

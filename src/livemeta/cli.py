@@ -348,6 +348,15 @@ def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified
     else:
         width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
         click.echo(to_table(run.results, run.reference, run.version, width=width))
+    if run.version_revision is not None and not as_json:
+        pooled = {t for r in run.results for t in r.trials}
+        n = len(run.since)
+        if run.since:
+            in_analysis = [t for t in run.since if t in pooled]
+            click.echo(f"+{n} trial{'s' if n != 1 else ''} since {run.version}: {', '.join(run.since)}; "
+                       + (f"{len(in_analysis)} of them in an analysis" if in_analysis else "none of them in an analysis yet"))
+        elif run.revision != run.version_revision:
+            click.echo(f"no trial added since {run.version}")
     if run.version and run.version_revision is None:
         click.echo(f"note: the published figures belong to version {run.version}, which this database does not "
                    "name; they are compared with the current estimates", err=True)

@@ -185,3 +185,18 @@ def test_diff_refuses_a_reversed_range(scenario):
         api.diff(db, 2, 1)
     with pytest.raises(LivemetaError, match="FROM 2 and TO 2"):
         api.diff(db, 2, 2)
+
+
+def test_pool_shows_the_living_estimate_beside_the_review_version(scenario):
+    db, _ = scenario
+    out = CliRunner().invoke(main, ["pool", "os", "--db", str(db)])
+    assert out.exit_code == 0, out.output
+    row = next(line for line in out.stdout.splitlines() if line.startswith("os "))
+    assert "8 RCTs (+1 since review-2025)" in row  # the living estimate: EXAMPLE-01 came after the review
+    assert "0.90 (0.82–0.99) (7 of 10 RCTs)" in row  # the review's version, against the review's count
+    assert "differs: estimate 0.90 vs 0.91" in row  # compared on the review's set only
+    assert ("+6 trials since review-2025: costar-lung, example-01, ibi363-docetaxel-squamous, latify, "
+            "lung-map-s1800e, resq201a; 1 of them in an analysis") in out.stdout
+    data = json.loads(CliRunner().invoke(main, ["pool", "os", "--json", "--db", str(db)]).stdout)
+    assert data[0]["reference"]["version"] == "review-2025" and data[0]["reference"]["k"] == 7
+    assert data[0]["trials_since_version"] == ["example-01"]

@@ -1,0 +1,34 @@
+"""The README's main job on the bundled evidence project, as CI runs it: a clone of this repository
+builds its history with real processes, and `livemeta verify` finds the database equal to a fresh
+replay."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def livemeta(cwd, *args):
+    return subprocess.run([sys.executable, "-m", "livemeta", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_a_clone_builds_the_bundled_history_and_verifies(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    out = livemeta(clone, "build")
+    assert out.returncode == 0, out.stderr
+    assert re.search(r"^revision 1 [0-9a-f]{9} Start the evidence project: the review's evidence set \(version "
+                     r"review-2025\): 29 added; names version review-2025$", out.stdout, re.M), out.stdout
+    assert re.search(r"^revision 2 [0-9a-f]{9} Living update: trials reported after the review's search window: "
+                     r"5 added$", out.stdout, re.M), out.stdout
+    out = livemeta(clone, "verify")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "agrees with the repository" in out.stdout and "identical to a fresh replay" in out.stdout
+    out = livemeta(clone, "pool", "os")
+    assert out.returncode == 0 and "identical to the numbers stored" in out.stderr
+    assert "+5 trials since review-2025" in out.stdout and "none of them in an analysis yet" in out.stdout
+    out = livemeta(clone, "version", "list")
+    assert out.stdout.startswith("review-2025          revision 1")
