@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -36,7 +37,11 @@ def test_readme_commands_exist():
     assert named <= set(main.commands), named - set(main.commands)
 
 
-@pytest.mark.parametrize("argv", [["query", "select 1"], ["--help"], ["views"], ["query", "--help"]])
+_CTGOV_RECORD = str(Path(__file__).resolve().parent / "importers" / "fixtures" / "NCT02552212.json")
+
+
+@pytest.mark.parametrize("argv", [["query", "select 1"], ["--help"], ["views"], ["query", "--help"],
+                                  ["import", "ctgov", _CTGOV_RECORD]])
 def test_light_commands_do_not_import_heavy_modules(argv, empty_db):
     code = textwrap.dedent(
         f"""
