@@ -55,7 +55,7 @@ def test_filled_drafts_validate_and_ingest_as_one_batch(drafts, filled_files, tm
         assert filled == [f.path for f in d.to_fill], n
     files = [filled_files[n] for n in RECORDS]
     report = validate_files(files)
-    assert sorted(report.trials) == ["arrow", "c_axspand", "nct02210780", "nih_hvx6"]
+    assert sorted(report.trials) == ["arrow", "c-axspand", "nct02210780", "nih-hvx6"]
     db = tmp_path / "drafts.duckdb"
     ingested = ingest_files(db, files, message="four ClinicalTrials.gov drafts", author="tester")
     assert ingested.revision == 1
@@ -68,9 +68,9 @@ def test_filled_drafts_validate_and_ingest_as_one_batch(drafts, filled_files, tm
             "select trial_id, nct_id, design, status, inclusion, verified from trials order by trial_id").fetchall()
     assert rows == [
         ("arrow", "NCT02028676", "rct", "completed", "candidate", False),
-        ("c_axspand", "NCT02552212", "rct", "completed", "candidate", False),
+        ("c-axspand", "NCT02552212", "rct", "completed", "candidate", False),
         ("nct02210780", "NCT02210780", "rct", "completed", "candidate", False),
-        ("nih_hvx6", "NCT05594173", "single_arm", "completed", "candidate", False),
+        ("nih-hvx6", "NCT05594173", "single_arm", "completed", "candidate", False),
     ]
 
 
@@ -318,6 +318,27 @@ def test_a_ratio_without_a_clear_direction_is_not_mapped(comment, statistical, r
     d = draft_from_record(record)
     assert len(d.data["outcomes"]) == 3
     assert any(reason in u for u in d.unmapped)
+
+
+@pytest.mark.parametrize("comment", [
+    "A hazard ratio <1 favors the stop arm",
+    "HR > 1 favours continued prophylaxis",
+])
+def test_a_direction_stated_as_what_favours(comment):
+    record = _edited("NCT02028676")  # EDITED copy: the direction stated as what a ratio below/above 1 favours
+    _arrow_analysis(record, 50, 0)["OutcomeAnalysisEstimateComment"] = comment
+    d = draft_from_record(record)
+    (o,) = [o for o in d.data["outcomes"] if o["experimental_arm"] == "stopped_cotrimoxazole_prophylaxis"]
+    assert (o["estimate"], o["control_arm"]) == (0.69, "continued_cotrimoxazole_prophylaxis")
+    assert comment in o["note"]
+
+
+def test_a_log_hazard_ratio_is_not_a_hazard_ratio():
+    record = _edited("NCT02028676")  # EDITED copy: the registry's other parameter, "Hazard Ratio, log"
+    _arrow_analysis(record, 50, 0)["OutcomeAnalysisParamType"] = "Hazard Ratio, log"
+    d = draft_from_record(record)
+    assert "stopped_cotrimoxazole_prophylaxis" not in {o["experimental_arm"] for o in d.data["outcomes"]}
+    assert any("'Cotrimoxazole: All-cause Mortality'" in u and "without a hazard-ratio analysis" in u for u in d.unmapped)
 
 
 def test_two_candidates_for_one_comparison_are_left_to_the_extractor():

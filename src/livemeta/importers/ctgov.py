@@ -27,7 +27,8 @@ record's fields as written):
 - **outcomes**, only where unambiguous: a measure whose title names exactly one of OS (overall
   survival, all-cause mortality), PFS, ORR (objective / overall response rate), DCR; for OS and PFS
   each hazard-ratio analysis of exactly two arms, one experimental and one control, whose comments
-  state the direction as experimental vs control (``Hazard ratio is CDM vs LCM``, ``CZP/Placebo``):
+  state the direction as experimental vs control (``Hazard ratio is CDM vs LCM``, ``CZP/Placebo``,
+  ``<1 favors CZP``; a ratio given control vs experimental is left to the extractor, never inverted):
   estimate, CI (two-sided only), CI level, p-value (when printed as a number), events / n and
   medians (months or weeks) from the same measure; for ORR and DCR the responders of n per arm from
   a count of participants with a single category. One comparison with more than one candidate
@@ -82,14 +83,15 @@ STATUS = {
     "ENROLLING_BY_INVITATION": "recruiting",
 }
 
-ENDPOINTS = (
-    ("os", re.compile(r"\boverall survival\b|\bOS\b|\ball[- ]cause mortality\b|\bdeath from any cause\b", re.I)),
-    ("pfs", re.compile(r"\bprogression[- ]free survival\b|\bPFS\b", re.I)),
-    ("orr", re.compile(r"\bobjective (tumou?r )?response\b|\boverall response rate\b|\bORR\b", re.I)),
-    ("dcr", re.compile(r"\bdisease control rate\b|\bDCR\b", re.I)),
+ENDPOINTS = (  # abbreviations count only in capitals ("per os" is not OS)
+    ("os", re.compile(r"\boverall survival\b|(?-i:\bOS\b)|\ball[- ]cause mortality\b|\bdeath from any cause\b", re.I)),
+    ("pfs", re.compile(r"\bprogression[- ]free survival\b|(?-i:\bPFS\b)", re.I)),
+    ("orr", re.compile(r"\bobjective (tumou?r )?response\b|\boverall response rate\b|(?-i:\bORR\b)", re.I)),
+    ("dcr", re.compile(r"\bdisease control rate\b|(?-i:\bDCR\b)", re.I)),
 )
 _NOT_A_RATE = re.compile(r"\bduration\b|\btime to\b", re.I)
-_HAZARD = re.compile(r"hazard ratio", re.I)
+#: the registry's parameter "Hazard Ratio (HR)"; not "Hazard Ratio, log" (a log hazard ratio)
+_HAZARD = re.compile(r"^\s*hazard ratio\s*(\(hr\))?\s*$", re.I)
 
 #: fields a draft never takes from the record (judgements, local ids): --compare skips them
 NOT_FROM_RECORD = {("trials", "inclusion"), ("trials", "inclusion_reason"), ("trials", "id")}
@@ -277,12 +279,16 @@ def _side(words: list[str], groups: list[set[str]]) -> list[str]:
     return out
 
 
+_FAVOURS = re.compile(r"(<|>|\bless than|\bgreater than)\s*1(?:\.0+)?\s+(?:favou?rs?|is in favou?r of)\s+(?:the\s+)?", re.I)
+
+
 def ratio_direction(analysis: Analysis, titles: list[str]) -> tuple[int | None, str]:
     """Which of the two groups (by index in ``titles``) is the ratio's numerator, and the evidence.
 
     The analysis' estimate comment, group description and statistical comment are searched for
-    ``A vs B`` / ``A versus B`` / ``A compared with B`` / ``A relative to B`` / ``A/B`` where A and B
-    name the two groups (every word of A occurs in exactly one group's title; words of four
+    ``A vs B`` / ``A versus B`` / ``A compared with B`` / ``A relative to B`` / ``A/B`` (A is the
+    numerator) and ``<1 favors A`` (A is the numerator) / ``>1 favors B`` (B is the reference), where
+    A and B name the groups: every word of A occurs in exactly one group's title (words of four
     letters or more may abbreviate a title word: ``stop`` for ``Stopped``). All statements found
     must agree. Returns (None, reason) when no statement, or conflicting ones, are found.
     """
@@ -292,18 +298,25 @@ def ratio_direction(analysis: Analysis, titles: list[str]) -> tuple[int | None, 
         text = analysis.text(name)
         if not text:
             continue
+        why = f'{name} "{_q(text, 120)}"'
         for m in _SEP.finditer(text):
             left = list(reversed(_WORD.findall(text[: m.start()].casefold())))
             right = _WORD.findall(text[m.end():].casefold())
             a = _resolve(_side(left, groups), groups)
             b = _resolve(_side(right, groups), groups)
             if a is not None and b is not None and a != b:
-                found.setdefault(a, f'{name} "{_q(text, 120)}"')
+                found.setdefault(a, why)
+        for m in _FAVOURS.finditer(text):
+            g = _resolve(_side(_WORD.findall(text[m.end():].casefold()), groups), groups)
+            if g is not None:
+                below_one = m.group(1).strip().lower() in ("<", "less than")
+                found.setdefault(g if below_one else 1 - g, why)
     if len(found) == 1:
         (num, why), = found.items()
         return num, why
     if not found:
-        return None, "the analysis does not say which group is the numerator (no 'A vs B' naming both groups in its comments)"
+        return None, ("the analysis does not say which group is the numerator (no 'A vs B' or '<1 favors A' "
+                      "naming the groups in its comments)")
     return None, "the analysis' comments state the direction both ways"
 
 
@@ -372,7 +385,7 @@ class _Builder:
     def trial(self) -> dict:
         r = self.rec
         name = r.acronym or r.brief_title or r.nct_id
-        tid = slug(r.acronym, 64) if r.acronym else r.nct_id.lower()
+        tid = slug(r.acronym, 64).replace("_", "-") if r.acronym else r.nct_id.lower()
         others = []
         if r.org_study_id:
             others.append(f"{r.org_study_id} (organisation's study id)")
