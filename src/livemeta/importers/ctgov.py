@@ -532,6 +532,7 @@ class _Builder:
                 "pd1_agent": None,
                 "partners": [],
                 "treatment_class": None,
+                **({"control_type": None} if a.role == "control" else {}),
                 "n_randomised": n_rand.count if n_rand else None,
                 "n_safety": a.n_safety.count if a.n_safety else None,
                 "source": self.source_id,
@@ -539,7 +540,6 @@ class _Builder:
                 "note": "; ".join(notes) or None,
             }
             if a.role == "control":
-                row["control_type"] = None
                 self.inline[f"arms[{i}].control_type"] = "CHECK: docetaxel | docetaxel_ramucirumab | investigator_choice | placebo_docetaxel | other"
             rows.append(row)
             for key, val in (("n_randomised", n_rand), ("n_safety", a.n_safety if row["n_safety"] is not None else None)):
@@ -557,8 +557,8 @@ class _Builder:
                 "FILL IN: chemotherapy | antiangiogenic | multitarget_tki | dual_checkpoint | bispecific | adc | vaccine "
                 "| epigenetic | investigational_io | other | none")
             self.inline[f"arms[{i}].pd1_agent"] = "CHECK: the arm's PD-(L)1 drug, if any; partners: the drugs given with it"
-            self.check.append(f"arms[{i}].pd1_agent")
         self._guard_totals(rows, total)
+        self.check.append("arms[*].pd1_agent, partners and (control arms) control_type")
         return rows
 
     def _guard_totals(self, rows: list[dict], total: int | None) -> None:
