@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -38,7 +39,11 @@ def test_readme_commands_exist():
     assert named <= set(main.commands), named - set(main.commands)
 
 
-@pytest.mark.parametrize("argv", [["query", "select 1"], ["--help"], ["views"], ["query", "--help"]])
+_CTGOV_RECORD = str(Path(__file__).resolve().parent / "importers" / "fixtures" / "NCT02552212.json")
+
+
+@pytest.mark.parametrize("argv", [["query", "select 1"], ["--help"], ["views"], ["query", "--help"],
+                                  ["import", "ctgov", _CTGOV_RECORD]])
 def test_light_commands_do_not_import_heavy_modules(argv, empty_db):
     code = textwrap.dedent(
         f"""
@@ -160,10 +165,10 @@ def test_an_analysis_that_fails_at_a_revision_is_stored_as_failed(project, monke
 
     real = analysis.run_analysis
 
-    def broken(con, spec, revision):
+    def broken(con, spec, revision, views=None):
         if spec.id == "os" and revision == 2:
             raise LivemetaError("analysis os: trial x gives no usable effect size")
-        return real(con, spec, revision)
+        return real(con, spec, revision, views)
 
     monkeypatch.setattr(analysis, "run_analysis", broken)
     path = project.studies / "t.yaml"

@@ -90,6 +90,8 @@ def test_every_command_runs_from_the_wheel_outside_the_checkout(installed):
     assert "created the evidence project" in made.stdout
     assert "revision 1" in run("build", "--project", str(outside / "team")).stdout
     assert run("resolve", "nothing", *p, ok=False).returncode == 1
+    record = REPO / "tests" / "importers" / "fixtures" / "NCT02210780.json"
+    assert "FILL IN" in run("import", "ctgov", str(record)).stdout
 
 
 def test_the_wheel_test_covers_every_command():

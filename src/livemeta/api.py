@@ -29,9 +29,12 @@ __all__ = [
     "PoolRun",
     "analyses",
     "build",
+    "compare_ctgov",
+    "ctgov_draft",
     "cumulative",
     "database_path",
     "diff",
+    "import_ctgov",
     "ingest",
     "init",
     "log",
@@ -628,3 +631,84 @@ def status_note(project: Project | None, db_path: Path) -> str | None:
         n = len(shas) - len(stored)
         return f"the database is {n} commit{'s' if n != 1 else ''} behind the repository: run `livemeta build`"
     return "the database does not follow this repository's history: run `livemeta build`"
+
+
+def ctgov_draft(
+    record: Path | str | None = None,
+    *,
+    nct: str | None = None,
+    base_url: str | None = None,
+    save_record: Path | str | None = None,
+):
+    """A draft study file from a ClinicalTrials.gov record: a file, or ``nct`` fetched from the API.
+
+    Returns a :class:`livemeta.importers.ctgov.Draft`; writes nothing but ``save_record`` (the record
+    as fetched, when given). Raises :class:`~livemeta.errors.ValidationFailed` for a file that is
+    not a study record, :class:`~livemeta.errors.LivemetaError` when the API cannot be reached.
+    """
+    from .errors import Problem, ValidationFailed
+    from .importers.ctgov import draft_from_record
+    from .importers.ctgov_io import fetch_record, read_record_file
+    from .importers.ctgov_record import RecordError
+
+    if (record is None) == (nct is None):
+        raise LivemetaError("give a record file or --nct NCT... (one of them)",
+                            hint="livemeta import ctgov NCT01234567.json, or livemeta import ctgov --nct NCT01234567")
+    if record is not None:
+        data, origin = read_record_file(record), str(record)
+    else:
+        data, origin = fetch_record(nct, base_url=base_url)
+    try:
+        draft = draft_from_record(data, origin=origin)
+    except RecordError as exc:
+        raise ValidationFailed([Problem(origin, exc.path, exc.reason)]) from None
+    if save_record is not None:
+        import json
+
+        Path(save_record).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return draft
+
+
+def import_ctgov(
+    record: Path | str | None = None,
+    *,
+    nct: str | None = None,
+    out: Path | str | None = None,
+    force: bool = False,
+    base_url: str | None = None,
+    save_record: Path | str | None = None,
+):
+    """``livemeta import ctgov``: the draft of a record, written to ``out`` when given.
+
+    Never writes the database. An existing ``out`` is refused unless ``force``. Returns the
+    :class:`~livemeta.importers.ctgov.Draft` (its ``text`` is the study file).
+    """
+    if out is not None and Path(out).exists() and not force:
+        raise LivemetaError(f"{out} exists; the draft was not written", hint="choose another --out, or pass --force to overwrite it")
+    draft = ctgov_draft(record, nct=nct, base_url=base_url, save_record=save_record)
+    if out is not None:
+        Path(out).write_text(draft.text, encoding="utf-8")
+    return draft
+
+
+def compare_ctgov(
+    db_path: Path | str,
+    record: Path | str | None = None,
+    *,
+    nct: str | None = None,
+    base_url: str | None = None,
+    wait: float = 10.0,
+):
+    """``livemeta import ctgov --compare``: what the record adds to or changes in the stored trial.
+
+    Reads the database (read only) and writes nothing. Returns a
+    :class:`livemeta.importers.compare.Comparison`.
+    """
+    from .errors import NotInitialised
+    from .importers.compare import compare_draft
+
+    draft = ctgov_draft(record, nct=nct, base_url=base_url)
+    if not Path(db_path).exists():
+        raise NotInitialised(f"{db_path}: no database to compare with", hint="give it with --db, or build one with `livemeta build`")
+    with connect(db_path, read_only=True, wait=wait) as con:
+        return compare_draft(con, draft)

@@ -484,5 +484,52 @@ def cumulative(db, wait, project, analysis, as_of, fmt, plot):
         click.echo(f"wrote {', '.join(str(p) for p in written)}", err=True)
 
 
+@main.group("import")
+def import_group():
+    """Draft study files from other sources; never writes the database.
+
+    \b
+    livemeta import ctgov NCT01234567.json --out data/studies/new.yaml
+    livemeta import ctgov --nct NCT01234567 --out data/studies/new.yaml
+    livemeta import ctgov NCT01234567.json --compare
+    """
+
+
+@import_group.command("ctgov")
+@_db_options
+@click.argument("record", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--nct", default=None, help="Fetch the record of this NCT id from the ClinicalTrials.gov API instead of a file.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the draft here [default: print it].")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+@click.option("--compare", is_flag=True,
+              help="Do not draft: list what the record adds to or changes in the trial already in the database.")
+@click.option("--save-record", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also save the record as read or fetched (JSON), e.g. to keep the version a draft came from.")
+def import_ctgov(db, wait, project, record, nct, out, force, compare, save_record):
+    """Draft a study file from a ClinicalTrials.gov study RECORD (API v2 or legacy v1 JSON).
+
+    The draft holds the trial, the arms (results groups), the outcomes that map unambiguously
+    (OS/PFS hazard ratios, ORR/DCR responders of n) and the adverse events per arm; every value is
+    verified: false and cites the record (NCT id, last-update date, field path, raw text). What does
+    not map is listed as comments; the fields the registry lacks are marked FILL IN. Fill them, then
+    `livemeta validate` and `livemeta ingest`. With --compare, nothing is drafted: the record is set
+    against the stored trial with its NCT id, field by field, and nothing is written.
+    """
+    if compare:
+        if out is not None:
+            raise LivemetaError("--compare writes nothing: it takes no --out")
+        result = api.compare_ctgov(_db(db, project), record, nct=nct, wait=wait)
+        click.echo(result.summary())
+        return
+    draft = api.import_ctgov(record, nct=nct, out=out, force=force, save_record=save_record)
+    if out is None:
+        click.echo(draft.text, nl=False)
+        click.echo(draft.summary(), err=True)
+    else:
+        click.echo(draft.summary())
+        click.echo(f"wrote {out} (a draft: fill it in, then `livemeta validate {out}`)")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
