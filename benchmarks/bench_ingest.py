@@ -1,6 +1,6 @@
 """Ingest benchmark: 1,000 study files validated and ingested as one batch (target: under 30 s).
 
-    /work/venv/bin/python benchmarks/bench_ingest.py [--files 1000]
+    .venv/bin/python benchmarks/bench_ingest.py [--files 1000]
 
 Generates the files (the template with varied ids and numbers, one in ten as JSON) in a temporary
 folder, then times, separately: importing great-expectations (paid once per process), validating

@@ -1,5 +1,5 @@
 """The bundled evidence base (data/studies): every number has a source, the flags and disputes of
-shared/evidence stay visible, and the gaps are recorded rather than filled."""
+the facts it was curated from stay visible, and the gaps are recorded rather than filled."""
 
 from __future__ import annotations
 

@@ -76,8 +76,8 @@ def test_pooled_value_matches_metafor(stored, case):
         assert row["p_between"] == pytest.approx(case["p_between"], abs=1e-8, rel=1e-8)
 
 
-# The hand computations of the evidence this repository was built from (../shared/evidence/README.md,
-# "What the public facts reproduce"; restated in data/README.md, "Judgements recorded"): fixed-effect
+# The hand computations that came with the evidence this base was curated from (restated in
+# data/README.md, "Judgements recorded"): fixed-effect
 # inverse variance on log HR, printed to 3 decimals.
 HAND = {
     "os": (0.898, 0.816, 0.988),

@@ -1,6 +1,6 @@
 """Regenerate the bad-input corpus (tests/ingest/bad/) and its manifest from base.yaml.
 
-    /work/venv/bin/python tests/ingest/make_bad_corpus.py
+    .venv/bin/python tests/ingest/make_bad_corpus.py
 
 Each case is base.yaml with one error put in, or a file written from scratch, with the message
 fragment and the record path its failure must show. The files are committed; run this only to
