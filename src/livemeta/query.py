@@ -36,6 +36,12 @@ class QueryResult:
     rows: list[tuple]
     revision: int | None
 
+    def to_frame(self):
+        """The result as a pandas DataFrame (pandas is imported here, not by `livemeta query`)."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.rows, columns=self.columns)
+
     def format(self, fmt: str = "table") -> str:
         if fmt not in FORMATS:
             raise LivemetaError(f"unknown format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")

@@ -45,6 +45,25 @@ class AnalysisResult:
     def trials(self) -> list[str]:
         return list(dict.fromkeys(self.studies["trial_id"]))
 
+    def to_frame(self) -> pd.DataFrame:
+        """One tidy row per stratum ('overall', then each subgroup): the numbers as stored (analysis
+        scale: ``estimate``, ``ci_low``, ...) and on the ratio (or proportion) scale (``*_ratio``),
+        with the method that made them."""
+        from ..pooling import back_transform
+        from .store import result_rows
+
+        df = pd.DataFrame(result_rows(self)).drop(columns=["computed_at"])
+        for col in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high"):
+            df[f"{col}_{'proportion' if self.spec.scale == 'logit' else 'ratio'}"] = [
+                None if v is None else float(back_transform(v, scale=self.spec.scale)) for v in df[col]]
+        return df
+
+    def forest_plot(self, **kw):
+        """The forest plot of this result (a matplotlib Figure; see :func:`livemeta.reports.plots.forest_plot`)."""
+        from ..reports.plots import forest_plot
+
+        return forest_plot(self, **kw)
+
 
 def _filter(df: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
     """Keep rows matching every ``filters`` entry, then drop rows matching any ``exclude`` entry."""

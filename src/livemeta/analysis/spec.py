@@ -43,7 +43,7 @@ class AnalysisSpec:
     title: str
     view: str
     measure: str
-    method: str = "FE"
+    method: str = "REML"  # metafor's default; the bundled analyses file says FE in its defaults
     test: str = "z"
     level: float = 0.95
     pi: str = "default"
@@ -111,6 +111,40 @@ class Analyses:
     published_version: str | None = None
 
 
+def spec_from_dict(raw: Any, defaults: dict | None = None, where: str = "analysis") -> AnalysisSpec:
+    """One analysis from a mapping with the keys of an analyses file's entries (``defaults`` merged
+    under it), checked: keys, vocabularies, the view. Used for the analyses file and for ad hoc
+    analyses (``livemeta.open(...).analysis({...})``)."""
+    if not isinstance(raw, dict) or "id" not in raw:
+        raise LivemetaError(f"{where}: an analysis needs an id")
+    _unknown(set(raw), _KEYS, where)
+    merged = {**(defaults or {}), **raw}
+    published = merged.pop("published", None)
+    if published is not None:
+        _unknown(set(published), _PUBLISHED_KEYS, f"{where}.published")
+        published = Published(**published)
+    try:
+        spec = AnalysisSpec(**{k: v for k, v in merged.items()}, published=published)
+    except TypeError as exc:
+        raise LivemetaError(f"{where}: {exc}") from None
+    _choice(spec.measure, MEASURES, "measure", f"{where}: ")
+    _choice(spec.method, METHODS, "method", f"{where}: ")
+    _choice(spec.test, TESTS, "test", f"{where}: ")
+    _choice(spec.ci_level, ("printed", "alternative"), "ci_level", f"{where}: ")
+    _choice(spec.subgroup_tau2, ("separate", "common"), "subgroup_tau2", f"{where}: ")
+    _choice(spec.pi, ("default", "t(k-2)"), "pi", f"{where}: ")
+    if not isinstance(spec.level, (int, float)) or not 0 < spec.level < 1:
+        raise LivemetaError(f"{where}: level {spec.level!r} is the CI level as a fraction (0.95), between 0 and 1")
+    view_names = _view_names()
+    if spec.view not in view_names:
+        _choice(spec.view, tuple(sorted(view_names)), "view", f"{where}: ")
+    return spec
+
+
+def _view_names() -> set[str]:
+    return {p.stem for p in resource("queries", "views").glob("*.sql")}
+
+
 def parse_analyses(text: str, name: str = "analyses.yaml") -> Analyses:
     """Read and check an analyses file's text: keys, vocabularies, views, unique ids."""
     try:
@@ -121,31 +155,7 @@ def parse_analyses(text: str, name: str = "analyses.yaml") -> Analyses:
         raise LivemetaError(f"{name}: an analyses file is a mapping (defaults, analyses, published_version)")
     _unknown(set(doc), {"defaults", "analyses", "published_version"}, name)
     defaults = dict(doc.get("defaults") or {})
-    specs: list[AnalysisSpec] = []
-    view_names = {p.stem for p in resource("queries", "views").glob("*.sql")}
-    for i, raw in enumerate(doc.get("analyses") or []):
-        where = f"{name}: analyses[{i}]"
-        if not isinstance(raw, dict) or "id" not in raw:
-            raise LivemetaError(f"{where}: an analysis needs an id")
-        _unknown(set(raw), _KEYS, where)
-        merged = {**defaults, **raw}
-        published = merged.pop("published", None)
-        if published is not None:
-            _unknown(set(published), _PUBLISHED_KEYS, f"{where}.published")
-            published = Published(**published)
-        try:
-            spec = AnalysisSpec(**{k: v for k, v in merged.items()}, published=published)
-        except TypeError as exc:
-            raise LivemetaError(f"{where}: {exc}") from None
-        _choice(spec.measure, MEASURES, "measure", f"{where}: ")
-        _choice(spec.method, METHODS, "method", f"{where}: ")
-        _choice(spec.test, TESTS, "test", f"{where}: ")
-        _choice(spec.ci_level, ("printed", "alternative"), "ci_level", f"{where}: ")
-        _choice(spec.subgroup_tau2, ("separate", "common"), "subgroup_tau2", f"{where}: ")
-        _choice(spec.pi, ("default", "t(k-2)"), "pi", f"{where}: ")
-        if spec.view not in view_names:
-            _choice(spec.view, tuple(sorted(view_names)), "view", f"{where}: ")
-        specs.append(spec)
+    specs = [spec_from_dict(raw, defaults, f"{name}: analyses[{i}]") for i, raw in enumerate(doc.get("analyses") or [])]
     ids = [s.id for s in specs]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:

@@ -1,136 +1,48 @@
-"""SQLModel classes over the ``history`` tables, for Python users of the database.
+"""Typed read access for Python users: SQLModel classes over the as-of views.
 
-The DDL in ``schema/`` is the single source of truth; these classes mirror it and
-``tests/db/test_models.py`` fails when the two disagree (a column, type, nullability or key).
-Reading the current state is the job of the views; with the models, filter on ``valid_to``:
+The DDL in ``schema/`` defines the tables and ``queries/views/`` what a revision shows; these classes
+map the views (``tests/db/test_models.py`` fails when a view and its class disagree on a column or
+its type), so that a session opened as of a revision reads the evidence as it was then, typed:
 
 >>> from sqlmodel import select
 >>> from livemeta.db.models import Trial, session
->>> with session("data/livemeta.duckdb") as s:                          # doctest: +SKIP
-...     names = s.exec(select(Trial.name).where(Trial.valid_to.is_(None))).all()
+>>> with session("data/livemeta.duckdb", as_of="review-2025") as s:      # doctest: +SKIP
+...     trial = s.exec(select(Trial).where(Trial.trial_id == "contact-01")).one()
+...     [(o.endpoint, o.estimate) for o in trial.outcomes]
+
+A :class:`Trial` has its ``sources``, ``arms``, ``resistance_definitions``, ``outcomes`` and
+``adverse_events``. The classes only read: the evidence changes through ``livemeta ingest`` (git),
+never through a session. ``livemeta.open(...).trials()`` returns them too.
 
 SQLAlchemy and SQLModel are imported only by this module, never on the command line's start path.
 """
 
-from __future__ import annotations
-
+# no `from __future__ import annotations`: SQLModel reads the relationship annotations as types
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import NaiveDatetime
-from sqlalchemy import ARRAY, BigInteger, Column, Sequence, String
-from sqlmodel import Field, Session, SQLModel, create_engine
-
-ROW_ID_SEQ = Sequence("row_id_seq", schema="history")
+from sqlalchemy import ARRAY, Column, String, event
+from sqlmodel import Field, Relationship, Session, SQLModel, create_engine
 
 
-def _row_id() -> object:
-    return Field(default=None, sa_column=Column(BigInteger, ROW_ID_SEQ, primary_key=True, server_default=ROW_ID_SEQ.next_value()))
-
-
-class SchemaMigration(SQLModel, table=True):
-    __tablename__ = "schema_migrations"
-    __table_args__ = {"schema": "history"}
-    version: int = Field(primary_key=True)
-    name: str
-    sha256: str
-    applied_at: NaiveDatetime  # UTC, stored without time zone
-
-
-class Revision(SQLModel, table=True):
-    __tablename__ = "revisions"
-    __table_args__ = {"schema": "history"}
-    revision_id: int = Field(primary_key=True)
-    created_at: NaiveDatetime  # UTC, stored without time zone
-    author: str
-    message: str
-    kind: str
-    livemeta_version: str
-
-
-class RevisionFile(SQLModel, table=True):
-    __tablename__ = "revision_files"
-    __table_args__ = {"schema": "history"}
-    revision_id: int = Field(primary_key=True, foreign_key="history.revisions.revision_id")
-    path: str
-    sha256: str
-    trial_id: str = Field(primary_key=True)
-    action: str
-
-
-class Commit(SQLModel, table=True):
-    __tablename__ = "commits"
-    __table_args__ = {"schema": "history"}
-    seq: int = Field(primary_key=True)
-    commit_sha: str = Field(unique=True)
-    revision_id: int = Field(foreign_key="history.revisions.revision_id")
-    makes_revision: bool
-    status: str
-    author_email: str | None = None
-    analyses_sha256: str | None = None
-
-
-class RevisionProblem(SQLModel, table=True):
-    __tablename__ = "revision_problems"
-    __table_args__ = {"schema": "history"}
-    revision_id: int = Field(primary_key=True, foreign_key="history.revisions.revision_id")
-    problem_no: int = Field(primary_key=True)
-    file: str
-    path: str | None = None
-    reason: str
-
-
-class AnalysisFile(SQLModel, table=True):
-    __tablename__ = "analysis_files"
-    __table_args__ = {"schema": "history"}
-    sha256: str = Field(primary_key=True)
-    text: str
-
-
-class Version(SQLModel, table=True):
-    __tablename__ = "versions"
-    __table_args__ = {"schema": "history"}
-    name: str = Field(primary_key=True)
-    revision_id: int = Field(foreign_key="history.revisions.revision_id")
-    commit_sha: str
-    description: str | None = None
-
-
-class Trial(SQLModel, table=True):
-    __tablename__ = "trials"
-    __table_args__ = {"schema": "history"}
-    row_id: int | None = _row_id()
-    valid_from: int = Field(foreign_key="history.revisions.revision_id")
-    valid_to: int | None = None
-    trial_id: str
-    name: str
-    nct_id: str | None = None
-    other_ids: str | None = None
-    design: str
-    phase: str | None = None
-    randomised_n: int | None = None
-    first_published: str | None = None
-    first_publication_date: dt.date | None = None
-    first_publication_precision: str | None = None
-    status: str
-    inclusion: str
-    inclusion_reason: str | None = None
-    population: str | None = None
-    verified: bool
-    note: str | None = None
-    source_id: str | None = None  # added by migration 0003
+def _children(cls_name: str) -> object:
+    """A trial's rows of one view: joined on trial_id, read-only (the views have no foreign keys)."""
+    return Relationship(sa_relationship_kwargs={
+        "primaryjoin": f"foreign({cls_name}.trial_id) == Trial.trial_id",
+        "viewonly": True,
+        "lazy": "selectin",
+    })
 
 
 class Source(SQLModel, table=True):
     __tablename__ = "sources"
-    __table_args__ = {"schema": "history"}
-    row_id: int | None = _row_id()
-    valid_from: int = Field(foreign_key="history.revisions.revision_id")
+    valid_from: int
     valid_to: int | None = None
-    trial_id: str
-    source_id: str
+    trial_id: str = Field(primary_key=True)
+    source_id: str = Field(primary_key=True)
     kind: str
     citation: str
     year: int | None = None
@@ -143,12 +55,10 @@ class Source(SQLModel, table=True):
 
 class Arm(SQLModel, table=True):
     __tablename__ = "arms"
-    __table_args__ = {"schema": "history"}
-    row_id: int | None = _row_id()
-    valid_from: int = Field(foreign_key="history.revisions.revision_id")
+    valid_from: int
     valid_to: int | None = None
-    trial_id: str
-    arm_id: str
+    trial_id: str = Field(primary_key=True)
+    arm_id: str = Field(primary_key=True)
     role: str
     regimen: str
     pd1_agent: str | None = None
@@ -164,12 +74,10 @@ class Arm(SQLModel, table=True):
 
 class ResistanceDefinition(SQLModel, table=True):
     __tablename__ = "resistance_definitions"
-    __table_args__ = {"schema": "history"}
-    row_id: int | None = _row_id()
-    valid_from: int = Field(foreign_key="history.revisions.revision_id")
+    valid_from: int
     valid_to: int | None = None
-    trial_id: str
-    definition_id: str
+    trial_id: str = Field(primary_key=True)
+    definition_id: str = Field(primary_key=True)
     scope: str
     population: str
     category: str
@@ -184,12 +92,10 @@ class ResistanceDefinition(SQLModel, table=True):
 
 class Outcome(SQLModel, table=True):
     __tablename__ = "outcomes"
-    __table_args__ = {"schema": "history"}
-    row_id: int | None = _row_id()
-    valid_from: int = Field(foreign_key="history.revisions.revision_id")
+    valid_from: int
     valid_to: int | None = None
-    trial_id: str
-    outcome_id: str
+    trial_id: str = Field(primary_key=True)
+    outcome_id: str = Field(primary_key=True)
     endpoint: str
     measure: str
     population: str
@@ -200,7 +106,7 @@ class Outcome(SQLModel, table=True):
     estimate: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
-    ci_level: float | None = None
+    ci_level: float | None = None  # percent, as printed (95), unlike the pooling engine's level (0.95)
     ci_level_alternative: float | None = None
     dispute: str | None = None
     p_value: float | None = None
@@ -224,12 +130,10 @@ class Outcome(SQLModel, table=True):
 
 class AdverseEvent(SQLModel, table=True):
     __tablename__ = "adverse_events"
-    __table_args__ = {"schema": "history"}
-    row_id: int | None = _row_id()
-    valid_from: int = Field(foreign_key="history.revisions.revision_id")
+    valid_from: int
     valid_to: int | None = None
-    trial_id: str
-    ae_id: str
+    trial_id: str = Field(primary_key=True)
+    ae_id: str = Field(primary_key=True)
     arm_id: str
     term: str
     kind: str
@@ -245,51 +149,111 @@ class AdverseEvent(SQLModel, table=True):
     note: str | None = None
 
 
+class Trial(SQLModel, table=True):
+    __tablename__ = "trials"
+    valid_from: int
+    valid_to: int | None = None
+    trial_id: str = Field(primary_key=True)
+    name: str
+    nct_id: str | None = None
+    other_ids: str | None = None
+    design: str
+    phase: str | None = None
+    randomised_n: int | None = None
+    first_published: str | None = None
+    first_publication_date: dt.date | None = None
+    first_publication_precision: str | None = None
+    status: str
+    inclusion: str
+    inclusion_reason: str | None = None
+    population: str | None = None
+    verified: bool
+    note: str | None = None
+    source_id: str | None = None
+
+    sources: list[Source] = _children("Source")
+    arms: list[Arm] = _children("Arm")
+    resistance_definitions: list[ResistanceDefinition] = _children("ResistanceDefinition")
+    outcomes: list[Outcome] = _children("Outcome")
+    adverse_events: list[AdverseEvent] = _children("AdverseEvent")
+
+
+class Revision(SQLModel, table=True):
+    __tablename__ = "revisions"
+    revision_id: int = Field(primary_key=True)
+    created_at: NaiveDatetime  # UTC: the commit's time
+    author: str
+    message: str
+    kind: str
+    livemeta_version: str
+    commit_sha: str | None = None
+    status: str | None = None
+    trials_added: int
+    trials_superseded: int
+    trials_removed: int
+
+
+class Version(SQLModel, table=True):
+    __tablename__ = "versions"
+    name: str = Field(primary_key=True)
+    revision_id: int
+    commit_sha: str
+    description: str | None = None
+    created_at: NaiveDatetime
+
+
 class PooledEstimate(SQLModel, table=True):
     __tablename__ = "pooled_estimates"
-    __table_args__ = {"schema": "history"}
     analysis_id: str = Field(primary_key=True)
-    revision_id: int = Field(primary_key=True, foreign_key="history.revisions.revision_id")
+    revision_id: int
     stratum: str = Field(primary_key=True)
-    computed_at: NaiveDatetime  # UTC, stored without time zone
-    livemeta_version: str
-    view_name: str
     measure: str
-    scale: str
-    method: str
-    test: str
-    level: float
-    pi_dist: str | None = None
-    zero_cell_rule: str | None = None
-    ci_level_choice: str | None = None
-    method_spec: str
     k: int
-    trials: list[str] = Field(sa_column=Column(ARRAY(String), nullable=False))
+    trials: list[str] = Field(sa_column=Column(ARRAY(String)))
     estimate: float | None = None
-    se: float | None = None
-    stat: float | None = None
-    p: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
     pi_low: float | None = None
     pi_high: float | None = None
+    p: float | None = None
     tau2: float | None = None
     i2: float | None = None
-    h2: float | None = None
     q: float | None = None
     q_df: int | None = None
     q_p: float | None = None
-    converged: bool
-    message: str | None = None
     q_between: float | None = None
     df_between: int | None = None
     p_between: float | None = None
+    method: str
+    test: str
+    log_estimate: float | None = None
+    se: float | None = None
+    scale: str
+    converged: bool
+    message: str | None = None
+    method_spec: str
+
+
+#: the classes, by the view each maps
+VIEW_MODELS = {m.__tablename__: m for m in (Trial, Source, Arm, ResistanceDefinition, Outcome, AdverseEvent,
+                                            Revision, Version, PooledEstimate)}
 
 
 @contextlib.contextmanager
-def session(db_path: Path | str, *, read_only: bool = True) -> Iterator[Session]:
-    """A SQLModel session on the database file (read-only by default). Hold it briefly."""
-    engine = create_engine(f"duckdb:///{Path(db_path)}", connect_args={"read_only": read_only})
+def session(db_path: Path | str, *, as_of: str | int | None = None, wait: float = 10.0) -> Iterator[Session]:
+    """A read-only SQLModel session whose views show the database as of ``as_of`` (a revision id,
+    a date or a version name; default: current)."""
+    from .connection import connect
+    from .revisions import resolve_revision, set_as_of
+
+    with connect(db_path, read_only=True, wait=wait) as con:  # the lock check and the name of the revision
+        revision = resolve_revision(con, as_of) if as_of is not None else None
+    engine = create_engine(f"duckdb:///{Path(db_path)}", connect_args={"read_only": True})
+
+    @event.listens_for(engine, "connect")
+    def _as_of(dbapi_connection, _record):
+        set_as_of(dbapi_connection, revision)
+
     try:
         with Session(engine) as s:
             yield s
