@@ -12,9 +12,6 @@ The rules within a file (run only when the schema passes):
   of the same file; an outcome's ``experimental_arm`` is an experimental (or single) arm and its
   ``control_arm`` a control arm; an HR / OR / RR needs a control arm; control counts need one too;
 - a source gives at least one non-null url, doi, pmid or nct_id;
-- population ``resistance`` needs ``definition``, ``subgroup`` needs ``subgroup``;
-- ``control_type`` only on control arms;
-- inclusion ``excluded`` needs ``inclusion_reason``;
 - a single_arm trial has only ``single`` arms; an rct has experimental and control arms and no
   ``single`` one;
 - dates are real calendar dates (2024-02-30 is refused).
@@ -127,6 +124,12 @@ def _render(error) -> list[tuple[str, str]]:
     path = render_path(parts)
     kind = error.validator
     value = error.instance
+    message = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+    if message:  # a conditional rule of the schema (if/then) says what it wants in its own words
+        if kind == "required":
+            missing = [k for k in error.validator_value if isinstance(value, dict) and k not in value]
+            return [(render_path([*parts, k]), message) for k in missing]
+        return [(path, message)]
     if kind == "required":
         missing = [k for k in error.validator_value if isinstance(value, dict) and k not in value]
         return [(render_path([*parts, k]), f"missing required field {k!r}") for k in missing]
@@ -309,21 +312,10 @@ def rule_problems(study: StudyFile) -> list[Problem]:
         missing = [r for r in ("experimental", "control") if r not in roles]
         if missing:
             out.append(("arms", f"an rct needs an experimental and a control arm; no {' or '.join(missing)} arm found"))
-    for i, a in enumerate(arms):
-        if a.get("control_type") is not None and a["role"] != "control":
-            out.append((f"arms[{i}].control_type", f"control_type is only for control arms (this arm's role is {a['role']!r})"))
-
-    if trial["inclusion"] == "excluded" and not (trial.get("inclusion_reason") or "").strip():
-        out.append(("trial.inclusion_reason", "an excluded trial needs inclusion_reason"))
 
     for i, o in enumerate(d.get("outcomes") or []):
         p = f"outcomes[{i}]"
-        if o["population"] == "resistance" and o.get("definition") is None:
-            out.append((f"{p}.definition", "population 'resistance' needs definition (a resistance_definitions id)"))
-        else:
-            ref(f"{p}.definition", o.get("definition"), "resistance_definitions", "resistance definition")
-        if o["population"] == "subgroup" and not (o.get("subgroup") or "").strip():
-            out.append((f"{p}.subgroup", "population 'subgroup' needs subgroup (the subgroup's name)"))
+        ref(f"{p}.definition", o.get("definition"), "resistance_definitions", "resistance definition")
         exp = o["experimental_arm"]
         if ref(f"{p}.experimental_arm", exp, "arms", "arm") and role[exp] == "control":
             out.append((f"{p}.experimental_arm", f"arm {exp!r} is a control arm"))
