@@ -151,9 +151,8 @@ def _condition_mask(cond: dict, df: pd.DataFrame) -> pd.Series:
             return col.isin(value)
         if op == "NOT IN":
             return ~col.isin(value) & col.notna()
-        with pd.option_context("future.no_silent_downcasting", True):
-            return {"==": col == value, "!=": (col != value) & col.notna(), "<": col < value, "<=": col <= value,
-                    ">": col > value, ">=": col >= value}[op].fillna(False).astype(bool)
+        compare = {"==": col.eq, "!=": col.ne, "<": col.lt, "<=": col.le, ">": col.gt, ">=": col.ge}[op]
+        return (compare(value) & col.notna()).astype(bool)
     raise LivemetaError(f"row condition of type {kind!r} is not supported by the fast engine")
 
 
