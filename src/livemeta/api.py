@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .db import connect, list_revisions, resolve_revision, set_as_of, views
 from .db.revisions import Revision
-from .errors import LivemetaError
+from .errors import LivemetaError, ValidationFailed
 from .paths import resource
 from .query import QueryResult, run_query
 from .sql import named
@@ -164,6 +164,12 @@ def build(
         run = refresh_estimates(tmp, wait=wait)
         os.replace(tmp, db_path)
         Path(str(db_path) + ".wal").unlink(missing_ok=True)
+    except ValidationFailed:
+        raise
+    except (LivemetaError, OSError) as exc:
+        kept = f"{db_path} was left as it was" if db_path.exists() else f"no database was made at {db_path}"
+        cause = exc.message if isinstance(exc, LivemetaError) else f"{exc.strerror or exc}"
+        raise LivemetaError(f"the build failed; {kept}: {cause}", hint=getattr(exc, "hint", None)) from None
     finally:
         for leftover in (tmp, Path(str(tmp) + ".wal")):
             leftover.unlink(missing_ok=True)
@@ -171,10 +177,11 @@ def build(
 
 
 def query(
-    db_path: Path | str, sql: str, *, as_of: str | int | None = None, wait: float = 10.0, timeout: float = 30.0
+    db_path: Path | str, sql: str, *, as_of: str | int | None = None, wait: float = 10.0, timeout: float = 30.0,
+    **limits,
 ) -> QueryResult:
-    """Run read-only SQL (see :func:`livemeta.query.run_query`)."""
-    return run_query(db_path, sql, as_of=as_of, wait=wait, timeout=timeout)
+    """Run read-only SQL (see :func:`livemeta.query.run_query`; ``limits``: max_rows, max_mb)."""
+    return run_query(db_path, sql, as_of=as_of, wait=wait, timeout=timeout, **limits)
 
 
 def view_list():

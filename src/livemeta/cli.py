@@ -147,8 +147,13 @@ def ingest(db, wait, files, message, author, dry_run, supersede, no_refresh):
     show_default=True,
 )
 @click.option("--as-of", default=None, help="Read the views as of a revision id or a date (YYYY-MM-DD, UTC).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds before the query is stopped.")
-def query(db, wait, sql, fmt, as_of, timeout):
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds for running, fetching and formatting before the query is stopped.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Refuse a result with more rows.")
+@click.option("--max-mb", type=click.FloatRange(min=0.001), default=100.0, show_default=True,
+              help="Refuse a result holding more megabytes of values.")
+def query(db, wait, sql, fmt, as_of, timeout, max_rows, max_mb):
     """Run read-only SQL against the views (see `livemeta views`).
 
     \b
@@ -156,7 +161,7 @@ def query(db, wait, sql, fmt, as_of, timeout):
     livemeta query "select * from outcomes where endpoint = 'os'" --format csv
     livemeta query "select count(*) from trials" --as-of 1
     """
-    result = api.query(_db(db), sql, as_of=as_of, wait=wait, timeout=timeout)
+    result = api.query(_db(db), sql, as_of=as_of, wait=wait, timeout=timeout, max_rows=max_rows, max_mb=max_mb)
     click.echo(result.format(fmt))
 
 

@@ -45,6 +45,17 @@ class ValidationFailed(LivemetaError):
         super().__init__("\n".join(lines))
 
 
+class StorageFailed(LivemetaError):
+    """DuckDB could not read or write the database file (a full disk, a damaged file).
+
+    ``outcome`` says what that meant for the user's data, when the code that failed knew it.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, outcome: str | None = None):
+        super().__init__(message, hint=hint)
+        self.outcome = outcome
+
+
 class DatabaseLocked(LivemetaError):
     """Another process holds the database file."""
 

@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 
 from .. import __version__
+from ..db.connection import rollback, storage_errors
 from ..sql import named
 from ..pooling import PoolResult
 from .run import AnalysisResult
@@ -79,16 +80,21 @@ def store_results(con: duckdb.DuckDBPyConnection, results: list[AnalysisResult])
         return 0
     frame = pd.DataFrame(rows)
     sql = named("store_pooled_estimates")
+    revisions = ", ".join(str(r) for r in sorted({r.revision for r in results}))
     con.register("new_pooled_estimates", frame)
-    try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute(sql)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("new_pooled_estimates")
+    with storage_errors(what=f"the pooled estimates of revision {revisions} were not stored"):
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(sql)
+            con.execute("COMMIT")
+        except BaseException:
+            rollback(con)  # quiet when a failed COMMIT has rolled back already
+            raise
+        finally:
+            try:
+                con.unregister("new_pooled_estimates")
+            except duckdb.Error:
+                pass
     return len(rows)
 
 

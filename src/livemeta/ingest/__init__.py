@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import LivemetaError, Problem, ValidationFailed
+from ..errors import LivemetaError, Problem, StorageFailed, ValidationFailed
 from .parse import load_study, read_study
 
 if TYPE_CHECKING:
@@ -243,8 +243,14 @@ def ingest_files(
             return run(None)
         with connect(db, read_only=True, wait=wait) as con:
             return run(con)
-    with connect(db, wait=wait) as con:
-        return run(con)
+    try:
+        with connect(db, wait=wait) as con:
+            return run(con)
+    except StorageFailed as exc:  # a failure before the write says so itself (write_batch)
+        if exc.outcome is not None:
+            raise
+        raise StorageFailed(f"{exc.message}; nothing of this batch was written", hint=exc.hint,
+                            outcome="nothing of this batch was written") from None
 
 
 def _check_db_none(batch: Batch, supersede: bool):
