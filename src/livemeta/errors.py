@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def excerpt(text: str, limit: int = 40) -> str:
+    """Text from the user's input as a message may quote it: escaped (repr) and at most ``limit``
+    characters, so that a message never echoes a whole line of a file it was not meant to read."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
 class LivemetaError(Exception):
     """An error the user can fix; ``hint`` says how."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import duckdb
 
 from .. import __version__
-from ..errors import LivemetaError
+from ..errors import LivemetaError, excerpt
 from ..sql import named
 
 
@@ -73,28 +73,34 @@ def current_revision(con: duckdb.DuckDBPyConnection) -> int | None:
     return con.execute(named("revision_current")).fetchone()[0]
 
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_REVISION_ID = re.compile(r"[0-9]+", re.ASCII)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def resolve_revision(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> int:
-    """A revision id, or a date YYYY-MM-DD meaning the last revision made on or before that day.
+    """A revision id (ASCII digits), or a date YYYY-MM-DD meaning the last revision made on or
+    before that day; None means the current revision. Anything else is refused, "" included.
 
     Revisions are stamped in UTC, and a date means the end of that UTC day.
     """
-    if spec is None or spec == "":
+    if spec is None:
         rev = current_revision(con)
         if rev is None:
             raise LivemetaError("the database has no revisions yet", hint="run `livemeta build` or `livemeta ingest`")
         return rev
-    text = str(spec).strip()
-    if text.isdigit():
-        rev = int(text)
-        exists = con.execute(named("revision_exists"), [rev]).fetchone()[0]
+    text = str(spec)
+    if text == "":
+        raise LivemetaError("an empty --as-of names no revision", hint="give a revision id or a date (YYYY-MM-DD)")
+    if _REVISION_ID.fullmatch(text):
+        rev = int(text) if len(text) <= 10 else None
+        exists = rev is not None and rev <= 2**31 - 1 and con.execute(named("revision_exists"), [rev]).fetchone()[0]
         if not exists:
             last = current_revision(con)
-            raise LivemetaError(f"no revision {rev}", hint=f"revisions run from 1 to {last}; see `livemeta log`")
+            shown = text if len(text) <= 20 else text[:20] + "..."
+            raise LivemetaError(f"no revision {shown}", hint=f"revisions run from 1 to {last}; see `livemeta log`"
+                                if last else "the database has no revisions yet")
         return rev
-    if _DATE.match(text):
+    if _DATE.fullmatch(text):
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:
@@ -104,7 +110,7 @@ def resolve_revision(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> 
         if rev is None:
             raise LivemetaError(f"no revision was made on or before {text}", hint="see `livemeta log`")
         return rev
-    raise LivemetaError(f"{text!r} is neither a revision id nor a date (YYYY-MM-DD)")
+    raise LivemetaError(f"{excerpt(text)} is neither a revision id nor a date (YYYY-MM-DD)")
 
 
 def set_as_of(con: duckdb.DuckDBPyConnection, revision: int | None) -> None:

@@ -129,23 +129,57 @@ def _prepare(paths, progress=_noop) -> tuple[list[str], list[Problem], Batch | N
     good = []
     for path in paths:
         progress(f"read {Path(path).name}")
-        study, found = read_study(path)
-        if study is not None:
-            found = check_structure(study)
+        try:
+            study, found = read_study(path)
+            if study is not None:
+                found = check_structure(study)
+        except Exception as exc:  # a bug or a value no rule foresaw: name the file, check the others
+            study, found = None, [_unchecked(str(path), exc)]
         problems.extend(found)
         if study is not None and not found:
             good.append(study)
     batch = None
     progress("expectation suites")
     if good:
-        from .expectations import check_batch
-        from .frames import build_batch
-
-        batch = build_batch(good)
-        problems.extend(check_batch(batch))
+        batch, found = _check_batch(good)
+        problems.extend(found)
     order = {n: i for i, n in enumerate(names)}
     problems.sort(key=lambda p: order.get(p.file, len(order)))  # stable: keeps order within a file
     return names, problems, batch
+
+
+def _unchecked(name: str, exc: Exception) -> Problem:
+    from ..errors import excerpt
+
+    return Problem(name, "", f"could not be checked: {type(exc).__name__}: {excerpt(str(exc), 120)[1:-1]} "
+                             "(a livemeta bug: please report it with this file)")
+
+
+def _check_batch(good: list) -> tuple[Batch | None, list[Problem]]:
+    """The batch's tables and the expectation suites over them. When that fails on something no
+    rule foresaw, each file is tried alone to name the ones that fail (the others are still checked)."""
+    from .expectations import check_batch
+    from .frames import build_batch
+
+    try:
+        batch = build_batch(good)
+        return batch, check_batch(batch)
+    except LivemetaError:
+        raise
+    except Exception:
+        if len(good) == 1:
+            raise
+    failed, fine = [], []
+    for study in good:
+        try:
+            check_batch(build_batch([study]))
+            fine.append(study)
+        except LivemetaError:
+            raise
+        except Exception as exc:
+            failed.append(_unchecked(study.name, exc))
+    batch, found = _check_batch(fine) if fine else (None, [])
+    return batch, failed + found
 
 
 def _check_db(con, batch: Batch | None, supersede: bool):

@@ -26,9 +26,10 @@ import datetime as dt
 import difflib
 import functools
 import json
+import re
 from collections.abc import Iterable
 
-from ..errors import Problem
+from ..errors import Problem, excerpt
 from ..paths import resource
 from ._common import LISTS, StudyFile, fmt, render_path
 
@@ -61,12 +62,23 @@ def schema() -> dict:
     return json.loads(resource("ingest", "study.schema.json").read_text(encoding="utf-8"))
 
 
+def _ecma_pattern(pattern: str) -> re.Pattern:
+    """A JSON Schema pattern as ECMA-262 reads it: ``$`` only at the very end of the text (Python's
+    ``$`` also matches before a final newline, which let "2023-10-01\n" pass as a date)."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
 @functools.cache
 def _validator():
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, ValidationError, validators
+
+    def pattern(validator, patrn, instance, schema_):
+        if validator.is_type(instance, "string") and not _ecma_pattern(patrn).search(instance):
+            yield ValidationError(f"{instance!r} does not match {patrn!r}")
 
     Draft202012Validator.check_schema(schema())
-    return Draft202012Validator(schema())
+    strict = validators.extend(Draft202012Validator, {"pattern": pattern})
+    return strict(schema())
 
 
 def _got(value) -> str:
@@ -90,9 +102,9 @@ def _render(error) -> list[tuple[str, str]]:
                 continue
             near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.75)
             if near:
-                reason = f"unknown key {key!r}; did you mean {near[0]!r}?"
+                reason = f"unknown key {excerpt(str(key))}; did you mean {near[0]!r}?"
             else:
-                reason = f"unknown key {key!r}; valid keys: {', '.join(allowed)}"
+                reason = f"unknown key {excerpt(str(key))}; valid keys: {', '.join(allowed)}"
             out.append((render_path([*parts, key]), reason))
         return out
     if kind == "type":
