@@ -243,3 +243,18 @@ def test_ingest_on_a_really_full_disk(small_tmpfs, seeded):
             seen.add("revision written, estimates not")
         assert pooled == [1]
     assert seen == {"nothing written", "revision written, estimates not"}
+
+
+def test_full_disk_while_migrating_a_new_database(filling_disk, tmp_path):
+    """init on a new file: the first migration's COMMIT fails (and DuckDB rolls it back itself)."""
+    db = tmp_path / "new.duckdb"
+    filling_disk(0)
+    assert _run(["init", "--db", str(db)]).exit_code == 0
+    points = list(_FillingDisk.points)
+    db.unlink()
+    filling_disk(points.index("COMMIT") + 1)
+    result = _run(["init", "--db", str(db)])
+    filling_disk(0)
+    assert result.exit_code == 1
+    assert f"could not prepare database {db} for writing" in result.output and "No space left" in result.output
+    assert _run(["init", "--db", str(db)]).exit_code == 0  # once there is room, init finishes the job

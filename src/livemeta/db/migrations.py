@@ -90,6 +90,8 @@ def check_schema(con: duckdb.DuckDBPyConnection, path, *, writable: bool) -> int
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet applied; return the versions applied now. Idempotent."""
+    from .connection import rollback
+
     all_migrations = migrations()
     bootstrap, rest = all_migrations[0], all_migrations[1:]
     con.execute(bootstrap.sql)
@@ -111,8 +113,8 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
                 [m.version, m.name, m.sha256, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
             )
             con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
+        except BaseException:
+            rollback(con)  # quiet when a failed COMMIT has rolled back already: the cause is raised
             raise
         done.append(m.version)
     return done
