@@ -73,7 +73,7 @@ def check_schema(con: duckdb.DuckDBPyConnection, path, *, writable: bool) -> int
         raise LivemetaError(
             f"{path} has schema version {have}, made by a newer livemeta; this livemeta knows schema "
             f"versions up to version {known}",
-            hint="upgrade livemeta (pip install -U) to read or change this database",
+            hint="upgrade livemeta to read or change this database",
         )
     if not writable and have == 0:
         raise NotInitialised(
