@@ -138,22 +138,30 @@ def test_a_result_over_the_row_limit_is_refused(one_revision):
 def test_the_time_limit_covers_fetching_and_formatting(one_revision, monkeypatch):
     import time
 
-    from livemeta import query
+    from click.testing import CliRunner
 
-    res = run_query(one_revision, "select * from range(300)", timeout=0.5)
+    from livemeta import query
+    from livemeta.cli import main
+
     slow = query._text
 
     def slow_text(v):
         time.sleep(0.01)
         return slow(v)
 
-    monkeypatch.setattr(query, "_text", slow_text)
+    monkeypatch.setattr(query, "_text", slow_text)  # formatting 300 rows takes 3 s
     start = time.monotonic()
-    with pytest.raises(LivemetaError, match="time limit of 0.5 s"):
-        res.format("table")
-    assert time.monotonic() - start < 1.5
-    # a generous limit lets the same result through
-    assert run_query(one_revision, "select * from range(30)", timeout=30).format("table").endswith("(30 rows)")
+    out = CliRunner().invoke(main, ["query", "select * from range(300)", "--db", str(one_revision), "--timeout", "0.5"])
+    assert out.exit_code == 1 and "query stopped after the time limit of 0.5 s" in out.output, out.output
+    assert time.monotonic() - start < 2
+    # formatting alone, with a deadline
+    res = run_query(one_revision, "select * from range(300)")
+    with pytest.raises(LivemetaError, match="time limit of 0.2 s"):
+        res.format("table", deadline=time.monotonic() + 0.2, timeout=0.2)
+    assert res.format("csv").splitlines()[-1] == "299"  # no deadline: all of it
+    # a generous limit lets a result through
+    out = CliRunner().invoke(main, ["query", "select * from range(30)", "--db", str(one_revision), "--timeout", "30"])
+    assert out.exit_code == 0 and out.output.rstrip().endswith("(30 rows)")
 
 
 def test_cli_size_flags(one_revision):

@@ -161,8 +161,11 @@ def query(db, wait, sql, fmt, as_of, timeout, max_rows, max_mb):
     livemeta query "select * from outcomes where endpoint = 'os'" --format csv
     livemeta query "select count(*) from trials" --as-of 1
     """
+    import time
+
+    deadline = time.monotonic() + timeout
     result = api.query(_db(db), sql, as_of=as_of, wait=wait, timeout=timeout, max_rows=max_rows, max_mb=max_mb)
-    click.echo(result.format(fmt))
+    click.echo(result.format(fmt, deadline=deadline, timeout=timeout))
 
 
 @main.command()

@@ -23,7 +23,7 @@ import re
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,26 +45,26 @@ class QueryResult:
     columns: list[str]
     rows: list[tuple]
     revision: int | None
-    #: time.monotonic() by which formatting must be done (the query's time limit), and that limit
-    deadline: float | None = field(default=None, compare=False, repr=False)
-    timeout: float | None = field(default=None, compare=False, repr=False)
 
-    def format(self, fmt: str = "table") -> str:
+    def format(self, fmt: str = "table", *, deadline: float | None = None, timeout: float | None = None) -> str:
+        """The result as text; with ``deadline`` (a ``time.monotonic()`` value) formatting stops
+        there with the error of a ``timeout``-second query (the CLI's --timeout covers it too)."""
         if fmt not in FORMATS:
             raise LivemetaError(f"unknown format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
-        rows = self._rows() if self.deadline is not None else self.rows
+        rows = self.rows if deadline is None else _until(self.rows, deadline, timeout)
         return {"table": _table, "csv": _csv, "json": _json, "markdown": _markdown}[fmt](self.columns, rows)
 
-    def _rows(self):
-        for row in self.rows:
-            if time.monotonic() > self.deadline:
-                raise _time_limit(self.timeout)
-            yield row
+
+def _until(rows, deadline: float, timeout: float | None):
+    for row in rows:
+        if time.monotonic() > deadline:
+            raise _time_limit(timeout)
+        yield row
 
 
 def _time_limit(timeout: float | None) -> LivemetaError:
     return LivemetaError(
-        f"query stopped after the time limit of {timeout:g} s", hint="narrow it, or pass a larger --timeout"
+        f"query stopped after the time limit of {timeout or 0:g} s", hint="narrow it, or pass a larger --timeout"
     )
 
 
@@ -172,7 +172,7 @@ def run_query(
     """Run read-only ``sql``; with ``as_of`` every view reads the database as of that revision.
 
     The result of the last statement is returned. Running and fetching longer than ``timeout``
-    seconds is stopped, and so is formatting the result afterwards (:meth:`QueryResult.format`);
+    seconds is stopped (formatting too, when given the deadline: :meth:`QueryResult.format`);
     a result of more than ``max_rows`` rows or ``max_mb`` megabytes is refused.
     """
     check_read_only(sql)
@@ -200,7 +200,7 @@ def run_query(
             ) from None
         finally:
             timer.cancel()
-        return QueryResult(columns, rows, revision, deadline=deadline, timeout=timeout)
+        return QueryResult(columns, rows, revision)
     finally:
         con.close()
 
