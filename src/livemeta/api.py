@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .db import connect, list_revisions, resolve_revision, set_as_of, views
 from .db.revisions import Revision
-from .errors import LivemetaError, ValidationFailed
+from .errors import LivemetaError, StorageFailed, ValidationFailed
 from .paths import resource
 from .query import QueryResult, run_query
 from .sql import named
@@ -147,7 +147,10 @@ def build(
     db_path = Path(db_path)
     files = study_files(studies)
     if db_path.exists():  # make sure nobody is writing it before we replace it
-        with connect(db_path, wait=wait, migrate=False):
+        try:
+            with connect(db_path, wait=wait, migrate=False):
+                pass
+        except StorageFailed:  # a damaged file: what build is there to replace
             pass
     tmp = db_path.with_name(db_path.name + ".building")
     for leftover in (tmp, Path(str(tmp) + ".wal")):

@@ -126,3 +126,23 @@ def test_a_damaged_database_gives_a_clear_message_for_every_command(pooled_db, t
         assert result.exit_code == 1, f"{shown}: {result.output}"
         assert f"database {db}" in result.output and "damaged" in result.output, f"{shown}: {result.output}"
         assert "`livemeta build`" in result.output, f"{shown}: {result.output}"
+
+
+@pytest.mark.parametrize("kind,at", [("truncated", 5000), ("garbage", 4096)])
+def test_build_replaces_a_damaged_database(pooled_db, tmp_path, kind, at):
+    """The remedy the message names works: `livemeta build` over the damaged file."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from livemeta.cli import main
+    from livemeta.paths import resource
+
+    db = _damaged(pooled_db, tmp_path / "damaged.duckdb", kind, at)
+    studies = tmp_path / "studies"
+    studies.mkdir()
+    shutil.copy(resource("ingest", "template.yaml"), studies / "template.yaml")
+    result = CliRunner().invoke(main, ["build", "--studies", str(studies), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    with connect(db, read_only=True) as con:
+        assert con.execute("SELECT trial_id FROM trials").fetchall() == [("example-01",)]
