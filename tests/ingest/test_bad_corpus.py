@@ -210,3 +210,16 @@ def test_one_failing_file_is_named_and_the_rest_of_the_batch_reported(tmp_path, 
     assert {p.file for p in report.problems} == {str(odd), str(bad)}
     (odd_problem,) = [p for p in report.problems if p.file == str(odd)]
     assert "could not be checked: ValueError: time data '2023-10-01\\n' does not match" in odd_problem.reason
+
+
+def test_a_single_failing_file_is_named_too(tmp_path, monkeypatch):
+    from livemeta.ingest import frames
+
+    def build(studies):
+        raise ValueError("no rule foresaw this")
+
+    monkeypatch.setattr(frames, "build_batch", build)
+    with pytest.raises(ValidationFailed) as info:
+        validate_files([TEMPLATE])
+    (problem,) = info.value.problems
+    assert problem.file == str(TEMPLATE) and "could not be checked: ValueError: no rule foresaw this" in problem.reason

@@ -166,9 +166,8 @@ def _check_batch(good: list) -> tuple[Batch | None, list[Problem]]:
         return batch, check_batch(batch)
     except LivemetaError:
         raise
-    except Exception:
-        if len(good) == 1:
-            raise
+    except Exception as exc:
+        together = exc
     failed, fine = [], []
     for study in good:
         try:
@@ -178,6 +177,8 @@ def _check_batch(good: list) -> tuple[Batch | None, list[Problem]]:
             raise
         except Exception as exc:
             failed.append(_unchecked(study.name, exc))
+    if not failed:  # the files fail only together: no file to name
+        raise together
     batch, found = _check_batch(fine) if fine else (None, [])
     return batch, failed + found
 
