@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .db import connect, list_revisions, resolve_revision, set_as_of, views
 from .db.revisions import Revision
-from .errors import LivemetaError, NotInitialised, ValidationFailed
+from .errors import LivemetaError, NotInitialised, StorageFailed, ValidationFailed
 from .paths import resource
 from .project import Project, find_project, require_project
 from .query import QueryResult, run_query
@@ -253,34 +253,45 @@ def ingest(
                 f"{f}: not in the project's studies folder ({proj.rel(proj.studies)}/)",
                 hint=f"study files live in {proj.rel(proj.studies)}/: move it there and ingest it from there",
             )
-    with connect(path, wait=wait) as con:  # held to the end: one ingest at a time
-        history = read_history(proj)
-        check_conflicts(history)
-        stored = con.execute(named("commits")).fetchall()
-        shas = [s.commit.sha for s in history.steps]
-        if [r[1] for r in stored] != shas[: len(stored)] or con.execute(named("legacy_revisions")).fetchall():
-            raise HistoryError(
-                f"{path} does not follow this repository's history",
-                hint="run `livemeta build` first (it says what it would change)",
-            )
-        caught_up = replay(con, history, history.steps[len(stored):])
-        report = _check_files(con, proj, files, supersede, progress, coverage=False)
-        report.raise_for_problems()
-        if dry_run:
-            return IngestResult(report, True, caught_up=caught_up)
-        git = history.git
-        rel = [git.relative(f) for f in files]
-        if not git.uncommitted(rel):
-            raise LivemetaError(
-                f"nothing to commit: {', '.join(str(f) for f in files)} "
-                f"{'is' if len(files) == 1 else 'are'} as committed already",
-                hint="edit the file first; `livemeta log` shows the revision that has it",
-            )
-        if progress:
-            progress("commit")
-        sha = git.commit(rel, message, author=author)
-        after = read_history(proj)
-        applied = replay(con, after, after.steps[len(stored) + len(caught_up):])
+    sha = None
+    try:
+        with connect(path, wait=wait) as con:  # held to the end: one ingest at a time
+            history = read_history(proj)
+            check_conflicts(history)
+            stored = con.execute(named("commits")).fetchall()
+            shas = [s.commit.sha for s in history.steps]
+            if [r[1] for r in stored] != shas[: len(stored)] or con.execute(named("legacy_revisions")).fetchall():
+                raise HistoryError(
+                    f"{path} does not follow this repository's history",
+                    hint="run `livemeta build` first (it says what it would change)",
+                )
+            caught_up = replay(con, history, history.steps[len(stored):])
+            report = _check_files(con, proj, files, supersede, progress, coverage=False)
+            report.raise_for_problems()
+            if dry_run:
+                return IngestResult(report, True, caught_up=caught_up)
+            git = history.git
+            rel = [git.relative(f) for f in files]
+            if not git.uncommitted(rel):
+                raise LivemetaError(
+                    f"nothing to commit: {', '.join(str(f) for f in files)} "
+                    f"{'is' if len(files) == 1 else 'are'} as committed already",
+                    hint="edit the file first; `livemeta log` shows the revision that has it",
+                )
+            if progress:
+                progress("commit")
+            sha = git.commit(rel, message, author=author)
+            after = read_history(proj)
+            applied = replay(con, after, after.steps[len(stored) + len(caught_up):])
+    except StorageFailed as exc:
+        if sha is None:
+            raise StorageFailed(f"{exc.message}; nothing was committed to git or written to the database",
+                                hint=exc.hint) from None
+        raise StorageFailed(
+            f"committed {sha[:9]} to git (the evidence is safe there), but the database could not record it: "
+            f"{exc.message}",
+            hint="free some disk space, then run `livemeta build`: it replays the commit",
+        ) from None
     if report.batch is not None and applied:
         from .analysis.coverage import unused
 
@@ -370,9 +381,12 @@ def resolve(trials: list[str], *, message: str, project=None, db: Path | str | N
 # ---------------------------------------------------------------------------------------------
 
 
-def query(db_path: Path | str, sql: str, *, as_of: str | int | None = None, wait: float = 10.0, timeout: float = 30.0) -> QueryResult:
-    """Run read-only SQL (see :func:`livemeta.query.run_query`)."""
-    return run_query(db_path, sql, as_of=as_of, wait=wait, timeout=timeout)
+def query(
+    db_path: Path | str, sql: str, *, as_of: str | int | None = None, wait: float = 10.0, timeout: float = 30.0,
+    **limits,
+) -> QueryResult:
+    """Run read-only SQL (see :func:`livemeta.query.run_query`; ``limits``: max_rows, max_mb)."""
+    return run_query(db_path, sql, as_of=as_of, wait=wait, timeout=timeout, **limits)
 
 
 def view_list():

@@ -119,6 +119,8 @@ def build(db, wait, project, backup):
     _print_applied(report.applied)
     for old, new, sha in report.renumbered:
         click.echo(f"revision {old} (commit {sha[:9]}) is now revision {new}: the history was merged")
+    if report.damaged:
+        click.echo(f"the old database could not be read ({report.damaged}); it was rebuilt", err=True)
     if report.backup:
         click.echo(f"the old database was kept as {report.backup}")
     head = report.head[:9]
@@ -286,8 +288,13 @@ def ingest(db, wait, project, files, message, author, dry_run, supersede):
     show_default=True,
 )
 @click.option("--as-of", default=None, help="Read the views as of a revision id, a date (YYYY-MM-DD, UTC) or a version name.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds before the query is stopped.")
-def query(db, wait, project, sql, fmt, as_of, timeout):
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds for running, fetching and formatting before the query is stopped.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Refuse a result with more rows.")
+@click.option("--max-mb", type=click.FloatRange(min=0.001), default=100.0, show_default=True,
+              help="Refuse a result holding more megabytes of values.")
+def query(db, wait, project, sql, fmt, as_of, timeout, max_rows, max_mb):
     """Run read-only SQL against the views (see `livemeta views`).
 
     \b
@@ -295,8 +302,11 @@ def query(db, wait, project, sql, fmt, as_of, timeout):
     livemeta query "select * from outcomes where endpoint = 'os'" --format csv
     livemeta query "select count(*) from trials" --as-of 1
     """
-    result = api.query(_db(db, project), sql, as_of=as_of, wait=wait, timeout=timeout)
-    click.echo(result.format(fmt))
+    import time
+
+    deadline = time.monotonic() + timeout
+    result = api.query(_db(db, project), sql, as_of=as_of, wait=wait, timeout=timeout, max_rows=max_rows, max_mb=max_mb)
+    click.echo(result.format(fmt, deadline=deadline, timeout=timeout))
 
 
 @main.command()

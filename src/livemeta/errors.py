@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def excerpt(text: str, limit: int = 40) -> str:
+    """Text from the user's input as a message may quote it: escaped (repr) and at most ``limit``
+    characters, so that a message never echoes a whole line of a file it was not meant to read."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
 class LivemetaError(Exception):
     """An error the user can fix; ``hint`` says how."""
 
@@ -43,6 +49,17 @@ class ValidationFailed(LivemetaError):
         lines = [str(p) for p in self.problems]
         lines.append(f"{n} problem{'s' if n != 1 else ''} found; nothing was written.")
         super().__init__("\n".join(lines))
+
+
+class StorageFailed(LivemetaError):
+    """DuckDB could not read or write the database file (a full disk, a damaged file).
+
+    ``outcome`` says what that meant for the user's data, when the code that failed knew it.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, outcome: str | None = None):
+        super().__init__(message, hint=hint)
+        self.outcome = outcome
 
 
 class DatabaseLocked(LivemetaError):

@@ -1,9 +1,14 @@
-"""Ad hoc SQL on a read-only connection, with a time limit, formatted for people or machines.
+"""Ad hoc SQL on a read-only connection, with limits, formatted for people or machines.
 
-Only statements that read are run (SELECT, including WITH / DESCRIBE / SHOW / SUMMARIZE, and
-EXPLAIN and PRAGMA); anything else is refused before it reaches the database. The connection is
-read-only and has file-system access switched off, so `COPY ... TO`, `read_csv('/etc/...')` or
-`ATTACH` cannot touch files either. This module avoids pandas so that `livemeta query` starts fast.
+Only statements that read are run (SELECT, including WITH / DESCRIBE / SHOW / SUMMARIZE, PRAGMA,
+and EXPLAIN of a statement that is itself allowed: EXPLAIN ANALYZE runs it); anything else is
+refused before it reaches the database. The connection is read-only and has file-system access
+switched off, so `COPY ... TO`, `read_csv('/etc/...')` or `ATTACH` cannot touch files either.
+
+Limits: ``timeout`` seconds for running, fetching and formatting together; at most ``max_rows``
+rows and about ``max_mb`` megabytes of values, checked while the rows are fetched (a batch at a
+time, sized so that a result over the limit is refused after at most one oversized row). This
+module avoids pandas so that `livemeta query` starts fast.
 """
 
 from __future__ import annotations
@@ -14,20 +19,25 @@ import decimal
 import io
 import json
 import math
+import re
 import threading
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from .db.connection import open_connection
-from .db.migrations import schema_version
+from .db.connection import open_connection, storage_error
+from .db.migrations import check_schema
 from .db.revisions import resolve_revision, set_as_of
-from .errors import LivemetaError, NotInitialised
+from .errors import LivemetaError
 
 FORMATS = ("table", "csv", "json", "markdown")
-_READING = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA}
+_READING = {duckdb.StatementType.SELECT, duckdb.StatementType.PRAGMA}
+MAX_ROWS = 1_000_000
+MAX_MB = 100.0
 
 
 @dataclass(frozen=True)
@@ -42,65 +52,175 @@ class QueryResult:
 
         return pd.DataFrame.from_records(self.rows, columns=self.columns)
 
-    def format(self, fmt: str = "table") -> str:
+    def format(self, fmt: str = "table", *, deadline: float | None = None, timeout: float | None = None) -> str:
+        """The result as text; with ``deadline`` (a ``time.monotonic()`` value) formatting stops
+        there with the error of a ``timeout``-second query (the CLI's --timeout covers it too)."""
         if fmt not in FORMATS:
             raise LivemetaError(f"unknown format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
-        return {"table": _table, "csv": _csv, "json": _json, "markdown": _markdown}[fmt](self.columns, self.rows)
+        rows = self.rows if deadline is None else _until(self.rows, deadline, timeout)
+        return {"table": _table, "csv": _csv, "json": _json, "markdown": _markdown}[fmt](self.columns, rows)
+
+
+def _until(rows, deadline: float, timeout: float | None):
+    for row in rows:
+        if time.monotonic() > deadline:
+            raise _time_limit(timeout)
+        yield row
+
+
+def _time_limit(timeout: float | None) -> LivemetaError:
+    return LivemetaError(
+        f"query stopped after the time limit of {timeout or 0:g} s", hint="narrow it, or pass a larger --timeout"
+    )
+
+
+def _refuse(st) -> LivemetaError:
+    kind = st.type.name.replace("_", " ")
+    return LivemetaError(
+        f"livemeta query is read-only: refused a {kind} statement ({st.query.strip()[:60]!r})",
+        hint="change the evidence with `livemeta ingest` (a new revision), never with SQL",
+    )
+
+
+def _explained(sql: str) -> str:
+    """The statement an EXPLAIN statement explains: what follows EXPLAIN, ANALYZE and an option
+    list in parentheses (comments skipped); "" when nothing follows."""
+    tokens = [(pos, kind) for pos, kind in duckdb.tokenize(sql) if kind != duckdb.token_type.comment]
+    ends = [pos for pos, _ in tokens[1:]] + [len(sql)]
+    depth = 0
+    for (pos, kind), end in list(zip(tokens, ends))[1:]:  # tokens[0] is EXPLAIN
+        text = sql[pos:end].strip()
+        if depth or (kind == duckdb.token_type.operator and text.startswith("(")):
+            depth += text.count("(") - text.count(")") if kind == duckdb.token_type.operator else 0
+            continue
+        if kind == duckdb.token_type.keyword and text.lower() in ("analyze", "analyse"):
+            continue
+        return sql[pos:]
+    return ""
+
+
+def _check_statement(st) -> None:
+    if st.type == duckdb.StatementType.EXPLAIN:
+        inner = duckdb.extract_statements(_explained(st.query))
+        if not inner:
+            raise _refuse(st)
+        for s in inner:
+            _check_statement(s)
+    elif st.type not in _READING:
+        raise _refuse(st)
 
 
 def check_read_only(sql: str) -> None:
-    """Refuse, with a clear message, any statement that is not a read."""
+    """Refuse, with a clear message, any statement that is not a read (EXPLAIN: of a read)."""
     try:
         statements = duckdb.extract_statements(sql)
+        if not statements:
+            raise LivemetaError("no SQL statement given")
+        for st in statements:
+            _check_statement(st)
     except duckdb.Error as exc:
         raise LivemetaError(f"SQL error: {exc}") from None
-    if not statements:
-        raise LivemetaError("no SQL statement given")
-    for st in statements:
-        if st.type not in _READING:
-            kind = st.type.name.replace("_", " ")
+
+
+def _size(v: Any) -> int:
+    """About how many bytes a fetched value holds (text and blobs by length, 8 for the rest)."""
+    if isinstance(v, (str, bytes, bytearray)):
+        return len(v)
+    if isinstance(v, (list, tuple)):
+        return 8 + sum(_size(x) for x in v)
+    if isinstance(v, dict):
+        return 8 + sum(_size(k) + _size(x) for k, x in v.items())
+    return 8
+
+
+def _fetch(cursor, *, max_rows: int, max_mb: float, deadline: float, timeout: float) -> list[tuple]:
+    """Every row, refusing the result as soon as it passes ``max_rows`` or ``max_mb``.
+
+    The first batch is one row; each next batch is sized from the bytes per row seen so far so
+    that it cannot take the result far past the byte limit.
+    """
+    limit = max_mb * 1e6
+    rows: list[tuple] = []
+    size = 0
+    batch = 1
+    while True:
+        chunk = cursor.fetchmany(min(batch, max_rows + 1 - len(rows)))
+        if not chunk:
+            return rows
+        rows.extend(chunk)
+        size += sum(_size(row) for row in chunk)
+        if len(rows) > max_rows:
             raise LivemetaError(
-                f"livemeta query is read-only: refused a {kind} statement ({st.query.strip()[:60]!r})",
-                hint="change the evidence with `livemeta ingest` (a new revision), never with SQL",
+                f"the result has more than {max_rows:,} rows",
+                hint="narrow the query (a WHERE or LIMIT, an aggregate), or raise the limit with --max-rows",
             )
+        if size > limit:
+            raise LivemetaError(
+                f"the result is larger than the limit of {max_mb:g} MB",
+                hint="narrow the query (fewer columns or rows), or raise the limit with --max-mb",
+            )
+        if time.monotonic() > deadline:
+            raise _time_limit(timeout)
+        per_row = max(size / len(rows), 1.0)
+        batch = int(max(1, min(2048, (limit - size) / per_row / 2)))
 
 
 def run_query(
-    db_path: Path | str, sql: str, *, as_of: str | int | None = None, wait: float = 10.0, timeout: float = 30.0
+    db_path: Path | str,
+    sql: str,
+    *,
+    as_of: str | int | None = None,
+    wait: float = 10.0,
+    timeout: float = 30.0,
+    max_rows: int = MAX_ROWS,
+    max_mb: float = MAX_MB,
 ) -> QueryResult:
     """Run read-only ``sql``; with ``as_of`` every view reads the database as of that revision.
 
-    The result of the last statement is returned. A query running longer than ``timeout``
-    seconds is interrupted.
+    The result of the last statement is returned. Running and fetching longer than ``timeout``
+    seconds is stopped (formatting too, when given the deadline: :meth:`QueryResult.format`);
+    a result of more than ``max_rows`` rows or ``max_mb`` megabytes is refused.
     """
     check_read_only(sql)
     con = open_connection(Path(db_path), read_only=True, wait=wait)
     try:
-        if schema_version(con) == 0:
-            raise NotInitialised(f"{db_path} is not a livemeta database", hint="run `livemeta build`")
         revision = None
-        if as_of is not None:
-            revision = resolve_revision(con, as_of)
-            set_as_of(con, revision)
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
+        deadline = time.monotonic() + timeout
         timer = threading.Timer(timeout, con.interrupt)
-        timer.start()
         try:
+            check_schema(con, db_path, writable=False)
+            if as_of is not None:
+                revision = resolve_revision(con, as_of)
+                set_as_of(con, revision)
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+            timer.start()
             cursor = con.execute(sql)
             columns = [d[0] for d in cursor.description] if cursor.description else []
-            rows = cursor.fetchall() if cursor.description else []
+            rows = _fetch(cursor, max_rows=max_rows, max_mb=max_mb, deadline=deadline, timeout=timeout) if columns else []
         except duckdb.InterruptException:
-            raise LivemetaError(
-                f"query stopped after the time limit of {timeout:g} s", hint="narrow it, or pass a larger --timeout"
-            ) from None
+            raise _time_limit(timeout) from None
         except duckdb.Error as exc:
-            raise LivemetaError(f"SQL error: {str(exc).strip()}", hint="`livemeta views` lists what you can query") from None
+            raise storage_error(db_path, exc) or LivemetaError(
+                f"SQL error: {str(exc).strip()}", hint="`livemeta views` lists what you can query"
+            ) from None
         finally:
             timer.cancel()
         return QueryResult(columns, rows, revision)
     finally:
         con.close()
+
+
+def _iso_duration(v: dt.timedelta) -> str:
+    """An interval as ISO 8601 (P1DT2H30M); DuckDB's months arrive as 30 days."""
+    us = round(v / dt.timedelta(microseconds=1))
+    sign, us = ("-", -us) if us < 0 else ("", us)
+    days, us = divmod(us, 86_400_000_000)
+    hours, us = divmod(us, 3_600_000_000)
+    minutes, us = divmod(us, 60_000_000)
+    seconds = f"{us / 1e6:.6f}".rstrip("0").rstrip(".")
+    time_part = "".join(f"{n}{u}" for n, u in ((hours, "H"), (minutes, "M")) if n) + (f"{seconds}S" if us else "")
+    return f"{sign}P" + (f"{days}D" if days else "") + (f"T{time_part}" if time_part else ("" if days else "T0S"))
 
 
 def _plain(v: Any) -> Any:
@@ -117,7 +237,13 @@ def _plain(v: Any) -> Any:
         return {str(k): _plain(x) for k, x in v.items()}
     if isinstance(v, (bytes, bytearray)):
         return v.hex()
-    return v
+    if isinstance(v, dt.timedelta):
+        return _iso_duration(v)
+    if isinstance(v, uuid.UUID):
+        return str(v)
+    if v is None or isinstance(v, (str, int, float)):
+        return v
+    return str(v)  # any other type DuckDB may return: its text
 
 
 def _text(v: Any) -> str:
@@ -130,17 +256,29 @@ def _text(v: Any) -> str:
     return str(_plain(v))
 
 
-def _table(columns: list[str], rows: list[tuple]) -> str:
+def _unique(columns: list[str]) -> list[str]:
+    """Column names made unique for JSON keys: a repeated name gets the first free _1, _2, ..."""
+    taken, out = set(columns), []
+    for c in columns:
+        name, n = c, 0
+        while name in out or (n and name in taken):
+            n += 1
+            name = f"{c}_{n}"
+        out.append(name)
+    return out
+
+
+def _table(columns: list[str], rows) -> str:
     cells = [[_text(v) for v in row] for row in rows]
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     line = "  ".join("-" * w for w in widths)
     out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), line]
     out += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    out.append(f"({len(cells)} row{'s' if len(cells) != 1 else ''})")
     return "\n".join(out)
 
 
-def _csv(columns: list[str], rows: list[tuple]) -> str:
+def _csv(columns: list[str], rows) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(columns)
@@ -148,11 +286,12 @@ def _csv(columns: list[str], rows: list[tuple]) -> str:
     return buf.getvalue().rstrip("\n")
 
 
-def _json(columns: list[str], rows: list[tuple]) -> str:
-    return json.dumps([{c: _plain(v) for c, v in zip(columns, r)} for r in rows], indent=2, ensure_ascii=False)
+def _json(columns: list[str], rows) -> str:
+    keys = _unique(columns)
+    return json.dumps([{c: _plain(v) for c, v in zip(keys, r)} for r in rows], indent=2, ensure_ascii=False)
 
 
-def _markdown(columns: list[str], rows: list[tuple]) -> str:
+def _markdown(columns: list[str], rows) -> str:
     def esc(s: str) -> str:
         return s.replace("|", "\\|").replace("\n", " ")
 

@@ -42,3 +42,117 @@ def test_read_only_on_missing_file_says_how_to_create_it(tmp_path):
     with pytest.raises(LivemetaError, match="livemeta build"):
         with connect(tmp_path / "nope.duckdb", read_only=True):
             pass
+
+
+# --- a database from another version of livemeta ----------------------------------------------
+
+# every command that opens the database, read-only ones included (views/template never do)
+def _commands(tmp_path):
+    from livemeta.paths import resource
+
+    from tests.conftest import REPO
+
+    template = str(resource("ingest", "template.yaml"))
+    study = str(REPO / "data" / "studies" / "contact-01.yaml")  # a study file of the project: ingest opens the database
+    return [
+        ["init"],
+        ["build"],
+        ["verify"],
+        ["validate", template],
+        ["validate", template, "--supersede"],
+        ["ingest", study, "-m", "x", "--supersede"],
+        ["ingest", study, "-m", "x", "--dry-run", "--supersede"],
+        ["query", "select count(*) from trials"],
+        ["pool", "os"],
+        ["pool", "os", "--as-of", "1"],
+        ["log"],
+        ["diff"],
+        ["cumulative", "os"],
+        ["report", "--out", str(tmp_path / "report")],
+    ]
+
+
+def _future_db(path):
+    """A database one migration ahead of this livemeta (as a newer livemeta would leave it)."""
+    newest = migrations()[-1].version
+    with connect(path) as con:
+        con.execute(
+            "INSERT INTO history.schema_migrations VALUES (?, 'from_the_future', 'x', now()::timestamp)", [newest + 1]
+        )
+    return newest
+
+
+def _digest(path):
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_newer_database_is_refused_by_every_command(empty_db, tmp_path):
+    from click.testing import CliRunner
+
+    from livemeta.cli import main
+
+    newest = _future_db(empty_db)
+    before = _digest(empty_db)
+    runner = CliRunner()
+    for argv in _commands(tmp_path):
+        result = runner.invoke(main, argv)
+        shown = " ".join(argv[:2])
+        assert result.exit_code == 1, f"{shown}: {result.output}"
+        assert result.exception is None or isinstance(result.exception, SystemExit), f"{shown}: {result.exception!r}"
+        assert f"schema version {newest + 1}" in result.output, f"{shown}: {result.output}"
+        assert f"up to version {newest}" in result.output, f"{shown}: {result.output}"
+        assert _digest(empty_db) == before, f"{shown} changed the database"
+        assert not (tmp_path / "report").exists()
+    with pytest.raises(LivemetaError, match=f"schema version {newest + 1}"):
+        with connect(empty_db, read_only=True):
+            pass
+
+
+def _old_db(path, monkeypatch, version):
+    """A database at an older schema version (migrations 0000..version, no views) holding one
+    revision with the template trial, as an older livemeta would have left it."""
+    import importlib
+
+    import duckdb
+
+    mig = importlib.import_module("livemeta.db.migrations")
+
+    older = [m for m in mig.migrations() if m.version <= version]
+    with monkeypatch.context() as m:
+        m.setattr(mig, "migrations", lambda: older)
+        con = duckdb.connect(str(path))
+        try:
+            assert mig.apply_migrations(con) == list(range(1, version + 1))
+            con.execute("INSERT INTO history.revisions VALUES (1, now()::timestamp, 'a', 'old', 'build', '0.0.1')")
+            con.execute(
+                "INSERT INTO history.trials (valid_from, trial_id, name, design, status, inclusion, verified) "
+                "VALUES (1, 'example-01', 'EXAMPLE-01', 'rct', 'completed', 'included', true)"
+            )
+        finally:
+            con.close()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["validate", "TEMPLATE", "--supersede"], ["validate", "TEMPLATE"], ["query", "select 1"], ["log"], ["pool", "os", "--as-of", "1"]],
+)
+def test_an_older_database_says_run_init(argv, db_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from livemeta.cli import main
+    from livemeta.paths import resource
+
+    _old_db(db_path, monkeypatch, 2)
+    argv = [str(resource("ingest", "template.yaml")) if a == "TEMPLATE" else a for a in argv]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    newest = migrations()[-1].version
+    assert f"schema version 2; this livemeta needs version {newest}" in result.output
+    assert "run `livemeta init`" in result.output
+    # and init upgrades it
+    assert CliRunner().invoke(main, ["init"]).exit_code == 0
+    with connect(db_path, read_only=True) as con:
+        assert schema_version(con) == newest

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -34,6 +35,8 @@ def test_views_read_any_earlier_revision(empty_db):
         assert names() == ["A v1"]
         set_as_of(con, 2)
         assert names() == ["A v1", "B"]
+        set_as_of(con, 3)  # the revision that closes A v1 (valid_to = 3) no longer shows it
+        assert names() == ["A v2", "B"]
         set_as_of(con, None)
         assert names() == ["A v2", "B"]
         # the superseded row is kept, closed at revision 3
@@ -55,3 +58,40 @@ def test_resolve_revision_by_id_and_date(empty_db):
             resolve_revision(con, "2001-01-01")
         with pytest.raises(LivemetaError, match="neither a revision id, a date"):
             resolve_revision(con, "yesterday")
+
+
+@pytest.mark.parametrize(
+    "spec,reason",
+    [
+        ("²", "neither a revision id, a date"),  # str.isdigit() is true for it, int() fails
+        ("١", "neither a revision id, a date"),  # Arabic-Indic one: int() reads it as 1
+        ("١٢٣٤-٠١-٠١", "neither a revision id, a date"),
+        ("", "an empty --as-of"),
+        (" ", "neither a revision id, a date"),
+        ("1\n", "neither a revision id, a date"),
+        ("2026-01-01\n", "neither a revision id, a date"),
+        ("+1", "neither a revision id, a date"),
+        ("9" * 5000, "no revision 99999999999999999999..."),
+        ("2026-02-30", "is not a valid date"),
+    ],
+)
+def test_as_of_accepts_only_ascii_digits_or_an_iso_date(empty_db, spec, reason):
+    with connect(empty_db) as con:
+        new_revision(con, author="a", message="m", kind="build", files=[])
+        with pytest.raises(LivemetaError, match=re.escape(reason)) as info:
+            resolve_revision(con, spec)
+        assert len(str(info.value)) < 200
+
+
+def test_as_of_on_the_command_line_without_traceback(empty_db):
+    from click.testing import CliRunner
+
+    from livemeta.cli import main
+
+    with connect(empty_db) as con:
+        new_revision(con, author="a", message="m", kind="build", files=[])
+    for spec in ("²", "١", ""):
+        result = CliRunner().invoke(main, ["query", "select count(*) from trials", "--as-of", spec])
+        assert result.exit_code == 1, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert "error:" in result.output and "Traceback" not in result.output, result.output

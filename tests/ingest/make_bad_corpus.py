@@ -123,7 +123,28 @@ add("ci_level_two_decimals.yaml", sub(("    ci_level: 95\n", "    ci_level: 97.5
 add("duplicate_outcome.yaml", sub(("  - id: orr\n", "  - id: os_interim\n    endpoint: os\n    measure: HR\n    population: overall\n    experimental_arm: combo\n    control_arm: docetaxel\n    estimate: 0.80\n    ci_low: 0.62\n    ci_high: 1.03\n    ci_level: 95\n    source: paper\n    raw_text: \"interim HR 0.80 (0.62-1.03)\"\n    verified: true\n  - id: orr\n"), header="a second OS hazard ratio for the same comparison (an interim cut)"), "outcomes[0] already gives os (HR, overall) for this comparison", "outcomes[1]")
 add("two_trial_definitions.yaml", sub(("outcomes:\n  - id: os\n", "  - id: eligibility_2\n    scope: trial\n    population: all randomised patients\n    category: mixed\n    criterion_kind: eligibility\n    definition: \"progression on prior anti-PD-(L)1\"\n    source: paper\n    verified: true\noutcomes:\n  - id: os\n"), header="two eligibility definitions (scope trial) for one trial"), "a trial has one eligibility definition", "resistance_definitions[1].scope")
 
+# --- boundaries: one step past what a rule allows ---------------------------------------------
+add("hr_estimate_equals_ci_low.yaml", sub(("    estimate: 0.85\n    ci_low: 0.70\n    ci_high: 1.03\n", "    estimate: 0.85\n    ci_low: 0.85\n    ci_high: 0.86\n"), header="a hazard ratio equal to its lower CI bound: HR 0.85 (0.85-0.86)"), "the CI 0.85-0.86 does not contain the estimate 0.85 (estimate not above ci_low)", "outcomes[0].estimate")
+add("hr_estimate_equals_ci_high.yaml", sub(("    estimate: 0.85\n    ci_low: 0.70\n    ci_high: 1.03\n", "    estimate: 0.85\n    ci_low: 0.84\n    ci_high: 0.85\n"), header="a hazard ratio equal to its upper CI bound: HR 0.85 (0.84-0.85)"), "the CI 0.84-0.85 does not contain the estimate 0.85 (estimate not below ci_high)", "outcomes[0].estimate")
+add("control_events_over_n.yaml", sub(("    control_events: 20\n", "    control_events: 160\n"), header="more events than patients in the control arm: 160 of 150"), "control_events 160 is more than control_n 150", "outcomes[1].control_events")
+add("percent_half_step_off.yaml", sub(("    percent: 40.5\n", "    percent: 40.6\n"), header="a percent just over half a printed step off: 60/148 = 40.54% printed as 40.6"), "percent 40.6 does not match subjects_affected / subjects_at_risk = 60/148 = 40.54% within rounding", "adverse_events[0].percent")
+
+# --- hostile input ----------------------------------------------------------------------------
+add("huge_integer.yaml", sub(("  randomised_n: 300\n", "  randomised_n: " + "9" * 5000 + "\n"), header="a 5,000-digit integer"), "number 99999999999999999999... (5000 digits) is too large (the limit is 2147483647)", "trial.randomised_n")
+add("huge_integer.json", jd.replace('"randomised_n": 300', '"randomised_n": ' + "9" * 5000), "number 99999999999999999999... (5000 digits) is too large (the limit is 2147483647)", "trial.randomised_n")
+add("lone_surrogate.json", jd.replace('"name": "BAD-01"', '"name": "BAD\\ud800-01"'), "text contains a lone surrogate (\\ud800), which is not valid Unicode", "trial.name")
+add("lone_surrogate_key.json", jd.replace('"name": "BAD-01"', '"name": "BAD-01",\n    "\\udfff": 1'), "a key contains a lone surrogate (\\udfff), which is not valid Unicode", "trial")
+add("date_trailing_newline.yaml", sub(('    data_cutoff: "2023-10-01"\n', '    data_cutoff: "2023-10-01\\n"\n'), header="a date with a trailing newline"), "'2023-10-01\\n' is not a date written YYYY-MM-DD", "outcomes[0].data_cutoff")
+add("date_trailing_newline.json", jd.replace('"first_published": "2024-06"', '"first_published": "2024-06\\n"'), "'2024-06\\n' is not a date written YYYY, YYYY-MM or YYYY-MM-DD", "trial.first_published")
+add("long_unknown_key.yaml", sub(("    ci_high: 1.03\n", "    ci_high: 1.03\n    " + "secret_" * 40 + ": 1\n"), header="an unknown key of 280 characters (quoted only in part)"), "unknown key 'secret_secret_secret_secret_secret_se...'", "outcomes[0]['secret_secret_secret_secret_secret_se...']")
+add("not_a_study_file.yaml", "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n", "not a livemeta study file (no livemeta_study: 1 at the top, nor any other key of a study file)", "")
+
 DESCRIPTIONS = {
+    "huge_integer.json": "JSON with a 5,000-digit integer",
+    "lone_surrogate.json": "JSON text with a lone surrogate (an escaped \\ud800)",
+    "lone_surrogate_key.json": "JSON with a key that is a lone surrogate (an escaped \\udfff)",
+    "date_trailing_newline.json": "JSON with a date followed by a newline",
+    "not_a_study_file.yaml": "a mapping that is not a study file (an apt sources file)",
     "binary.yaml": "binary content (a PNG header)",
     "empty.yaml": "an empty file",
     "nan.json": "JSON with a NaN estimate",

@@ -4,7 +4,9 @@ a missing path, a folder, batch and database conflicts)."""
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -141,3 +143,86 @@ def test_supersede_without_change(seeded_db, tmp_path):
     same = tmp_path / "same.yaml"  # same content, different comments and layout
     same.write_text(yaml.safe_dump(yaml.safe_load(TEMPLATE.read_text()), sort_keys=True))
     _assert_has(_refused(seeded_db, [same], supersede=True), same, "no change", "trial.id")
+
+
+# --- hostile input: what a message may quote, and what one file may do to a batch -------------
+
+
+def test_messages_quote_only_short_escaped_excerpts(seeded_db):
+    for name in ("huge_integer.yaml", "huge_integer.json", "long_unknown_key.yaml", "lone_surrogate.json"):
+        with pytest.raises(ValidationFailed) as info:
+            validate_files([BAD / name])
+        text = str(info.value)
+        assert "9" * 30 not in text and "secret_" * 6 not in text, text
+        assert "\ud800" not in text and len(text) < 800, text
+        text.encode("utf-8")  # printable as it is: the surrogate is escaped
+
+
+def test_a_symlink_to_a_system_file_does_not_echo_it(tmp_path):
+    secret = tmp_path / "credentials"
+    secret.write_text("api_key: sk-live-0123456789\nhost: db.internal\n")
+    targets = [secret] + [p for p in (Path("/etc/passwd"), Path("/etc/os-release")) if p.is_file()]
+    for i, target in enumerate(targets):
+        link = tmp_path / f"study-{i}.yaml"
+        link.symlink_to(target)
+        with pytest.raises(ValidationFailed) as info:
+            validate_files([link])
+        text = str(info.value)
+        first_line = target.read_text(errors="replace").splitlines()[0]
+        assert str(link) in text
+        text = text.replace(str(link), "")
+        for word in re.findall(r"[A-Za-z0-9_-]{4,}", first_line):
+            assert word not in text, (word, text)
+
+
+def test_one_failing_file_is_named_and_the_rest_of_the_batch_reported(tmp_path, monkeypatch):
+    """A file that livemeta fails to check (a bug, a value no rule foresaw) is reported as a problem
+    of that file, beside the other files' problems, instead of ending the report with a traceback."""
+    from livemeta.ingest import frames, structure
+
+    good = tmp_path / "good.yaml"
+    good.write_text(TEMPLATE.read_text().replace("example-01", "good-02").replace("NCT00000000", "NCT00000002"))
+    odd = tmp_path / "odd.yaml"
+    odd.write_text(TEMPLATE.read_text().replace("example-01", "odd-03").replace("NCT00000000", "NCT00000003"))
+    bad = BAD / "events_over_n.yaml"
+
+    real_rules = structure.rule_problems
+
+    def rules(study):
+        if study.trial_id == "odd-03":
+            raise KeyError("surprise")
+        return real_rules(study)
+
+    monkeypatch.setattr(structure, "rule_problems", rules)
+    report = validate_files([good, odd, bad], raise_on_problems=False)
+    assert {p.file for p in report.problems} == {str(odd), str(bad)}
+    (odd_problem,) = [p for p in report.problems if p.file == str(odd)]
+    assert odd_problem.path == "" and "could not be checked: KeyError: 'surprise'" in odd_problem.reason
+    monkeypatch.setattr(structure, "rule_problems", real_rules)
+
+    # the same for a failure while building the batch's tables, which reads every file at once
+    real_build = frames.build_batch
+
+    def build(studies):
+        if any(s.trial_id == "odd-03" for s in studies):
+            raise ValueError("time data '2023-10-01\n' does not match format '%Y-%m-%d'")  # a real newline
+        return real_build(studies)
+
+    monkeypatch.setattr(frames, "build_batch", build)
+    report = validate_files([good, odd, bad], raise_on_problems=False)
+    assert {p.file for p in report.problems} == {str(odd), str(bad)}
+    (odd_problem,) = [p for p in report.problems if p.file == str(odd)]
+    assert "could not be checked: ValueError: time data '2023-10-01\\n' does not match" in odd_problem.reason
+
+
+def test_a_single_failing_file_is_named_too(tmp_path, monkeypatch):
+    from livemeta.ingest import frames
+
+    def build(studies):
+        raise ValueError("no rule foresaw this")
+
+    monkeypatch.setattr(frames, "build_batch", build)
+    with pytest.raises(ValidationFailed) as info:
+        validate_files([TEMPLATE])
+    (problem,) = info.value.problems
+    assert problem.file == str(TEMPLATE) and "could not be checked: ValueError: no rule foresaw this" in problem.reason

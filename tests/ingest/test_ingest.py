@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -114,9 +115,29 @@ def test_a_failing_write_rolls_back_everything(db_path, monkeypatch):
         return real_sql(name, **parts)
 
     monkeypatch.setattr(write, "sql", broken)
-    with pytest.raises(Exception):
+    # the real cause, not "Current transaction is aborted" from cleaning up inside the failed transaction
+    with pytest.raises(duckdb.CatalogException, match="no_such_table"):
         ingest_files(db_path, [TEMPLATE], message="m", author="tester")
     assert table_state(db_path) == before
+
+
+def test_a_failing_write_leaves_the_callers_connection_usable(db_path, monkeypatch):
+    """ingest into the caller's own open connection: after a failed write the connection is not
+    left inside the aborted transaction (ROLLBACK), and the next ingest on it works."""
+    ingest_files(db_path, [BASE], message="seed", author="tester")
+    from livemeta.ingest import write
+
+    real_sql = write.sql
+    monkeypatch.setattr(write, "sql", lambda name, **parts: "INSERT INTO history.no_such_table SELECT 1"
+                        if name == "insert_rows" and parts.get("table") == "outcomes" else real_sql(name, **parts))
+    with connect(db_path) as con:
+        before = con.execute("SELECT count(*), max(revision_id) FROM history.revisions").fetchone()
+        with pytest.raises(duckdb.CatalogException, match="no_such_table"):
+            ingest_files(con, [TEMPLATE], message="m", author="tester")
+        assert con.execute("SELECT count(*), max(revision_id) FROM history.revisions").fetchone() == before == (1, 1)
+        assert con.execute("SELECT count(*) FROM history.trials").fetchone() == (1,)
+        monkeypatch.setattr(write, "sql", real_sql)
+        assert ingest_files(con, [TEMPLATE], message="m", author="tester").revision == 2
 
 
 def test_supersede_keeps_history(db_path, tmp_path):
@@ -268,10 +289,10 @@ def test_printed_precision():
 
 
 def test_yaml_keeps_dates_and_odd_numbers_as_text(tmp_path):
-    path = _with(tmp_path, "x.yaml", "d: 2024-01-02\no: 012\ns: 1:20\nh: 0x1f\nf: 1.50\nn: -3\n")
+    path = _with(tmp_path, "x.yaml", "livemeta_study: 1\nd: 2024-01-02\no: 012\ns: 1:20\nh: 0x1f\nf: 1.50\nn: -3\n")
     study = parse_file(path)
-    assert study.data == {"d": "2024-01-02", "o": "012", "s": "1:20", "h": "0x1f", "f": 1.5, "n": -3}
-    assert study.numbers == {"f": "1.50"} and study.lines["s"] == 3
+    assert study.data == {"livemeta_study": 1, "d": "2024-01-02", "o": "012", "s": "1:20", "h": "0x1f", "f": 1.5, "n": -3}
+    assert study.numbers == {"f": "1.50"} and study.lines["s"] == 4
 
 
 # --- a batch of 1,000 -------------------------------------------------------------------------

@@ -105,22 +105,23 @@ def _pool(case, **kw):
 
 
 # ----------------------------------------------------------------- grid guard
-EXPECTED_COUNTS = {f"{m}/{t}": 124 for m in METHODS for t in TESTS}
-# cases with a control list: REML/ML/EB maxiter=2, PM tau2.max=0.01, REML maxiter=50
-EXPECTED_COUNTS.update({"REML/z": 126, "ML/z": 125, "EB/z": 125, "PM/z": 125})
+EXPECTED_COUNTS = {f"{m}/{t}": 125 for m in METHODS for t in TESTS}
+# cases with a control list: REML/ML/EB maxiter=2, PM tau2.max=0.01, REML maxiter=50,
+# REML/ML ll0check=FALSE
+EXPECTED_COUNTS.update({"REML/z": 128, "ML/z": 127, "EB/z": 126, "PM/z": 126})
 
 
 def test_grid_size():
     """The reference grid cannot silently shrink."""
     counts = Counter(f"{c['method']}/{c['test']}" for c in CASES)
     assert dict(counts) == EXPECTED_COUNTS
-    assert len(CASES) == sum(EXPECTED_COUNTS.values()) == 2237
+    assert len(CASES) == sum(EXPECTED_COUNTS.values()) == 2257
     assert REF["grid"]["n_cases"] == len(CASES)
     assert REF["grid"]["counts"] == EXPECTED_COUNTS
     assert sorted(REF["grid"]["methods"]) == sorted(METHODS)
-    assert len(DATASETS) == 124
+    assert len(DATASETS) == 125
     assert sum(name.startswith("random_") for name in DATASETS) == 120
-    assert {"bcg_logRR", "bcg_logOR", "normand1999_MD", "hackshaw1998_logOR"} <= set(DATASETS)
+    assert {"bcg_logRR", "bcg_logOR", "normand1999_MD", "hackshaw1998_logOR", "ll0check_k4"} <= set(DATASETS)
     ks = {len(DATASETS[n]["yi"]) for n in DATASETS if n.startswith("random_")}
     assert ks == set(range(2, 31))
     # every method x test on every data set
@@ -130,8 +131,20 @@ def test_grid_size():
     # Q-profile CIs: every random-effects method on dat.bcg, and on most others
     bcg_ci = {c["method"] for c in CASES if c["dataset"] == "bcg_logRR" and "confint" in c}
     assert {"REML", "DL", "ML", "PM"} <= bcg_ci
-    assert sum("confint" in c for c in CASES) == REF["grid"]["n_confint"] == 987
+    assert sum("confint" in c for c in CASES) == REF["grid"]["n_confint"] == 995
     assert sum("error" in c for c in CASES) == REF["grid"]["n_error"] == 14
+
+
+def test_the_grid_reaches_metafors_ll0check():
+    """ll0check_k4: metafor's REML and ML stop at a local maximum and ll0check sets tau2 = 0;
+    with ll0check=FALSE they keep the local maximum (checked value by value in test_rma_case)."""
+    by_name = {c["name"]: c for c in CASES}
+    for method, local_max in (("REML", 4.0280828605651395), ("ML", 1.865056446728037)):
+        assert by_name[f"ll0check_k4/{method}/z"]["rma"]["tau2"] == 0
+        off = by_name[f"ll0check_k4/{method}/z/no_ll0check"]
+        assert off["control"] == {"ll0check": 0} and off["rma"]["tau2"] == local_max
+        res = _pool(by_name[f"ll0check_k4/{method}/z"])
+        assert res.tau2 == 0 and "tau2 set to 0" in res.message
 
 
 def test_reference_provenance():

@@ -9,6 +9,7 @@ import duckdb
 import pandas as pd
 
 from .. import __version__
+from ..db.connection import storage_errors, transaction, unregister
 from ..sql import named
 from ..pooling import PoolResult
 from .run import AnalysisResult
@@ -82,15 +83,14 @@ def write_results(con: duckdb.DuckDBPyConnection, results: list[AnalysisResult])
     try:
         con.execute(named("store_pooled_estimates"))
     finally:
-        con.unregister("new_pooled_estimates")
+        unregister(con, "new_pooled_estimates")
     return len(rows)
 
 
 def store_results(con: duckdb.DuckDBPyConnection, results: list[AnalysisResult]) -> int:
-    """:func:`write_results` in a transaction of its own."""
-    from ..db.connection import transaction
-
-    with transaction(con):
+    """:func:`write_results` in a transaction of its own; a full disk says what was not stored."""
+    revisions = ", ".join(str(r) for r in sorted({r.revision for r in results}))
+    with storage_errors(what=f"the pooled estimates of revision {revisions} were not stored"), transaction(con):
         return write_results(con, results)
 
 

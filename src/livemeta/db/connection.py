@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import DatabaseLocked, LivemetaError, NotInitialised
+from ..errors import DatabaseLocked, LivemetaError, NotInitialised, StorageFailed
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
 
@@ -32,6 +32,72 @@ def _lock_message(path: Path, exc: BaseException, waited: float) -> DatabaseLock
         f"database {path} is locked by {holder}; gave up after waiting {waited:.1f} s",
         hint="wait for that command to finish, or pass a longer --wait",
     )
+
+
+# DuckDB failing to read or write its file: a damaged (truncated, corrupted) file or a full disk
+_STORAGE = re.compile(
+    r"Corrupt database file|not a valid DuckDB database|Could not read|Could not write|Failed to commit|"
+    r"No space left on device|File too large|Disk quota exceeded|database has been invalidated",
+    re.IGNORECASE,
+)
+_WRITING = re.compile(r"Could not write|Failed to commit|No space left|File too large|Disk quota", re.IGNORECASE)
+_PREFIX = re.compile(r"^(?:[A-Za-z]+ Error: )+(?:Failed to commit: )?")
+
+
+def storage_failure(exc: BaseException) -> str | None:
+    """When ``exc`` is DuckDB failing to read or write its file, the cause in one line; else None."""
+    if not isinstance(exc, duckdb.Error):
+        return None
+    text = " ".join(str(exc).split())
+    if not (isinstance(exc, (duckdb.IOException, duckdb.FatalException)) or _STORAGE.search(text)):
+        return None
+    return _PREFIX.sub("", text)
+
+
+def storage_error(
+    path: Path | str | None, exc: BaseException, what: str | None = None, outcome: str | None = None
+) -> StorageFailed | None:
+    """The user-facing error for a storage failure (see :func:`storage_failure`), or None.
+
+    The message is "WHAT: CAUSE; OUTCOME": ``what`` says what failed (default: reading or writing
+    the database at ``path``) and ``outcome`` what that means for the user's data ("nothing of this
+    batch was written; the database is still at revision 3").
+    """
+    cause = storage_failure(exc)
+    if cause is None:
+        return None
+    writing = bool(_WRITING.search(cause))
+    what = what or (f"could not write to database {path}" if writing else f"cannot read database {path}")
+    message = f"{what}: {cause}" + (f"; {outcome}" if outcome else "")
+    if writing:
+        hint = "free some disk space (or fix the file system) and run the command again"
+    else:
+        message += "; the database file is damaged (truncated or corrupted)"
+        hint = "restore it from a copy, or rebuild it from the study files with `livemeta build`"
+    return StorageFailed(message, hint=hint, outcome=outcome)
+
+
+@contextlib.contextmanager
+def storage_errors(path: Path | str | None = None, what=None, outcome=None) -> Iterator[None]:
+    """Raise a DuckDB storage failure in the block as :class:`StorageFailed` (see
+    :func:`storage_error`); any other error passes unchanged. ``what`` and ``outcome`` may be
+    callables, asked only after the failure (when what was written is known)."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        if storage_failure(exc) is None:
+            raise
+        what, outcome = (x() if callable(x) else x for x in (what, outcome))
+        raise storage_error(path, exc, what, outcome) from None
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """End the connection's open transaction; quiet when DuckDB has already ended it (a failed
+    COMMIT rolls back by itself) or the connection is gone."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 def open_connection(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
@@ -58,7 +124,7 @@ def patiently(open_it, path: Path, wait: float):
         except duckdb.Error as exc:
             waited = time.monotonic() - start
             if not _is_lock_error(exc):
-                raise LivemetaError(f"cannot open database {path}: {exc}") from None
+                raise storage_error(path, exc) or LivemetaError(f"cannot open database {path}: {exc}") from None
             if waited >= wait:
                 raise _lock_message(path, exc, waited) from None
             time.sleep(min(delay, max(wait - waited, 0.0)))
@@ -67,17 +133,24 @@ def patiently(open_it, path: Path, wait: float):
 
 @contextlib.contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """``BEGIN`` ... ``COMMIT``, or ``ROLLBACK`` on any error (then the error goes on)."""
+    """``BEGIN`` ... ``COMMIT``, or ``ROLLBACK`` on any error, a failed COMMIT included (then the
+    error goes on, with its own cause: nothing is run inside the aborted transaction first)."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
+        con.execute("COMMIT")
     except BaseException:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:  # the connection is gone; nothing was committed
-            pass
+        rollback(con)
         raise
-    con.execute("COMMIT")
+
+
+def unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a registered DataFrame; quiet when the transaction is aborted (the error that aborted
+    it is the one the user must see) or the connection is gone."""
+    try:
+        con.unregister(name)
+    except duckdb.Error:
+        pass
 
 
 @contextlib.contextmanager
@@ -89,20 +162,17 @@ def connect(
     A writable connection is migrated to the newest schema and gets the current views before it
     is handed out; a read-only one must find a livemeta database already there.
     """
-    from .migrations import apply_migrations, install_views, schema_version
+    from .migrations import apply_migrations, check_schema, install_views
 
     path = Path(path)
     con = open_connection(path, read_only=read_only, wait=wait)
     try:
-        if read_only:
-            if schema_version(con) == 0:
-                raise NotInitialised(
-                    f"{path} is not a livemeta database (no migrations applied)",
-                    hint="run `livemeta init` or `livemeta build` on it first",
-                )
-        elif migrate:
-            apply_migrations(con)
-            install_views(con)
-        yield con
+        with storage_errors(path):
+            check_schema(con, path, writable=not read_only)
+            if not read_only and migrate:
+                with storage_errors(path, f"could not prepare database {path} for writing (its schema and views)"):
+                    apply_migrations(con)
+                    install_views(con)
+            yield con
     finally:
         con.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import LivemetaError
+from ..errors import LivemetaError, NotInitialised
 from ..paths import resource
 from ..sql import named
 from .connection import transaction
@@ -60,8 +60,39 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(named("migrations_version")).fetchone()[0]
 
 
+def check_schema(con: duckdb.DuckDBPyConnection, path, *, writable: bool) -> int:
+    """The database's schema version, refused when this livemeta cannot use the database as it is.
+
+    A database that a newer livemeta migrated further (a migration this one does not know) is
+    refused by every command: an older livemeta would write into it and replace its views with
+    older ones. A read-only command also refuses a database without livemeta's schema or one at an
+    older version (its tables lack what the code reads); a writable connection upgrades it.
+    """
+    have = schema_version(con)
+    known = migrations()[-1].version
+    if have > known:
+        raise LivemetaError(
+            f"{path} has schema version {have}, made by a newer livemeta; this livemeta knows schema "
+            f"versions up to version {known}",
+            hint="upgrade livemeta to read or change this database",
+        )
+    if not writable and have == 0:
+        raise NotInitialised(
+            f"{path} is not a livemeta database (no migrations applied)",
+            hint="run `livemeta init` or `livemeta build` on it first",
+        )
+    if not writable and have < known:
+        raise NotInitialised(
+            f"{path} has schema version {have}; this livemeta needs version {known}",
+            hint="run `livemeta init` to upgrade it (its evidence and history are kept)",
+        )
+    return have
+
+
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet applied; return the versions applied now. Idempotent."""
+    from .connection import rollback
+
     all_migrations = migrations()
     bootstrap, rest = all_migrations[0], all_migrations[1:]
     con.execute(bootstrap.sql)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import duckdb
 
 from .. import __version__
-from ..errors import LivemetaError
+from ..errors import LivemetaError, excerpt
 from ..sql import named
 
 
@@ -75,12 +75,14 @@ def current_revision(con: duckdb.DuckDBPyConnection) -> int | None:
     return con.execute(named("revision_current")).fetchone()[0]
 
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_REVISION_ID = re.compile(r"[0-9]+", re.ASCII)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def resolve_revision(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> int:
-    """A revision id, a date YYYY-MM-DD meaning the last revision made on or before that day, or
-    the name of a version (``review-2025``).
+    """A revision id (ASCII digits), a date YYYY-MM-DD meaning the last revision made on or before
+    that day, or the name of a version (``review-2025``); None means the current revision. Anything
+    else is refused, "" included.
 
     Revisions are stamped in UTC, and a date means the end of that UTC day.
     """
@@ -89,17 +91,19 @@ def resolve_revision(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> 
         if rev is None:
             raise LivemetaError("the database has no revisions yet", hint="run `livemeta build` or `livemeta ingest`")
         return rev
-    text = str(spec).strip()
-    if not text:
-        raise LivemetaError("an empty revision was given", hint="give a revision id, a date (YYYY-MM-DD) or a version name")
-    if text.isascii() and text.isdigit():
-        rev = int(text)
-        exists = con.execute(named("revision_exists"), [rev]).fetchone()[0]
+    text = str(spec)
+    if text == "":
+        raise LivemetaError("an empty --as-of names no revision", hint="give a revision id, a date (YYYY-MM-DD) or a version name")
+    if _REVISION_ID.fullmatch(text):
+        rev = int(text) if len(text) <= 10 else None
+        exists = rev is not None and rev <= 2**31 - 1 and con.execute(named("revision_exists"), [rev]).fetchone()[0]
         if not exists:
             last = current_revision(con)
-            raise LivemetaError(f"no revision {rev}", hint=f"revisions run from 1 to {last}; see `livemeta log`")
+            shown = text if len(text) <= 20 else text[:20] + "..."
+            raise LivemetaError(f"no revision {shown}", hint=f"revisions run from 1 to {last}; see `livemeta log`"
+                                if last else "the database has no revisions yet")
         return rev
-    if text.isascii() and _DATE.match(text):
+    if _DATE.fullmatch(text):
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:
@@ -115,8 +119,8 @@ def resolve_revision(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> 
             return row[0]
         names = [r[0] for r in con.execute(named("versions")).fetchall()]
         hint = f"the versions are: {', '.join(names)}" if names else "this database has no named versions"
-        raise LivemetaError(f"{text[:40]!r} is neither a revision id, a date (YYYY-MM-DD) nor a version name", hint=hint)
-    raise LivemetaError(f"{text[:40]!r} is neither a revision id nor a date (YYYY-MM-DD)")
+        raise LivemetaError(f"{excerpt(text)} is neither a revision id, a date (YYYY-MM-DD) nor a version name", hint=hint)
+    raise LivemetaError(f"{excerpt(text)} is neither a revision id nor a date (YYYY-MM-DD)")
 
 
 def _has_versions(con: duckdb.DuckDBPyConnection) -> bool:

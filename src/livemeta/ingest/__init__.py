@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import LivemetaError, Problem, ValidationFailed
+from ..errors import LivemetaError, Problem, StorageFailed, ValidationFailed
 from .parse import StudyBlob, load_study, read_study
 
 if TYPE_CHECKING:
@@ -133,25 +133,60 @@ def _prepare(paths, progress=_noop, engine: str = "fast") -> tuple[list[str], li
     good = []
     for path in paths:
         progress(f"read {Path(path.name if isinstance(path, StudyBlob) else path).name}")
-        study, found = read_study(path)
-        if study is not None:
-            found = check_structure(study)
+        try:
+            study, found = read_study(path)
+            if study is not None:
+                found = check_structure(study)
+        except Exception as exc:  # a bug or a value no rule foresaw: name the file, check the others
+            study, found = None, [_unchecked(path.name if isinstance(path, StudyBlob) else str(path), exc)]
         problems.extend(found)
         if study is not None and not found:
             good.append(study)
     batch = None
     progress("expectation suites")
     if good:
-        from .checks import identity_problems
-        from .expectations import check_batch
-        from .frames import build_batch
-
-        batch = build_batch(good)
-        problems.extend(check_batch(batch, engine))
-        problems.extend(identity_problems(None, batch, set()))
+        batch, found = _check_batch(good, engine)
+        problems.extend(found)
     order = {n: i for i, n in enumerate(names)}
     problems.sort(key=lambda p: order.get(p.file, len(order)))  # stable: keeps order within a file
     return names, problems, batch
+
+
+def _unchecked(name: str, exc: Exception) -> Problem:
+    from ..errors import excerpt
+
+    return Problem(name, "", f"could not be checked: {type(exc).__name__}: {excerpt(str(exc), 120)[1:-1]} "
+                             "(a livemeta bug: please report it with this file)")
+
+
+def _check_batch(good: list, engine: str = "fast") -> tuple[Batch | None, list[Problem]]:
+    """The batch's tables, the expectation suites over them and the identities of its trials. When
+    that fails on something no rule foresaw, each file is tried alone to name the ones that fail
+    (the others are still checked)."""
+    from .checks import identity_problems
+    from .expectations import check_batch
+    from .frames import build_batch
+
+    try:
+        batch = build_batch(good)
+        return batch, check_batch(batch, engine) + identity_problems(None, batch, set())
+    except LivemetaError:
+        raise
+    except Exception as exc:
+        together = exc
+    failed, fine = [], []
+    for study in good:
+        try:
+            check_batch(build_batch([study]), engine)
+            fine.append(study)
+        except LivemetaError:
+            raise
+        except Exception as exc:
+            failed.append(_unchecked(study.name, exc))
+    if not failed:  # the files fail only together: no file to name
+        raise together
+    batch, found = _check_batch(fine, engine) if fine else (None, [])
+    return batch, failed + found
 
 
 def _check_db(con, batch: Batch | None, supersede: bool):
@@ -251,8 +286,14 @@ def ingest_files(
             return run(None)
         with connect(db, read_only=True, wait=wait) as con:
             return run(con)
-    with connect(db, wait=wait) as con:
-        return run(con)
+    try:
+        with connect(db, wait=wait) as con:
+            return run(con)
+    except StorageFailed as exc:  # a failure before the write says so itself (write_batch)
+        if exc.outcome is not None:
+            raise
+        raise StorageFailed(f"{exc.message}; nothing of this batch was written", hint=exc.hint,
+                            outcome="nothing of this batch was written") from None
 
 
 def _check_db_none(batch: Batch, supersede: bool):

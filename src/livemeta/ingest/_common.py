@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import Problem
+from ..errors import Problem, excerpt
 
 #: the study file's lists, in file order, with the database table each one fills
 LISTS = ("sources", "arms", "resistance_definitions", "outcomes", "adverse_events")
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
 def render_path(parts) -> str:
-    """``("outcomes", 2, "ci_high")`` -> ``outcomes[2].ci_high``; the root is ``""``."""
+    """``("outcomes", 2, "ci_high")`` -> ``outcomes[2].ci_high``; the root is ``""``.
+
+    A key that is not a plain name (spaces, symbols, 65 characters or more) is shown as a short
+    escaped excerpt in brackets: ``outcomes[0]['ci high']``.
+    """
     out = ""
     for p in parts:
         if isinstance(p, int):
             out += f"[{p}]"
+        elif not _PLAIN_KEY.fullmatch(str(p)):
+            out += f"[{excerpt(str(p))}]"
         else:
             out += f".{p}" if out else str(p)
     return out
+
 
 
 def parent_path(path: str) -> str:
@@ -84,8 +95,7 @@ def fmt(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        text = value if len(value) <= 60 else value[:57] + "..."
-        return repr(text)
+        return excerpt(value, 60)
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):

@@ -6,7 +6,11 @@ binary or non-UTF-8 content; an empty file; syntax errors (with line and column)
 is not a mapping; YAML anchors and aliases (refused while composing, which stops alias bombs);
 YAML merge keys; duplicate or non-text keys; nesting deeper than 64 levels; NaN and infinities
 (``.nan``, ``.inf``, JSON ``NaN``/``Infinity``, overflowing literals); integers outside the
-database's 32-bit range; NUL characters in text.
+database's 32-bit range (a 5,000-digit one too: it is never converted); NUL characters and lone
+surrogates (JSON ``"\ud800"``) in text or keys; a mapping with none of a study file's top-level
+keys (a file that is not a study file: its keys are not echoed back).
+
+Messages quote the input only as a short escaped excerpt (:func:`._common.excerpt`).
 
 YAML timestamps stay strings (dates are checked by pattern), and YAML 1.1 oddities that would
 silently turn text into numbers (octal ``012``, hex, sexagesimal ``1:20``) stay strings too.
@@ -17,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +33,7 @@ from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-from ..errors import Problem, ValidationFailed
+from ..errors import Problem, ValidationFailed, excerpt
 from ._common import StudyFile, render_path
 
 try:  # libyaml's parser is ~8x faster; the composer above it stays in Python so we can police it
@@ -54,7 +59,21 @@ except ImportError:  # pragma: no cover - PyYAML without libyaml
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+MAX_DIGITS = 18  # integers with more digits are refused unconverted (int() refuses 4,300 and more)
 SUFFIXES = (".yaml", ".yml", ".json")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _TooLong:
+    """An integer literal with more than MAX_DIGITS digits, kept as text until it is refused."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _int(text: str):
+    """An integer literal as a Python int, or as :class:`_TooLong` when it has too many digits."""
+    return _TooLong(text) if len(text.lstrip("+-")) > MAX_DIGITS else int(text)
 
 
 class ParseError(Exception):
@@ -105,8 +124,8 @@ class _HardenedLoader(Composer, _Parser, SafeConstructor, Resolver):
     def construct_yaml_int(self, node):
         text = self.construct_scalar(node).replace("_", "")
         body = text.lstrip("+-")
-        if body.isdigit() and (body == "0" or not body.startswith("0")):
-            return int(text)
+        if body.isascii() and body.isdigit() and (body == "0" or not body.startswith("0")):
+            return _int(text)
         return self.construct_scalar(node)  # octal 012, hex 0x1f, binary 0b1, sexagesimal 1:20
 
     def construct_yaml_float(self, node):
@@ -138,14 +157,14 @@ def _walk_nodes(node, parts: list, lines: dict[str, int], numbers: dict[str, str
             if key_node.tag == _MERGE_TAG:
                 raise ParseError(path or _where(key_node.start_mark), "YAML merge keys (<<) are not allowed")
             if not isinstance(key_node, ScalarNode) or key_node.tag != _STR_TAG:
-                shown = key_node.value if isinstance(key_node, ScalarNode) else "a list or mapping"
-                raise ParseError(_where(key_node.start_mark), f"key {shown!r} is not text; quote it")
+                shown = excerpt(key_node.value) if isinstance(key_node, ScalarNode) else "a list or mapping"
+                raise ParseError(_where(key_node.start_mark), f"key {shown} is not text; quote it")
             key = key_node.value
             line = key_node.start_mark.line + 1
             if key in seen:
                 raise ParseError(
                     render_path([*parts, key]),
-                    f"duplicate key {key!r} (line {line}; first at line {seen[key]})",
+                    f"duplicate key {excerpt(key)} (line {line}; first at line {seen[key]})",
                 )
             seen[key] = line
             lines[render_path([*parts, key])] = line
@@ -169,10 +188,25 @@ class _JsonFloat(float):
         return obj
 
 
+def _check_text(text: str, what: str) -> str | None:
+    """Why ``text`` (a value, or a key when ``what`` is "a key") cannot be stored, or None."""
+    if "\x00" in text:
+        return f"{what} contains a NUL character"
+    bad = _SURROGATE.search(text)
+    if bad:
+        return f"{what} contains a lone surrogate ({ascii(bad[0])[1:-1]}), which is not valid Unicode"
+    return None
+
+
 def _check_values(value: Any, parts: list, numbers: dict[str, str]) -> Any:
-    """NaN / infinity anywhere, integers beyond 32 bits, NUL characters in text. Returns the value
-    with JSON floats made plain floats (their text recorded in ``numbers``)."""
+    """NaN / infinity anywhere, integers beyond 32 bits, NUL characters and lone surrogates in
+    text and keys. Returns the value with JSON floats made plain floats (their text recorded in
+    ``numbers``)."""
     if isinstance(value, dict):
+        for k in value:
+            reason = _check_text(k, "a key") if isinstance(k, str) else None
+            if reason:
+                raise ParseError(render_path(parts), reason)
         for k, v in value.items():
             new = _check_values(v, [*parts, k], numbers)
             if new is not v:
@@ -185,6 +219,10 @@ def _check_values(value: Any, parts: list, numbers: dict[str, str]) -> Any:
     elif isinstance(value, _NonFinite):
         shown = {"NaN": "NaN", "Infinity": "infinity", "-Infinity": "-infinity"}.get(value.text, value.text)
         raise ParseError(render_path(parts), f"{shown} is not allowed; leave a value that was not found out, or write null")
+    elif isinstance(value, _TooLong):
+        digits = len(value.text.lstrip("+-"))
+        shown = value.text[: 20 + len(value.text) - digits]
+        raise ParseError(render_path(parts), f"number {shown}... ({digits} digits) is too large (the limit is {INT_MAX})")
     elif isinstance(value, float):
         if not math.isfinite(value):
             shown = "NaN" if math.isnan(value) else ("infinity" if value > 0 else "-infinity")
@@ -198,8 +236,9 @@ def _check_values(value: Any, parts: list, numbers: dict[str, str]) -> Any:
         if not INT_MIN <= value <= INT_MAX:
             raise ParseError(render_path(parts), f"number {value} is too large (the limit is {INT_MAX})")
     elif isinstance(value, str):
-        if "\x00" in value:
-            raise ParseError(render_path(parts), "text contains a NUL character")
+        reason = _check_text(value, "text")
+        if reason:
+            raise ParseError(render_path(parts), reason)
     return value
 
 
@@ -275,14 +314,16 @@ def _json_pairs(pairs):
     out = {}
     for k, v in pairs:
         if k in out:
-            raise ParseError("", f"duplicate key {k!r}")
+            raise ParseError("", f"duplicate key {excerpt(k)}")
         out[k] = v
     return out
 
 
 def parse_json(text: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_NonFinite, parse_float=_JsonFloat)
+        return json.loads(
+            text, object_pairs_hook=_json_pairs, parse_constant=_NonFinite, parse_float=_JsonFloat, parse_int=_int
+        )
     except json.JSONDecodeError as exc:
         raise ParseError(f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}") from None
     except RecursionError:
@@ -323,6 +364,13 @@ def parse_file(path: Path | str | StudyBlob) -> StudyFile:
         kind = _KIND.get(type(data), type(data).__name__)
         raise ParseError(
             "", f"the top level is {kind}; a study file is a mapping (livemeta_study:, trial:, sources:, arms:, ...)"
+        )
+    from .structure import schema
+
+    if not set(schema()["properties"]) & set(data):  # none of a study file's top-level keys
+        raise ParseError(
+            "", "not a livemeta study file (no livemeta_study: 1 at the top, nor any other key of a study file); "
+            "`livemeta template` prints one"
         )
     try:
         _check_values(data, [], numbers)

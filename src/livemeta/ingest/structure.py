@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Iterable
 
-from ..errors import Problem
+from ..errors import Problem, excerpt
 from ..paths import resource
 from ._common import LISTS, StudyFile, fmt, render_path
 
@@ -59,24 +59,22 @@ def schema() -> dict:
     return json.loads(resource("ingest", "study.schema.json").read_text(encoding="utf-8"))
 
 
-def _anchored_pattern(validator, pattern, instance, schema):
-    """JSON Schema's ``pattern`` with ``$`` meaning the end of the text, as in the ECMA regular
-    expressions the schema is written in (Python's ``$`` also matches before a final newline, which
-    let ``"contact-01\\n"`` pass as an id)."""
-    from jsonschema import ValidationError
-
-    if validator.is_type(instance, "string"):
-        anchored = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
-        if re.search(anchored, instance) is None:
-            yield ValidationError(f"{instance!r} does not match {pattern!r}")
+def _ecma_pattern(pattern: str) -> re.Pattern:
+    """A JSON Schema pattern as ECMA-262 reads it: ``$`` only at the very end of the text (Python's
+    ``$`` also matches before a final newline, which let "2023-10-01\n" pass as a date)."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
 
 
 @functools.cache
 def _validator():
-    from jsonschema import Draft202012Validator, validators
+    from jsonschema import Draft202012Validator, ValidationError, validators
+
+    def pattern(validator, patrn, instance, schema_):
+        if validator.is_type(instance, "string") and not _ecma_pattern(patrn).search(instance):
+            yield ValidationError(f"{instance!r} does not match {patrn!r}")
 
     Draft202012Validator.check_schema(schema())
-    strict = validators.extend(Draft202012Validator, {"pattern": _anchored_pattern})
+    strict = validators.extend(Draft202012Validator, {"pattern": pattern})
     return strict(schema())
 
 
@@ -141,9 +139,9 @@ def _render(error) -> list[tuple[str, str]]:
                 continue
             near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.75)
             if near:
-                reason = f"unknown key {key!r}; did you mean {near[0]!r}?"
+                reason = f"unknown key {excerpt(str(key))}; did you mean {near[0]!r}?"
             else:
-                reason = f"unknown key {key!r}; valid keys: {', '.join(allowed)}"
+                reason = f"unknown key {excerpt(str(key))}; valid keys: {', '.join(allowed)}"
             out.append((render_path([*parts, key]), reason))
         return out
     if kind == "type":

@@ -4,7 +4,8 @@ of its own.
 :func:`write_rows` writes a batch's rows under an existing revision: the current rows of the
 trials it supersedes or removes are closed at that revision (``queries/ingest/close_rows.sql``),
 then every table's rows are inserted in one statement from the batch's frame
-(``queries/ingest/insert_rows.sql``). :func:`write_batch` wraps that in ``BEGIN`` ... ``COMMIT``
+(``queries/ingest/insert_rows.sql``), numbered after the largest row id so that a replay of the same
+history numbers them the same way. :func:`write_batch` wraps that in ``BEGIN`` ... ``COMMIT``
 with a new revision (``ROLLBACK`` on any error, so a batch is all or nothing).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ..db.connection import unregister
 from .checks import Plan, sql
 from .frames import TABLES, Batch
 
@@ -27,16 +29,19 @@ def write_rows(con: duckdb.DuckDBPyConnection, batch: Batch | None, plan: Plan, 
     if batch is None:
         return
     wanted = set(plan.written)
+    next_id = con.execute(sql("max_row_id")).fetchall()[0][0] + 1
     for table in TABLES:
         df = batch.db_frame(table)
         df = df[df["trial_id"].isin(wanted)]
         if df.empty:
             continue
+        df = df.assign(row_id=range(next_id, next_id + len(df)))
+        next_id += len(df)
         con.register(_FRAME, df)
         try:
             con.execute(sql("insert_rows", table=table, frame=_FRAME), {"revision": revision})
         finally:
-            con.unregister(_FRAME)
+            unregister(con, _FRAME)
 
 
 def revision_files(batch: Batch | None, plan: Plan, names: dict[str, str] | None = None) -> list[tuple[str, str, str, str]]:
@@ -56,11 +61,28 @@ def revision_files(batch: Batch | None, plan: Plan, names: dict[str, str] | None
 def write_batch(
     con: duckdb.DuckDBPyConnection, batch: Batch, plan: Plan, *, author: str, message: str, kind: str = "ingest"
 ) -> int:
-    """Write the batch as one new revision in its own transaction; returns its id."""
-    from ..db import new_revision
-    from ..db.connection import transaction
+    """Write the batch as one new revision in its own transaction; returns its id.
 
-    with transaction(con):
+    On any error the transaction is rolled back (the caller's connection is left usable) and the
+    error is raised as it came; a full disk or a damaged file becomes a user error saying that
+    nothing of the batch was written.
+    """
+    from ..db import new_revision
+    from ..db.connection import storage_errors, transaction
+
+    revision = None
+    what = lambda: f"revision {revision} was not written" if revision else "the new revision was not written"  # noqa: E731
+    with storage_errors(what=what, outcome=lambda: _unchanged(con)), transaction(con):
         revision = new_revision(con, author=author, message=message, kind=kind, files=revision_files(batch, plan))
         write_rows(con, batch, plan, revision)
     return revision
+
+
+def _unchanged(con: duckdb.DuckDBPyConnection) -> str:
+    from ..db import current_revision
+
+    try:
+        rev = current_revision(con)
+    except duckdb.Error:
+        rev = None
+    return "nothing of this batch was written" + (f"; the database is still at revision {rev}" if rev else "")

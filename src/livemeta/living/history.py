@@ -38,7 +38,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..errors import LivemetaError, Problem
+from ..errors import DatabaseLocked, LivemetaError, Problem, StorageFailed
 from ..gitrepo import Commit, Git
 from ..project import PROJECT_FILE, Project, parse_project_text, parse_versions
 from ..sql import named
@@ -387,7 +387,7 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
     """Replay one commit in one transaction: its revision, rows, problems, versions and estimates."""
     from ..analysis import parse_analyses, write_results
     from ..db import new_revision
-    from ..db.connection import transaction
+    from ..db.connection import storage_errors, transaction
     from ..ingest import StudyBlob, _prepare
     from ..ingest.checks import Plan, check_against_db, held_elsewhere
     from ..ingest.write import revision_files, write_rows
@@ -429,7 +429,9 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
         status = "unchanged"
     names = {tid: path for tid, path in holders.items()}
 
-    with transaction(con):
+    what = f"revision {st.revision + 1} (commit {step.commit.short}) was not written" if makes_revision else \
+        f"commit {step.commit.short} was not recorded"
+    with storage_errors(what=what, outcome=f"the database is still at revision {st.revision}"), transaction(con):
         revision = st.revision
         if makes_revision:
             revision = new_revision(
@@ -498,6 +500,7 @@ class SyncReport:
     renumbered: list[tuple[int, int, str]] = field(default_factory=list)  # old, new, commit
     backup: Path | None = None
     earlier_commits: int = 0
+    damaged: str | None = None  # why the old file could not be read (it was kept as `backup`)
 
     @property
     def rejected(self) -> list[Applied]:
@@ -527,6 +530,24 @@ def _unreproducible(con, git: Git) -> list[str]:
         if makes and not git.has_commit(sha):
             out.append(f"revision {rid} comes from commit {sha[:9]}, which this repository does not have")
     return out
+
+
+def _inspect(db: Path, git: Git, wait: float) -> tuple[list[tuple], list[str], int | None]:
+    """The commits a database was built from, its revisions no commit reproduces, and its current
+    revision; read-only, at whatever schema version it is (a newer one is refused)."""
+    from ..db import current_revision, schema_version
+    from ..db.connection import open_connection, storage_errors
+    from ..db.migrations import check_schema
+
+    con = open_connection(db, read_only=True, wait=wait)
+    try:
+        with storage_errors(db):
+            check_schema(con, db, writable=True)
+            if schema_version(con) == 0:  # not a livemeta database: keep it aside, as damaged
+                raise StorageFailed(f"{db} is not a livemeta database", hint="")
+            return _stored_commits(con), _unreproducible(con, git), current_revision(con)
+    finally:
+        con.close()
 
 
 def backup_path(db: Path) -> Path:
@@ -560,15 +581,16 @@ def sync(project: Project, db: Path, *, wait: float = 10.0, backup: bool = False
     steps = history.steps
     db = Path(db)
     db_existed = db.exists()
-    old, lost = {}, []
+    old, lost, damaged = {}, [], None
     if db.exists():
         shas = [s.commit.sha for s in steps]
-        with connect(db, read_only=True, wait=wait) as con:  # look first: a refusal writes nothing
-            stored = _stored_commits(con)
-            lost = _unreproducible(con, history.git)
-            if not lost and [r[1] for r in stored] == shas:
-                return SyncReport(db, "up to date", [], history.head, _State.read(con).revision, history.uncommitted,
-                                  earlier_commits=history.earlier_commits)
+        try:
+            stored, lost, revision = _inspect(db, history.git, wait)  # look first: a refusal writes nothing
+        except StorageFailed as exc:  # a damaged file: kept aside, rebuilt (the remedy its message names)
+            stored, damaged = [], exc.message
+        if not lost and not damaged and [r[1] for r in stored] == shas:
+            return SyncReport(db, "up to date", [], history.head, revision, history.uncommitted,
+                              earlier_commits=history.earlier_commits)
         if lost and not backup:
             raise HistoryWouldBeLost(
                 f"{db} holds {len(lost)} revision{'s' if len(lost) != 1 else ''} this repository cannot "
@@ -576,7 +598,7 @@ def sync(project: Project, db: Path, *, wait: float = 10.0, backup: bool = False
                 hint="keep them by checking out the branch or clone that made them; or pass --backup to "
                 "move this file aside (kept as a .bak beside it) and rebuild from the repository",
             )
-        if not lost and [r[1] for r in stored] == shas[: len(stored)]:
+        if not lost and not damaged and [r[1] for r in stored] == shas[: len(stored)]:
             with connect(db, wait=wait) as con:
                 stored = _stored_commits(con)  # again, now that we hold the file
                 if [r[1] for r in stored] == shas[: len(stored)]:
@@ -586,15 +608,16 @@ def sync(project: Project, db: Path, *, wait: float = 10.0, backup: bool = False
                     return SyncReport(db, mode, applied, history.head, revision, history.uncommitted,
                                       earlier_commits=history.earlier_commits)
         old = {sha: rid for _, sha, rid, makes, *_ in stored if makes}
-    report = _rebuild(history, db, wait=wait, progress=progress, backup=backup)
+    report = _rebuild(history, db, wait=wait, progress=progress, backup=backup or bool(damaged), damaged=damaged)
     new = {a.commit.sha: a.revision for a in report.applied if a.makes_revision}
     report.renumbered = sorted((rid, new[sha], sha) for sha, rid in old.items() if sha in new and new[sha] != rid)
     report.mode = "created" if not db_existed else "rebuilt"
     return report
 
 
-def _rebuild(history: History, db: Path, *, wait: float, progress, backup: bool) -> SyncReport:
-    """Replay the whole history into a new file beside ``db`` and move it into place."""
+def _rebuild(history: History, db: Path, *, wait: float, progress, backup: bool, damaged: str | None = None) -> SyncReport:
+    """Replay the whole history into a new file beside ``db`` and move it into place; a failure
+    leaves ``db`` as it was."""
     from ..db import connect
 
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -607,19 +630,27 @@ def _rebuild(history: History, db: Path, *, wait: float, progress, backup: bool)
             applied = replay(con, history, history.steps, progress)
             revision = _State.read(con).revision
         if db.exists():
-            with connect(db, wait=wait, migrate=False):  # nobody may be writing it while we swap
-                pass
+            if not damaged:
+                with connect(db, wait=wait, migrate=False):  # nobody may be writing it while we swap
+                    pass
             if backup:
                 kept = backup_path(db)
                 shutil.copy2(db, kept)
         os.replace(tmp, db)
         Path(str(db) + ".wal").unlink(missing_ok=True)
+    except (HistoryError, DatabaseLocked):
+        raise
+    except (LivemetaError, OSError) as exc:
+        left = f"{db} was left as it was" if db.exists() else f"no database was made at {db}"
+        cause = exc.message if isinstance(exc, LivemetaError) else f"{exc.strerror or exc}"
+        raise LivemetaError(f"the build failed; {left}: {cause}", hint=getattr(exc, "hint", None)) from None
     finally:
         for leftover in (tmp, Path(str(tmp) + ".wal")):
             leftover.unlink(missing_ok=True)
-    return SyncReport(db, "rebuilt", applied, history.head, revision, history.uncommitted, backup=kept,
-                      earlier_commits=history.earlier_commits)
-
+    report = SyncReport(db, "rebuilt", applied, history.head, revision, history.uncommitted, backup=kept,
+                        earlier_commits=history.earlier_commits)
+    report.damaged = damaged
+    return report
 
 
 __all__ = [

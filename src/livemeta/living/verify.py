@@ -116,6 +116,8 @@ def verify(project: Project, db: Path, *, wait: float = 10.0) -> VerifyReport:
     db = Path(db)
     if not db.exists():
         raise LivemetaError(f"no database at {db}", hint="create it with `livemeta build`")
+    with connect(db, read_only=True, wait=wait):  # a damaged file, or one of another schema version: said clearly
+        pass
     history = read_history(project)
     check_conflicts(history)
     tmp = Path(tempfile.mkdtemp(prefix="livemeta-verify-"))

@@ -16,9 +16,11 @@
 ##   * dat.hackshaw1998 log odds ratio (yi, vi as shipped, k = 37)
 ##   * 120 seeded random data sets (k = 2..30, vi spread over 4-6 orders of
 ##     magnitude, true tau2 = 0 in 40% of them, plus a few degenerate designs)
+##   * ll0check_k4: 4 studies where REML/ML Fisher scoring stops at a local maximum
+##     and metafor's ll0check sets tau2 = 0
 ## plus a handful of cases with a 'control' list that make metafor stop
-## (non-convergence / tau2.max too low).  Where metafor stops, the case carries
-## an "error" field instead of values.
+## (non-convergence / tau2.max too low), and ll0check_k4 with ll0check=FALSE.
+## Where metafor stops, the case carries an "error" field instead of values.
 
 suppressPackageStartupMessages(library(metafor))
 RNGkind("Mersenne-Twister", "Inversion", "Rejection")
@@ -92,6 +94,10 @@ for (i in 1:120) {
   }
   add_dataset(sprintf("random_%03d", i), yi, vi, design)
 }
+## Fisher scoring (REML, ML) converges to a local maximum here, below the likelihood at tau2 = 0:
+## metafor's ll0check sets tau2 = 0 with a warning (control ll0check=FALSE gives 4.028 / 1.865).
+add_dataset("ll0check_k4", c(2.88, -1.97, 1.26, -1.93), c(2.6626, 0.0007, 5.1219, 0.0003),
+            "yi <- c(2.88, -1.97, 1.26, -1.93); vi <- c(2.6626, 0.0007, 5.1219, 0.0003)")
 
 ## ---------------------------------------------------------------- cases
 case_json <- character(0)
@@ -173,6 +179,8 @@ for (m in c("REML", "ML", "EB")) fit_case("bcg_logRR", m, "z", control = list(ma
 fit_case("bcg_logRR", "PM", "z", control = list(tau2.max = 0.01), tag = "tau2max")
 ## and this one converges with a tiny iteration budget (REML from HE start on normand1999)
 fit_case("normand1999_MD", "REML", "z", control = list(maxiter = 50), tag = "maxiter50")
+## the local maximum itself, with the check switched off
+for (m in c("REML", "ML")) fit_case("ll0check_k4", m, "z", control = list(ll0check = FALSE), tag = "no_ll0check")
 
 ## ---------------------------------------------------------------- write
 ds_json <- vapply(names(datasets), function(n) {
