@@ -477,6 +477,7 @@ def pool(
     computed and returned, never stored: the stored numbers are those the history reproduces.
     """
     from .analysis import analyses_at, run_analysis, select_specs, store_results, stored_results
+    from .analysis.store import stored_after
 
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
@@ -497,8 +498,12 @@ def pool(
         state, mismatches = "not stored", []
     elif stored.empty:
         with connect(db_path, wait=wait) as con:
-            store_results(con, base)
-        state, mismatches = "stored", []
+            if stored_after(con, revision, [r.spec.id for r in base]):  # stored later: the ranges of trials start there
+                state = "not stored"
+            else:
+                store_results(con, base, complete=ids is None)
+                state = "stored"
+        mismatches = []
     else:
         mismatches = _compare_stored(base, stored)
         state = "differs" if mismatches else "identical"
@@ -563,18 +568,20 @@ class LogEntry:
 def log(db_path: Path | str, *, wait: float = 10.0) -> list[LogEntry]:
     """Every revision with its commit, whether it was applied or rejected (and why), the versions
     that name it and the analyses whose conclusion changed at it (direction or significance)."""
-    from .living.diff import conclusion_changes
+    from .living.diff import EstimateHistory, conclusion_changes
 
     with connect(db_path, read_only=True, wait=wait) as con:
+        estimates = EstimateHistory(con)
         if not _has_versions(con):
-            return [LogEntry(r, None, None, [], [], conclusion_changes(con, r.revision_id)) for r in list_revisions(con)]
+            return [LogEntry(r, None, None, [], [], conclusion_changes(con, r.revision_id, estimates))
+                    for r in list_revisions(con)]
         problems: dict[int, list[str]] = {}
         for rid, file, path, reason in con.execute(named("revision_problems")).fetchall():
             problems.setdefault(rid, []).append(f"{file}: {path}: {reason}" if path else f"{file}: {reason}")
         out = []
         for rid, created, author, message, kind, version, sha, status, names in con.execute(named("revision_log")).fetchall():
             rev = Revision(rid, created, author, message, kind, version)
-            out.append(LogEntry(rev, sha, status, list(names), problems.get(rid, []), conclusion_changes(con, rid)))
+            out.append(LogEntry(rev, sha, status, list(names), problems.get(rid, []), conclusion_changes(con, rid, estimates)))
         return out
 
 

@@ -28,8 +28,10 @@ ITERATIVE = {"REML", "ML", "PM", "EB"}
 
 @pytest.fixture(scope="module")
 def stored(bundled_db):
-    with connect(bundled_db, read_only=True) as con:
-        df = con.execute("SELECT * FROM history.pooled_estimates WHERE revision_id = 1").df()
+    from livemeta.analysis import stored_results
+
+    with connect(bundled_db, read_only=True) as con:  # as stored for revision 1, with the trials of each
+        df = stored_results(con, 1, [s.id for s in load_specs()])
     return {(r["analysis_id"], r["stratum"]): r for r in df.to_dict("records")}
 
 

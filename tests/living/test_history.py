@@ -108,12 +108,12 @@ def test_verify_reports_each_difference(history_project):
     db = history_project.database
     with duckdb.connect(str(db)) as con:
         con.execute("update history.pooled_estimates set estimate = estimate + 1e-12 "
-                    "where analysis_id = 'os' and revision_id = 3 and stratum = 'overall'")
+                    "where analysis_id = 'os' and revision_id = 2 and stratum = 'overall'")
         con.execute("update history.revisions set message = 'edited' where revision_id = 2")
     out = CliRunner().invoke(main, ["verify"])
     assert out.exit_code == 1
     assert "revisions revision_id=2: message: database 'edited', repository 'add two trials'" in out.output
-    line = next(x for x in out.output.splitlines() if "pooled_estimates analysis_id='os', revision_id=3" in x)
+    line = next(x for x in out.output.splitlines() if "pooled_estimates analysis_id='os', revision_id=2" in x)
     assert "estimate: database" in line and "repository" in line
 
 

@@ -2,13 +2,14 @@
 
 from .run import AnalysisResult, load_rows, run_analysis
 from .spec import Analyses, AnalysisSpec, Published, load_specs, parse_analyses, select_specs
-from .store import analyses_at, result_rows, store_results, stored_results, write_results
+from .store import StoredEstimates, analyses_at, result_rows, store_results, stored_results, write_results
 
 __all__ = [
     "Analyses",
     "AnalysisResult",
     "AnalysisSpec",
     "Published",
+    "StoredEstimates",
     "analyses_at",
     "load_rows",
     "load_specs",

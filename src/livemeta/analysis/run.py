@@ -91,10 +91,33 @@ def _effect_sizes(df: pd.DataFrame, spec: AnalysisSpec) -> tuple[np.ndarray, np.
     return np.asarray(es.yi, float), np.asarray(es.vi, float)
 
 
+#: The order an analysis pools its rows in: first publication, trial id and label, then a key that
+#: tells the rows of one trial apart (which of them a view has), so that the order never depends on
+#: how the view's rows were read. The stored trial lists (``stored_pooled_estimates.sql``) follow it.
+ORDER = ("first_publication_date", "trial_id", "label", "outcome_id", "resistance_category", "arm_id", "ae_id_experimental")
+
+
+def read_view(
+    con: duckdb.DuckDBPyConnection, view: str, revision: int | None, trial_ids: list[str] | None = None
+) -> pd.DataFrame:
+    """A view's rows as of ``revision`` (None: current), only those of ``trial_ids`` when given."""
+    set_as_of(con, revision)
+    try:
+        rel = con.table(view)
+        if trial_ids is not None:
+            from duckdb import ColumnExpression, ConstantExpression
+
+            rel = rel.filter(ColumnExpression("trial_id").isin(*(ConstantExpression(t) for t in trial_ids)))
+        return rel.df()
+    finally:
+        set_as_of(con, None)
+
+
 def load_rows(
     con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int | None, views: dict | None = None
 ) -> pd.DataFrame:
-    """The view's rows as of ``revision`` (None: current), filtered as the analysis says.
+    """The view's rows as of ``revision`` (None: current), filtered as the analysis says, in
+    :data:`ORDER`.
 
     ``views`` (optional) caches each view's rows by (view, revision) across analyses that share it.
     """
@@ -102,15 +125,11 @@ def load_rows(
     if views is not None and key in views:
         df = views[key]
     else:
-        set_as_of(con, revision)
-        try:
-            df = con.table(spec.view).df()
-        finally:
-            set_as_of(con, None)
+        df = read_view(con, spec.view, revision)
         if views is not None:
             views[key] = df
     df = _filter(df, spec)
-    order = [c for c in ("first_publication_date", "trial_id", "label") if c in df.columns]
+    order = [c for c in ORDER if c in df.columns]
     return df.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
 
 

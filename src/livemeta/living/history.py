@@ -349,6 +349,9 @@ class _State:
     analyses_sha: str | None = None
     analyses: object = None  # livemeta.analysis.Analyses in force
     versions: set[str] = field(default_factory=set)
+    frames: dict = field(default_factory=dict)  # analysis view -> its rows at `revision`
+    results: dict = field(default_factory=dict)  # analysis id -> its AnalysisResult at `revision`
+    stored: object = None  # livemeta.analysis.store.StoredEstimates as of `revision`
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> _State:
@@ -367,25 +370,104 @@ class _State:
         return st
 
 
-def _pool_all(con, analyses, revision: int) -> list:
-    """Every analysis at ``revision``; an analysis the engine cannot compute is stored as such."""
+def _plain(v):
+    """A view value in a form that compares equal however the view was read (NULL/NaN/NaT as
+    None, numpy scalars as Python ones, arrays as tuples)."""
+    import pandas as pd
+
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+        return tuple(v) if isinstance(v, list) else _plain(v)
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two frames of one view hold the same rows, in any order."""
+    if len(a) != len(b):
+        return False
+    if a.empty:
+        return True
+
+    def rows(df):
+        out = [tuple(_plain(v) for v in rec) for rec in df.itertuples(index=False, name=None)]
+        return sorted(out, key=lambda r: tuple(x for x in r if isinstance(x, str)))
+
+    return rows(a) == rows(b[a.columns]) if list(a.columns) == list(b.columns) else False
+
+
+def _unchanged_input(spec, part) -> bool:
+    """Whether the changed trials' rows of ``spec``'s view (``part``: before, after) leave the
+    rows the analysis pools as they were."""
+    from ..analysis.run import _filter
+
+    if part is None:
+        return False
+    old, new = part
+    if old.empty and new.empty:
+        return True
+    try:
+        return _same_rows(_filter(old, spec), _filter(new, spec))
+    except LivemetaError:
+        return False
+
+
+def _pool_all(con, analyses, revision: int, changed: set[str], st: _State) -> tuple[list, list]:
+    """Every analysis at ``revision``: (all results, those computed now).
+
+    An analysis is computed again only when its input changed: its spec, or the rows of its view
+    for the trials this revision changed (the analysis views are per trial: a trial's rows depend
+    on that trial's rows only). Each view's rows are kept from one revision to the next and only
+    the changed trials' rows are read again. An analysis the engine cannot compute is stored as
+    such."""
+    from dataclasses import replace
+
     import pandas as pd
 
     from ..analysis import run_analysis
-    from ..analysis.run import AnalysisResult
+    from ..analysis.run import AnalysisResult, read_view
 
-    results, views = [], {}
-    for spec in analyses.specs if analyses is not None else []:
+    specs = analyses.specs if analyses is not None else []
+    frames, parts = {}, {}
+    for view in dict.fromkeys(s.view for s in specs):
+        cached = st.frames.get(view)
+        if cached is None:
+            frames[view], parts[view] = read_view(con, view, revision), None
+        elif changed:
+            mine = cached["trial_id"].isin(changed)
+            new = read_view(con, view, revision, sorted(changed))
+            kept = cached[~mine]
+            frames[view] = pd.concat([kept, new], ignore_index=True) if not new.empty else kept.reset_index(drop=True)
+            parts[view] = (cached[mine], new)
+        else:
+            frames[view], parts[view] = cached, (cached.iloc[:0], cached.iloc[:0])
+    st.frames = frames
+    views = {(v, revision): f for v, f in frames.items()}
+    results, computed = [], []
+    for spec in specs:
+        before = st.results.get(spec.id)
+        if before is not None and before.spec == spec and _unchanged_input(spec, parts[spec.view]):
+            results.append(replace(before, revision=revision))
+            continue
         try:
-            results.append(run_analysis(con, spec, revision, views))
+            res = run_analysis(con, spec, revision, views)
         except LivemetaError as exc:
-            results.append(AnalysisResult(spec, revision, pd.DataFrame({"trial_id": []}), None, None, exc.message))
-    return results
+            res = AnalysisResult(spec, revision, pd.DataFrame({"trial_id": []}), None, None, exc.message)
+        results.append(res)
+        computed.append(res)
+    st.results = {r.spec.id: r for r in results}
+    return results, computed
 
 
 def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: dict[str, bytes], st: _State) -> Applied:
     """Replay one commit in one transaction: its revision, rows, problems, versions and estimates."""
-    from ..analysis import parse_analyses, write_results
+    from ..analysis import parse_analyses
+    from ..analysis.store import StoredEstimates
     from ..db import new_revision
     from ..db.connection import storage_errors, transaction
     from ..ingest import StudyBlob, _prepare
@@ -461,8 +543,12 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
                 if v.name not in st.versions:
                     con.execute(named("version_insert"), [v.name, revision, step.commit.sha, v.description])
                     new_versions.append(v.name)
-        results = _pool_all(con, analyses, revision) if makes_revision else []
-        write_results(con, results)
+        results = []
+        if makes_revision:
+            results, computed = _pool_all(con, analyses, revision, {t for t, a in plan.actions.items() if a != "unchanged"}, st)
+            if st.stored is None:  # what was stored before this revision, its trial lists as they were then
+                st.stored = StoredEstimates.read(con, st.revision)
+            st.stored.store(con, computed, revision, in_force=len(results))
     st.seq, st.revision, st.analyses, st.analyses_sha = seq, revision, analyses, analyses_sha
     st.versions.update(new_versions)
     actions = {t: a for t, a in plan.actions.items() if a != "unchanged"}
