@@ -66,3 +66,10 @@ __all__ += [
     "leave_one_out", "cumulative", "SensitivityResult",
     "egger_test", "EggerResult", "trimfill", "TrimFillResult",
 ]
+
+# ---------------------------------------------------------------------------
+# Living-review block (issue 12): meta-regression on the shared tau^2 engine.
+# ---------------------------------------------------------------------------
+from .metareg import MetaRegResult, Prediction, metareg, metareg_many  # noqa: E402
+
+__all__ += ["metareg", "metareg_many", "MetaRegResult", "Prediction"]
