@@ -331,6 +331,7 @@ def _fit_design(seg: _Segments, y, v, x, *, method: str, test: str, level: float
                 adj = 1.0 - (rss_fe / tss) * (kf - 1.0) / dfr
                 const = seg.sum((y - seg.rep(seg.sum(y) / kf)) ** 2) == 0.0
                 r2v = np.where(const, 0.0, np.maximum(0.0, 100.0 * adj))
+                r2v = np.where(multi | const, r2v, np.nan)  # k = p: lm's adjusted R^2 is NaN
             else:
                 res0 = _fit(seg, y, v, method=method, test=test, level=level, pi="default", ctl=ctl)
                 t_re = res0["tau2"]
