@@ -73,3 +73,7 @@ __all__ += [
 from .metareg import MetaRegResult, Prediction, metareg, metareg_many  # noqa: E402
 
 __all__ += ["metareg", "metareg_many", "MetaRegResult", "Prediction"]
+from .influence import InfluenceResult, influence  # noqa: E402
+from .sensitivity import cumulative_tables, leave_one_out_tables  # noqa: E402
+
+__all__ += ["influence", "InfluenceResult", "leave_one_out_tables", "cumulative_tables"]

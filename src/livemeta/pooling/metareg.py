@@ -286,6 +286,7 @@ def _fit_design(seg: _Segments, y, v, x, *, method: str, test: str, level: float
         beta = model.coef(st, y)
         vb = st.A.copy()
         knha = test == "knha"
+        s2w = np.ones(G)
         if knha:
             rss = model.rss(st, y)
             s2w = np.where(rss <= _EPS, 0.0, rss / dfr)
@@ -354,7 +355,7 @@ def _fit_design(seg: _Segments, y, v, x, *, method: str, test: str, level: float
             notes[g].append("Knapp-Hartung is not meant for FE models (metafor warns the same)")
     return {
         "k": seg.k, "p": p, "beta": beta, "vb": vb, "se": se, "stat": stat, "pval": pval,
-        "ci_low": ci_low, "ci_high": ci_high, "df": np.where(knha, dfr, np.nan),
+        "ci_low": ci_low, "ci_high": ci_high, "df": np.where(knha, dfr, np.nan), "s2w": s2w,
         "tau2": tau2, "tau2_se": est.tau2_se, "i2": i2, "h2": h2, "r2": r2v,
         "qe": qe, "qe_df": (seg.k - p), "qe_p": qe_p, "qm": qm, "qm_df": m,
         "qm_df2": (seg.k - p) if knha else None, "qm_p": qm_p,
