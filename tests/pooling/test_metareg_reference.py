@@ -14,17 +14,14 @@ grid is asserted too, so a regression shows even inside the tolerance.
 
 from __future__ import annotations
 
-import json
-import math
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from livemeta.pooling import metareg, metareg_many, pool
 
-REF_PATH = Path(__file__).parent / "reference" / "metareg_reference.json"
-REF = json.loads(REF_PATH.read_text())
+from ._reference import load_reference, rel_err, to_float
+
+REF = load_reference("metareg_reference.json")
 DESIGNS = REF["designs"]
 CASES = REF["cases"]
 FITTED = [c for c in CASES if "values" in c]
@@ -38,20 +35,6 @@ MIN_FITTED = 973
 MIN_DESIGNS = 55
 
 
-def _num(x):
-    if x is None:
-        return math.nan
-    if isinstance(x, str):
-        return float(x.replace("Inf", "inf"))
-    return float(x)
-
-
-def _arr(x):
-    if isinstance(x, list):
-        return np.array([_arr(e) for e in x], dtype=float)
-    return _num(x)
-
-
 def _fit(case, **kw):
     d = DESIGNS[case["design"]]
     mods = {n: np.array(col, float) for n, col in zip(d["names"], d["mods"])} or None
@@ -60,40 +43,30 @@ def _fit(case, **kw):
                    control=case.get("control"), **kw)
 
 
-def _err(ours, ref):
-    ours = np.atleast_1d(np.asarray(ours, float))
-    ref = np.atleast_1d(np.asarray(ref, float))
-    assert ours.shape == ref.shape
-    both_nan = np.isnan(ours) & np.isnan(ref)
-    assert not (np.isnan(ours) ^ np.isnan(ref)).any(), (ours, ref)
-    e = np.abs(ours - ref) / np.maximum(1.0, np.abs(ref))
-    return float(np.max(np.where(both_nan, 0.0, e), initial=0.0))
-
-
 def _compare(case):
     r = _fit(case)
     v = case["values"]
     pr = r.predict(np.array(DESIGNS[case["design"]]["newmods"], float))
     pv = v["predict"]
     pairs = [
-        (r.beta, _arr(v["beta"])), (r.se, _arr(v["se"])), (r.stat, _arr(v["zval"])),
-        (r.pval, _arr(v["pval"])), (r.ci_low, _arr(v["ci.lb"])), (r.ci_high, _arr(v["ci.ub"])),
-        (r.vb, _arr(v["vb"])), (r.tau2, _num(v["tau2"])), (r.i2, _num(v["I2"])),
-        (r.h2, _num(v["H2"])), (r.r2, _num(v["R2"])), (r.qe, _num(v["QE"])),
-        (r.qe_p, _num(v["QEp"])), (r.qm, _num(v["QM"])), (r.qm_p, _num(v["QMp"])),
-        (np.array(r.weights), _arr(v["weights"])),
-        (pr.pred, _arr(pv["pred"])), (pr.se, _arr(pv["se"])), (pr.ci_low, _arr(pv["ci.lb"])),
-        (pr.ci_high, _arr(pv["ci.ub"])),
+        (r.beta, to_float(v["beta"])), (r.se, to_float(v["se"])), (r.stat, to_float(v["zval"])),
+        (r.pval, to_float(v["pval"])), (r.ci_low, to_float(v["ci.lb"])), (r.ci_high, to_float(v["ci.ub"])),
+        (r.vb, to_float(v["vb"])), (r.tau2, to_float(v["tau2"])), (r.i2, to_float(v["I2"])),
+        (r.h2, to_float(v["H2"])), (r.r2, to_float(v["R2"])), (r.qe, to_float(v["QE"])),
+        (r.qe_p, to_float(v["QEp"])), (r.qm, to_float(v["QM"])), (r.qm_p, to_float(v["QMp"])),
+        (np.array(r.weights), to_float(v["weights"])),
+        (pr.pred, to_float(pv["pred"])), (pr.se, to_float(pv["se"])), (pr.ci_low, to_float(pv["ci.lb"])),
+        (pr.ci_high, to_float(pv["ci.ub"])),
     ]
     if case["method"] != "FE":
-        pairs += [(r.tau2_se, _num(v["se.tau2"])), (pr.pi_low, _arr(pv["pi.lb"])),
-                  (pr.pi_high, _arr(pv["pi.ub"]))]
+        pairs += [(r.tau2_se, to_float(v["se.tau2"])), (pr.pi_low, to_float(pv["pi.lb"])),
+                  (pr.pi_high, to_float(pv["pi.ub"]))]
     else:  # metafor prints no PI for FE; ours is the CI
         np.testing.assert_array_equal(pr.pi_low, pr.ci_low)
     qmdf = v["QMdf"]
     assert r.qm_df == qmdf[0] and r.k == v["k"] and r.p == v["p"]
     assert r.qm_df2 == (None if qmdf[1] is None else int(qmdf[1]))
-    return max(_err(a, b) for a, b in pairs)
+    return max(rel_err(a, b) for a, b in pairs)
 
 
 def test_grid_has_not_shrunk():

@@ -77,3 +77,14 @@ from .influence import InfluenceResult, influence  # noqa: E402
 from .sensitivity import cumulative_tables, leave_one_out_tables  # noqa: E402
 
 __all__ += ["influence", "InfluenceResult", "leave_one_out_tables", "cumulative_tables"]
+from .sequential import (  # noqa: E402
+    GroupSequentialDesign,
+    Monitoring,
+    diversity,
+    group_sequential_design,
+    monitor,
+    required_information,
+)
+
+__all__ += ["group_sequential_design", "GroupSequentialDesign", "monitor", "Monitoring",
+            "required_information", "diversity"]
