@@ -88,3 +88,13 @@ from .sequential import (  # noqa: E402
 
 __all__ += ["group_sequential_design", "GroupSequentialDesign", "monitor", "Monitoring",
             "required_information", "diversity"]
+from .hazard import (  # noqa: E402
+    log_hr_from_logrank,
+    log_hr_from_oe,
+    log_hr_from_observed_expected,
+    log_hr_from_p,
+    log_hr_from_p_events,
+)
+
+__all__ += ["log_hr_from_p", "log_hr_from_p_events", "log_hr_from_oe",
+            "log_hr_from_observed_expected", "log_hr_from_logrank"]

@@ -62,8 +62,8 @@ write_reference <- function(path, header, cases) {
   cat(sprintf("wrote %s: %d cases\n", path, length(cases)))
 }
 
-versions <- function(pkgs) {
-  c(list(R_version = R.version.string),
-    setNames(lapply(pkgs, function(p) as.character(packageVersion(p))),
-             paste0(pkgs, "_version")))
+versions <- function(pkgs = character(0)) {
+  out <- list(R_version = R.version.string)
+  for (p in pkgs) out[[paste0(p, "_version")]] <- as.character(packageVersion(p))
+  out
 }
