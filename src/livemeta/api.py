@@ -209,11 +209,12 @@ def analyses():
     return load_specs()
 
 
-def _specs(ids, method, test, exclude_unverified):
+def _specs(ids, method, test, exclude_unverified, reported_intervals_only=False):
     from .analysis import load_specs, select_specs
 
     chosen = select_specs(load_specs(), ids)
-    return [s.variant(method=method, test=test, exclude_unverified=exclude_unverified) for s in chosen]
+    return [s.variant(method=method, test=test, exclude_unverified=exclude_unverified,
+                      reported_intervals_only=reported_intervals_only) for s in chosen]
 
 
 def _compare_stored(results, stored) -> list[str]:
@@ -248,17 +249,18 @@ def pool(
     as_of: str | int | None = None,
     store: bool = True,
     wait: float = 10.0,
+    reported_intervals_only: bool = False,
 ) -> PoolRun:
     """Run analyses of ``queries/analyses.yaml`` (all, or ``ids``).
 
     On the current revision the results are stored in ``history.pooled_estimates`` (a variant made
-    by ``method``/``test``/``exclude_unverified`` is stored under its own id, e.g.
-    ``os[method=REML]``). With ``as_of`` (a revision id or a date) the analyses are recomputed from
+    by ``method``/``test``/``exclude_unverified``/``reported_intervals_only`` is stored under its own
+    id, e.g. ``os[method=REML]``). With ``as_of`` (a revision id or a date) the analyses are recomputed from
     the rows as they were then, on a read-only connection, and compared with the stored numbers.
     """
     from .analysis import run_analysis, store_results, stored_results
 
-    specs = _specs(ids, method, test, exclude_unverified)
+    specs = _specs(ids, method, test, exclude_unverified, reported_intervals_only)
     if as_of is None:
         with connect(db_path, read_only=not store, wait=wait) as con:
             revision = resolve_revision(con, None)

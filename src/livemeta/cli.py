@@ -177,15 +177,18 @@ def views():
               help="Override the estimator (the variant is stored under its own id, e.g. os[method=REML]).")
 @click.option("--test", "test_", type=click.Choice(["z", "knha"]), default=None, help="Override the CI test.")
 @click.option("--exclude-unverified", is_flag=True, help="Leave out values marked verified: false.")
+@click.option("--reported-intervals-only", is_flag=True,
+              help="Hazard ratios with a reported CI only (none derived from p-values or log-rank statistics).")
 @click.option("--as-of", default=None, help="Recompute as of a revision id or date (UTC) and compare with the stored numbers.")
 @click.option("--list", "list_", is_flag=True, help="List the analyses of queries/analyses.yaml and exit.")
-def pool(db, wait, analyses, as_json, method, test_, exclude_unverified, as_of, list_):
+def pool(db, wait, analyses, as_json, method, test_, exclude_unverified, reported_intervals_only, as_of, list_):
     """Run the meta-analyses (all, or the ANALYSES named) and store the results.
 
     \b
     livemeta pool                       every analysis of queries/analyses.yaml
     livemeta pool os pfs --json
     livemeta pool os --exclude-unverified
+    livemeta pool os --reported-intervals-only
     livemeta pool --as-of 1             the numbers as they were at revision 1
     """
     from .analysis.present import to_json, to_table
@@ -196,7 +199,7 @@ def pool(db, wait, analyses, as_json, method, test_, exclude_unverified, as_of, 
             click.echo(f"{spec.id:<26} {spec.title}{extra}")
         return
     run = api.pool(_db(db), analyses, method=method, test=test_, exclude_unverified=exclude_unverified,
-                   as_of=as_of, wait=wait)
+                   as_of=as_of, wait=wait, reported_intervals_only=reported_intervals_only)
     if as_json:
         click.echo(to_json(run.results))
     else:

@@ -36,9 +36,9 @@ def stored(bundled_db):
 def test_reference_grid_is_complete():
     """Guard: every analysis with data has its reference; the grid cannot silently shrink."""
     analyses = {c["analysis"] for c in CASES}
-    assert len(CASES) == 22
+    assert len(CASES) == 24
     assert analyses == {
-        "os", "os_re", "os_s1800a_80", "os_verified_only", "pfs", "pfs_re", "pfs_without_keyvibe", "orr",
+        "os", "os_re", "os_s1800a_80", "os_s1800a_p", "os_reported_intervals", "os_verified_only", "pfs", "pfs_re", "pfs_without_keyvibe", "orr",
         "os_acquired", "os_acquired_s1800a_80", "os_acquired_re", "os_by_resistance", "os_by_class",
         "single_arm_orr_by_class",
     }

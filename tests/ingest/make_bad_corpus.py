@@ -123,6 +123,13 @@ add("ci_level_two_decimals.yaml", sub(("    ci_level: 95\n", "    ci_level: 97.5
 add("duplicate_outcome.yaml", sub(("  - id: orr\n", "  - id: os_interim\n    endpoint: os\n    measure: HR\n    population: overall\n    experimental_arm: combo\n    control_arm: docetaxel\n    estimate: 0.80\n    ci_low: 0.62\n    ci_high: 1.03\n    ci_level: 95\n    source: paper\n    raw_text: \"interim HR 0.80 (0.62-1.03)\"\n    verified: true\n  - id: orr\n"), header="a second OS hazard ratio for the same comparison (an interim cut)"), "outcomes[0] already gives os (HR, overall) for this comparison", "outcomes[1]")
 add("two_trial_definitions.yaml", sub(("outcomes:\n  - id: os\n", "  - id: eligibility_2\n    scope: trial\n    population: all randomised patients\n    category: mixed\n    criterion_kind: eligibility\n    definition: \"progression on prior anti-PD-(L)1\"\n    source: paper\n    verified: true\noutcomes:\n  - id: os\n"), header="two eligibility definitions (scope trial) for one trial"), "a trial has one eligibility definition", "resistance_definitions[1].scope")
 
+# --- statistics an HR is derived from (migration 0005) ---------------------------------------------
+add("oe_without_variance.yaml", sub(("    p_value: 0.10\n", "    p_value: 0.10\n    o_minus_e: -8.2\n"), header="O - E without its variance"), "o_minus_e is given: give oe_variance too", "outcomes[0].oe_variance")
+add("oe_variance_zero.yaml", sub(("    p_value: 0.10\n", "    p_value: 0.10\n    o_minus_e: -8.2\n    oe_variance: 0\n"), header="an O - E variance of 0"), "oe_variance must be > 0, got 0", "outcomes[0].oe_variance")
+add("logrank_on_proportion.yaml", sub(('    raw_text: "ORR 24/150 vs 20/150"\n', '    logrank_chisq: 2.1\n    raw_text: "ORR 24/150 vs 20/150"\n'), header="a log-rank chi-square on a response outcome"), "logrank_chisq is a hazard-ratio statistic; this outcome's measure is proportion", "outcomes[1].logrank_chisq")
+add("direction_contradicts_hr.yaml", sub(("    p_value: 0.10\n", "    p_value: 0.10\n    hr_direction: above_1\n"), header="an HR direction that contradicts the HR"), "hr_direction 'above_1' contradicts the estimate 0.85", "outcomes[0].hr_direction")
+add("p_without_sidedness.yaml", sub(("    ci_low: 0.70\n    ci_high: 1.03\n    ci_level: 95\n", ""), header="an HR with a p-value but no CI and no sidedness"), "an HR derived from its p-value needs p_sided", "outcomes[0].p_sided")
+
 DESCRIPTIONS = {
     "binary.yaml": "binary content (a PNG header)",
     "empty.yaml": "an empty file",

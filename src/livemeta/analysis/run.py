@@ -20,6 +20,15 @@ from ..pooling.effects import log_or, log_rr, logit_proportion
 from ..pooling.subgroups import SubgroupResult, pool_subgroups
 from .spec import AnalysisSpec
 
+#: How a hazard-ratio analysis reads a CI whose level is disputed (``ci_level`` of the spec): the
+#: view's variance column and the column saying how each row's yi / vi were derived
+#: (queries/views/analysis_rct_hr.sql).
+HR_READINGS = {
+    "printed": ("vi", "derivation"),
+    "alternative": ("vi_alternative", "derivation"),
+    "p_value": ("vi_p_value", "derivation_p_value"),
+}
+
 
 @dataclass(frozen=True)
 class AnalysisResult:
@@ -62,8 +71,7 @@ def _filter(df: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
 
 def _effect_sizes(df: pd.DataFrame, spec: AnalysisSpec) -> tuple[np.ndarray, np.ndarray]:
     if spec.measure == "HR":
-        vi_col = "vi_alternative" if spec.ci_level == "alternative" else "vi"
-        return df["yi"].to_numpy(float), df[vi_col].to_numpy(float)
+        return df["yi"].to_numpy(float), df[HR_READINGS[spec.ci_level][0]].to_numpy(float)
     if spec.measure in ("OR", "RR"):
         cells = [df[c].to_numpy(float) for c in ("ai", "bi", "ci", "di")]
         es = (log_or if spec.measure == "OR" else log_rr)(*cells)
@@ -99,6 +107,8 @@ def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: i
             hint=f"check its numbers with `livemeta query \"select * from {spec.view} where trial_id = '{row['trial_id']}'\"`",
         )
     df = df.assign(yi=yi, vi=vi)
+    if spec.measure == "HR" and HR_READINGS[spec.ci_level][1] in df.columns:
+        df = df.assign(derivation=df[HR_READINGS[spec.ci_level][1]])
     kw = dict(method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
     overall = pool(yi, vi, pi=spec.pi, **kw)
     df = df.assign(weight=np.asarray(overall.weights, float))

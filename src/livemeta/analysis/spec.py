@@ -18,6 +18,9 @@ METHODS = ("FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS")
 TESTS = ("z", "knha")
 ZERO_CELL_RULE = "add 1/2 to every cell of a 2x2 table with a zero cell (metafor escalc: add=1/2, to='only0', drop00=FALSE)"
 SCALES = {"HR": "log", "OR": "log", "RR": "log", "proportion": "logit"}
+#: how a CI whose level is disputed is read: at its printed level, at its alternative level, or
+#: replaced by the variance derived from the printed p-value and HR
+CI_LEVEL_CHOICES = ("printed", "alternative", "p_value")
 
 _KEYS = {
     "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "exclude", "ci_level",
@@ -72,9 +75,18 @@ class AnalysisSpec:
         d["zero_cell_rule"] = self.zero_cell_rule
         return json.dumps(d, sort_keys=True)
 
-    def variant(self, *, method: str | None = None, test: str | None = None, exclude_unverified: bool = False) -> AnalysisSpec:
-        """A variant of this analysis with its own id, e.g. ``os[method=REML,test=knha]``."""
+    def variant(self, *, method: str | None = None, test: str | None = None, exclude_unverified: bool = False,
+                reported_intervals_only: bool = False) -> AnalysisSpec:
+        """A variant of this analysis with its own id, e.g. ``os[method=REML,test=knha]``.
+
+        ``reported_intervals_only`` keeps the hazard ratios whose variance comes from a reported CI
+        (view column ``derivation`` = ``ci``), leaving out those derived from p-values, O - E and V
+        or log-rank statistics.
+        """
         tags, changes = [], {}
+        if reported_intervals_only and self.measure == "HR" and self.filters.get("derivation") != "ci":
+            tags.append("reported_intervals_only")
+            changes["filters"] = {**self.filters, "derivation": "ci"}
         if method and method != self.method:
             tags.append(f"method={method}")
             changes["method"] = _choice(method, METHODS, "method")
@@ -83,7 +95,7 @@ class AnalysisSpec:
             changes["test"] = _choice(test, TESTS, "test")
         if exclude_unverified and self.filters.get("verified") is not True:
             tags.append("verified_only")
-            changes["filters"] = {**self.filters, "verified": True}
+            changes["filters"] = {**changes.get("filters", self.filters), "verified": True}
         if not tags:
             return self
         return replace(self, id=f"{self.id}[{','.join(tags)}]", sensitivity_of=self.sensitivity_of or self.id, **changes)
@@ -127,7 +139,7 @@ def load_specs(path: Path | str | None = None) -> list[AnalysisSpec]:
         _choice(spec.measure, MEASURES, "measure", f"{where}: ")
         _choice(spec.method, METHODS, "method", f"{where}: ")
         _choice(spec.test, TESTS, "test", f"{where}: ")
-        _choice(spec.ci_level, ("printed", "alternative"), "ci_level", f"{where}: ")
+        _choice(spec.ci_level, CI_LEVEL_CHOICES, "ci_level", f"{where}: ")
         _choice(spec.subgroup_tau2, ("separate", "common"), "subgroup_tau2", f"{where}: ")
         _choice(spec.pi, ("default", "t(k-2)"), "pi", f"{where}: ")
         if spec.view not in view_names:

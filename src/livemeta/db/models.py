@@ -182,6 +182,13 @@ class Outcome(SQLModel, table=True):
     raw_text: str
     verified: bool
     note: str | None = None
+    # 0005_reported_statistics
+    o_minus_e: float | None = None
+    oe_variance: float | None = None
+    logrank_chisq: float | None = None
+    total_events: int | None = None
+    allocation_ratio: float | None = None
+    hr_direction: str | None = None
 
 
 class AdverseEvent(SQLModel, table=True):

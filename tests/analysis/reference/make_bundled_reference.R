@@ -2,7 +2,8 @@
 #
 # Reads bundled_inputs.csv (the printed inputs, written by export_inputs.py) and writes
 # bundled_reference.json at %.17g. Effect sizes are computed here from the printed numbers:
-# log HR and its SE from the CI with qnorm at the CI level; log OR / log RR and logit proportions
+# log HR and its SE from the CI with qnorm at the CI level (or from the printed P where the analysis
+# reads it so); log OR / log RR and logit proportions
 # with escalc (metafor's default zero-cell rule: add 1/2 to studies with a zero cell).
 # Subgroups (tau2 separate per subgroup, as RevMan / meta): one rma() per subgroup; the test for
 # subgroup differences is Q of a fixed-effect rma() over the subgroup estimates.
@@ -19,7 +20,14 @@ effect <- function(s) {
   m <- s$measure[1]
   if (m == "HR") {
     sei <- (log(s$ci_high) - log(s$ci_low)) / (2 * qnorm(1 - (1 - s$ci_level / 100) / 2))
-    return(list(yi = log(s$hr), vi = sei^2, call = "yi = log(hr); sei = (log(ci_high) - log(ci_low)) / (2 * qnorm(1 - (1 - ci_level/100)/2))"))
+    call <- "yi = log(hr); sei = (log(ci_high) - log(ci_low)) / (2 * qnorm(1 - (1 - ci_level/100)/2))"
+    from_p <- !is.na(s$p_value)
+    if (any(from_p)) {  # the variance read from the printed P (Parmar 1998, sec. 4.1)
+      sides <- ifelse(s$p_sided == "one", 1, 2)
+      sei[from_p] <- (abs(log(s$hr)) / qnorm(1 - s$p_value / sides))[from_p]
+      call <- paste0(call, "; where p_value is given: sei = abs(log(hr)) / qnorm(1 - p_value / (2 if two-sided else 1))")
+    }
+    return(list(yi = log(s$hr), vi = sei^2, call = call))
   }
   if (m %in% c("OR", "RR")) {
     es <- escalc(measure = m, ai = s$ai, n1i = s$n1i, ci = s$ci, n2i = s$n2i)
