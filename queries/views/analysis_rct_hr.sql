@@ -14,9 +14,23 @@
 --   vi_p_value, derivation_p_value    the variance from the printed p-value and HR where both are
 --                                     given (Lung-MAP S1800A's one-sided P = .05), else vi
 -- One row per outcome (overall, resistance subgroup or other subgroup); trial_resistance is the
--- category the trial's own eligibility implies (its scope = 'trial' definition).
+-- category the trial's own eligibility implies (its scope = 'trial' definition), min_prior_io_months
+-- the minimum prior PD-(L)1 exposure it required (a moderator for meta-regression).
 WITH trial_resistance AS (
-    SELECT trial_id, arg_min(category, definition_id) AS trial_resistance
+    -- one eligibility definition (scope 'trial') per trial; min_prior_io_months: the minimum prior
+    -- PD-(L)1 exposure it required, in months (days / 30.4375, weeks * 7 / 30.4375): its threshold
+    -- for a prior_io_duration or time_to_progression criterion, 0 for eligibility without a
+    -- threshold (no minimum), NULL for criteria not expressed as exposure time (best response,
+    -- treatment-free interval)
+    SELECT
+        trial_id,
+        arg_min(category, definition_id) AS trial_resistance,
+        max(CASE
+            WHEN criterion_kind IN ('prior_io_duration', 'time_to_progression') AND threshold IS NOT NULL
+                THEN threshold * CASE threshold_unit WHEN 'months' THEN 1.0 WHEN 'weeks' THEN 7 / 30.4375
+                                                     WHEN 'days' THEN 1 / 30.4375 END
+            WHEN criterion_kind = 'eligibility' AND threshold IS NULL THEN 0.0
+        END) AS min_prior_io_months
     FROM resistance_definitions
     WHERE scope = 'trial'
     GROUP BY trial_id
@@ -111,6 +125,7 @@ SELECT
          THEN o.vi_p ELSE o.vi END AS vi_p_value,
     CASE WHEN o.derivation = 'ci' AND o.ci_level_alternative IS NOT NULL AND o.vi_p IS NOT NULL
          THEN 'p_value' ELSE o.derivation END AS derivation_p_value,
+    o.d_events AS events,
     o.p_value,
     o.p_sided,
     o.o_minus_e,
@@ -122,6 +137,7 @@ SELECT
     c.control_type,
     c.regimen AS control_regimen,
     r.trial_resistance,
+    r.min_prior_io_months,
     t.first_published,
     t.first_publication_date,
     t.inclusion,

@@ -25,6 +25,7 @@ __all__ = [
     "pool",
     "init",
     "ingest",
+    "monitor",
     "query",
     "revisions",
     "study_files",
@@ -304,6 +305,40 @@ def cumulative(db_path: Path | str, analysis: str, *, as_of: str | int | None = 
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
         return spec, revision, cumulative_table(con, spec, revision)
+
+
+def monitor(
+    db_path: Path | str,
+    analysis: str,
+    *,
+    target: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    sided: int = 2,
+    heterogeneity: str | float = "D2",
+    information: str = "inverse_variance",
+    type_of_design: str = "asOF",
+    futility: str = "none",
+    as_of: str | int | None = None,
+    wait: float = 10.0,
+):
+    """Sequential monitoring (trial sequential analysis) of one analysis, looks by first publication.
+
+    ``target`` is the clinically relevant effect on the ratio scale (e.g. HR 0.80). Returns
+    ``(spec, revision, monitoring, table)``: the :class:`~livemeta.pooling.sequential.Monitoring`
+    and its table (one row per look).
+    """
+    from .analysis import load_specs, run_analysis, select_specs
+    from .living.monitoring import MonitoringSettings, monitor_result, monitoring_table
+
+    (spec,) = select_specs(load_specs(), [analysis])
+    settings = MonitoringSettings(target=target, alpha=alpha, power=power, sided=sided, heterogeneity=heterogeneity,
+                                  information=information, type_of_design=type_of_design, futility=futility)
+    with connect(db_path, read_only=True, wait=wait) as con:
+        revision = resolve_revision(con, as_of)
+        result = run_analysis(con, spec, revision)
+    mon = monitor_result(result, settings)
+    return spec, revision, mon, monitoring_table(result, mon)
 
 
 def report(

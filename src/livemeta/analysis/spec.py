@@ -24,8 +24,9 @@ CI_LEVEL_CHOICES = ("printed", "alternative", "p_value")
 
 _KEYS = {
     "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "exclude", "ci_level",
-    "subgroup", "subgroup_tau2", "sensitivity_of", "published",
+    "subgroup", "subgroup_tau2", "sensitivity_of", "published", "moderators", "monitoring",
 }
+_MONITORING_KEYS = {"target", "alpha", "power", "sided", "heterogeneity", "information", "type_of_design", "futility"}
 _PUBLISHED_KEYS = {"estimate", "ci_low", "ci_high", "trials", "text"}
 
 
@@ -57,6 +58,8 @@ class AnalysisSpec:
     subgroup_tau2: str = "separate"
     sensitivity_of: str | None = None
     published: Published | None = None
+    moderators: tuple[str, ...] = ()
+    monitoring: dict[str, Any] | None = None
 
     @property
     def scale(self) -> str:
@@ -71,6 +74,9 @@ class AnalysisSpec:
         d = asdict(self)
         d.pop("published")
         d.pop("title")
+        for key in ("moderators", "monitoring"):  # unused, they leave the spec as it always was
+            if not d[key]:
+                d.pop(key)
         d["scale"] = self.scale
         d["zero_cell_rule"] = self.zero_cell_rule
         return json.dumps(d, sort_keys=True)
@@ -135,7 +141,19 @@ def load_specs(path: Path | str | None = None) -> list[AnalysisSpec]:
         if published is not None:
             _unknown(set(published), _PUBLISHED_KEYS, f"{where}.published")
             published = Published(**published)
-        spec = AnalysisSpec(**{k: v for k, v in merged.items()}, published=published)
+        mods = merged.pop("moderators", None) or []
+        if isinstance(mods, str) or not all(isinstance(m, str) and m for m in mods):
+            raise LivemetaError(f"{where}: moderators is a list of view column names, got {mods!r}")
+        monitoring = merged.pop("monitoring", None)
+        if monitoring is not None:
+            if not isinstance(monitoring, dict) or "target" not in monitoring:
+                raise LivemetaError(f"{where}.monitoring: a mapping with at least target (the ratio, e.g. 0.80)")
+            _unknown(set(monitoring), _MONITORING_KEYS, f"{where}.monitoring")
+            target = monitoring["target"]
+            if not isinstance(target, (int, float)) or isinstance(target, bool) or not target > 0 or target == 1:
+                raise LivemetaError(f"{where}.monitoring.target must be a ratio > 0 other than 1, got {target!r}")
+        spec = AnalysisSpec(**{k: v for k, v in merged.items()}, published=published, moderators=tuple(mods),
+                            monitoring=monitoring)
         _choice(spec.measure, MEASURES, "measure", f"{where}: ")
         _choice(spec.method, METHODS, "method", f"{where}: ")
         _choice(spec.test, TESTS, "test", f"{where}: ")

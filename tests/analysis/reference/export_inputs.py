@@ -21,7 +21,7 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 COLUMNS = ["analysis", "trial_id", "measure", "method", "test", "subgroup", "hr", "ci_low", "ci_high", "ci_level",
-           "ai", "n1i", "ci", "n2i", "xi", "ni", "p_value", "p_sided"]
+           "ai", "n1i", "ci", "n2i", "xi", "ni", "p_value", "p_sided", "moderators", "moderator_values"]
 
 
 def rows_for(con, specs):
@@ -34,6 +34,11 @@ def rows_for(con, specs):
             row = {c: "" for c in COLUMNS}
             row.update(analysis=spec.id, trial_id=rec["trial_id"], measure=spec.measure, method=spec.method,
                        test=spec.test, subgroup=rec.get(spec.subgroup, "") if spec.subgroup else "")
+            if spec.moderators:  # name:num or name:factor, and the values as printed ('' = missing)
+                kinds = [f"{m}:{'num' if pd.api.types.is_numeric_dtype(df[m]) else 'factor'}" for m in spec.moderators]
+                values = ["" if pd.isna(rec[m]) else (repr(float(rec[m])) if k.endswith(":num") else str(rec[m]))
+                          for m, k in zip(spec.moderators, kinds)]
+                row.update(moderators="+".join(kinds), moderator_values=";".join(values))
             if spec.measure == "HR":
                 alternative = rec["ci_level_alternative"]
                 level = alternative if spec.ci_level == "alternative" and not pd.isna(alternative) else rec["ci_level"]
