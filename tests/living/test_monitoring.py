@@ -73,3 +73,39 @@ def test_report_has_monitoring_and_metaregression(bundled_db, tmp_path):
     figs = {p.name for p in (tmp_path / "r" / "figures").iterdir()}
     assert {"monitoring_os.png", "monitoring_pfs.png", "monitoring_os_acquired.png",
             "bubble_os_by_prior_io.png", "bubble_os_by_partner.png"} <= figs
+
+
+def test_monitoring_is_stored_per_revision_and_diff_flags_a_crossing(bundled_db, tmp_path):
+    """os_acquired has not crossed its boundary at revision 1; a new acquired-resistance trial with
+    OS HR 0.70 (0.56-0.88) takes it across: stored at revision 2, flagged by diff and log."""
+    import shutil
+
+    import yaml
+
+    from livemeta.paths import resource
+
+    db = tmp_path / "m.duckdb"
+    shutil.copy(bundled_db, db)
+    before = api.query(db, "select monitoring_crossed, monitoring_fraction from pooled_estimates "
+                           "where analysis_id = 'os_acquired'").rows[0]
+    assert before[0] == "" and before[1] < 1
+    d = yaml.safe_load(resource("ingest", "template.yaml").read_text())
+    d["trial"].update(id="newacq-01", nct_id=None, first_published="2026-01")
+    d["sources"][0]["year"] = 2026
+    os_ = d["outcomes"][0]
+    os_.update(estimate=0.70, ci_low=0.56, ci_high=0.88, ci_level=95, p_value=0.002,
+               raw_text="HR 0.70 (95% CI 0.56-0.88); P = .002")
+    path = tmp_path / "newacq.yaml"
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    api.ingest(db, [path], message="add NEWACQ-01", author="t")
+    after = api.query(db, "select revision_id, monitoring_crossed, monitoring_spec from pooled_estimates "
+                          "where analysis_id = 'os_acquired'").rows[0]
+    assert after[0] == 2 and after[1] == "efficacy"
+    assert json.loads(after[2])["target"] == pytest.approx(0.8) and json.loads(after[2])["latest_look"] == "2026-01"
+    change = next(a for a in api.diff(db).analyses if a.analysis == "os_acquired")
+    assert "sequential efficacy boundary crossed" in change.flags
+    assert any("os_acquired: " in line and "sequential efficacy boundary crossed" in line
+               for _, lines in api.log(db) for line in lines)
+    # analyses without monitoring store nothing there
+    assert api.query(db, "select count(*) from pooled_estimates where analysis_id = 'os_re' "
+                         "and monitoring_crossed is not null").rows[0][0] == 0

@@ -102,3 +102,28 @@ def test_one_sided_with_futility_and_events_information():
 def test_bad_monitoring_arguments(bad):
     with pytest.raises(ValueError):
         monitor(Y, V, LOOKS, target=math.log(0.8), **bad)
+
+
+def test_batch_path_equals_monitor_per_analysis():
+    import pandas as pd
+
+    from livemeta.pooling.sequential import monitor_many
+
+    rng = np.random.default_rng(7)
+    frames = []
+    for a in range(12):
+        n = int(rng.integers(2, 9))
+        frames.append(pd.DataFrame({"analysis": f"a{a:02d}", "yi": rng.normal(-0.15, 0.2, n),
+                                    "vi": rng.uniform(0.005, 0.05, n), "year": rng.integers(2015, 2021, n)}))
+    frame = pd.concat(frames, ignore_index=True).sample(frac=1, random_state=3)
+    for het in ("D2", "none"):
+        out = monitor_many(frame, "analysis", "year", target=math.log(0.8), heterogeneity=het)
+        for name, grp in frame.groupby("analysis"):
+            m = monitor(grp["yi"], grp["vi"], grp["year"], target=math.log(0.8), heterogeneity=het)
+            rows = out[out["analysis"] == name]
+            assert rows["look"].tolist() == list(m.looks)
+            np.testing.assert_allclose(rows["z"], m.z, rtol=1e-12)
+            np.testing.assert_allclose(rows["information"], m.information, rtol=1e-12)
+            np.testing.assert_allclose(rows["bound"], m.efficacy_bound, rtol=1e-12)
+            assert rows["crossed"].tolist() == [c if c in ("efficacy", "harm") else "" for c in m.crossed]
+            assert rows["required_information"].iloc[0] == pytest.approx(m.required_information_adjusted)

@@ -110,6 +110,14 @@ def summary(result: AnalysisResult) -> dict:
         }
     if result.metareg is not None or result.metareg_note:
         out["metaregression"] = metareg_summary(result)
+    if spec.monitoring:
+        from .store import monitoring_columns
+
+        cols = monitoring_columns(result)
+        out["monitoring"] = {**{k.removeprefix("monitoring_"): v for k, v in cols.items() if k != "monitoring_spec"},
+                             "settings": json.loads(cols["monitoring_spec"]) if cols["monitoring_spec"] else None,
+                             "note": result.monitoring_note}
+    out["monitoring_crossed"] = out["monitoring"]["crossed"] if spec.monitoring else None
     return _finite(out)
 
 

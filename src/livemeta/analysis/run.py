@@ -39,7 +39,8 @@ class AnalysisResult:
     descriptive columns); ``overall`` the pooled result of all of them (None when k = 0);
     ``subgroups`` the subgroup analysis when the spec names a subgroup column; ``metareg`` the
     meta-regression on the spec's ``moderators`` (``metareg_note`` says which rows it left out, or
-    why it could not be fitted).
+    why it could not be fitted); ``monitoring`` the sequential monitoring when the spec asks for it
+    (``monitoring_note`` says why there is none).
     """
 
     spec: AnalysisSpec
@@ -50,6 +51,8 @@ class AnalysisResult:
     note: str | None = None
     metareg: MetaRegResult | None = None
     metareg_note: str | None = None
+    monitoring: object | None = None  # livemeta.pooling.sequential.Monitoring (spec `monitoring:`)
+    monitoring_note: str | None = None
 
     @property
     def k(self) -> int:
@@ -98,7 +101,22 @@ def load_rows(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int 
 
 
 def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int) -> AnalysisResult:
-    """Compute ``spec`` from the database as it was at ``revision``."""
+    """Compute ``spec`` from the database as it was at ``revision`` (with its sequential monitoring
+    when the spec names a target)."""
+    result = _run(con, spec, revision)
+    if not spec.monitoring or result.overall is None:
+        return result
+    from dataclasses import replace
+
+    from ..living.monitoring import MonitoringSettings, monitor_result
+
+    try:
+        return replace(result, monitoring=monitor_result(result, MonitoringSettings(**spec.monitoring)))
+    except LivemetaError as exc:
+        return replace(result, monitoring_note=exc.message)
+
+
+def _run(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int) -> AnalysisResult:
     df = load_rows(con, spec, revision)
     if df.empty:
         return AnalysisResult(spec, revision, df.assign(yi=[], vi=[], weight=[]), None)

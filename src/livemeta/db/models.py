@@ -253,6 +253,12 @@ class PooledEstimate(SQLModel, table=True):
     q_between: float | None = None
     df_between: int | None = None
     p_between: float | None = None
+    # 0005_reported_statistics: sequential monitoring
+    monitoring_crossed: str | None = None
+    monitoring_z: float | None = None
+    monitoring_bound: float | None = None
+    monitoring_fraction: float | None = None
+    monitoring_spec: str | None = None
 
 
 @contextlib.contextmanager

@@ -83,10 +83,11 @@ from .sequential import (  # noqa: E402
     diversity,
     group_sequential_design,
     monitor,
+    monitor_many,
     required_information,
 )
 
-__all__ += ["group_sequential_design", "GroupSequentialDesign", "monitor", "Monitoring",
+__all__ += ["group_sequential_design", "GroupSequentialDesign", "monitor", "monitor_many", "Monitoring",
             "required_information", "diversity"]
 from .hazard import (  # noqa: E402
     log_hr_from_logrank,

@@ -602,20 +602,17 @@ def _metaregression(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], st
 def _monitoring(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
                 step: Callable[[str], None]) -> None:
     """Sequential monitoring (secondary) of an analysis that names a target in analyses.yaml."""
-    from ..errors import LivemetaError
-    from ..living.monitoring import MonitoringSettings, monitor_result, monitoring_table
+    from ..living.monitoring import monitoring_table
 
     spec = result.spec
     if not spec.monitoring or result.k == 0:
         return
     doc.heading(3, "Sequential monitoring (secondary analysis)")
-    settings = MonitoringSettings(**spec.monitoring)
-    try:
-        mon = monitor_result(result, settings)
-    except LivemetaError as exc:
-        doc.para(f"No sequential monitoring: {exc.message}", "note")
+    mon = result.monitoring
+    if mon is None:
+        doc.para(f"No sequential monitoring: {result.monitoring_note}", "note")
         return
-    doc.para(f"Trial sequential analysis by first publication: target {spec.measure} {settings.target:g} (an assumed "
+    doc.para(f"Trial sequential analysis by first publication: target {spec.measure} {math.exp(mon.target):.2f} (an assumed "
              f"clinically relevant effect), alpha {mon.alpha:g} {'two' if mon.sided == 2 else 'one'}-sided, power "
              f"{mon.power:g}; required information {mon.required_information:.1f} ({mon.information_kind}), adjusted "
              f"by {mon.heterogeneity} = {mon.adjustment:.2f} to {mon.required_information_adjusted:.1f}. "
