@@ -44,7 +44,7 @@ def _influence_error(case):
     pairs = [(r.rstudent, v["rstudent"]), (r.dffits, v["dffits"]), (r.cook_d, v["cook.d"]),
              (r.cov_r, v["cov.r"]), (r.tau2_del, v["tau2.del"]), (r.qe_del, v["QE.del"]),
              (r.hat, v["hat"]), (r.weight, v["weight"]), (r.dfbetas, v["dfbs"]),
-             (r.tau2, v["tau2"]), (r.qe, v["QE"])]
+             (r.tau2, v["tau2"]), (r.qe, v["QE"]), (r.baujat_x, v["baujat_x"]), (r.baujat_y, v["baujat_y"])]
     return max(rel_err(a, b) for a, b in pairs)
 
 

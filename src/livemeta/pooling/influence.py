@@ -15,6 +15,9 @@ analysis per left-out study).  As metafor 3.8 ``influence.rma.uni``:
 * ``hat``: ``w_i x_i'(X'WX)^-1 x_i``; ``weight``: weights in percent;
 * ``dfbetas``: ``(b - b_(-i)) / sqrt(s2w_(-i) diag((X'W_(-i)X)^-1))`` with
   ``W_(-i)`` the weights of all k studies at ``tau2_(-i)``;
+* ``baujat_x``, ``baujat_y``: the coordinates of metafor's ``baujat()`` plot: the study's
+  contribution to heterogeneity ``(y_i - x_i'b)^2 / (tau2 + v_i)`` and its influence on the
+  fitted value ``(x_i'b_(-i) - x_i'b)^2 / x_i' V_(-i) x_i``;
 * ``is_infl``: metafor's flag (marked ``*`` in its printout):
   ``|dffits| > 3 sqrt(p / (k - p))``, or ``pchisq(cook_d, p) > 0.5``, or
   ``hat > 3 p / k``, or any ``|dfbetas| > 1``.
@@ -56,6 +59,8 @@ class InfluenceResult:
     weight: np.ndarray = field(repr=False)
     dfbetas: np.ndarray = field(repr=False)  # k x p
     is_infl: np.ndarray = field(repr=False)
+    baujat_x: np.ndarray = field(repr=False, default=None)
+    baujat_y: np.ndarray = field(repr=False, default=None)
     tau2: float = float("nan")
     qe: float = float("nan")
 
@@ -71,6 +76,8 @@ class InfluenceResult:
         })
         for j, name in enumerate(self.names):
             df[f"dfbetas_{name}"] = self.dfbetas[:, j]
+        df["baujat_x"] = self.baujat_x
+        df["baujat_y"] = self.baujat_y
         df["influential"] = self.is_infl
         return df
 
@@ -136,6 +143,8 @@ def influence(yi, vi, mods=None, *, intercept: bool = True, names: Sequence[str]
         resid = np.where(np.abs(resid) < 100 * _EPS, 0.0, resid)
         seresid = np.sqrt(v * s2w_del + vdelpred + tau2_del * s2w_del)
         rstudent = resid / seresid
+        baujat_x = (y - pred_full) ** 2 / (full.tau2 + v)
+        baujat_y = (delpred - pred_full) ** 2 / vdelpred
         is_infl = ((np.abs(dffits) > 3.0 * np.sqrt(p / (k - p)))
                    | (special.chdtr(p, cook_d) > 0.5)
                    | (hat > 3.0 * p / k)
@@ -144,5 +153,5 @@ def influence(yi, vi, mods=None, *, intercept: bool = True, names: Sequence[str]
         method=full.method, test=full.test, k=k, p=p, names=full.names, rstudent=rstudent,
         dffits=dffits, cook_d=cook_d, cov_r=cov_r, tau2_del=tau2_del, qe_del=qe_del, hat=hat,
         weight=np.array(full.weights), dfbetas=dfbetas, is_infl=np.asarray(is_infl, bool),
-        tau2=full.tau2, qe=full.qe,
+        tau2=full.tau2, qe=full.qe, baujat_x=baujat_x, baujat_y=baujat_y,
     )

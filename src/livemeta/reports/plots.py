@@ -9,6 +9,7 @@ state), so they can be built in a loop without leaking and in processes without 
 * :func:`funnel_plot` draws the funnel plot with Egger's tests (k >= 10);
 * :func:`cumulative_plot` draws a cumulative forest plot from rows of estimates;
 * :func:`bubble_plot` draws a meta-regression on one moderator (bubble area = weight);
+* :func:`baujat_plot` draws each study's contribution to heterogeneity against its influence;
 * :func:`monitoring_plot` draws a trial sequential analysis (cumulative z, boundaries,
   required information size);
 * :func:`save` writes a figure as PNG (150 dpi) and SVG.
@@ -37,8 +38,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
-__all__ = ["forest_plot", "funnel_plot", "cumulative_plot", "bubble_plot", "monitoring_plot", "save",
-           "MEASURE_NAMES"]
+__all__ = ["forest_plot", "funnel_plot", "cumulative_plot", "bubble_plot", "baujat_plot", "monitoring_plot",
+           "save", "MEASURE_NAMES"]
 
 # ----------------------------------------------------------------------------------------- style
 _RC = {
@@ -1127,6 +1128,40 @@ def _bubble(result, footer: str) -> Figure:
     _titles(fig, fig_w, fig_h, title, f"{spec.id} · rma(yi, vi, mods = ~ {' + '.join(spec.moderators)}) · "
             f"{method_label(reg.method, reg.test)} · k = {reg.k}", notes, footer, m)
     return fig
+
+
+def baujat_plot(result, infl, *, footer: str = "") -> Figure:
+    """Baujat plot (metafor ``baujat()``): x, a study's contribution to the heterogeneity statistic;
+    y, its influence on the pooled estimate (``infl``: :func:`livemeta.pooling.influence`). Studies
+    that metafor's ``influence()`` flags are drawn filled red."""
+    with matplotlib.rc_context(_RC):
+        spec = result.spec
+        fig_w, fig_h = 8.0, 5.6
+        fig = _new_figure(fig_w, fig_h)
+        m = _Measure(fig)
+        ax = fig.add_axes((0.8 / fig_w, 1.2 / fig_h, (fig_w - 1.1) / fig_w, (fig_h - 2.0) / fig_h))
+        x, y = np.asarray(infl.baujat_x, float), np.asarray(infl.baujat_y, float)
+        flag = np.asarray(infl.is_infl, bool)
+        ax.scatter(x[~flag], y[~flag], s=36, color=STUDY_COLOR, zorder=3, label="trial")
+        if flag.any():
+            ax.scatter(x[flag], y[flag], s=40, color="#b22222", zorder=3, label="flagged by influence()")
+        for xv, yv, lab in zip(x, y, result.studies["label"].astype(str)):
+            ax.annotate(lab, (xv, yv), xytext=(4, 3), textcoords="offset points", fontsize=6.5, color=GREY)
+        ax.set_xlabel("Squared Pearson residual: contribution to heterogeneity", fontsize=8)
+        ax.set_ylabel("Influence on the pooled estimate", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(color="#eeeeee", lw=0.6)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.margins(x=0.18, y=0.1)  # room for the labels of the outermost trials
+        if flag.any():
+            ax.legend(loc="best", fontsize=FS_SMALL, frameon=False)
+        notes = ["x: (yi - estimate)² / (tau² + vi); y: (estimate without the trial - estimate)² / its variance "
+                 "(metafor baujat()). Flags: |DFFITS| > 3 sqrt(p/(k-p)), Cook's distance beyond the chi-square median, "
+                 "hat > 3p/k or |DFBETAS| > 1 (metafor influence())."]
+        _titles(fig, fig_w, fig_h, f"Baujat plot: {spec.title}",
+                f"{spec.id} · {method_label(spec.method, spec.test)} · k = {result.k}", notes, footer, m)
+        return fig
 
 
 # ------------------------------------------------------------------ trial sequential analysis

@@ -548,8 +548,9 @@ def _analysis_section(doc: _Doc, main, sens: list, fig_dir: Path, footer: Callab
         doc.figure(stem, f"Cumulative forest plot: {spec.title}",
                    f"Cumulative meta-analysis by first publication date, analysis {spec.id}.")
 
-    _metaregression(doc, main, fig_dir, footer, step)
-    _monitoring(doc, main, fig_dir, footer, step)
+    _metaregression(doc, main, fig_dir, footer, step, table_caption)
+    _influence(doc, main, fig_dir, footer, step)
+    _monitoring(doc, main, fig_dir, footer, step, table_caption)
 
     # sensitivity analyses, beside their main analysis
     if sens:
@@ -566,7 +567,7 @@ def _analysis_section(doc: _Doc, main, sens: list, fig_dir: Path, footer: Callab
 
 
 def _metaregression(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
-                    step: Callable[[str], None]) -> None:
+                    step: Callable[[str], None], table_caption: str) -> None:
     """The meta-regression of an analysis with moderators: coefficients, test, bubble plot."""
     from ..analysis.present import metareg_summary
 
@@ -587,10 +588,10 @@ def _metaregression(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], st
     t = m["test_of_moderators"]
     stat = f"F({t['df']}, {t['df2']}) = {t['statistic']:.2f}" if t["distribution"] == "F" else f"QM({t['df']}) = {t['statistic']:.2f}"
     r2 = f"; R² = {m['r2']:.0f}%" if m["r2"] is not None else ""
-    doc.html.append(_html_table(pd.DataFrame(rows, columns=header),
-                                f"rma(yi, vi, mods = ~ {' + '.join(spec.moderators)}), {plots.method_label(spec.method, spec.test)}; "
-                                f"test of moderators {stat}, {_fmt_p(t['p'])}{r2}; k = {m['k']}"))
-    doc.md.append(_md_table(header, rows, f"Test of moderators {stat}, {_fmt_p(t['p'])}{r2}; k = {m['k']}"))
+    doc.para(f"rma(yi, vi, mods = ~ {' + '.join(spec.moderators)}), {plots.method_label(spec.method, spec.test)}; "
+             f"test of moderators {stat}, {_fmt_p(t['p'])}{r2}; k = {m['k']}.", "notes")
+    doc.html.append(_html_table(pd.DataFrame(rows, columns=header), table_caption))
+    doc.md += [_md_table(header, rows, table_caption), ""]
     if m["note"]:
         doc.para(m["note"], "note")
     step(f"bubble {spec.id}")
@@ -599,8 +600,32 @@ def _metaregression(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], st
     doc.figure(stem, f"Bubble plot: {spec.title}", f"Meta-regression, analysis {spec.id} (k = {m['k']}).")
 
 
+def _influence(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
+               step: Callable[[str], None]) -> None:
+    """metafor's influence() of the pooled model as a Baujat plot (k >= 3, no subgroups)."""
+    from ..pooling.influence import influence
+
+    spec = result.spec
+    if result.k < 3 or result.overall is None or result.subgroups is not None:
+        return
+    try:
+        infl = influence(result.studies["yi"].to_numpy(float), result.studies["vi"].to_numpy(float),
+                         method=spec.method, test=spec.test, level=spec.level)
+    except ValueError:
+        return
+    step(f"baujat {spec.id}")
+    stem = f"baujat_{_slug(spec.id)}"
+    plots.save(plots.baujat_plot(result, infl, footer=footer(spec.id)), fig_dir / stem)
+    flagged = [str(lab) for lab, f in zip(result.studies["label"], infl.is_infl) if f]
+    doc.html.append(f"<details><summary>Influence of each trial (Baujat plot){': ' + html.escape(', '.join(flagged)) + ' flagged' if flagged else ''}</summary>")
+    doc.figure(stem, f"Baujat plot: {spec.title}",
+               f"Contribution of each trial to heterogeneity against its influence on the pooled estimate, analysis "
+               f"{spec.id}; flagged as influential by metafor's influence() rules: {', '.join(flagged) or 'none'}.")
+    doc.html.append("</details>")
+
+
 def _monitoring(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
-                step: Callable[[str], None]) -> None:
+                step: Callable[[str], None], table_caption: str) -> None:
     """Sequential monitoring (secondary) of an analysis that names a target in analyses.yaml."""
     from ..living.monitoring import monitoring_table
 
@@ -625,8 +650,8 @@ def _monitoring(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
         "fraction": table["fraction"].map(lambda v: f"{v:.2f}"),
         spec.measure: table["ratio"].map(lambda v: f"{v:.2f}"), "z": table["z"].map(lambda v: f"{v:.2f}"),
         "boundary": table["efficacy_bound"].map(lambda v: f"{v:.2f}"), "crossed": table["crossed"]})
-    doc.html.append(_html_table(shown, f"Sequential monitoring of {spec.id} (secondary)"))
-    doc.md.append(_md_frame(shown, f"Sequential monitoring of {spec.id} (secondary)"))
+    doc.html.append(_html_table(shown, table_caption))
+    doc.md += [_md_frame(shown, table_caption), ""]
     step(f"monitoring {spec.id}")
     stem = f"monitoring_{_slug(spec.id)}"
     plots.save(plots.monitoring_plot(mon, title=spec.title, measure=spec.measure, footer=footer(spec.id)),

@@ -9,7 +9,7 @@
 ## reproducible with the same R / metafor / metadat (fixed seeds, no time stamps).
 ##
 ## Grid:
-##   * influence(rma(yi, vi, method, test)) for method in FE, DL, REML, ML, PM,
+##   * influence(rma(yi, vi, method, test)) and baujat(rma(...)) for method in FE, DL, REML, ML, PM,
 ##     EB, SJ, HE, HS and test in z, knha on dat.bcg (log RR, log OR),
 ##     dat.normand1999 (MD), dat.hackshaw1998 (log OR, k = 37) and 24 seeded
 ##     random data sets (k = 3..30, true tau2 0 to 0.5), plus the moderator models
@@ -20,6 +20,7 @@
 
 suppressPackageStartupMessages(library(metafor))
 source(file.path("tests", "pooling", "reference", "json_writer.R"))
+pdf(NULL)  # baujat() draws; nothing is kept
 RNGkind("Mersenne-Twister", "Inversion", "Rejection")
 
 out_file <- file.path("tests", "pooling", "reference", "influence_reference.json")
@@ -79,6 +80,9 @@ infl_case <- function(dname, method, test, mods = NULL) {
       hat = as_array(inf$inf$hat), weight = as_array(inf$inf$weight),
       dfbs = unname(do.call(cbind, unclass(inf$dfbs)[seq_len(res$p)])),
       inf = as_array(inf$inf$inf), tau2 = inf$tau2, QE = inf$QE)
+    bj <- baujat(res)  # draws on the null device; returns the coordinates
+    case$values$baujat_x <- as_array(bj$x)
+    case$values$baujat_y <- as_array(bj$y)
   }
   cases[[length(cases) + 1L]] <<- case
 }
