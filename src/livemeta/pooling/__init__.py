@@ -66,3 +66,36 @@ __all__ += [
     "leave_one_out", "cumulative", "SensitivityResult",
     "egger_test", "EggerResult", "trimfill", "TrimFillResult",
 ]
+
+# ---------------------------------------------------------------------------
+# Living-review block (issue 12): meta-regression on the shared tau^2 engine.
+# ---------------------------------------------------------------------------
+from .metareg import MetaRegResult, Prediction, metareg, metareg_many  # noqa: E402
+
+__all__ += ["metareg", "metareg_many", "MetaRegResult", "Prediction"]
+from .influence import InfluenceResult, influence  # noqa: E402
+from .sensitivity import cumulative_tables, leave_one_out_tables  # noqa: E402
+
+__all__ += ["influence", "InfluenceResult", "leave_one_out_tables", "cumulative_tables"]
+from .sequential import (  # noqa: E402
+    GroupSequentialDesign,
+    Monitoring,
+    diversity,
+    group_sequential_design,
+    monitor,
+    monitor_many,
+    required_information,
+)
+
+__all__ += ["group_sequential_design", "GroupSequentialDesign", "monitor", "monitor_many", "Monitoring",
+            "required_information", "diversity"]
+from .hazard import (  # noqa: E402
+    log_hr_from_logrank,
+    log_hr_from_oe,
+    log_hr_from_observed_expected,
+    log_hr_from_p,
+    log_hr_from_p_events,
+)
+
+__all__ += ["log_hr_from_p", "log_hr_from_p_events", "log_hr_from_oe",
+            "log_hr_from_observed_expected", "log_hr_from_logrank"]
