@@ -26,7 +26,7 @@ def test_every_command_is_documented_in_the_readme():
 
 def test_every_command_has_an_example_in_the_readme():
     """Each command appears as a command line in the README's Examples block."""
-    readme = resource("README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     block = readme.split("### Examples", 1)[1].split("```", 2)[1]
     for name in main.commands:
         assert re.search(rf"^livemeta {name}\b", block, re.M), f"no example of `livemeta {name}` in the README"

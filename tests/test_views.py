@@ -160,7 +160,7 @@ def test_hr_view_derives_yi_vi_from_what_trials_report(tmp_path):
     path = tmp_path / "h.yaml"
     path.write_text(_study("hr-report-test", edit))
     db = tmp_path / "h.duckdb"
-    api.ingest(db, [path], message="t", author="t", refresh=False)
+    ingest_files(db, [path], message="t", author="t")
     rows = api.query(db, "select coalesce(subgroup, 'ci'), derivation, yi, vi from analysis_rct_hr").rows
     assert len(rows) == len(_REPORTS)
     for name, derivation, yi, vi in rows:

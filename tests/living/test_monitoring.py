@@ -22,7 +22,7 @@ from livemeta.pooling.sequential import group_sequential_design, required_inform
 
 def test_monitor_os_by_first_publication(bundled_db):
     spec, revision, mon, table = api.monitor(bundled_db, "os", target=0.80)
-    assert revision == 1 and spec.id == "os"
+    assert revision == api.revisions(bundled_db)[-1].revision_id and spec.id == "os"
     assert list(mon.looks) == sorted(mon.looks) and mon.looks[0] == "2022"
     rows = api.query(bundled_db, "select trial_id, first_published, yi, vi from analysis_rct_os "
                                  "where inclusion = 'included'").rows
@@ -75,17 +75,22 @@ def test_report_has_monitoring_and_metaregression(bundled_db, tmp_path):
             "bubble_os_by_prior_io.png", "bubble_os_by_partner.png"} <= figs
 
 
-def test_monitoring_is_stored_per_revision_and_diff_flags_a_crossing(bundled_db, tmp_path):
-    """os_acquired has not crossed its boundary at revision 1; a new acquired-resistance trial with
-    OS HR 0.70 (0.56-0.88) takes it across: stored at revision 2, flagged by diff and log."""
-    import shutil
+def test_monitoring_is_stored_per_revision_and_diff_flags_a_crossing(tmp_path):
+    """os_acquired has not crossed its boundary in the bundled history; a new acquired-resistance
+    trial with OS HR 0.70 (0.56-0.88), ingested into a clone, takes it across: stored at its
+    revision, flagged by diff and log."""
+    import subprocess
 
     import yaml
 
     from livemeta.paths import resource
+    from livemeta.project import load_project
+    from tests.conftest import REPO
 
-    db = tmp_path / "m.duckdb"
-    shutil.copy(bundled_db, db)
+    subprocess.run(["git", "clone", "-q", str(REPO), str(tmp_path / "repo")], check=True)
+    proj = load_project(tmp_path / "repo")
+    last = api.build(proj).revision
+    db = proj.database
     before = api.query(db, "select monitoring_crossed, monitoring_fraction from pooled_estimates "
                            "where analysis_id = 'os_acquired'").rows[0]
     assert before[0] == "" and before[1] < 1
@@ -95,17 +100,17 @@ def test_monitoring_is_stored_per_revision_and_diff_flags_a_crossing(bundled_db,
     os_ = d["outcomes"][0]
     os_.update(estimate=0.70, ci_low=0.56, ci_high=0.88, ci_level=95, p_value=0.002,
                raw_text="HR 0.70 (95% CI 0.56-0.88); P = .002")
-    path = tmp_path / "newacq.yaml"
+    path = proj.studies / "newacq.yaml"
     path.write_text(yaml.safe_dump(d, sort_keys=False))
-    api.ingest(db, [path], message="add NEWACQ-01", author="t")
+    api.ingest([path], message="add NEWACQ-01", project=proj)
     after = api.query(db, "select revision_id, monitoring_crossed, monitoring_spec from pooled_estimates "
                           "where analysis_id = 'os_acquired'").rows[0]
-    assert after[0] == 2 and after[1] == "efficacy"
+    assert after[0] == last + 1 and after[1] == "efficacy"
     assert json.loads(after[2])["target"] == pytest.approx(0.8) and json.loads(after[2])["latest_look"] == "2026-01"
     change = next(a for a in api.diff(db).analyses if a.analysis == "os_acquired")
     assert "sequential efficacy boundary crossed" in change.flags
     assert any("os_acquired: " in line and "sequential efficacy boundary crossed" in line
-               for _, lines in api.log(db) for line in lines)
+               for e in api.log(db) for line in e.changes)
     # analyses without monitoring store nothing there
     assert api.query(db, "select count(*) from pooled_estimates where analysis_id = 'os_re' "
                          "and monitoring_crossed is not null").rows[0][0] == 0
