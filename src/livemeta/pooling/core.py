@@ -225,7 +225,7 @@ def pool(
     yi,
     vi,
     *,
-    method: str = "FE",
+    method: str = "REML",
     test: str = "z",
     level: float = 0.95,
     pi: str = "default",
@@ -247,8 +247,8 @@ def pool(
         ``yi`` finite, ``vi`` finite and > 0; otherwise :class:`ValueError`
         naming the first offending index).
     method : {"FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS"}
-        tau2 estimator, as ``rma(method=)``.  ``"EE"``/``"CE"`` are accepted
-        as aliases of ``"FE"``.
+        tau2 estimator, as ``rma(method=)``, whose default (``"REML"``) it
+        shares.  ``"EE"``/``"CE"`` are accepted as aliases of ``"FE"``.
     test : {"z", "knha"}
         ``"knha"`` is the Knapp-Hartung(-Sidik-Jonkman) method, as
         ``rma(test="knha")``: t(k-1) with the adjusted variance, not
