@@ -100,7 +100,8 @@ def _check_test(test: str) -> str:
 def _check_level(level: float) -> float:
     lev = float(level)
     if not (0.0 < lev < 1.0):
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
+        hint = f" (a fraction: {lev / 100:g} for a {lev:g}% CI)" if 50 < lev < 100 else ""
+        raise ValueError(f"level must be in (0, 1), got {level!r}{hint}")
     return lev
 
 
