@@ -24,6 +24,14 @@ def test_every_command_is_documented_in_the_readme():
         assert f"`livemeta {name}" in readme, f"README does not document `livemeta {name}`"
 
 
+def test_every_command_has_an_example_in_the_readme():
+    """Each command appears as a command line in the README's Examples block."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("### Examples", 1)[1].split("```", 2)[1]
+    for name in main.commands:
+        assert re.search(rf"^livemeta {name}\b", block, re.M), f"no example of `livemeta {name}` in the README"
+
+
 def test_every_command_has_help():
     runner = CliRunner()
     for name, cmd in main.commands.items():
@@ -115,8 +123,9 @@ def test_init_is_idempotent_from_the_cli(db_path):
     from livemeta.db import migrations
 
     newest = migrations()[-1].version
-    # 0000 bookkeeping, 0001 evidence tables, 0002 pooled estimates, 0003 trial source, 0004 git history,
-    # 0007 pooled estimates stored when they change (0005 and 0006 are reserved for other branches)
+    # 0000 bookkeeping, 0001 evidence tables, 0002 pooled estimates, 0003 trial source,
+    # 0004 git history, 0005 reported statistics, 0007 pooled estimates stored when they change
+    # (0006 is reserved for another branch)
     assert newest == 7
     assert first.output == second.output and f"schema version {newest}" in first.output
 

@@ -6,7 +6,7 @@ SELECT analysis_id, revision_id, measure, k,
        on_ratio_scale(ci_high, scale) AS ci_high,
        on_ratio_scale(pi_low, scale) AS pi_low,
        on_ratio_scale(pi_high, scale) AS pi_high,
-       tau2, i2, p_between
+       tau2, i2, p_between, monitoring_crossed
 FROM history.pooled_estimates
 WHERE stratum = 'overall'
 ORDER BY analysis_id, revision_id

@@ -1,6 +1,7 @@
 -- Pooled estimates on the ratio scale (HR, OR, RR; proportions back from logit), latest per analysis.
 -- For each analysis, the results stored at the newest revision at or before the session's revision
--- (a result is stored when it changes); trials: those each stratum pooled, in the analysis's order.
+-- (a result is stored when it changes); trials: those each stratum pooled, in the analysis's order;
+-- monitoring_*: its sequential monitoring (secondary) where analyses.yaml asks for it.
 WITH latest AS (
     SELECT analysis_id, max(revision_id) AS revision_id
     FROM history.pooled_estimates
@@ -43,7 +44,12 @@ SELECT
     p.scale,
     p.converged,
     p.message,
-    p.method_spec
+    p.method_spec,
+    p.monitoring_crossed,
+    p.monitoring_z,
+    p.monitoring_bound,
+    p.monitoring_fraction,
+    p.monitoring_spec
 FROM history.pooled_estimates AS p
 JOIN latest USING (analysis_id, revision_id)
 LEFT JOIN members AS m USING (analysis_id, stratum)

@@ -38,6 +38,7 @@ __all__ = [
     "ingest",
     "init",
     "log",
+    "monitor",
     "new_project",
     "pool",
     "query",
@@ -468,13 +469,15 @@ def pool(
     exclude_unverified: bool = False,
     as_of: str | int | None = None,
     wait: float = 10.0,
+    reported_intervals_only: bool = False,
 ) -> PoolRun:
     """Run the analyses in force at a revision (all, or ``ids``; default the current revision) and
     compare them with the numbers stored there, bit for bit.
 
     A revision without stored numbers (a database written before they were stored with every
-    revision) gets them now. Variants made by ``method``/``test``/``exclude_unverified`` are
-    computed and returned, never stored: the stored numbers are those the history reproduces.
+    revision) gets them now. Variants made by ``method``/``test``/``exclude_unverified``/
+    ``reported_intervals_only`` are computed and returned, never stored: the stored numbers are
+    those the history reproduces.
     """
     from .analysis import analyses_at, run_analysis, select_specs, store_results, stored_results
     from .analysis.store import stored_after
@@ -483,13 +486,16 @@ def pool(
         revision = resolve_revision(con, as_of)
         in_force = analyses_at(con, revision)
         chosen = select_specs(in_force.specs, ids)
-        specs = [s.variant(method=method, test=test, exclude_unverified=exclude_unverified) for s in chosen]
-        results = [run_analysis(con, s, revision) for s in specs]
+        def vary(s):
+            return s.variant(method=method, test=test, exclude_unverified=exclude_unverified,
+                             reported_intervals_only=reported_intervals_only)
+
+        specs = [vary(s) for s in chosen]
+        views: dict = {}
+        results = [run_analysis(con, s, revision, views) for s in specs]
         base = [r for r, s in zip(results, chosen) if r.spec is s]
         stored = stored_results(con, revision, [r.spec.id for r in base])
-        version, version_rev, reference = _reference(
-            con, in_force, chosen, lambda s: s.variant(method=method, test=test, exclude_unverified=exclude_unverified)
-        )
+        version, version_rev, reference = _reference(con, in_force, chosen, vary)
         since = []
         if version_rev is not None:
             now, then = (_trial_ids(con, r) for r in (revision, version_rev))
@@ -594,6 +600,40 @@ def cumulative(db_path: Path | str, analysis: str, *, as_of: str | int | None = 
         revision = resolve_revision(con, as_of)
         (spec,) = select_specs(analyses_at(con, revision).specs, [analysis])
         return spec, revision, cumulative_table(con, spec, revision)
+
+
+def monitor(
+    db_path: Path | str,
+    analysis: str,
+    *,
+    target: float,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    sided: int = 2,
+    heterogeneity: str | float = "D2",
+    information: str = "inverse_variance",
+    type_of_design: str = "asOF",
+    futility: str = "none",
+    as_of: str | int | None = None,
+    wait: float = 10.0,
+):
+    """Sequential monitoring (trial sequential analysis) of one analysis, looks by first publication.
+
+    ``target`` is the clinically relevant effect on the ratio scale (e.g. HR 0.80). Returns
+    ``(spec, revision, monitoring, table)``: the :class:`~livemeta.pooling.sequential.Monitoring`
+    and its table (one row per look).
+    """
+    from .analysis import analyses_at, run_analysis, select_specs
+    from .living.monitoring import MonitoringSettings, monitor_result, monitoring_table
+
+    settings = MonitoringSettings(target=target, alpha=alpha, power=power, sided=sided, heterogeneity=heterogeneity,
+                                  information=information, type_of_design=type_of_design, futility=futility)
+    with connect(db_path, read_only=True, wait=wait) as con:
+        revision = resolve_revision(con, as_of)
+        (spec,) = select_specs(analyses_at(con, revision).specs, [analysis])
+        result = run_analysis(con, spec, revision)
+    mon = monitor_result(result, settings)
+    return spec, revision, mon, monitoring_table(result, mon)
 
 
 def report(

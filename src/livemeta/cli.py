@@ -326,9 +326,11 @@ def views():
               help="Override the estimator (the variant is stored under its own id, e.g. os[method=REML]).")
 @click.option("--test", "test_", type=click.Choice(["z", "knha"]), default=None, help="Override the CI test.")
 @click.option("--exclude-unverified", is_flag=True, help="Leave out values marked verified: false.")
+@click.option("--reported-intervals-only", is_flag=True,
+              help="Hazard ratios with a reported CI only (none derived from p-values or log-rank statistics).")
 @click.option("--as-of", default=None, help="Recompute as of a revision id, date (UTC) or version name, and compare with the stored numbers.")
 @click.option("--list", "list_", is_flag=True, help="List the analyses in force and exit.")
-def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified, as_of, list_):
+def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified, reported_intervals_only, as_of, list_):
     """Run the meta-analyses (all, or the ANALYSES named) and check them against the stored numbers.
 
     Every revision stores its estimates when it is built; `pool` recomputes them and says whether
@@ -340,6 +342,7 @@ def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified
     livemeta pool                       every analysis in force
     livemeta pool os pfs --json
     livemeta pool os --method REML --test knha   a variant (shown, not stored)
+    livemeta pool os --reported-intervals-only
     livemeta pool --as-of review-2025   the numbers of a version (or a revision, or a date)
     """
     from .analysis.present import to_json, to_table
@@ -352,7 +355,7 @@ def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified
         return
     _note(db, project)
     run = api.pool(path, analyses, method=method, test=test_, exclude_unverified=exclude_unverified,
-                   as_of=as_of, wait=wait)
+                   as_of=as_of, wait=wait, reported_intervals_only=reported_intervals_only)
     if as_json:
         click.echo(to_json(run.results, run.reference, run.version))
     else:
@@ -381,6 +384,83 @@ def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified
         for m in run.mismatches:
             click.echo(f"  {m}", err=True)
         raise SystemExit(1)
+
+
+def _heterogeneity(value: str):
+    if value in ("D2", "I2", "none"):
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use D2, I2, none or a number in [0, 1)") from None
+
+
+@main.command()
+@_db_options
+@click.argument("analysis")
+@click.option("--target-hr", "target", type=click.FloatRange(min=0, min_open=True), required=True,
+              help="The clinically relevant effect as a ratio (HR, or OR / RR for those analyses), e.g. 0.80.")
+@click.option("--alpha", type=click.FloatRange(0, 0.5, min_open=True, max_open=True), default=0.05, show_default=True,
+              help="Type I error (two-sided unless --one-sided).")
+@click.option("--power", type=click.FloatRange(0.5, 1, max_open=True), default=0.8, show_default=True)
+@click.option("--one-sided", is_flag=True, help="One-sided monitoring in the direction of the target.")
+@click.option("--heterogeneity", default="D2", show_default=True, callback=lambda _c, _p, v: _heterogeneity(v),
+              help="Adjustment of the required information: D2 (diversity), I2, none, or a number in [0, 1).")
+@click.option("--information", type=click.Choice(["inverse-variance", "events"]), default="inverse-variance",
+              show_default=True, help="Accrued information: sum of 1/vi, or events/4 (log hazard ratios).")
+@click.option("--spending", type=click.Choice(["OF", "P"]), default="OF", show_default=True,
+              help="Lan-DeMets alpha spending: O'Brien-Fleming or Pocock type.")
+@click.option("--futility", type=click.Choice(["none", "OF", "P"]), default="none", show_default=True,
+              help="Beta-spending futility boundaries (with --one-sided).")
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also draw the TSA plot (PNG; an SVG is written beside it).")
+@click.option("--as-of", default=None, help="Monitor the evidence as of a revision id or date.")
+@click.option("--json", "as_json", is_flag=True, help="Print the monitoring as JSON.")
+def monitor(db, wait, project, analysis, target, alpha, power, one_sided, heterogeneity, information, spending, futility,
+            plot, as_of, as_json):
+    """Sequential monitoring (trial sequential analysis) of ANALYSIS by first publication date.
+
+    \b
+    livemeta monitor os --target-hr 0.80
+    livemeta monitor os --target-hr 0.80 --alpha 0.05 --power 0.9 --plot tsa-os.png
+    livemeta monitor os --target-hr 0.80 --one-sided --alpha 0.025 --futility OF
+    """
+    import json as _json
+    import math
+
+    spec, revision, mon, table = api.monitor(
+        _db(db, project), analysis, target=target, alpha=alpha, power=power, sided=1 if one_sided else 2,
+        heterogeneity=heterogeneity, information=information.replace("-", "_"), type_of_design=f"as{spending}",
+        futility="none" if futility == "none" else f"bs{futility}", as_of=as_of, wait=wait)
+    if as_json:
+        click.echo(_json.dumps({"analysis": spec.id, "revision": revision, **mon.to_dict()}, indent=2,
+                               default=lambda x: None if isinstance(x, float) and not math.isfinite(x) else str(x)))
+    else:
+        click.echo(f"{spec.id}: {spec.title} (revision {revision})")
+        click.echo(f"target {spec.measure} {target:g}; alpha {alpha:g} {'one' if one_sided else 'two'}-sided, power "
+                   f"{power:g}; required information {mon.required_information:.1f}, adjusted by {mon.heterogeneity} "
+                   f"= {mon.adjustment:.3f}: {mon.required_information_adjusted:.1f} ({mon.information_kind})")
+        shown = table.assign(
+            information=table["information"].map(lambda v: f"{v:.1f}"),
+            fraction=table["fraction"].map(lambda v: f"{v:.3f}"),
+            ratio=table["ratio"].map(lambda v: f"{v:.3f}"),
+            z=table["z"].map(lambda v: f"{v:.3f}"),
+            efficacy_bound=table["efficacy_bound"].map(lambda v: f"{v:.3f}"),
+            harm_bound=table["harm_bound"].map(lambda v: "" if v != v else f"{v:.3f}"),
+            futility_bound=table["futility_bound"].map(lambda v: "" if v != v else f"{v:.3f}"),
+            alpha_spent=table["alpha_spent"].map(lambda v: f"{v:.2g}"))
+        if futility == "none":
+            shown = shown.drop(columns=["futility_bound"])
+        if one_sided:
+            shown = shown.drop(columns=["harm_bound"])
+        click.echo(shown.to_string(index=False))
+        click.echo(f"{mon.conclusion} (sequential monitoring is a secondary analysis)")
+    if plot is not None:
+        from .reports.plots import monitoring_plot, save
+
+        png, svg = save(monitoring_plot(mon, title=spec.title, measure=spec.measure,
+                                        footer=f"livemeta · {spec.id} · revision {revision}"), plot.with_suffix(""))
+        click.echo(f"wrote {png} and {svg}", err=True)
 
 
 @main.command()

@@ -18,7 +18,7 @@ import pytest
 
 from livemeta import api
 from livemeta.analysis import load_specs
-from livemeta.db import connect
+from livemeta.db import connect, resolve_revision
 
 REF = Path(__file__).parent / "reference"
 REFERENCE = json.loads((REF / "bundled_reference.json").read_text())
@@ -29,18 +29,21 @@ ITERATIVE = {"REML", "ML", "PM", "EB"}
 @pytest.fixture(scope="module")
 def stored(bundled_db):
     from livemeta.analysis import stored_results
+    from livemeta.db import current_revision
 
-    with connect(bundled_db, read_only=True) as con:  # as stored for revision 1, with the trials of each
-        df = stored_results(con, 1, [s.id for s in load_specs()])
+    with connect(bundled_db, read_only=True) as con:  # as stored for the newest revision, with the trials of each
+        df = stored_results(con, current_revision(con), [s.id for s in load_specs()])
     return {(r["analysis_id"], r["stratum"]): r for r in df.to_dict("records")}
 
 
 def test_reference_grid_is_complete():
     """Guard: every analysis with data has its reference; the grid cannot silently shrink."""
     analyses = {c["analysis"] for c in CASES}
-    assert len(CASES) == 22
+    assert len(CASES) == 26
+    assert sum("metareg" in c for c in CASES) == 2
     assert analyses == {
-        "os", "os_re", "os_s1800a_80", "os_verified_only", "pfs", "pfs_re", "pfs_without_keyvibe", "orr",
+        "os", "os_re", "os_s1800a_80", "os_s1800a_p", "os_reported_intervals", "os_verified_only",
+        "os_by_prior_io", "os_by_partner", "pfs", "pfs_re", "pfs_without_keyvibe", "orr",
         "os_acquired", "os_acquired_s1800a_80", "os_acquired_re", "os_by_resistance", "os_by_class",
         "single_arm_orr_by_class",
     }
@@ -120,3 +123,22 @@ def test_pool_json_has_the_documented_fields(bundled_db):
     assert s["published"]["estimate"] == 0.91 and s["published"]["trials"] == 10
     assert s["estimate"] == pytest.approx(math.exp(s["log_estimate"]))
     assert run.stored == "identical"  # stored by the build, recomputed equal
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "metareg" in c], ids=lambda c: c["analysis"])
+def test_metaregression_matches_metafor(bundled_db, case):
+    """The analyses with moderators, end to end (view columns, factor coding, rows left out) against
+    rma(yi, vi, mods = ~ ...) on the printed inputs."""
+    from livemeta.analysis import run_analysis, select_specs
+
+    (spec,) = select_specs(load_specs(), [case["analysis"]])
+    with connect(bundled_db, read_only=True) as con:
+        reg = run_analysis(con, spec, resolve_revision(con, None)).metareg
+    ref = case["metareg"]
+    tol = 1e-6 if spec.method in ITERATIVE else 1e-8
+    assert reg.k == ref["k"]
+    for ours, key in ((reg.beta, "beta"), (reg.se, "se"), (reg.pval, "pval"), (reg.ci_low, "ci_low"),
+                      (reg.ci_high, "ci_high")):
+        assert list(ours) == pytest.approx(ref[key], abs=tol, rel=tol), key
+    for ours, key in ((reg.qm, "QM"), (reg.qm_p, "QMp"), (reg.qe, "QE"), (reg.tau2, "tau2"), (reg.r2, "R2")):
+        assert ours == pytest.approx(ref[key], abs=tol, rel=tol), key

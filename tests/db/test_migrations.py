@@ -23,7 +23,7 @@ def test_init_is_idempotent(empty_db):
         assert schema_version(con) == newest
         assert apply_migrations(con) == []  # nothing left to apply
         n = con.execute("SELECT count(*) FROM history.schema_migrations").fetchone()[0]
-    assert n == len(migrations()) - 1  # all but the bookkeeping table itself
+    assert n == len(migrations()) - 1  # every migration but the bootstrap 0000
 
 
 def test_an_edited_applied_migration_is_refused(empty_db, tmp_path, monkeypatch):

@@ -139,6 +139,13 @@ add("date_trailing_newline.json", jd.replace('"first_published": "2024-06"', '"f
 add("long_unknown_key.yaml", sub(("    ci_high: 1.03\n", "    ci_high: 1.03\n    " + "secret_" * 40 + ": 1\n"), header="an unknown key of 280 characters (quoted only in part)"), "unknown key 'secret_secret_secret_secret_secret_se...'", "outcomes[0]['secret_secret_secret_secret_secret_se...']")
 add("not_a_study_file.yaml", "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\n", "not a livemeta study file (no livemeta_study: 1 at the top, nor any other key of a study file)", "")
 
+# --- statistics an HR is derived from (migration 0005) ---------------------------------------------
+add("oe_without_variance.yaml", sub(("    p_value: 0.10\n", "    p_value: 0.10\n    o_minus_e: -8.2\n"), header="O - E without its variance"), "o_minus_e is given: give oe_variance too", "outcomes[0].oe_variance")
+add("oe_variance_zero.yaml", sub(("    p_value: 0.10\n", "    p_value: 0.10\n    o_minus_e: -8.2\n    oe_variance: 0\n"), header="an O - E variance of 0"), "oe_variance must be > 0, got 0", "outcomes[0].oe_variance")
+add("logrank_on_proportion.yaml", sub(('    raw_text: "ORR 24/150 vs 20/150"\n', '    logrank_chisq: 2.1\n    raw_text: "ORR 24/150 vs 20/150"\n'), header="a log-rank chi-square on a response outcome"), "logrank_chisq is a hazard-ratio statistic; this outcome's measure is proportion", "outcomes[1].logrank_chisq")
+add("direction_contradicts_hr.yaml", sub(("    p_value: 0.10\n", "    p_value: 0.10\n    hr_direction: above_1\n"), header="an HR direction that contradicts the HR"), "hr_direction 'above_1' contradicts the estimate 0.85", "outcomes[0].hr_direction")
+add("p_without_sidedness.yaml", sub(("    ci_low: 0.70\n    ci_high: 1.03\n    ci_level: 95\n", ""), header="an HR with a p-value but no CI and no sidedness"), "an HR derived from its p-value needs p_sided", "outcomes[0].p_sided")
+
 DESCRIPTIONS = {
     "huge_integer.json": "JSON with a 5,000-digit integer",
     "lone_surrogate.json": "JSON text with a lone surrogate (an escaped \\ud800)",

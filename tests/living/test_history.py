@@ -314,3 +314,17 @@ def test_version_add_names_the_current_revision(history_project):
     assert out.exit_code == 1 and "already named" in out.output
     out = CliRunner().invoke(main, ["pool", "os", "--as-of", "nope"])
     assert out.exit_code == 1 and "the versions are: review-1, update-1" in out.output
+
+
+def test_a_moved_study_file_keeps_its_trial_and_a_later_deletion_removes_it(history_project):
+    proj = history_project
+    git(proj.root, "mv", "studies/synthetic-00003.yaml", "studies/moved.yaml")
+    git(proj.root, "commit", "-q", "-m", "rename a study file")
+    report = api.build(proj)
+    assert [(a.revision, a.actions) for a in report.applied] == [(5, {"synthetic-00003": "superseded"})]
+    assert api.query(proj.database, "select path from history.revision_files where revision_id = 5").rows == [
+        ("studies/moved.yaml",)]
+    git(proj.root, "rm", "-q", "studies/moved.yaml")
+    git(proj.root, "commit", "-q", "-m", "withdraw it")
+    assert api.build(proj).applied[-1].actions == {"synthetic-00003": "removed"}
+    assert api.verify(proj).ok

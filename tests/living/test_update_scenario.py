@@ -24,19 +24,25 @@ def clone_repo(dest):
     return load_project(dest)
 
 
+#: the bundled history's last revision (revision 1 = review-2025, then the living update and what
+#: the repository's later commits changed); the scenario adds B + 1 (a new trial) and B + 2
+B = None
+
+
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
-    """The bundled history (revision 1 = review-2025, revision 2 = the living update), then an
-    ingest of a new trial (revision 3) and a new data cut of CONTACT-01 (revision 4), each
-    committed to git by `livemeta ingest`."""
+    """The bundled history, then an ingest of a new trial (revision B + 1) and a new data cut of
+    CONTACT-01 (revision B + 2), each committed to git by `livemeta ingest`."""
+    global B
     proj = clone_repo(tmp_path_factory.mktemp("scenario") / "repo")
     db = proj.database
     built = api.build(proj)
-    assert built.revision == 2 and built.mode == "created"
+    B = built.revision
+    assert B >= 2 and built.mode == "created"
     new_trial = proj.studies / "example-01.yaml"
     new_trial.write_text(api.template_text())  # the template is a valid (fictional) RCT
     result = api.ingest([new_trial], message="add EXAMPLE-01", project=proj)
-    assert result.revision == 3
+    assert result.revision == B + 1
     path = proj.studies / "contact-01.yaml"
     study = yaml.safe_load(path.read_text())
     os_row = next(o for o in study["outcomes"] if o["endpoint"] == "os" and o["population"] == "overall")
@@ -44,14 +50,14 @@ def scenario(tmp_path_factory):
     os_row.update(estimate=0.80, ci_low=0.62, ci_high=1.03, data_cutoff="2025-01-15",
                   raw_text="test data cut: HR 0.80 (95% CI 0.62-1.03)")
     path.write_text(yaml.safe_dump(study, sort_keys=False))
-    assert api.ingest([path], message="CONTACT-01 new data cut", project=proj, supersede=True).revision == 4
+    assert api.ingest([path], message="CONTACT-01 new data cut", project=proj, supersede=True).revision == B + 2
     return db, original
 
 
 def test_diff_reports_exactly_the_new_data_cut(scenario):
     db, original = scenario
-    d = api.diff(db)  # 3 -> 4
-    assert (d.from_revision, d.to_revision) == (3, 4)
+    d = api.diff(db)  # B + 1 -> B + 2
+    assert (d.from_revision, d.to_revision) == (B + 1, B + 2)
     assert [(t.trial_id, t.kind) for t in d.trials] == [("contact-01", "new data cut")]
     changes = {(c.table, c.key, c.field): (c.old, c.new) for c in d.trials[0].changes}
     os_id = next(k for (_, k, f) in changes if f == "estimate")
@@ -76,7 +82,7 @@ def test_diff_reports_exactly_the_new_data_cut(scenario):
 
 def test_diff_of_the_added_trial(scenario):
     db, _ = scenario
-    d = api.diff(db, 2, 3)
+    d = api.diff(db, B, B + 1)
     assert [(t.trial_id, t.kind) for t in d.trials] == [("example-01", "added")]
     os_change = next(a for a in d.analyses if a.analysis == "os")
     assert (os_change.old["k"], os_change.new["k"]) == (7, 8)
@@ -92,29 +98,29 @@ def test_as_of_first_revision_is_bit_for_bit(scenario):
     assert api.pool(db, ["os"], as_of="review-2025").revision == 1  # the version names revision 1
     # by date (revision times are the commits' times, UTC; a date means the end of that UTC day)
     today_utc = __import__("datetime").datetime.now(__import__("datetime").UTC).date().isoformat()
-    assert api.pool(db, ["os"], as_of=today_utc).revision == 4
+    assert api.pool(db, ["os"], as_of=today_utc).revision == B + 2
 
 
 def test_superseded_trial_is_readable_as_of_its_earlier_revision(scenario):
     db, _ = scenario
     now = api.query(db, "select estimate from outcomes where trial_id = 'contact-01' and endpoint = 'os'")
-    then = api.query(db, "select estimate from outcomes where trial_id = 'contact-01' and endpoint = 'os'", as_of=3)
+    then = api.query(db, "select estimate from outcomes where trial_id = 'contact-01' and endpoint = 'os'", as_of=B + 1)
     assert (now.rows, then.rows) == ([(0.80,)], [(0.88,)])
     hist = api.query(db, "select valid_from, valid_to from history.outcomes o where trial_id = 'contact-01' "
                          "and endpoint = 'os' order by valid_from")
-    assert hist.rows == [(1, 4), (4, None)]
+    assert hist.rows == [(1, B + 2), (B + 2, None)]
 
 
 def test_log_lists_revisions_and_cli_commands_work(scenario):
     db, _ = scenario
     entries = api.log(db)
-    assert [e.revision.message for e in entries][2:] == ["add EXAMPLE-01", "CONTACT-01 new data cut"]
-    assert [e.versions for e in entries] == [["review-2025"], [], [], []]
+    assert [e.revision.message for e in entries][B:] == ["add EXAMPLE-01", "CONTACT-01 new data cut"]
+    assert [e.versions for e in entries] == [["review-2025"]] + [[]] * (B + 1)
     assert all(e.status == "applied" and len(e.commit) == 40 for e in entries)
     runner = CliRunner()
     out = runner.invoke(main, ["log", "--db", str(db)])
     assert out.exit_code == 0 and "CONTACT-01 new data cut" in out.output
-    out = runner.invoke(main, ["diff", "2", "4", "--db", str(db), "--json"])
+    out = runner.invoke(main, ["diff", str(B), str(B + 2), "--db", str(db), "--json"])
     assert out.exit_code == 0
     assert [t["trial_id"] for t in json.loads(out.output)["trials"]] == ["contact-01", "example-01"]
     out = runner.invoke(main, ["cumulative", "os", "--db", str(db), "--format", "csv"])
@@ -129,7 +135,7 @@ def test_report_of_the_updated_database(scenario, tmp_path):
     out = CliRunner().invoke(main, ["report", "--db", str(db), "--out", str(tmp_path / "rep")])
     assert out.exit_code == 0, out.output
     html = (tmp_path / "rep" / "index.html").read_text()
-    assert "revision 4" in html
+    assert f"revision {B + 2}" in html
     for spec_id in ("os", "pfs", "orr", "os_acquired", "os_by_class", "single_arm_orr_by_class"):
         png = tmp_path / "rep" / "figures" / f"forest_{spec_id}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
@@ -166,11 +172,11 @@ def test_diff_recomputes_what_was_not_stored_and_pool_fills_it(scenario, tmp_pat
 
     db = tmp_path / "stale.duckdb"
     shutil.copyfile(scenario[0], db)
-    with connect(db) as con:  # revision 4 as an older livemeta left it: nothing pooled there
-        con.execute("DELETE FROM history.pooled_estimates WHERE revision_id = 4")
-        con.execute("DELETE FROM history.pooled_trials WHERE valid_from = 4")
-        con.execute("UPDATE history.pooled_trials SET valid_to = NULL WHERE valid_to = 4")
-        con.execute("DELETE FROM history.pooled_revisions WHERE revision_id = 4")
+    with connect(db) as con:  # the last revision as an older livemeta left it: nothing pooled there
+        con.execute(f"DELETE FROM history.pooled_estimates WHERE revision_id = {B + 2}")
+        con.execute(f"DELETE FROM history.pooled_trials WHERE valid_from = {B + 2}")
+        con.execute(f"UPDATE history.pooled_trials SET valid_to = NULL WHERE valid_to = {B + 2}")
+        con.execute(f"DELETE FROM history.pooled_revisions WHERE revision_id = {B + 2}")
     d = api.diff(db)
     os_change = next(a for a in d.analyses if a.analysis == "os")
     assert (os_change.old["recomputed"], os_change.new["recomputed"]) == (False, True)

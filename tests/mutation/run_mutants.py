@@ -99,7 +99,7 @@ MUTANTS = [
     ),
     Mutant(
         "metafor's ll0check switched off",
-        "src/livemeta/pooling/core.py",
+        "src/livemeta/pooling/_tau2.py",
         replace_once('if method in ("ML", "REML") and ctl.ll0check:', 'if method in ("ML", "REML") and False:'),
         ("tests/pooling/test_core_reference.py", "-k", "ll0check"),
     ),

@@ -342,3 +342,13 @@ def test_back_transform():
     assert bt["ci_low"] < bt["estimate"] < bt["ci_high"]
     # metafor: predict(res, transf=exp) for dat.bcg REML: 0.4894 [0.3441, 0.6962]
     assert round(bt["estimate"], 4) == 0.4894 and round(bt["ci_low"], 4) == 0.3441
+
+
+def test_a_percent_level_is_refused_naming_the_fraction():
+    """The engine takes a fraction (0.95); a percent (95, the study files' form) is refused with the right form."""
+    import pytest as _pytest
+
+    from livemeta.pooling import pool as _pool
+
+    with _pytest.raises(ValueError, match=r"level must be in \(0, 1\), got 95 \(a fraction: 0.95 for a 95% CI\)"):
+        _pool([0.1, 0.2], [0.01, 0.02], level=95)

@@ -108,7 +108,43 @@ def summary(result: AnalysisResult) -> dict:
             "p": sg.q_between_p,
             "tau2": sg.tau2_model,
         }
+    if result.metareg is not None or result.metareg_note:
+        out["metaregression"] = metareg_summary(result)
+    if spec.monitoring:
+        from .store import monitoring_columns
+
+        cols = monitoring_columns(result)
+        out["monitoring"] = {**{k.removeprefix("monitoring_"): v for k, v in cols.items() if k != "monitoring_spec"},
+                             "settings": json.loads(cols["monitoring_spec"]) if cols["monitoring_spec"] else None,
+                             "note": result.monitoring_note}
+    out["monitoring_crossed"] = out["monitoring"]["crossed"] if spec.monitoring else None
     return _finite(out)
+
+
+def metareg_summary(result: AnalysisResult) -> dict:
+    """The meta-regression of an analysis: coefficients on the analysis scale (and exp() of them
+    for ratios), the omnibus test of the moderators, residual heterogeneity and R^2."""
+    reg = result.metareg
+    out: dict = {"moderators": list(result.spec.moderators), "note": result.metareg_note}
+    if reg is None:
+        return out
+    ratio = result.spec.scale == "log"
+    out.update({
+        "k": reg.k,
+        "method": {"estimator": reg.method, "test": reg.test, "level": reg.level},
+        "coefficients": [
+            {"name": n, "estimate": float(b), "se": float(se), "stat": float(z), "p": float(pv),
+             "ci_low": float(lo), "ci_high": float(hi),
+             **({"ratio": math.exp(b), "ratio_ci_low": math.exp(lo), "ratio_ci_high": math.exp(hi)} if ratio else {})}
+            for n, b, se, z, pv, lo, hi in zip(reg.names, reg.beta, reg.se, reg.stat, reg.pval, reg.ci_low, reg.ci_high)
+        ],
+        "test_of_moderators": {"statistic": reg.qm, "df": reg.qm_df, "df2": reg.qm_df2, "p": reg.qm_p,
+                               "distribution": reg.qm_dist},
+        "residual_heterogeneity": {"qe": reg.qe, "df": reg.qe_df, "p": reg.qe_p, "tau2": reg.tau2,
+                                   "i2": reg.i2},
+        "r2": reg.r2,
+    })
+    return out
 
 
 def _finite(x):
@@ -198,6 +234,19 @@ def to_table(
             t = s["test_for_subgroup_differences"]
             lines.append(["    subgroup differences", "", f"Q = {t['q']:.2f}, df = {t['df']}, p = {t['p']:.3f}"]
                          + [""] * (len(header) - 3))
+        if res.metareg is not None:
+            m = metareg_summary(res)
+            unit = res.spec.measure if m["coefficients"] and "ratio" in m["coefficients"][0] else "coef."
+            for c in m["coefficients"][1 if res.metareg.intercept else 0:]:
+                v = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if "ratio" in c else (c["estimate"], c["ci_low"], c["ci_high"])
+                lines.append([f"    {c['name']}", str(m["k"]), f"{unit} ×{_fmt_ci(*v)} per unit"]
+                             + [""] * (len(header) - 4) + [f"p = {c['p']:.3f}"])
+            t = m["test_of_moderators"]
+            r2 = f", R² {m['r2']:.0f}%" if m["r2"] is not None and math.isfinite(m["r2"]) else ""
+            lines.append(["    test of moderators", "", f"{'F' if t['distribution'] == 'F' else 'QM'} = {t['statistic']:.2f}, "
+                          f"p = {t['p']:.3f}{r2}"] + [""] * (len(header) - 3))
+        if res.metareg_note:
+            lines.append(f"    meta-regression: {res.metareg_note}")
         if res.note:
             lines.append(f"    note: {res.note}")  # a free line, outside the columns
     rows = [r for r in lines if isinstance(r, list)]

@@ -17,8 +17,18 @@ from ..db.revisions import set_as_of
 from ..errors import LivemetaError
 from ..pooling import PoolResult, pool
 from ..pooling.effects import log_or, log_rr, logit_proportion
+from ..pooling.metareg import MetaRegResult, metareg
 from ..pooling.subgroups import SubgroupResult, pool_subgroups
 from .spec import AnalysisSpec
+
+#: How a hazard-ratio analysis reads a CI whose level is disputed (``ci_level`` of the spec): the
+#: view's variance column and the column saying how each row's yi / vi were derived
+#: (queries/views/analysis_rct_hr.sql).
+HR_READINGS = {
+    "printed": ("vi", "derivation"),
+    "alternative": ("vi_alternative", "derivation"),
+    "p_value": ("vi_p_value", "derivation_p_value"),
+}
 
 
 @dataclass(frozen=True)
@@ -27,7 +37,10 @@ class AnalysisResult:
 
     ``studies`` holds the rows pooled (trial_id, label, yi, vi, weight in percent, and the view's
     descriptive columns); ``overall`` the pooled result of all of them (None when k = 0);
-    ``subgroups`` the subgroup analysis when the spec names a subgroup column.
+    ``subgroups`` the subgroup analysis when the spec names a subgroup column; ``metareg`` the
+    meta-regression on the spec's ``moderators`` (``metareg_note`` says which rows it left out, or
+    why it could not be fitted); ``monitoring`` the sequential monitoring when the spec asks for it
+    (``monitoring_note`` says why there is none).
     """
 
     spec: AnalysisSpec
@@ -36,6 +49,10 @@ class AnalysisResult:
     overall: PoolResult | None
     subgroups: SubgroupResult | None = None
     note: str | None = None
+    metareg: MetaRegResult | None = None
+    metareg_note: str | None = None
+    monitoring: object | None = None  # livemeta.pooling.sequential.Monitoring (spec `monitoring:`)
+    monitoring_note: str | None = None
 
     @property
     def k(self) -> int:
@@ -81,8 +98,7 @@ def _filter(df: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
 
 def _effect_sizes(df: pd.DataFrame, spec: AnalysisSpec) -> tuple[np.ndarray, np.ndarray]:
     if spec.measure == "HR":
-        vi_col = "vi_alternative" if spec.ci_level == "alternative" else "vi"
-        return df["yi"].to_numpy(float), df[vi_col].to_numpy(float)
+        return df["yi"].to_numpy(float), df[HR_READINGS[spec.ci_level][0]].to_numpy(float)
     if spec.measure in ("OR", "RR"):
         cells = [df[c].to_numpy(float) for c in ("ai", "bi", "ci", "di")]
         es = (log_or if spec.measure == "OR" else log_rr)(*cells)
@@ -134,7 +150,22 @@ def load_rows(
 
 
 def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int, views: dict | None = None) -> AnalysisResult:
-    """Compute ``spec`` from the database as it was at ``revision`` (``views``: see :func:`load_rows`)."""
+    """Compute ``spec`` from the database as it was at ``revision`` (with its sequential monitoring
+    when the spec names a target; ``views``: see :func:`load_rows`)."""
+    result = _run(con, spec, revision, views)
+    if not spec.monitoring or result.overall is None:
+        return result
+    from dataclasses import replace
+
+    from ..living.monitoring import MonitoringSettings, monitor_result
+
+    try:
+        return replace(result, monitoring=monitor_result(result, MonitoringSettings(**spec.monitoring)))
+    except LivemetaError as exc:
+        return replace(result, monitoring_note=exc.message)
+
+
+def _run(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int, views: dict | None = None) -> AnalysisResult:
     df = load_rows(con, spec, revision, views)
     if df.empty:
         return AnalysisResult(spec, revision, df.assign(yi=[], vi=[], weight=[]), None)
@@ -148,9 +179,12 @@ def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: i
             hint=f"check its numbers with `livemeta query \"select * from {spec.view} where trial_id = '{row['trial_id']}'\"`",
         )
     df = df.assign(yi=yi, vi=vi)
+    if spec.measure == "HR" and HR_READINGS[spec.ci_level][1] in df.columns:
+        df = df.assign(derivation=df[HR_READINGS[spec.ci_level][1]])
     kw = dict(method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
     overall = pool(yi, vi, pi=spec.pi, **kw)
     df = df.assign(weight=np.asarray(overall.weights, float))
+    reg, reg_note = _metaregression(df, spec) if spec.moderators else (None, None)
     subgroups = None
     if spec.subgroup:
         if spec.subgroup not in df.columns:
@@ -159,6 +193,55 @@ def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: i
         present = sorted(set(groups))
         if len(present) < 2:
             note = f"only one subgroup ({present[0]}) has data: no test for subgroup differences"
-            return AnalysisResult(spec, revision, df, overall, None, note)
+            return AnalysisResult(spec, revision, df, overall, None, note, reg, reg_note)
         subgroups = pool_subgroups(yi, vi, groups, tau2=spec.subgroup_tau2, **kw)
-    return AnalysisResult(spec, revision, df, overall, subgroups)
+    return AnalysisResult(spec, revision, df, overall, subgroups, None, reg, reg_note)
+
+
+def moderator_columns(df: pd.DataFrame, spec: AnalysisSpec) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The moderators of ``spec`` as design columns, and which rows have all of them.
+
+    A numeric view column is used as it is; any other column is a factor coded as R's
+    ``factor()`` does in a model formula: its levels sorted, one 0/1 column per level but the
+    first (the reference), named column + level.
+    """
+    cols: dict[str, np.ndarray] = {}
+    complete = np.ones(len(df), dtype=bool)
+    for name in spec.moderators:
+        if name not in df.columns:
+            raise LivemetaError(f"analysis {spec.id}: moderator {name!r} is not a column of view {spec.view}",
+                                hint=f"columns: {', '.join(df.columns)}")
+        col = df[name]
+        complete &= col.notna().to_numpy()
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            cols[name] = col.to_numpy(float)
+        else:
+            values = col.astype("string")
+            for level in sorted(values.dropna().unique())[1:]:
+                cols[f"{name}{level}"] = (values == level).fillna(False).to_numpy(float)
+    return cols, complete
+
+
+def _metaregression(df: pd.DataFrame, spec: AnalysisSpec) -> tuple[MetaRegResult | None, str | None]:
+    """``rma(yi, vi, mods = ~ moderators, method, test)`` on the rows with every moderator."""
+    cols, complete = moderator_columns(df, spec)
+    notes = []
+    if not complete.all():
+        left = ", ".join(df.loc[~complete, "trial_id"].astype(str))
+        notes.append(f"left out of the meta-regression for a missing moderator value: {left}")
+    k = int(complete.sum())
+    mods = {name: x[complete] for name, x in cols.items() if k and np.ptp(x[complete]) > 0}
+    dropped = sorted(set(cols) - set(mods))
+    if dropped:
+        notes.append(f"constant over the studies left, so not estimable: {', '.join(dropped)}")
+    need = len(mods) + 1 + (spec.method != "FE")
+    if not mods or k < need:
+        notes.append(f"no meta-regression: {k} studies for {len(mods)} moderator column(s)")
+        return None, "; ".join(notes)
+    try:
+        reg = metareg(df.loc[complete, "yi"].to_numpy(float), df.loc[complete, "vi"].to_numpy(float), mods,
+                      method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
+    except ValueError as exc:  # e.g. moderators that are combinations of one another
+        notes.append(f"no meta-regression: {exc}")
+        return None, "; ".join(notes)
+    return reg, "; ".join(notes) or None

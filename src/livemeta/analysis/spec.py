@@ -18,11 +18,15 @@ METHODS = ("FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS")
 TESTS = ("z", "knha")
 ZERO_CELL_RULE = "add 1/2 to every cell of a 2x2 table with a zero cell (metafor escalc: add=1/2, to='only0', drop00=FALSE)"
 SCALES = {"HR": "log", "OR": "log", "RR": "log", "proportion": "logit"}
+#: how a CI whose level is disputed is read: at its printed level, at its alternative level, or
+#: replaced by the variance derived from the printed p-value and HR
+CI_LEVEL_CHOICES = ("printed", "alternative", "p_value")
 
 _KEYS = {
     "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "exclude", "ci_level",
-    "subgroup", "subgroup_tau2", "sensitivity_of", "published",
+    "subgroup", "subgroup_tau2", "sensitivity_of", "published", "moderators", "monitoring",
 }
+_MONITORING_KEYS = {"target", "alpha", "power", "sided", "heterogeneity", "information", "type_of_design", "futility"}
 _PUBLISHED_KEYS = {"estimate", "ci_low", "ci_high", "trials", "text"}
 
 
@@ -54,6 +58,8 @@ class AnalysisSpec:
     subgroup_tau2: str = "separate"
     sensitivity_of: str | None = None
     published: Published | None = None
+    moderators: tuple[str, ...] = ()
+    monitoring: dict[str, Any] | None = None
 
     @property
     def scale(self) -> str:
@@ -68,13 +74,25 @@ class AnalysisSpec:
         d = asdict(self)
         d.pop("published")
         d.pop("title")
+        for key in ("moderators", "monitoring"):  # unused, they leave the spec as it always was
+            if not d[key]:
+                d.pop(key)
         d["scale"] = self.scale
         d["zero_cell_rule"] = self.zero_cell_rule
         return json.dumps(d, sort_keys=True)
 
-    def variant(self, *, method: str | None = None, test: str | None = None, exclude_unverified: bool = False) -> AnalysisSpec:
-        """A variant of this analysis with its own id, e.g. ``os[method=REML,test=knha]``."""
+    def variant(self, *, method: str | None = None, test: str | None = None, exclude_unverified: bool = False,
+                reported_intervals_only: bool = False) -> AnalysisSpec:
+        """A variant of this analysis with its own id, e.g. ``os[method=REML,test=knha]``.
+
+        ``reported_intervals_only`` keeps the hazard ratios whose variance comes from a reported CI
+        (view column ``derivation`` = ``ci``), leaving out those derived from p-values, O - E and V
+        or log-rank statistics.
+        """
         tags, changes = [], {}
+        if reported_intervals_only and self.measure == "HR" and self.filters.get("derivation") != "ci":
+            tags.append("reported_intervals_only")
+            changes["filters"] = {**self.filters, "derivation": "ci"}
         if method and method != self.method:
             tags.append(f"method={method}")
             changes["method"] = _choice(method, METHODS, "method")
@@ -83,7 +101,7 @@ class AnalysisSpec:
             changes["test"] = _choice(test, TESTS, "test")
         if exclude_unverified and self.filters.get("verified") is not True:
             tags.append("verified_only")
-            changes["filters"] = {**self.filters, "verified": True}
+            changes["filters"] = {**changes.get("filters", self.filters), "verified": True}
         if not tags:
             return self
         return replace(self, id=f"{self.id}[{','.join(tags)}]", sensitivity_of=self.sensitivity_of or self.id, **changes)
@@ -124,13 +142,25 @@ def spec_from_dict(raw: Any, defaults: dict | None = None, where: str = "analysi
         _unknown(set(published), _PUBLISHED_KEYS, f"{where}.published")
         published = Published(**published)
     try:
-        spec = AnalysisSpec(**{k: v for k, v in merged.items()}, published=published)
+        mods = merged.pop("moderators", None) or []
+        if isinstance(mods, str) or not all(isinstance(m, str) and m for m in mods):
+            raise LivemetaError(f"{where}: moderators is a list of view column names, got {mods!r}")
+        monitoring = merged.pop("monitoring", None)
+        if monitoring is not None:
+            if not isinstance(monitoring, dict) or "target" not in monitoring:
+                raise LivemetaError(f"{where}.monitoring: a mapping with at least target (the ratio, e.g. 0.80)")
+            _unknown(set(monitoring), _MONITORING_KEYS, f"{where}.monitoring")
+            target = monitoring["target"]
+            if not isinstance(target, (int, float)) or isinstance(target, bool) or not target > 0 or target == 1:
+                raise LivemetaError(f"{where}.monitoring.target must be a ratio > 0 other than 1, got {target!r}")
+        spec = AnalysisSpec(**{k: v for k, v in merged.items()}, published=published, moderators=tuple(mods),
+                            monitoring=monitoring)
     except TypeError as exc:
         raise LivemetaError(f"{where}: {exc}") from None
     _choice(spec.measure, MEASURES, "measure", f"{where}: ")
     _choice(spec.method, METHODS, "method", f"{where}: ")
     _choice(spec.test, TESTS, "test", f"{where}: ")
-    _choice(spec.ci_level, ("printed", "alternative"), "ci_level", f"{where}: ")
+    _choice(spec.ci_level, CI_LEVEL_CHOICES, "ci_level", f"{where}: ")
     _choice(spec.subgroup_tau2, ("separate", "common"), "subgroup_tau2", f"{where}: ")
     _choice(spec.pi, ("default", "t(k-2)"), "pi", f"{where}: ")
     if not isinstance(spec.level, (int, float)) or not 0 < spec.level < 1:

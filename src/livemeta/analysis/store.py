@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 
 import duckdb
@@ -58,10 +59,29 @@ def _row(result: AnalysisResult, stratum: str, r: PoolResult | None, trials: lis
     return row
 
 
+def monitoring_columns(result: AnalysisResult) -> dict:
+    """The sequential-monitoring columns of the overall row (all None when not monitored)."""
+    mon = result.monitoring
+    if mon is None:
+        return dict.fromkeys(MONITORING_COLUMNS)
+    first = next((c for c in mon.crossed if c), "")
+    spec = {"target": math.exp(mon.target), "alpha": mon.alpha, "power": mon.power, "sided": mon.sided,
+            "type_of_design": mon.type_of_design, "futility": mon.futility, "heterogeneity": mon.heterogeneity,
+            "adjustment": mon.adjustment, "information": mon.information_kind,
+            "required_information": mon.required_information_adjusted, "model": mon.method,
+            "latest_look": str(mon.looks[-1])}
+    return {"monitoring_crossed": first, "monitoring_z": _num(float(mon.z[-1])),
+            "monitoring_bound": _num(float(mon.efficacy_bound[-1])), "monitoring_fraction": _num(float(mon.fraction[-1])),
+            "monitoring_spec": json.dumps(spec, sort_keys=True)}
+
+
+MONITORING_COLUMNS = ("monitoring_crossed", "monitoring_z", "monitoring_bound", "monitoring_fraction", "monitoring_spec")
+
+
 def result_rows(result: AnalysisResult) -> list[dict]:
     """One row for the overall pool and one per subgroup, shaped like ``history.pooled_estimates``."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    rows = [_row(result, "overall", result.overall, result.trials, now)]
+    rows = [_row(result, "overall", result.overall, result.trials, now) | monitoring_columns(result)]
     sg = result.subgroups
     if sg is not None:
         rows[0].update(q_between=_num(sg.q_between), df_between=int(sg.q_between_df), p_between=_num(sg.q_between_p))
@@ -69,7 +89,7 @@ def result_rows(result: AnalysisResult) -> list[dict]:
         groups = result.studies[column].fillna("(none)").astype(str)
         for name in sg.groups:
             trials = list(dict.fromkeys(result.studies.loc[groups == name, "trial_id"]))
-            rows.append(_row(result, str(name), sg.subgroups[name], trials, now))
+            rows.append(_row(result, str(name), sg.subgroups[name], trials, now) | dict.fromkeys(MONITORING_COLUMNS))
     return rows
 
 

@@ -23,8 +23,8 @@ from .connection import transaction
 _MIGRATION = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
 #: Migration numbers reserved for work on other branches: a branch may lack them (they arrive when
-#: the branches are merged). 0005: issue 12; 0006: issue 11. Drop an entry once merged.
-RESERVED = {5: "issue 12", 6: "issue 11"}
+#: the branches are merged). 0006: issue 11. Drop an entry once merged.
+RESERVED = {6: "issue 11"}
 
 
 @dataclass(frozen=True)

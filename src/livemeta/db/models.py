@@ -126,6 +126,13 @@ class Outcome(SQLModel, table=True):
     raw_text: str
     verified: bool
     note: str | None = None
+    # 0005_reported_statistics
+    o_minus_e: float | None = None
+    oe_variance: float | None = None
+    logrank_chisq: float | None = None
+    total_events: int | None = None
+    allocation_ratio: float | None = None
+    hr_direction: str | None = None
 
 
 class AdverseEvent(SQLModel, table=True):
@@ -232,6 +239,12 @@ class PooledEstimate(SQLModel, table=True):
     converged: bool
     message: str | None = None
     method_spec: str
+    # sequential monitoring (0005), where the analyses file asks for it
+    monitoring_crossed: str | None = None
+    monitoring_z: float | None = None
+    monitoring_bound: float | None = None
+    monitoring_fraction: float | None = None
+    monitoring_spec: str | None = None
 
 
 #: the classes, by the view each maps

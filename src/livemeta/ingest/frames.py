@@ -64,6 +64,7 @@ _NUMERIC = {
         "estimate", "ci_low", "ci_high", "ci_level", "ci_level_alternative", "p_value",
         "experimental_events", "experimental_n", "control_events", "control_n",
         "experimental_median", "control_median",
+        "o_minus_e", "oe_variance", "logrank_chisq", "total_events", "allocation_ratio",
     ),
     "adverse_events": ("subjects_affected", "subjects_at_risk", "percent"),
 }

@@ -14,7 +14,10 @@ The rules within a file (run only when the schema passes):
 - a source gives at least one non-null url, doi, pmid or nct_id;
 - a single_arm trial has only ``single`` arms; an rct has experimental and control arms and no
   ``single`` one;
-- dates are real calendar dates (2024-02-30 is refused).
+- dates are real calendar dates (2024-02-30 is refused);
+- the statistics an HR may be derived from (O - E and V, a log-rank chi-square, total events, the
+  allocation ratio, the HR's direction) belong to HR outcomes, come in usable combinations and
+  agree with the rest of the outcome.
 """
 
 from __future__ import annotations
@@ -223,6 +226,38 @@ def _ci_levels(outcomes: list[dict]) -> list[tuple[str, str]]:
     return out
 
 
+_HR_STATISTICS = ("o_minus_e", "oe_variance", "logrank_chisq", "total_events", "allocation_ratio", "hr_direction")
+
+
+def _reported_statistics(outcomes: list[dict]) -> list[tuple[str, str]]:
+    """What a trial reports instead of an HR's CI (migration 0005): consistent and complete enough
+    for the views to derive ln HR and its variance (queries/views/analysis_rct_hr.sql)."""
+    out = []
+    for i, o in enumerate(outcomes):
+        p = f"outcomes[{i}]"
+        given = [k for k in _HR_STATISTICS if o.get(k) is not None]
+        if given and o["measure"] != "HR":
+            out.append((f"{p}.{given[0]}", f"{given[0]} is a hazard-ratio statistic; this outcome's measure is {o['measure']}"))
+            continue
+        if (o.get("o_minus_e") is None) != (o.get("oe_variance") is None):
+            have, need = ("o_minus_e", "oe_variance") if o.get("o_minus_e") is not None else ("oe_variance", "o_minus_e")
+            out.append((f"{p}.{need}", f"{have} is given: give {need} too (ln HR = (O - E) / V)"))
+        for key in ("oe_variance", "logrank_chisq", "allocation_ratio"):
+            if o.get(key) is not None and not o[key] > 0:
+                out.append((f"{p}.{key}", f"{key} must be > 0, got {o[key]!r}"))
+        ev = (o.get("experimental_events"), o.get("control_events"))
+        if o.get("total_events") is not None and None not in ev and o["total_events"] != sum(ev):
+            out.append((f"{p}.total_events", f"total_events {o['total_events']} is not experimental_events + "
+                        f"control_events ({sum(ev)})"))
+        est, direction = o.get("estimate"), o.get("hr_direction")
+        if est is not None and direction is not None and est != 1 and (est < 1) != (direction == "below_1"):
+            out.append((f"{p}.hr_direction", f"hr_direction {direction!r} contradicts the estimate {est}"))
+        no_ci = o.get("ci_low") is None and o.get("ci_high") is None
+        if o["measure"] == "HR" and o.get("p_value") is not None and o.get("p_sided") is None and no_ci:
+            out.append((f"{p}.p_sided", "an HR derived from its p-value needs p_sided (one or two, as printed)"))
+    return out
+
+
 def _one_result_per_comparison(outcomes: list[dict]) -> list[tuple[str, str]]:
     """One value per question, so that no analysis counts a trial twice.
 
@@ -332,6 +367,7 @@ def rule_problems(study: StudyFile) -> list[Problem]:
 
     out.extend(_one_result_per_comparison(d.get("outcomes") or []))
     out.extend(_ci_levels(d.get("outcomes") or []))
+    out.extend(_reported_statistics(d.get("outcomes") or []))
     trial_scope = [i for i, r in enumerate(d.get("resistance_definitions") or []) if r["scope"] == "trial"]
     for i in trial_scope[1:]:
         out.append((f"resistance_definitions[{i}].scope",

@@ -213,7 +213,8 @@ def _crosses_null(lo, hi, null):
 def analysis_flags(old: dict | None, new: dict | None, measure: str) -> list[str]:
     """Flags for a moved estimate: new / dropped analysis, direction, significance, prediction
     interval (only where it differs from the CI, i.e. random effects), the test for subgroup
-    differences (crossing p = 0.05), and what else moved."""
+    differences (crossing p = 0.05), a sequential-monitoring boundary crossed (secondary), and what
+    else moved."""
     if old is None and new is None:
         return []
     if old is None or old.get("estimate") is None:
@@ -246,6 +247,11 @@ def analysis_flags(old: dict | None, new: dict | None, measure: str) -> list[str
         flags.append("subgroup difference " + ("now significant" if pb_new < 0.05 else "no longer significant"))
     elif (pb_old is None) != (pb_new is None):
         flags.append("test for subgroup differences " + ("now possible" if pb_new is not None else "no longer possible"))
+    mc_old, mc_new = old.get("monitoring_crossed"), new.get("monitoring_crossed")
+    if mc_new and mc_new != mc_old:  # sequential monitoring (secondary): a boundary crossed now
+        flags.append(f"sequential {mc_new} boundary crossed")
+    elif mc_old and not mc_new and mc_new is not None:
+        flags.append(f"sequential {mc_old} boundary no longer crossed")
     if old.get("k") != new.get("k"):
         flags.append(f"k {old.get('k')} → {new.get('k')}")
     if any(old.get(key) != new.get(key) for key in ("estimate", "ci_low", "ci_high")):
@@ -255,7 +261,8 @@ def analysis_flags(old: dict | None, new: dict | None, measure: str) -> list[str
     return flags
 
 
-_ESTIMATE_KEYS = ("measure", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2")
+_ESTIMATE_KEYS = ("measure", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2",
+                  "monitoring_crossed")
 
 
 class EstimateHistory:
@@ -356,7 +363,7 @@ def conclusion_changes(con: duckdb.DuckDBPyConnection, revision: int, estimates:
         measure = (n or o)["measure"]
         flags = [f for f in analysis_flags(o, n, measure)
                  if f in ("direction changed", "now significant", "no longer significant", "new estimate", "no longer estimable")
-                 or f.startswith("subgroup difference")]
+                 or f.startswith("subgroup difference") or f.startswith("sequential")]
         if flags:
             out.append(f"{aid}: {', '.join(flags)}")
     return out

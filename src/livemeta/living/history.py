@@ -487,6 +487,9 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
         if not problems:
             problems, plan = check_against_db(con, batch, supersede=None, removed=removed)
             problems += held_elsewhere(batch, holders, lambda s: s.name, step.present.__contains__)
+            for study in batch.studies if batch is not None else []:  # a file moved: its new path is recorded
+                if plan.actions.get(study.trial_id) == "unchanged" and holders.get(study.trial_id) != study.name:
+                    plan.actions[study.trial_id] = "superseded"
     analyses, analyses_sha = st.analyses, st.analyses_sha
     analyses_text = None
     if step.analyses_deleted:

@@ -17,7 +17,28 @@ import numpy as np
 from .core import _check_level, _check_method, _check_pi, _check_test, _Control, _fit, _Segments
 from .results import SCALAR_FIELDS
 
-__all__ = ["pool_many"]
+__all__ = ["pool_many", "group_rows"]
+
+
+def group_rows(frame, by: list[str]):
+    """The analyses of ``frame``: ``(keys, k, order)``.
+
+    ``keys`` has one row per distinct combination of the ``by`` columns
+    (sorted, missing values as their own group; one row when ``by`` is
+    empty), ``k`` the number of rows of each, and ``order`` the row order
+    that puts the rows of each analysis together (stable).
+    """
+    import pandas as pd
+
+    if by:
+        gb = frame.groupby(by, sort=True, dropna=False, observed=True)
+        codes = gb.ngroup().to_numpy()
+        keys = gb.size().index.to_frame(index=False)
+    else:
+        codes = np.zeros(len(frame), dtype=np.int64)
+        keys = pd.DataFrame(index=range(1))
+    k = np.bincount(codes, minlength=len(keys))
+    return keys, k, np.argsort(codes, kind="stable")
 
 
 def pool_many(
@@ -95,15 +116,7 @@ def pool_many(
 
     if len(frame) == 0:
         return pd.DataFrame(columns=[*by, *SCALAR_FIELDS])
-    if by:
-        gb = frame.groupby(by, sort=True, dropna=False, observed=True)
-        codes = gb.ngroup().to_numpy()
-        keys = gb.size().index.to_frame(index=False)
-    else:
-        codes = np.zeros(len(frame), dtype=np.int64)
-        keys = pd.DataFrame(index=range(1))
-    k = np.bincount(codes, minlength=len(keys))
-    order = np.argsort(codes, kind="stable")
+    keys, k, order = group_rows(frame, by)
     seg = _Segments(k)
     out = _fit(seg, y[order], v[order], method=method, test=test, level=level, pi=pi, ctl=ctl)
     G = seg.G

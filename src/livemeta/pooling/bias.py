@@ -28,7 +28,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from . import _dist as _d
 
-from ._metareg import fit_metareg
 from ._validate import yi_vi
 
 __all__ = ["EggerClassical", "RegTestRMA", "EggerResult", "egger_test",
@@ -158,13 +157,14 @@ def egger_test(yi, vi, *, method="REML", test="z", level=0.95) -> EggerResult:
         slope_ci_low=float(b[1] - crit * se_b[1]), slope_ci_high=float(b[1] + crit * se_b[1]),
         sigma=float(np.sqrt(s2)),
     )
-    fit = fit_metareg(y, v, np.column_stack([np.ones(k), sei]), method=method, test=test,
-                      level=level)
+    from .metareg import metareg
+
+    fit = metareg(y, v, sei, method=method, test=test, level=level)
     rma = RegTestRMA(
         method=fit.method, test=test, coef_sei=float(fit.beta[1]), se=float(fit.se[1]),
-        stat=float(fit.zval[1]), df=(k - 2) if test == "knha" else None, p=float(fit.pval[1]),
-        limit_estimate=float(fit.beta[0]), limit_ci_low=float(fit.ci_lb[0]),
-        limit_ci_high=float(fit.ci_ub[0]), tau2=fit.tau2,
+        stat=float(fit.stat[1]), df=(k - 2) if test == "knha" else None, p=float(fit.pval[1]),
+        limit_estimate=float(fit.beta[0]), limit_ci_low=float(fit.ci_low[0]),
+        limit_ci_high=float(fit.ci_high[0]), tau2=fit.tau2,
     )
     return EggerResult(k=k, level=level, classical=classical, rma=rma)
 
@@ -234,6 +234,7 @@ def trimfill(yi, vi, *, side=None, estimator="L0", method="REML", test="z", leve
     trimmed estimate ``beta``, with the same ``vi``.
     """
     from .core import pool
+    from .metareg import metareg
 
     y0, v0 = yi_vi(yi, vi)
     _check_level(level)
@@ -244,7 +245,7 @@ def trimfill(yi, vi, *, side=None, estimator="L0", method="REML", test="z", leve
     if k < 2:
         raise ValueError("trim-and-fill needs k >= 2 studies")
     if side is None:
-        fit = fit_metareg(y0, v0, np.column_stack([np.ones(k), np.sqrt(v0)]), method=method)
+        fit = metareg(y0, v0, np.sqrt(v0), method=method)
         side = "right" if fit.beta[1] < 0 else "left"
     elif side not in ("left", "right"):
         raise ValueError("side must be None, 'left' or 'right'")
@@ -260,8 +261,7 @@ def trimfill(yi, vi, *, side=None, estimator="L0", method="REML", test="z", leve
         it += 1
         if it > maxiter:
             raise RuntimeError("trim and fill algorithm did not converge")
-        fit = fit_metareg(y[: k - k0], v[: k - k0], np.ones((k - k0, 1)), method=method)
-        beta = float(fit.beta[0])
+        beta = pool(y[: k - k0], v[: k - k0], method=method).estimate
         yc = y - beta
         r = _ranks_first(np.abs(yc))
         rs = np.sign(yc) * r

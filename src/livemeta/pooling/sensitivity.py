@@ -1,6 +1,12 @@
 """Leave-one-out and cumulative meta-analysis (metafor ``leave1out()``, ``cumul()``).
 
-Both refit :func:`~livemeta.pooling.pool` on subsets and return a
+:func:`leave_one_out` and :func:`cumulative` refit
+:func:`~livemeta.pooling.pool` (inverse-variance models, ``yi``/``vi``);
+:func:`leave_one_out_tables` and :func:`cumulative_tables` refit the
+Mantel-Haenszel or Peto model (:func:`~livemeta.pooling.pool_mh`,
+:func:`~livemeta.pooling.pool_peto`) on subsets of the 2x2 tables, as
+metafor's ``leave1out()`` / ``cumul()`` of ``rma.mh`` and ``rma.peto``
+objects.  All return a
 :class:`SensitivityResult`: one :class:`~livemeta.pooling.results.PoolResult`
 per step plus the arrays metafor prints (estimate, se, stat, p, CI, Q, Q p,
 tau^2, I^2, H^2).  A fit that raises is recorded as ``None`` with ``nan``
@@ -16,7 +22,8 @@ import numpy as np
 from ._validate import yi_vi
 from .results import PoolResult
 
-__all__ = ["SensitivityResult", "leave_one_out", "cumulative"]
+__all__ = ["SensitivityResult", "leave_one_out", "cumulative", "leave_one_out_tables",
+           "cumulative_tables"]
 
 _COLS = ("estimate", "se", "stat", "p", "ci_low", "ci_high", "q", "q_p", "tau2", "i2", "h2")
 
@@ -145,18 +152,82 @@ def cumulative(yi, vi, order=None, *, decreasing=False, method="REML", test="z",
 
     y, v = yi_vi(yi, vi)
     k = y.size
-    if order is None:
-        idx = np.arange(k)
-    else:
-        key = np.asarray(order).ravel()
-        if key.size != k:
-            raise ValueError(f"order has length {key.size}, expected {k}")
-        if decreasing:
-            # stable descending: sort ranks of the negated order, ties keep input order
-            uniq, inv = np.unique(key, return_inverse=True)
-            idx = np.argsort(-inv.ravel(), kind="stable")
-        else:
-            idx = np.argsort(key, kind="stable")
+    idx = _order_index(order, k, decreasing)
     res = [_fit(pool, y[idx[: j + 1]], v[idx[: j + 1]], method, test, level, scale)
            for j in range(k)]
     return _collect("cumulative", method, test, level, idx, res)
+
+
+def _order_index(order, k: int, decreasing: bool) -> np.ndarray:
+    """Processing order of a cumulative analysis: a stable sort of ``order``."""
+    if order is None:
+        return np.arange(k)
+    key = np.asarray(order).ravel()
+    if key.size != k:
+        raise ValueError(f"order has length {key.size}, expected {k}")
+    if decreasing:
+        # stable descending: sort ranks of the negated order, ties keep input order
+        uniq, inv = np.unique(key, return_inverse=True)
+        return np.argsort(-inv.ravel(), kind="stable")
+    return np.argsort(key, kind="stable")
+
+
+def _tables_fitter(method: str, measure: str, level: float, options: dict):
+    from .twobytwo import pool_mh, pool_peto
+
+    method = method.upper()
+    if method == "MH":
+        def fit(a, b, c, d):
+            return pool_mh(a, b, c, d, measure=measure, level=level, **options)
+    elif method == "PETO":
+        def fit(a, b, c, d):
+            return pool_peto(a, b, c, d, level=level, **options)
+    else:
+        raise ValueError(f"method must be 'MH' or 'PETO', got {method!r}")
+
+    def safe(a, b, c, d, sel):
+        try:
+            return fit(a[sel], b[sel], c[sel], d[sel])
+        except (ValueError, ArithmeticError):
+            return None  # metafor records NA where the refit stops
+    return method, safe
+
+
+def _cells(ai, bi, ci, di):
+    cells = [np.asarray(x, dtype=float).ravel() for x in (ai, bi, ci, di)]
+    if len({c.size for c in cells}) != 1:
+        raise ValueError("ai, bi, ci, di differ in length")
+    return cells
+
+
+def leave_one_out_tables(ai, bi, ci, di, *, method: str = "MH", measure: str = "OR",
+                         level: float = 0.95, **options) -> SensitivityResult:
+    """Leave-one-out of a Mantel-Haenszel or Peto model.
+
+    Matches ``leave1out(rma.mh(ai, bi, ci, di, measure, ...))`` and
+    ``leave1out(rma.peto(ai, bi, ci, di, ...))``: step ``i`` refits the
+    model on all tables but table ``i`` with the same zero-cell options
+    (``add``, ``to``, ``drop00`` as for :func:`~livemeta.pooling.pool_mh`).
+    """
+    a, b, c, d = _cells(ai, bi, ci, di)
+    k = a.size
+    if k < 2:
+        raise ValueError("leave-one-out needs k >= 2 tables")
+    method, fit = _tables_fitter(method, measure, level, options)
+    res = [fit(a, b, c, d, np.arange(k) != i) for i in range(k)]
+    return _collect("leave_one_out", method, "z", level, np.arange(k), res)
+
+
+def cumulative_tables(ai, bi, ci, di, order=None, *, decreasing: bool = False, method: str = "MH",
+                      measure: str = "OR", level: float = 0.95, **options) -> SensitivityResult:
+    """Cumulative Mantel-Haenszel or Peto meta-analysis, tables added in the order of ``order``.
+
+    Matches ``cumul(rma.mh(...), order = order)`` / ``cumul(rma.peto(...), order = order)``
+    (stable sort, as :func:`cumulative`).
+    """
+    a, b, c, d = _cells(ai, bi, ci, di)
+    k = a.size
+    idx = _order_index(order, k, decreasing)
+    method, fit = _tables_fitter(method, measure, level, options)
+    res = [fit(a, b, c, d, idx[: j + 1]) for j in range(k)]
+    return _collect("cumulative", method, "z", level, idx, res)

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from . import _dist as _d
 
-from ._metareg import _pmat, fit_metareg
 from ._validate import check_finite_positive
 from .results import PoolResult
 
@@ -139,6 +138,7 @@ def pool_subgroups(yi, vi, groups, *, method="REML", test="z", level=0.95,
         Scale label passed to :func:`~livemeta.pooling.pool` (e.g. ``"log"``).
     """
     from .core import pool
+    from .metareg import metareg
 
     if tau2 not in ("separate", "common"):
         raise ValueError("tau2 must be 'separate' or 'common'")
@@ -151,13 +151,9 @@ def pool_subgroups(yi, vi, groups, *, method="REML", test="z", level=0.95,
     k = y.size
     if k <= G and tau2 == "common":
         raise ValueError("common tau2 model needs more studies than subgroups")
-    # residual heterogeneity QE (independent of tau^2)
-    if k > G:
-        Pfe, _ = _pmat(X, 1.0 / v)
-        qe = max(0.0, float(y @ Pfe @ y))
-        qe_p = float(_d.chi2_sf(qe, k - G))
-    else:
-        qe, qe_p = 0.0, 1.0
+    # residual heterogeneity QE of the moderator model (independent of tau^2)
+    fe = metareg(y, v, X, intercept=False, method="FE")
+    qe, qe_p = fe.qe, fe.qe_p
     overall = pool(y, v, method=method, test=test, level=level, scale=scale)
 
     if tau2 == "separate":
@@ -177,9 +173,9 @@ def pool_subgroups(yi, vi, groups, *, method="REML", test="z", level=0.95,
         )
 
     # common tau^2: metafor moderator model
-    Xi = np.column_stack([np.ones(k), X[:, 1:]])  # ~ factor(g): intercept + G-1 dummies
-    fit_i = fit_metareg(y, v, Xi, method=method, test=test, level=level)
-    fit_c = fit_metareg(y, v, X, method=method, test=test, level=level)
+    # ~ factor(g): intercept + G-1 dummies; ~ factor(g) - 1: cell means
+    fit_i = metareg(y, v, X[:, 1:], method=method, test=test, level=level)
+    fit_c = metareg(y, v, X, intercept=False, method=method, test=test, level=level)
     t2 = fit_c.tau2
     nan = float("nan")
     if test == "knha":
@@ -212,8 +208,8 @@ def pool_subgroups(yi, vi, groups, *, method="REML", test="z", level=0.95,
         wg = 1.0 / (vg + t2)
         sub[lab] = PoolResult(
             method=fit_c.method, test=test, level=float(level), k=kg, estimate=b, se=s,
-            stat=float(fit_c.zval[j]), df=float(ddf), p=float(fit_c.pval[j]),
-            ci_low=float(fit_c.ci_lb[j]), ci_high=float(fit_c.ci_ub[j]), tau2=float(t2),
+            stat=float(fit_c.stat[j]), df=float(ddf), p=float(fit_c.pval[j]),
+            ci_low=float(fit_c.ci_low[j]), ci_high=float(fit_c.ci_high[j]), tau2=float(t2),
             tau2_se=nan, tau=float(np.sqrt(t2)), i2=float(i2), h2=float(h2), i2_q=float(i2q),
             q=qg, q_df=kg - 1, q_p=qg_p, pi_low=float(b - half), pi_high=float(b + half),
             pi_dist=pi_dist, scale=str(scale), converged=fit_c.converged, n_iter=0,

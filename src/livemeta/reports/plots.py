@@ -8,6 +8,10 @@ state), so they can be built in a loop without leaking and in processes without 
   :class:`~livemeta.analysis.run.AnalysisResult` (with subgroups when it has them);
 * :func:`funnel_plot` draws the funnel plot with Egger's tests (k >= 10);
 * :func:`cumulative_plot` draws a cumulative forest plot from rows of estimates;
+* :func:`bubble_plot` draws a meta-regression on one moderator (bubble area = weight);
+* :func:`baujat_plot` draws each study's contribution to heterogeneity against its influence;
+* :func:`monitoring_plot` draws a trial sequential analysis (cumulative z, boundaries,
+  required information size);
 * :func:`save` writes a figure as PNG (150 dpi) and SVG.
 
 The layout is computed in inches from measured text widths: text columns are as wide as their
@@ -34,7 +38,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
-__all__ = ["forest_plot", "funnel_plot", "cumulative_plot", "save", "MEASURE_NAMES"]
+__all__ = ["forest_plot", "funnel_plot", "cumulative_plot", "bubble_plot", "baujat_plot", "monitoring_plot",
+           "save", "MEASURE_NAMES"]
 
 # ----------------------------------------------------------------------------------------- style
 _RC = {
@@ -1030,6 +1035,202 @@ def _cumulative(rows, title: str, measure: str, footer: str, level: float) -> Fi
     ]
     return _render(title=f"Cumulative: {title}", subtitle=subtitle, left=left, right=right, rows=out_rows,
                    axis=axis, panel_header=f"{sc.name}\n{lvl} CI", footer=footer, legend=legend)
+
+
+# ------------------------------------------------------------------------------- bubble plot
+def _titles(fig: Figure, fig_w: float, fig_h: float, title: str, subtitle: str, notes: list[str],
+            footer: str, m: _Measure) -> None:
+    """Title (one line, shortened to fit), subtitle, and notes + footer at the bottom (wrapped with
+    some slack: glyphs render a few percent wider at 150 dpi than measured at the layout dpi)."""
+    width = fig_w - 2 * MARGIN_IN - 0.4
+    fig.text(MARGIN_IN / fig_w, 1 - 0.15 / fig_h, m.ellipsize(title, width, size=FS_TITLE, weight="bold"),
+             ha="left", va="top", fontsize=FS_TITLE, fontweight="bold", color=INK, parse_math=False)
+    fig.text(MARGIN_IN / fig_w, 1 - (0.18 + FS_TITLE * 1.25 / 72) / fig_h, m.ellipsize(subtitle, width, size=FS_SMALL),
+             ha="left", va="top", fontsize=FS_SMALL, color=GREY, parse_math=False)
+    lines = [ln for n in notes for ln in m.wrap(n, width, 3, size=FS_SMALL)]
+    if footer:
+        lines += m.wrap(footer, width, 3, size=FS_SMALL)
+    fig.text(MARGIN_IN / fig_w, 0.08 / fig_h, "\n".join(lines), ha="left", va="bottom", fontsize=FS_SMALL,
+             color=INK, linespacing=1.25, parse_math=False)
+
+
+def bubble_plot(result, *, footer: str = "") -> Figure:
+    """Meta-regression of an analysis on its moderator: one bubble per study (area proportional to
+    its weight in the mixed-effects model), the fitted line with its confidence band for a
+    numeric moderator, or the fitted value of each category with its CI for a factor."""
+    with matplotlib.rc_context(_RC):
+        return _bubble(result, footer)
+
+
+def _bubble(result, footer: str) -> Figure:
+    from ..analysis.run import moderator_columns
+
+    spec, reg = result.spec, result.metareg
+    sc = display_scale(spec)
+    title = f"Meta-regression: {spec.title}"
+    if reg is None:
+        return _empty(title, spec.id, result.metareg_note or "No meta-regression.", footer)
+    cols, complete = moderator_columns(result.studies, spec)
+    studies = result.studies[complete]
+    yi = studies["yi"].to_numpy(float)
+    w = 1.0 / (studies["vi"].to_numpy(float) + reg.tau2)
+    size = 40 + 900 * w / w.max()
+    moderator = spec.moderators[0]
+    numeric = len(spec.moderators) == 1 and moderator in cols
+    nat = (lambda v: 100 / (1 + np.exp(-np.asarray(v)))) if sc.percent else (lambda v: np.exp(np.asarray(v)))
+    fig_w, fig_h = 8.5, 6.2
+    fig = _new_figure(fig_w, fig_h)
+    m = _Measure(fig)
+    ax = fig.add_axes((0.75 / fig_w, 1.3 / fig_h, (fig_w - 1.0) / fig_w, (fig_h - 2.1) / fig_h))
+    if numeric:
+        x = studies[moderator].to_numpy(float)
+        grid = np.linspace(x.min(), x.max(), 60)
+        pred = reg.predict(grid if reg.intercept else grid[:, None])
+        ax.fill_between(grid, nat(pred.ci_low), nat(pred.ci_high), color="#e8edf3", lw=0, zorder=0)
+        ax.plot(grid, nat(pred.pred), color=INK, lw=1.2, zorder=2)
+        ax.set_xlabel(moderator.replace("_", " "), fontsize=8)
+        xs = x
+    else:
+        levels = sorted(result.studies.loc[complete, moderator].astype(str).unique())
+        pos = {lev: i for i, lev in enumerate(levels)}
+        xs = np.array([pos[v] for v in studies[moderator].astype(str)], float)
+        rows = np.array([[float(name == f"{moderator}{lev}") for name in reg.names[1:]] for lev in levels])
+        pred = reg.predict(rows)
+        ax.errorbar(np.arange(len(levels)), nat(pred.pred), yerr=[nat(pred.pred) - nat(pred.ci_low),
+                    nat(pred.ci_high) - nat(pred.pred)], fmt="D", color=INK, ms=6, capsize=4, zorder=3)
+        ax.set_xticks(np.arange(len(levels)))
+        ax.set_xticklabels([_pretty(v) for v in levels], fontsize=8)
+        ax.set_xlim(-0.6, len(levels) - 0.4)
+        ax.set_xlabel(moderator.replace("_", " "), fontsize=8)
+    ax.scatter(xs, nat(yi), s=size, facecolor=STUDY_COLOR, alpha=0.45, edgecolor=STUDY_COLOR, zorder=4)
+    for xv, yv, lab in zip(xs, nat(yi), studies["label"].astype(str)):
+        ax.annotate(lab, (xv, yv), xytext=(4, 4), textcoords="offset points", fontsize=6.5, color=GREY)
+    if not sc.percent:
+        ax.set_yscale("log")
+        ax.axhline(1.0, color=GREY, lw=0.8, ls=":")
+        ax.yaxis.set_major_locator(FixedLocator(_nice_log_ticks(*ax.get_ylim())))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda t, _p: f"{t:g}"))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel(f"{sc.name}" + (" (log scale)" if not sc.percent else ", %"), fontsize=8)
+    ax.tick_params(labelsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    test = (f"F({reg.qm_df}, {reg.qm_df2}) = {reg.qm:.2f}" if reg.qm_dist == "F"
+            else f"QM({reg.qm_df}) = {reg.qm:.2f}")
+    r2 = f", R² = {reg.r2:.0f}%" if _finite(reg.r2) else ""
+    notes = [f"Test of moderators: {test}, {_fmt_p(reg.qm_p)}; residual heterogeneity QE({reg.qe_df}) = "
+             f"{reg.qe:.2f}, {_fmt_p(reg.qe_p)}, tau² = {_fmt_tau2(reg.tau2)}{r2}. Bubble area: weight "
+             f"1/(vi + tau²). " + (f"Shaded: {reg.level * 100:g}% CI of the fitted {sc.short}." if numeric else
+                                    f"Diamonds: fitted {sc.short} of each category with its {reg.level * 100:g}% CI.")]
+    if result.metareg_note:
+        notes.append(result.metareg_note)
+    _titles(fig, fig_w, fig_h, title, f"{spec.id} · rma(yi, vi, mods = ~ {' + '.join(spec.moderators)}) · "
+            f"{method_label(reg.method, reg.test)} · k = {reg.k}", notes, footer, m)
+    return fig
+
+
+def baujat_plot(result, infl, *, footer: str = "") -> Figure:
+    """Baujat plot (metafor ``baujat()``): x, a study's contribution to the heterogeneity statistic;
+    y, its influence on the pooled estimate (``infl``: :func:`livemeta.pooling.influence`). Studies
+    that metafor's ``influence()`` flags are drawn filled red."""
+    with matplotlib.rc_context(_RC):
+        spec = result.spec
+        fig_w, fig_h = 8.0, 5.6
+        fig = _new_figure(fig_w, fig_h)
+        m = _Measure(fig)
+        ax = fig.add_axes((0.8 / fig_w, 1.2 / fig_h, (fig_w - 1.1) / fig_w, (fig_h - 2.0) / fig_h))
+        x, y = np.asarray(infl.baujat_x, float), np.asarray(infl.baujat_y, float)
+        flag = np.asarray(infl.is_infl, bool)
+        ax.scatter(x[~flag], y[~flag], s=36, color=STUDY_COLOR, zorder=3, label="trial")
+        if flag.any():
+            ax.scatter(x[flag], y[flag], s=40, color="#b22222", zorder=3, label="flagged by influence()")
+        for xv, yv, lab in zip(x, y, result.studies["label"].astype(str)):
+            ax.annotate(lab, (xv, yv), xytext=(4, 3), textcoords="offset points", fontsize=6.5, color=GREY)
+        ax.set_xlabel("Squared Pearson residual: contribution to heterogeneity", fontsize=8)
+        ax.set_ylabel("Influence on the pooled estimate", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(color="#eeeeee", lw=0.6)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        ax.margins(x=0.18, y=0.1)  # room for the labels of the outermost trials
+        if flag.any():
+            ax.legend(loc="best", fontsize=FS_SMALL, frameon=False)
+        notes = ["x: (yi - estimate)² / (tau² + vi); y: (estimate without the trial - estimate)² / its variance "
+                 "(metafor baujat()). Flags: |DFFITS| > 3 sqrt(p/(k-p)), Cook's distance beyond the chi-square median, "
+                 "hat > 3p/k or |DFBETAS| > 1 (metafor influence())."]
+        _titles(fig, fig_w, fig_h, f"Baujat plot: {spec.title}",
+                f"{spec.id} · {method_label(spec.method, spec.test)} · k = {result.k}", notes, footer, m)
+        return fig
+
+
+# ------------------------------------------------------------------ trial sequential analysis
+def monitoring_plot(mon, *, title: str, measure: str = "HR", footer: str = "", secondary: bool = True) -> Figure:
+    """Trial sequential analysis in the usual layout: the cumulative z curve by information, the
+    alpha-spending (and futility) boundaries, the conventional z, and the required information size.
+
+    ``mon`` is a :class:`livemeta.pooling.sequential.Monitoring`."""
+    with matplotlib.rc_context(_RC):
+        return _monitoring(mon, title, measure, footer, secondary)
+
+
+def _monitoring(mon, title: str, measure: str, footer: str, secondary: bool) -> Figure:
+    from statistics import NormalDist as _ND
+
+    fig_w, fig_h = 9.0, 6.0
+    fig = _new_figure(fig_w, fig_h)
+    m = _Measure(fig)
+    ax = fig.add_axes((0.8 / fig_w, 1.45 / fig_h, (fig_w - 1.1) / fig_w, (fig_h - 2.25) / fig_h))
+    ris = mon.required_information_adjusted
+    info = np.asarray(mon.information, float)
+    z = np.asarray(mon.z, float)
+    d = mon.design
+    t = np.array(d.information_rates)
+    crit = np.array(d.critical_values)
+    sign = -1.0 if mon.target < 0 else 1.0
+    xmax = max(ris, float(info.max())) * 1.08
+    ax.plot(np.r_[0, info], np.r_[0, z], color=STUDY_COLOR, lw=1.6, marker="o", ms=4, zorder=4,
+            label="cumulative z")
+    for lab, xv, zv in zip(mon.looks, info, z):
+        ax.annotate(str(lab), (xv, zv), xytext=(3, -10 if sign < 0 else 5), textcoords="offset points",
+                    fontsize=6.5, color=GREY)
+    shown = crit < 8
+    kind = "O'Brien-Fleming" if d.type_of_design == "asOF" else "Pocock"
+    xs_b = np.r_[t[shown] * ris, xmax]  # beyond the required information the final boundary holds
+    ax.plot(xs_b, sign * np.r_[crit[shown], crit[-1]], color="#b22222", lw=1.3, marker="s", ms=3, markevery=list(
+        range(int(shown.sum()))), label=f"alpha-spending boundary ({kind} type)")
+    if mon.sided == 2:
+        ax.plot(xs_b, -sign * np.r_[crit[shown], crit[-1]], color="#b22222", lw=1.0, ls=(0, (4, 2)), marker="s",
+                ms=2.5, markevery=list(range(int(shown.sum()))), label="harm boundary")
+    if d.futility_bounds:
+        fb = np.r_[d.futility_bounds, crit[-1]]
+        ax.plot(t * ris, sign * fb, color="#2e7d32", lw=1.2, marker="^", ms=3, label="futility boundary (beta spending)")
+    zc = _ND().inv_cdf(1 - mon.alpha / mon.sided)
+    for v in ([sign * zc, -sign * zc] if mon.sided == 2 else [sign * zc]):
+        ax.axhline(v, color=GREY, lw=0.8, ls=":")
+    ax.axhline(0, color=INK, lw=0.6)
+    ax.axvline(ris, color=INK, lw=1.0, ls="--", label="required information size")
+    ax.set_xlim(0, xmax)
+    lim = max(4.0, float(np.nanmax(np.abs(z))) + 0.5, float(np.nanmax(np.where(shown, crit, 0))) + 0.5)
+    ax.set_ylim(-lim, lim)
+    ax.set_xlabel(f"Cumulative information ({mon.information_kind})", fontsize=8)
+    ax.set_ylabel("Cumulative z", fontsize=8)
+    ax.tick_params(labelsize=8)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.legend(loc="best", fontsize=FS_SMALL, frameon=True, framealpha=0.9, edgecolor="#dddddd")
+    target = f"{measure} {math.exp(mon.target):.2f}"
+    notes = [f"Required information {mon.required_information:.1f} for a target {target} (alpha {mon.alpha:g}, "
+             f"{'two' if mon.sided == 2 else 'one'}-sided; power {mon.power:g}), heterogeneity adjustment "
+             f"{mon.heterogeneity} = {mon.adjustment:.2f}: {ris:.1f}. {mon.conclusion}. Dotted: conventional "
+             f"z = {zc:.2f}."]
+    if secondary:
+        notes.append("Sequential monitoring is a secondary analysis: it controls the error of repeated looks at "
+                     "an accumulating meta-analysis; the main estimates are those of the forest plots.")
+    _titles(fig, fig_w, fig_h, f"Trial sequential analysis: {title}",
+            f"Lan-DeMets {d.type_of_design} spending at the cumulative information fractions · z from "
+            f"{method_label(mon.method, 'z')}", notes, footer, m)
+    return fig
 
 
 # ------------------------------------------------------------------------------------ saving

@@ -548,6 +548,10 @@ def _analysis_section(doc: _Doc, main, sens: list, fig_dir: Path, footer: Callab
         doc.figure(stem, f"Cumulative forest plot: {spec.title}",
                    f"Cumulative meta-analysis by first publication date, analysis {spec.id}.")
 
+    _metaregression(doc, main, fig_dir, footer, step, table_caption)
+    _influence(doc, main, fig_dir, footer, step)
+    _monitoring(doc, main, fig_dir, footer, step, table_caption)
+
     # sensitivity analyses, beside their main analysis
     if sens:
         doc.heading(3, f"Sensitivity analyses of {spec.id}")
@@ -560,6 +564,100 @@ def _analysis_section(doc: _Doc, main, sens: list, fig_dir: Path, footer: Callab
                             f"(<code>{html.escape(s.spec.id)}</code>)</summary>")
             _forest(doc, s, fig_dir, footer, step, anchor=f"a-{_slug(s.spec.id)}")
             doc.html.append("</details>")
+
+
+def _metaregression(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
+                    step: Callable[[str], None], table_caption: str) -> None:
+    """The meta-regression of an analysis with moderators: coefficients, test, bubble plot."""
+    from ..analysis.present import metareg_summary
+
+    spec = result.spec
+    if not spec.moderators:
+        return
+    doc.heading(3, f"Meta-regression on {', '.join(spec.moderators)}")
+    m = metareg_summary(result)
+    if result.metareg is None:
+        doc.para(f"No meta-regression at this revision: {m['note']}.", "note")
+        return
+    ratio = spec.scale == "log"
+    header = ["coefficient", f"{spec.measure} ratio per unit [CI]" if ratio else "estimate [CI]", "p"]
+    rows = []
+    for c in m["coefficients"]:
+        est = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if ratio else (c["estimate"], c["ci_low"], c["ci_high"])
+        rows.append([c["name"], _fmt_ci(*est), _fmt_p(c["p"])])
+    t = m["test_of_moderators"]
+    stat = f"F({t['df']}, {t['df2']}) = {t['statistic']:.2f}" if t["distribution"] == "F" else f"QM({t['df']}) = {t['statistic']:.2f}"
+    r2 = f"; R² = {m['r2']:.0f}%" if m["r2"] is not None else ""
+    doc.para(f"rma(yi, vi, mods = ~ {' + '.join(spec.moderators)}), {plots.method_label(spec.method, spec.test)}; "
+             f"test of moderators {stat}, {_fmt_p(t['p'])}{r2}; k = {m['k']}.", "notes")
+    doc.html.append(_html_table(pd.DataFrame(rows, columns=header), table_caption))
+    doc.md += [_md_table(header, rows, table_caption), ""]
+    if m["note"]:
+        doc.para(m["note"], "note")
+    step(f"bubble {spec.id}")
+    stem = f"bubble_{_slug(spec.id)}"
+    plots.save(plots.bubble_plot(result, footer=footer(spec.id)), fig_dir / stem)
+    doc.figure(stem, f"Bubble plot: {spec.title}", f"Meta-regression, analysis {spec.id} (k = {m['k']}).")
+
+
+def _influence(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
+               step: Callable[[str], None]) -> None:
+    """metafor's influence() of the pooled model as a Baujat plot (k >= 3, no subgroups)."""
+    from ..pooling.influence import influence
+
+    spec = result.spec
+    if result.k < 3 or result.overall is None or result.subgroups is not None:
+        return
+    try:
+        infl = influence(result.studies["yi"].to_numpy(float), result.studies["vi"].to_numpy(float),
+                         method=spec.method, test=spec.test, level=spec.level)
+    except ValueError:
+        return
+    step(f"baujat {spec.id}")
+    stem = f"baujat_{_slug(spec.id)}"
+    plots.save(plots.baujat_plot(result, infl, footer=footer(spec.id)), fig_dir / stem)
+    flagged = [str(lab) for lab, f in zip(result.studies["label"], infl.is_infl) if f]
+    doc.html.append(f"<details><summary>Influence of each trial (Baujat plot){': ' + html.escape(', '.join(flagged)) + ' flagged' if flagged else ''}</summary>")
+    doc.figure(stem, f"Baujat plot: {spec.title}",
+               f"Contribution of each trial to heterogeneity against its influence on the pooled estimate, analysis "
+               f"{spec.id}; flagged as influential by metafor's influence() rules: {', '.join(flagged) or 'none'}.")
+    doc.html.append("</details>")
+
+
+def _monitoring(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
+                step: Callable[[str], None], table_caption: str) -> None:
+    """Sequential monitoring (secondary) of an analysis that names a target in analyses.yaml."""
+    from ..living.monitoring import monitoring_table
+
+    spec = result.spec
+    if not spec.monitoring or result.k == 0:
+        return
+    doc.heading(3, "Sequential monitoring (secondary analysis)")
+    mon = result.monitoring
+    if mon is None:
+        doc.para(f"No sequential monitoring: {result.monitoring_note}", "note")
+        return
+    doc.para(f"Trial sequential analysis by first publication: target {spec.measure} {math.exp(mon.target):.2f} (an assumed "
+             f"clinically relevant effect), alpha {mon.alpha:g} {'two' if mon.sided == 2 else 'one'}-sided, power "
+             f"{mon.power:g}; required information {mon.required_information:.1f} ({mon.information_kind}), adjusted "
+             f"by {mon.heterogeneity} = {mon.adjustment:.2f} to {mon.required_information_adjusted:.1f}. "
+             f"{mon.conclusion[0].upper() + mon.conclusion[1:]}. A secondary analysis: it guards the repeated "
+             "looks of a living review; the estimate is the forest plot's.", "notes")
+    table = monitoring_table(result, mon)
+    shown = pd.DataFrame({
+        "look": table["look"], "trials added": table["trials_added"], "k": table["k"],
+        "information": table["information"].map(lambda v: f"{v:.1f}"),
+        "fraction": table["fraction"].map(lambda v: f"{v:.2f}"),
+        spec.measure: table["ratio"].map(lambda v: f"{v:.2f}"), "z": table["z"].map(lambda v: f"{v:.2f}"),
+        "boundary": table["efficacy_bound"].map(lambda v: f"{v:.2f}"), "crossed": table["crossed"]})
+    doc.html.append(_html_table(shown, table_caption))
+    doc.md += [_md_frame(shown, table_caption), ""]
+    step(f"monitoring {spec.id}")
+    stem = f"monitoring_{_slug(spec.id)}"
+    plots.save(plots.monitoring_plot(mon, title=spec.title, measure=spec.measure, footer=footer(spec.id)),
+               fig_dir / stem)
+    doc.figure(stem, f"Trial sequential analysis: {spec.title}",
+               f"Sequential monitoring (secondary), analysis {spec.id}: cumulative z, boundaries, required information.")
 
 
 def _forest(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str], step: Callable[[str], None],

@@ -2,10 +2,12 @@
 #
 # Reads bundled_inputs.csv (the printed inputs, written by export_inputs.py) and writes
 # bundled_reference.json at %.17g. Effect sizes are computed here from the printed numbers:
-# log HR and its SE from the CI with qnorm at the CI level; log OR / log RR and logit proportions
+# log HR and its SE from the CI with qnorm at the CI level (or from the printed P where the analysis
+# reads it so); log OR / log RR and logit proportions
 # with escalc (metafor's default zero-cell rule: add 1/2 to studies with a zero cell).
 # Subgroups (tau2 separate per subgroup, as RevMan / meta): one rma() per subgroup; the test for
-# subgroup differences is Q of a fixed-effect rma() over the subgroup estimates.
+# subgroup differences is Q of a fixed-effect rma() over the subgroup estimates. Analyses with
+# moderators: rma(yi, vi, mods = ~ ...) on the rows with every moderator (text ones as factor()).
 #
 #   Rscript tests/analysis/reference/make_bundled_reference.R   (from the repository root)
 suppressPackageStartupMessages(library(metafor))
@@ -19,7 +21,14 @@ effect <- function(s) {
   m <- s$measure[1]
   if (m == "HR") {
     sei <- (log(s$ci_high) - log(s$ci_low)) / (2 * qnorm(1 - (1 - s$ci_level / 100) / 2))
-    return(list(yi = log(s$hr), vi = sei^2, call = "yi = log(hr); sei = (log(ci_high) - log(ci_low)) / (2 * qnorm(1 - (1 - ci_level/100)/2))"))
+    call <- "yi = log(hr); sei = (log(ci_high) - log(ci_low)) / (2 * qnorm(1 - (1 - ci_level/100)/2))"
+    from_p <- !is.na(s$p_value)
+    if (any(from_p)) {  # the variance read from the printed P (Parmar 1998, sec. 4.1)
+      sides <- ifelse(s$p_sided == "one", 1, 2)
+      sei[from_p] <- (abs(log(s$hr)) / qnorm(1 - s$p_value / sides))[from_p]
+      call <- paste0(call, "; where p_value is given: sei = abs(log(hr)) / qnorm(1 - p_value / (2 if two-sided else 1))")
+    }
+    return(list(yi = log(s$hr), vi = sei^2, call = call))
   }
   if (m %in% c("OR", "RR")) {
     es <- escalc(measure = m, ai = s$ai, n1i = s$n1i, ci = s$ci, n2i = s$n2i)
@@ -68,6 +77,26 @@ for (a in unique(d$analysis)) {
     extra <- paste0(', "q_between": ', num(between$QE), ', "df_between": ', length(b) - 1,
                     ', "p_between": ', num(between$QEp),
                     ', "between_call": "rma(subgroup estimates, sei = subgroup SEs, method = \\"FE\\")$QE"')
+  }
+  if (!all(is.na(s$moderators))) {  # meta-regression on the rows with every moderator
+    kinds <- strsplit(s$moderators[1], "+", fixed = TRUE)[[1]]
+    vals <- do.call(rbind, strsplit(paste0(ifelse(is.na(s$moderator_values), "", s$moderator_values), ";"), ";", fixed = TRUE))
+    mods <- data.frame(row.names = seq_len(nrow(s)))
+    for (j in seq_along(kinds)) {
+      nk <- strsplit(kinds[j], ":", fixed = TRUE)[[1]]
+      v <- ifelse(vals[, j] == "", NA, vals[, j])
+      mods[[nk[1]]] <- if (nk[2] == "num") as.numeric(v) else factor(v)
+    }
+    ok <- complete.cases(mods)
+    f <- as.formula(paste("~", paste(names(mods), collapse = " + ")))
+    reg <- rma(es$yi[ok], es$vi[ok], mods = f, data = mods[ok, , drop = FALSE], method = method, test = test)
+    arr <- function(x) paste0("[", paste(vapply(as.numeric(x), num, ""), collapse = ", "), "]")
+    extra <- paste0(extra, ', "metareg": {"k": ', reg$k, ', "beta": ', arr(reg$beta), ', "se": ', arr(reg$se),
+                    ', "pval": ', arr(reg$pval), ', "ci_low": ', arr(reg$ci.lb), ', "ci_high": ', arr(reg$ci.ub),
+                    ', "QM": ', num(reg$QM), ', "QMp": ', num(reg$QMp), ', "QE": ', num(reg$QE),
+                    ', "tau2": ', num(reg$tau2), ', "R2": ', num(if (is.null(reg$R2)) NA else reg$R2),
+                    ', "call": ', str_(sprintf('rma(yi, vi, mods = %s, method = "%s", test = "%s") on the %d rows with every moderator',
+                                               paste(deparse(f), collapse = ""), method, test, sum(ok))), "}")
   }
   out <- c(out, record(a, "overall", overall, call, extra), sub)
 }

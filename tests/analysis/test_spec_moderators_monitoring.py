@@ -1,0 +1,57 @@
+"""analyses.yaml keys of issue 12: moderators (meta-regression), monitoring, ci_level p_value."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from livemeta.analysis import load_specs
+from livemeta.analysis.run import moderator_columns
+from livemeta.errors import LivemetaError
+from livemeta.paths import resource
+
+
+def _write(tmp_path, extra: str):
+    text = resource("queries", "analyses.yaml").read_text() + extra
+    path = tmp_path / "analyses.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_bundled_specs_and_unchanged_method_specs():
+    specs = {s.id: s for s in load_specs()}
+    assert specs["os_by_prior_io"].moderators == ("min_prior_io_months",)
+    assert specs["os"].monitoring == {"target": 0.8} and specs["os_s1800a_p"].ci_level == "p_value"
+    # analyses without the new keys keep the method spec they were stored with
+    spec = json.loads(specs["os_re"].method_spec())
+    assert "moderators" not in spec and "monitoring" not in spec
+    assert "moderators" in json.loads(specs["os_by_partner"].method_spec())
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("  - id: x\n    title: t\n    view: analysis_rct_os\n    measure: HR\n    moderators: min_prior_io_months\n",
+     "moderators is a list"),
+    ("  - id: x\n    title: t\n    view: analysis_rct_os\n    measure: HR\n    monitoring: {alpha: 0.05}\n",
+     "at least target"),
+    ("  - id: x\n    title: t\n    view: analysis_rct_os\n    measure: HR\n    monitoring: {target: 1}\n",
+     "other than 1"),
+    ("  - id: x\n    title: t\n    view: analysis_rct_os\n    measure: HR\n    monitoring: {target: 0.8, powr: 0.9}\n",
+     "did you mean 'power'"),
+    ("  - id: x\n    title: t\n    view: analysis_rct_os\n    measure: HR\n    ci_level: p-value\n",
+     "did you mean 'p_value'"),
+])
+def test_bad_keys_are_user_errors(tmp_path, extra, message):
+    with pytest.raises(LivemetaError, match=message):
+        load_specs(_write(tmp_path, extra))
+
+
+def test_factor_moderators_are_coded_as_r_does():
+    (spec,) = [s for s in load_specs() if s.id == "os_by_partner"]
+    df = pd.DataFrame({"treatment_class": ["multitarget_tki", "antiangiogenic", None, "dual_checkpoint"]})
+    cols, complete = moderator_columns(df, spec)
+    assert list(cols) == ["treatment_classdual_checkpoint", "treatment_classmultitarget_tki"]
+    np.testing.assert_array_equal(cols["treatment_classmultitarget_tki"], [1, 0, 0, 0])
+    assert complete.tolist() == [True, True, False, True]

@@ -1,0 +1,116 @@
+"""Sequential monitoring of the bundled analyses: ``livemeta monitor``, the API and the report.
+
+The boundaries are pinned to rpact in tests/pooling/test_sequential_reference.py; here the looks
+(first publication), the information, the z of the analysis's own model and the errors.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from livemeta import api
+from livemeta.cli import main
+from livemeta.errors import LivemetaError
+from livemeta.pooling import pool
+from livemeta.pooling.sequential import group_sequential_design, required_information
+
+
+def test_monitor_os_by_first_publication(bundled_db):
+    spec, revision, mon, table = api.monitor(bundled_db, "os", target=0.80)
+    assert revision == api.revisions(bundled_db)[-1].revision_id and spec.id == "os"
+    assert list(mon.looks) == sorted(mon.looks) and mon.looks[0] == "2022"
+    rows = api.query(bundled_db, "select trial_id, first_published, yi, vi from analysis_rct_os "
+                                 "where inclusion = 'included'").rows
+    assert int(mon.k[-1]) == len(rows) == 7
+    assert mon.information[-1] == pytest.approx(sum(1 / r[3] for r in rows), rel=1e-12)
+    first = [r for r in rows if r[1] <= mon.looks[0]]
+    fe = pool([r[2] for r in first], [r[3] for r in first], method="FE")
+    assert mon.z[0] == pytest.approx(fe.estimate / fe.se, rel=1e-12)
+    assert mon.required_information == pytest.approx(required_information(math.log(0.8)), rel=1e-14)
+    assert mon.heterogeneity == "D2 (DL)"
+    below = [f for f in mon.fraction if f < 1]
+    d = group_sequential_design(below + [1.0], alpha=0.05, sided=2, characteristics=False)
+    assert -mon.efficacy_bound[0] == pytest.approx(d.critical_values[0], abs=1e-12)
+    assert table["trials_added"].iloc[0] == "Lung-MAP S1800A"
+    assert np.allclose(table["ratio"], np.exp(mon.estimate))
+
+
+def test_monitor_cli_table_json_and_plot(bundled_db, tmp_path):
+    runner = CliRunner()
+    out = runner.invoke(main, ["monitor", "os", "--target-hr", "0.80", "--db", str(bundled_db),
+                               "--plot", str(tmp_path / "tsa.png")])
+    assert out.exit_code == 0, out.output
+    assert "required information 157.6" in out.output and "efficacy boundary crossed at look 2024" in out.output
+    assert (tmp_path / "tsa.png").stat().st_size > 10_000 and (tmp_path / "tsa.svg").exists()
+    js = runner.invoke(main, ["monitor", "pfs", "--target-hr", "0.8", "--one-sided", "--alpha", "0.025",
+                              "--futility", "OF", "--json", "--db", str(bundled_db)])
+    assert js.exit_code == 0, js.output
+    d = json.loads(js.output)
+    assert d["analysis"] == "pfs" and d["sided"] == 1 and d["futility"] == "bsOF"
+    assert len(d["design"]["futility_bounds"]) == len(d["design"]["critical_values"]) - 1
+
+
+def test_monitor_refuses_what_it_cannot_do(bundled_db):
+    runner = CliRunner()
+    bad = runner.invoke(main, ["monitor", "single_arm_orr_by_class", "--target-hr", "0.8", "--db", str(bundled_db)])
+    assert bad.exit_code != 0 and "needs a comparison" in bad.output and "Traceback" not in bad.output
+    with pytest.raises(LivemetaError, match="events"):
+        api.monitor(bundled_db, "os_acquired", target=0.8, information="events")
+    het = runner.invoke(main, ["monitor", "os", "--target-hr", "0.8", "--heterogeneity", "tau", "--db", str(bundled_db)])
+    assert het.exit_code == 2 and "D2, I2, none" in het.output
+
+
+def test_report_has_monitoring_and_metaregression(bundled_db, tmp_path):
+    index = api.report(bundled_db, tmp_path / "r")
+    text = index.read_text()
+    assert text.count("Sequential monitoring (secondary analysis)") == 3  # os, pfs, os_acquired
+    assert "Meta-regression on min_prior_io_months" in text and "Meta-regression on treatment_class" in text
+    figs = {p.name for p in (tmp_path / "r" / "figures").iterdir()}
+    assert {"monitoring_os.png", "monitoring_pfs.png", "monitoring_os_acquired.png",
+            "bubble_os_by_prior_io.png", "bubble_os_by_partner.png"} <= figs
+
+
+def test_monitoring_is_stored_per_revision_and_diff_flags_a_crossing(tmp_path):
+    """os_acquired has not crossed its boundary in the bundled history; a new acquired-resistance
+    trial with OS HR 0.70 (0.56-0.88), ingested into a clone, takes it across: stored at its
+    revision, flagged by diff and log."""
+    import subprocess
+
+    import yaml
+
+    from livemeta.paths import resource
+    from livemeta.project import load_project
+    from tests.conftest import REPO
+
+    subprocess.run(["git", "clone", "-q", str(REPO), str(tmp_path / "repo")], check=True)
+    proj = load_project(tmp_path / "repo")
+    last = api.build(proj).revision
+    db = proj.database
+    before = api.query(db, "select monitoring_crossed, monitoring_fraction from pooled_estimates "
+                           "where analysis_id = 'os_acquired'").rows[0]
+    assert before[0] == "" and before[1] < 1
+    d = yaml.safe_load(resource("ingest", "template.yaml").read_text())
+    d["trial"].update(id="newacq-01", nct_id=None, first_published="2026-01")
+    d["sources"][0]["year"] = 2026
+    os_ = d["outcomes"][0]
+    os_.update(estimate=0.70, ci_low=0.56, ci_high=0.88, ci_level=95, p_value=0.002,
+               raw_text="HR 0.70 (95% CI 0.56-0.88); P = .002")
+    path = proj.studies / "newacq.yaml"
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    api.ingest([path], message="add NEWACQ-01", project=proj)
+    after = api.query(db, "select revision_id, monitoring_crossed, monitoring_spec from pooled_estimates "
+                          "where analysis_id = 'os_acquired'").rows[0]
+    assert after[0] == last + 1 and after[1] == "efficacy"
+    assert json.loads(after[2])["target"] == pytest.approx(0.8) and json.loads(after[2])["latest_look"] == "2026-01"
+    change = next(a for a in api.diff(db).analyses if a.analysis == "os_acquired")
+    assert "sequential efficacy boundary crossed" in change.flags
+    assert any("os_acquired: " in line and "sequential efficacy boundary crossed" in line
+               for e in api.log(db) for line in e.changes)
+    # analyses without monitoring store nothing there
+    assert api.query(db, "select count(*) from pooled_estimates where analysis_id = 'os_re' "
+                         "and monitoring_crossed is not null").rows[0][0] == 0
