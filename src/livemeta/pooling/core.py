@@ -73,11 +73,12 @@ def validate_inputs(yi, vi) -> tuple[np.ndarray, np.ndarray]:
     if y.shape[0] == 0:
         raise ValueError("no studies: yi and vi are empty")
     for name, a in (("yi", y), ("vi", v)):
-        i = first_index(~np.isfinite(a))
-        if i is not None:
+        finite = np.isfinite(a)
+        if not finite.all():
+            i = first_index(~finite)
             raise ValueError(f"{name}[{i}] = {float(a[i])!r} is not finite")
-    i = first_index(v <= 0)
-    if i is not None:
+    if not (v > 0).all():
+        i = first_index(v <= 0)
         raise ValueError(f"vi[{i}] = {float(v[i])!r} must be > 0 (sampling variances must be positive)")
     return y, v
 
@@ -115,14 +116,31 @@ def _check_pi(pi: str) -> str:
 # ----------------------------------------------------------------- the engine
 def _fit(seg: _Segments, y, v, *, method: str, test: str, level: float, pi: str, ctl: _Control):
     """Fit every analysis of ``seg``; returns a dict of per-analysis arrays."""
-    G = seg.G
-    k = seg.k
-    kf = seg.kf
+    est_t2 = estimate_tau2(_InterceptModel(seg, v), y, method, ctl)
+    with np.errstate(all="ignore"):
+        w = 1.0 / (v + seg.rep(est_t2.tau2))
+        W = seg.sum(w)
+        est = seg.sum(w * y) / W
+        rss = None
+        if test == "knha":
+            res = y - seg.rep(est)
+            rss = seg.sum(w * res * res)
+        out = _summarise(seg.k, est_t2, W, est, rss, method=method, test=test, level=level, pi=pi)
+        out["weights"] = 100.0 * w / seg.rep(W)
+    return out
+
+
+def _summarise(k: np.ndarray, est_t2, W: np.ndarray, est: np.ndarray, rss: np.ndarray | None, *,
+               method: str, test: str, level: float, pi: str) -> dict:
+    """Everything metafor reports of G fitted analyses, from per-analysis sums: ``k``, the tau2
+    estimate, ``W`` = sum of the weights ``1 / (vi + tau2)``, the estimate ``sum(w y) / W`` and
+    (``test="knha"``) ``rss`` = sum of ``w (y - estimate)^2``. Returns a dict of arrays (no
+    weights)."""
+    G = k.shape[0]
+    kf = k.astype(float)
     multi = k > 1
     alpha = 1.0 - level
-    est_t2 = estimate_tau2(_InterceptModel(seg, v), y, method, ctl)
     tau2, conv, n_iter, code = est_t2.tau2, est_t2.converged, est_t2.n_iter, est_t2.code
-    tau2_se = est_t2.tau2_se
     notes = est_t2.notes
     km1 = kf - 1.0
     with np.errstate(all="ignore"):
@@ -133,26 +151,29 @@ def _fit(seg: _Segments, y, v, *, method: str, test: str, level: float, pi: str,
         i2_q = np.where(multi & (q_e > 0), np.maximum(0.0, 100.0 * (q_e - q_df) / q_e), 0.0)
 
         # ---------------------------------------- pooled estimate
-        w = 1.0 / (v + seg.rep(tau2))
-        W = seg.sum(w)
-        est = seg.sum(w * y) / W
         vb = 1.0 / W
-        knha = (test == "knha") & multi
+        crit_z = -special.ndtri(alpha / 2.0)
         if test == "knha":
-            res = y - seg.rep(est)
-            rss = seg.sum(w * res * res)
+            knha = multi
             s2w = np.where(rss <= _EPS, 0.0, rss / km1)
             vb = np.where(knha, s2w * vb, vb)
-        se = np.sqrt(vb)
-        stat = est / se
-        df = np.where(knha, km1, np.nan)
-        df_safe = np.where(knha, km1, 1.0)
-        p_z = 2.0 * special.ndtr(-np.abs(stat))
-        p_t = 2.0 * special.stdtr(df_safe, -np.abs(stat))
-        pval = np.where(knha, p_t, p_z)
-        crit_z = -special.ndtri(alpha / 2.0)
-        crit_t = -special.stdtrit(df_safe, alpha / 2.0)
-        crit = np.where(knha, crit_t, crit_z)
+            se = np.sqrt(vb)
+            stat = est / se
+            df = np.where(knha, km1, np.nan)
+            df_safe = np.where(knha, km1, 1.0)
+            p_z = 2.0 * special.ndtr(-np.abs(stat))
+            p_t = 2.0 * special.stdtr(df_safe, -np.abs(stat))
+            pval = np.where(knha, p_t, p_z)
+            crit_t = -special.stdtrit(df_safe, alpha / 2.0)
+            crit = np.where(knha, crit_t, crit_z)
+            pi_default = np.where(knha, "t(k-1)", "normal")
+        else:
+            se = np.sqrt(vb)
+            stat = est / se
+            df = np.full(G, np.nan)
+            pval = 2.0 * special.ndtr(-np.abs(stat))
+            crit = crit_z
+            pi_default = np.full(G, "normal")
         ci_low = est - crit * se
         ci_high = est + crit * se
 
@@ -164,12 +185,12 @@ def _fit(seg: _Segments, y, v, *, method: str, test: str, level: float, pi: str,
         # ---------------------------------------- prediction interval (metafor predict())
         if method == "FE":
             pi_low, pi_high = ci_low, ci_high
-            pi_dist = np.where(knha, "t(k-1)", "normal")
+            pi_dist = pi_default
         else:
             spred = np.sqrt(vb + tau2)
             if pi == "default":
                 pcrit = crit
-                pi_dist = np.where(knha, "t(k-1)", "normal")
+                pi_dist = pi_default
             elif pi == "normal":
                 pcrit = np.full(G, crit_z)
                 pi_dist = np.full(G, "normal")
@@ -182,14 +203,14 @@ def _fit(seg: _Segments, y, v, *, method: str, test: str, level: float, pi: str,
             pi_low = est - pcrit * spred
             pi_high = est + pcrit * spred
 
-        weights = 100.0 * w / seg.rep(W)
-
-    test_used = np.where(multi, test, "z")
-    if method == "FE" and test == "knha":
-        for g in np.flatnonzero(multi):
-            notes[g].append("Knapp-Hartung is not meant for FE models (metafor warns the same)")
-    for g in np.flatnonzero(~multi & (test == "knha")):
-        notes[g].append("k = 1: test='knha' is not possible, used test='z' (as metafor does)")
+    test_used = np.where(multi, test, "z") if test != "z" else np.full(G, "z")
+    if test == "knha":
+        if method == "FE":
+            for g in np.flatnonzero(multi):
+                notes[g].append("Knapp-Hartung is not meant for FE models (metafor warns the same)")
+        if not multi.all():
+            for g in np.flatnonzero(~multi):
+                notes[g].append("k = 1: test='knha' is not possible, used test='z' (as metafor does)")
     messages = ["; ".join(n) for n in notes]
     return {
         "test": test_used,
@@ -202,7 +223,7 @@ def _fit(seg: _Segments, y, v, *, method: str, test: str, level: float, pi: str,
         "ci_low": ci_low,
         "ci_high": ci_high,
         "tau2": tau2,
-        "tau2_se": tau2_se,
+        "tau2_se": est_t2.tau2_se,
         "tau": np.sqrt(tau2),
         "i2": i2,
         "h2": h2,
@@ -217,7 +238,6 @@ def _fit(seg: _Segments, y, v, *, method: str, test: str, level: float, pi: str,
         "n_iter": n_iter,
         "message": messages,
         "code": code,
-        "weights": weights,
     }
 
 
@@ -294,9 +314,151 @@ def pool(
     level = _check_level(level)
     pi = _check_pi(pi)
     ctl = _Control.make(control)
+    if method in _ONE:
+        return _pool_one(y, v, method=method, test=test, level=level, pi=pi, scale=scale)
     seg = _Segments(np.array([y.shape[0]]))
     out = _fit(seg, y, v, method=method, test=test, level=level, pi=pi, ctl=ctl)
     return _result_at(out, 0, method=method, level=level, scale=scale, weights=out["weights"])
+
+
+# ------------------------------------------------- one closed-form analysis, fast
+# pool() of one analysis by a closed-form estimator (FE, DL) is called once per analysis, per
+# revision, per cumulative step: the engine's array machinery for G analyses costs ~100 numpy calls
+# there. _pool_one computes the same quantities, operation for operation, on one analysis: the
+# per-study sums by the engine's own reduction (np.add.reduceat), everything per analysis in
+# scalars. tests/pooling/test_core_properties.py holds it to the engine bit for bit.
+_ONE = ("FE", "DL")
+_AT0 = np.zeros(1, dtype=np.intp)
+
+
+def _sum(x: np.ndarray):
+    """The engine's segment sum of one segment (the same reduction, the same rounding)."""
+    return np.add.reduceat(x, _AT0)[0]
+
+
+def _loo_one(x: np.ndarray) -> np.ndarray:
+    """``_tau2._loo_sum`` of one segment."""
+    total = _sum(x)
+    mx = x.max()
+    first = int(x.argmax()) if mx == mx else 0
+    rest = x.copy()
+    rest[first] = 0.0
+    out = total - x
+    out[first] = _sum(rest)
+    return out
+
+
+_ZERO = np.float64(0.0)  # scalars stay numpy floats: x / 0 is inf or nan, as in the engine's arrays
+
+
+def _max0(x):
+    """``np.maximum(0.0, x)`` of a scalar (nan stays nan, -0.0 becomes 0.0)."""
+    return x if (x > 0.0 or x != x) else _ZERO
+
+
+_CRIT_Z: dict[float, float] = {}
+
+
+def _pool_one(y: np.ndarray, v: np.ndarray, *, method: str, test: str, level: float, pi: str,
+              scale: str) -> PoolResult:
+    """:func:`pool` of one analysis by FE or DL: what ``_fit`` computes, in scalars."""
+    k = y.shape[0]
+    kf = float(k)
+    multi = k > 1
+    dfr = kf - 1.0
+    alpha = 1.0 - level
+    crit_z = _CRIT_Z.get(alpha)
+    if crit_z is None:
+        crit_z = _CRIT_Z[alpha] = float(-special.ndtri(alpha / 2.0))
+    notes = []
+    with np.errstate(all="ignore"):
+        # ---- the tau2 engine (estimate_tau2) for one analysis
+        ymc = y - _sum(y) / kf
+        w0 = 1.0 / v
+        W0 = _sum(w0)
+        r0 = ymc - _sum(w0 * ymc) / W0
+        rss0 = _sum(w0 * r0 * r0)
+        loo0 = _loo_one(w0)
+        tr_p0 = _sum(w0 * loo0) / W0
+        qe = _max0(rss0) if multi else _ZERO
+        tau2 = _max0((rss0 - dfr) / tr_p0) if (multi and method == "DL") else _ZERO
+        conv = tau2 == tau2 and abs(tau2) != math.inf
+        if not conv:
+            notes.append(f"{method}: tau2 estimate is not finite")
+            tau2 = math.nan
+        tau2_se = math.nan
+        if method == "DL" and multi and conv:
+            p_ii = w0 * loo0 / W0
+            w2 = w0 * w0
+            sum_p2 = _sum(p_ii * p_ii) + _sum(w2 * _loo_one(w2)) / (W0 * W0)
+            num = 2.0 * dfr + 4.0 * tau2 * tr_p0 + 2.0 * tau2 * tau2 * sum_p2
+            tau2_se = math.sqrt(num / (tr_p0 * tr_p0))
+        # ---- the pooled estimate (_fit) and what metafor reports of it (_summarise)
+        w = 1.0 / (v + tau2)
+        W = _sum(w)
+        est = _sum(w * y) / W
+        q_df = k - 1
+        q_p = float(special.chdtrc(max(q_df, 1), qe)) if multi else 1.0
+        i2_q = _max0(100.0 * (qe - q_df) / qe) if (multi and qe > 0) else 0.0
+        vb = 1.0 / W
+        knha = test == "knha" and multi
+        df = math.nan
+        if knha:
+            res = y - est
+            rss = _sum(w * res * res)
+            s2w = 0.0 if rss <= _EPS else rss / dfr
+            vb = s2w * vb
+            df = dfr
+        se = np.sqrt(vb)
+        stat = est / se
+        if knha:
+            pval = float(2.0 * special.stdtr(dfr, -abs(stat)))
+            crit = float(-special.stdtrit(dfr, alpha / 2.0))
+        else:
+            pval = float(2.0 * special.ndtr(-abs(stat)))
+            crit = crit_z
+        ci_low = est - crit * se
+        ci_high = est + crit * se
+        if method == "FE":
+            i2 = _max0(100.0 * (qe - dfr) / qe) if multi else 0.0
+            if i2 != i2 and multi:
+                i2 = 0.0
+            h2 = qe / max(dfr, 1.0) if multi else 1.0
+        else:
+            vt = dfr / tr_p0
+            i2 = 100.0 * tau2 / (vt + tau2) if multi else 0.0
+            h2 = tau2 / vt + 1.0 if multi else 1.0
+        if not conv:
+            i2 = h2 = math.nan
+        pi_dist = "t(k-1)" if knha else "normal"
+        if method == "FE":
+            pi_low, pi_high = ci_low, ci_high
+        else:
+            spred = np.sqrt(vb + tau2)
+            pcrit = crit
+            if pi == "normal":
+                pcrit, pi_dist = crit_z, "normal"
+            elif pi == "t(k-1)":
+                pcrit = float(-special.stdtrit(max(dfr, 1.0), alpha / 2.0)) if multi else math.nan
+                pi_dist = "t(k-1)"
+            elif pi == "t(k-2)":
+                pcrit = float(-special.stdtrit(max(kf - 2.0, 1.0), alpha / 2.0)) if k >= 3 else math.nan
+                pi_dist = "t(k-2)"
+            pi_low = est - pcrit * spred
+            pi_high = est + pcrit * spred
+        weights = (100.0 * w / W).tolist()
+    if test == "knha":
+        if method == "FE" and multi:
+            notes.append("Knapp-Hartung is not meant for FE models (metafor warns the same)")
+        if not multi:
+            notes.append("k = 1: test='knha' is not possible, used test='z' (as metafor does)")
+    return PoolResult(
+        method=method, test=test if multi else "z", level=float(level), k=k, estimate=float(est), se=float(se),
+        stat=float(stat), df=float(df), p=pval, ci_low=float(ci_low), ci_high=float(ci_high), tau2=float(tau2),
+        tau2_se=float(tau2_se), tau=math.sqrt(tau2), i2=float(i2), h2=float(h2), i2_q=float(i2_q), q=float(qe),
+        q_df=q_df, q_p=q_p, pi_low=float(pi_low), pi_high=float(pi_high), pi_dist=pi_dist, scale=str(scale),
+        converged=bool(conv), n_iter=0, message="; ".join(notes), weights=tuple(weights),
+    )
 
 
 def _result_at(out: dict, g: int, *, method: str, level: float, scale: str, weights) -> PoolResult:
@@ -331,7 +493,7 @@ def _result_at(out: dict, g: int, *, method: str, level: float, scale: str, weig
         converged=bool(out["converged"][g]),
         n_iter=int(out["n_iter"][g]),
         message=str(out["message"][g]),
-        weights=tuple(float(x) for x in weights),
+        weights=tuple(np.asarray(weights, dtype=float).tolist()),
     )
 
 
