@@ -314,11 +314,18 @@ def pool(
     level = _check_level(level)
     pi = _check_pi(pi)
     ctl = _Control.make(control)
+    return _pool_checked(y, v, method=method, test=test, level=level, pi=pi, scale=scale, ctl=ctl)
+
+
+def _pool_checked(y, v, *, method: str, test: str, level: float, pi: str, scale: str, ctl: _Control,
+                  weights: bool = True) -> PoolResult:
+    """:func:`pool` of checked arguments; ``weights=False`` leaves the weights out (an empty
+    tuple), for callers that fit many subsets and show few weights."""
     if method in _ONE:
-        return _pool_one(y, v, method=method, test=test, level=level, pi=pi, scale=scale)
+        return _pool_one(y, v, method=method, test=test, level=level, pi=pi, scale=scale, weights=weights)
     seg = _Segments(np.array([y.shape[0]]))
     out = _fit(seg, y, v, method=method, test=test, level=level, pi=pi, ctl=ctl)
-    return _result_at(out, 0, method=method, level=level, scale=scale, weights=out["weights"])
+    return _result_at(out, 0, method=method, level=level, scale=scale, weights=out["weights"] if weights else ())
 
 
 # ------------------------------------------------- one closed-form analysis, fast
@@ -360,7 +367,7 @@ _CRIT_Z: dict[float, float] = {}
 
 
 def _pool_one(y: np.ndarray, v: np.ndarray, *, method: str, test: str, level: float, pi: str,
-              scale: str) -> PoolResult:
+              scale: str, weights: bool = True) -> PoolResult:
     """:func:`pool` of one analysis by FE or DL: what ``_fit`` computes, in scalars."""
     k = y.shape[0]
     kf = float(k)
@@ -446,7 +453,7 @@ def _pool_one(y: np.ndarray, v: np.ndarray, *, method: str, test: str, level: fl
                 pi_dist = "t(k-2)"
             pi_low = est - pcrit * spred
             pi_high = est + pcrit * spred
-        weights = (100.0 * w / W).tolist()
+        weights = (100.0 * w / W).tolist() if weights else ()
     if test == "knha":
         if method == "FE" and multi:
             notes.append("Knapp-Hartung is not meant for FE models (metafor warns the same)")
