@@ -85,7 +85,7 @@ def test_generated_files_take_the_fast_path():
 
 
 def test_what_yaml_11_reads_as_numbers_stays_as_the_careful_loader_reads_it():
-    values = ["yes", "No", "on", "OFF", "~", "null", "", "012", "0x1f", "0b1", "1:20", "1_000", "1e3", ".inf", "-.Inf",
+    values = ["yes", "No", "on", "OFF", "~", "null", "", "012", "0x1f", "0b1", "1:20", "1:20.5", "1_000", "1e3", ".inf", "-.Inf",
               ".nan", "2023-10-01", "2023-10-01 10:00:00", "=", "3.", "+1", "-0", "0.70", "1e-3", "99999999999999999999",
               "'quoted'", '"x\\ty"', "|\n  block\n  text", ">\n  folded"]
     took = 0

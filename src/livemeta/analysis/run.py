@@ -117,14 +117,13 @@ def read_view(
     con: duckdb.DuckDBPyConnection, view: str, revision: int | None, trial_ids: list[str] | None = None
 ) -> pd.DataFrame:
     """A view's rows as of ``revision`` (None: current), only those of ``trial_ids`` when given."""
+    from ..sql import named
+
     set_as_of(con, revision)
     try:
-        rel = con.table(view)
-        if trial_ids is not None:
-            from duckdb import ColumnExpression, ConstantExpression
-
-            rel = rel.filter(ColumnExpression("trial_id").isin(*(ConstantExpression(t) for t in trial_ids)))
-        return rel.df()
+        if trial_ids is None:
+            return con.table(view).df()
+        return con.execute(named("view_rows_of_trials").format(view=view.replace('"', '""')), [list(trial_ids)]).df()
     finally:
         set_as_of(con, None)
 

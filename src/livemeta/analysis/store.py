@@ -6,14 +6,19 @@ import datetime as dt
 import json
 import math
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pandas as pd
 
 from .. import __version__
 from ..db.connection import storage_errors, transaction, unregister
 from ..sql import named
-from ..pooling import PoolResult
-from .run import AnalysisResult
+
+if TYPE_CHECKING:  # loaded by the callers that have results (reading stored ones needs neither)
+    import pandas as pd
+
+    from ..pooling import PoolResult
+    from .run import AnalysisResult
 
 _STATS = ("estimate", "se", "stat", "p", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "h2", "q", "q_df", "q_p")
 
@@ -167,6 +172,8 @@ class StoredEstimates:
                 closed += [(result.spec.id, stratum, t) for t in sorted(was)]
             rows += new
             self.groups[result.spec.id] = new
+        import pandas as pd
+
         if rows:
             frame = pd.DataFrame(rows).drop(columns=["trials"]).assign(revision_id=revision)
             con.register("new_pooled_estimates", frame)

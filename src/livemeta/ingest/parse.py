@@ -24,6 +24,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from sys import intern
 from pathlib import Path
 from typing import Any
 
@@ -112,14 +113,33 @@ _StudyConstructor.add_constructor("tag:yaml.org,2002:float", _StudyConstructor.c
 _StudyConstructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
 
 
-class _HardenedLoader(Composer, _Parser, _StudyConstructor, Resolver):
+_RESOLVED: dict[str, str] = {}
+
+
+class _MemoResolver(Resolver):
+    """PyYAML's resolver, remembering the implicit tag of each short plain scalar: with no path
+    resolvers (livemeta adds none) it depends on the text alone, and study files repeat their words
+    and numbers (the resolver's regular expressions ran 250 times a file)."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is ScalarNode and implicit[0] and len(value) <= 40:
+            tag = _RESOLVED.get(value)
+            if tag is None:
+                if len(_RESOLVED) > 50_000:
+                    _RESOLVED.clear()
+                tag = _RESOLVED[value] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
+class _HardenedLoader(Composer, _Parser, _StudyConstructor, _MemoResolver):
     """PyYAML's safe loader with the composer overridden: no anchors, no aliases, bounded depth."""
 
     def __init__(self, stream):
         _init_parser(self, stream)
         Composer.__init__(self)
         _StudyConstructor.__init__(self)
-        Resolver.__init__(self)
+        _MemoResolver.__init__(self)
         self._depth = 0
 
     def compose_node(self, parent, index):
@@ -341,34 +361,44 @@ class _Fallback(Exception):
 
 
 if _CParser is not None:
-    class _FastLoader(_CParser, _StudyConstructor, Resolver):
+    class _FastLoader(_CParser, _StudyConstructor, _MemoResolver):
         def __init__(self, stream):
             _CParser.__init__(self, stream)
             _StudyConstructor.__init__(self)
-            Resolver.__init__(self)
+            _MemoResolver.__init__(self)
 
 
 def _plain_data(loader, node, parts: list, numbers: dict[str, str], depth: int):
-    """A composed node as data, as the study constructor builds it; raises _Fallback on anything
-    but str keys, known scalar tags and nesting up to MAX_DEPTH."""
+    """A composed node as data, as the study constructor builds it, with the checks of
+    :func:`_check_values`; raises _Fallback on anything but text keys, known scalar tags, values
+    those checks pass and nesting up to MAX_DEPTH."""
     if depth > MAX_DEPTH:
         raise _Fallback
     kind = type(node)
     if kind is ScalarNode:
         tag = node.tag
         if tag == _STR_TAG:
-            return node.value
+            if _check_text(node.value, "text"):
+                raise _Fallback
+            return intern(node.value) if len(node.value) <= 24 else node.value  # words repeat across files
         if tag not in _SCALARS:
             raise _Fallback
+        value = loader.yaml_constructors[tag](loader, node)
         if tag == _FLOAT_TAG:
             numbers[render_path(parts)] = node.value
-        return loader.yaml_constructors[tag](loader, node)
+            if not isinstance(value, str) and not math.isfinite(value):  # (sexagesimal stays text)
+                raise _Fallback
+        elif type(value) is int and not INT_MIN <= value <= INT_MAX or isinstance(value, _TooLong):
+            raise _Fallback
+        return value
     if kind is MappingNode:
         out = {}
         for key_node, value_node in node.value:
             if type(key_node) is not ScalarNode or key_node.tag != _STR_TAG or key_node.value in out:
                 raise _Fallback
-            key = key_node.value
+            key = intern(key_node.value)
+            if _check_text(key, "a key"):
+                raise _Fallback
             out[key] = _plain_data(loader, value_node, [*parts, key], numbers, depth + 1)
         return out
     if kind is SequenceNode:
@@ -445,7 +475,7 @@ def parse_file(path: Path | str | StudyBlob) -> StudyFile:
     lines_later = None
     if path.suffix.lower() == ".json":
         data, lines, numbers = parse_json(text), {}, {}
-    elif (plain := parse_plain_yaml(text)) is not None:
+    elif (plain := parse_plain_yaml(text)) is not None:  # checked as it was read
         (data, numbers), lines = plain, {}
         lines_later = functools.partial(lines_of, text)
     else:
@@ -465,9 +495,10 @@ def parse_file(path: Path | str | StudyBlob) -> StudyFile:
             "`livemeta template` prints one"
         )
     try:
-        _check_values(data, [], numbers)
+        if lines_later is None:
+            _check_values(data, [], numbers)
     except ParseError as exc:
-        line = (lines or (lines_later() if lines_later else {})).get(exc.path)
+        line = lines.get(exc.path)
         if line is not None:
             exc.reason = f"{exc.reason} (line {line})"
         raise

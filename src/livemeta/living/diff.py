@@ -15,10 +15,8 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import duckdb
-import pandas as pd
 
-from ..analysis.run import read_view
-from ..db.revisions import resolve_revision, set_as_of
+from ..db.revisions import resolve_revision
 from ..errors import LivemetaError
 
 # view -> natural key within a trial; fields never compared (bookkeeping)
@@ -136,6 +134,8 @@ def _pair(a: AnalysisChange, key: str, fmt: str) -> str:
 
 def _normal(v):
     """Comparable plain values: NaN/NaT as None, arrays as lists, timestamps as dates."""
+    import pandas as pd
+
     if v is None:
         return None
     if isinstance(v, float) and math.isnan(v):
@@ -184,6 +184,8 @@ def _trial_changes(con: duckdb.DuckDBPyConnection, from_r: int, to_r: int) -> li
     """The trials added, removed or superseded from ``from_r`` to ``to_r``: the trials of both
     revisions are read whole (id, name, the revision their version is valid from), the other tables
     only for the trials whose version differs, so the cost follows what changed."""
+    from ..analysis.run import read_view
+
     old_t, new_t = read_view(con, "trials", from_r), read_view(con, "trials", to_r)
     old_from = dict(zip(old_t["trial_id"], old_t["valid_from"]))
     new_from = dict(zip(new_t["trial_id"], new_t["valid_from"]))
@@ -290,6 +292,7 @@ class EstimateHistory:
             self.stored.setdefault(row["analysis_id"], []).append((row["revision_id"], row))
         self.pooled = pooled_revisions(con) if schema_version(con) >= 7 else set()
         self._parsed: dict = {}
+        self._specs: dict[int, list] = {}
 
     def _stored_at(self, analysis_id: str, revision: int) -> dict | None:
         import bisect
@@ -303,16 +306,21 @@ class EstimateHistory:
 
     def at(self, revision: int) -> dict[str, dict]:
         """The overall result of every analysis in force at ``revision``."""
-        from ..analysis import analyses_at, run_analysis, select_specs
-        from ..analysis.present import summary
+        from ..analysis.spec import select_specs
+        from ..analysis.store import analyses_at
 
+        if revision not in self._specs:
+            self._specs[revision] = select_specs(analyses_at(self.con, revision, self._parsed).specs, None)
         out = {}
-        for spec in select_specs(analyses_at(self.con, revision, self._parsed).specs, None):
+        for spec in self._specs[revision]:
             row = self._stored_at(spec.id, revision)
             if row is not None:
                 out[spec.id] = {k: _normal(row[k]) for k in _ESTIMATE_KEYS} | {
                     "p_between": _normal(row["p_between"]), "recomputed": False}
             else:
+                from ..analysis.present import summary
+                from ..analysis.run import run_analysis
+
                 s = summary(run_analysis(self.con, spec, revision))
                 between = s.get("test_for_subgroup_differences") or {}
                 out[spec.id] = {k: s[k] for k in _ESTIMATE_KEYS} | {"p_between": between.get("p"), "recomputed": True}

@@ -240,6 +240,7 @@ def read_history(project: Project) -> History:
 
     state = git.tree(start.sha, paths.all())
     state = {p: b for p, b in state.items() if paths.relevant(p)}
+    present = {paths.rel(p) for p in state if paths.is_study(p)}  # kept as commits change it
     steps = [
         Step(
             commit=start,
@@ -247,7 +248,7 @@ def read_history(project: Project) -> History:
             analyses=state.get(paths.analyses),
             analyses_deleted=paths.analyses not in state,
             project_file=state.get(paths.file),
-            present=frozenset(paths.rel(p) for p in state if paths.is_study(p)),
+            present=frozenset(present),
             baseline=True,
         )
     ]
@@ -270,8 +271,11 @@ def read_history(project: Project) -> History:
         for p, b in changed.items():
             if b is None:
                 state.pop(p, None)
+                present.discard(paths.rel(p))
             else:
                 state[p] = b
+                if paths.is_study(p):
+                    present.add(paths.rel(p))
         steps.append(
             Step(
                 commit=c,
@@ -279,7 +283,7 @@ def read_history(project: Project) -> History:
                 analyses=changed.get(paths.analyses),
                 analyses_deleted=paths.analyses in changed and changed[paths.analyses] is None,
                 project_file=changed.get(paths.file),
-                present=frozenset(paths.rel(p) for p in state if paths.is_study(p)),
+                present=frozenset(present),
             )
         )
     # a conflict is resolved by a later commit's `Livemeta-Resolves: TRIAL` trailer
@@ -312,7 +316,7 @@ class Applied:
     actions: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
-    results: list = field(default_factory=list, repr=False)  # the analyses pooled at the revision
+    results: list = field(default_factory=list, repr=False)  # the analyses at the revision (the last replayed only)
 
     def line(self) -> str:
         what = ", ".join(f"{n} {a}" for a, n in _count(self.actions).items()) or "no trial changed"
@@ -349,6 +353,7 @@ class _State:
     analyses_sha: str | None = None
     analyses: object = None  # livemeta.analysis.Analyses in force
     versions: set[str] = field(default_factory=set)
+    identities: object = None  # livemeta.ingest.checks.Identities of the current trials
     frames: dict = field(default_factory=dict)  # analysis view -> its rows at `revision`
     results: dict = field(default_factory=dict)  # analysis id -> its AnalysisResult at `revision`
     stored: object = None  # livemeta.analysis.store.StoredEstimates as of `revision`
@@ -417,6 +422,10 @@ def _unchanged_input(spec, part) -> bool:
         return False
 
 
+#: a revision that changes more trials than this reads each analysis view whole
+_READ_WHOLE = 200
+
+
 def _pool_all(con, analyses, revision: int, changed: set[str], st: _State) -> tuple[list, list]:
     """Every analysis at ``revision``: (all results, those computed now).
 
@@ -438,6 +447,10 @@ def _pool_all(con, analyses, revision: int, changed: set[str], st: _State) -> tu
         cached = st.frames.get(view)
         if cached is None:
             frames[view], parts[view] = read_view(con, view, revision), None
+        elif len(changed) > _READ_WHOLE:  # many trials changed: read the view whole
+            whole = read_view(con, view, revision)
+            frames[view], parts[view] = whole, (cached[cached["trial_id"].isin(changed)],
+                                                whole[whole["trial_id"].isin(changed)])
         elif changed:
             mine = cached["trial_id"].isin(changed)
             new = read_view(con, view, revision, sorted(changed))
@@ -471,7 +484,7 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
     from ..db import new_revision
     from ..db.connection import storage_errors, transaction
     from ..ingest import StudyBlob, _prepare
-    from ..ingest.checks import Plan, check_against_db, held_elsewhere
+    from ..ingest.checks import Identities, Plan, check_against_db, held_elsewhere
     from ..ingest.write import revision_files, write_rows
 
     analyses_name = project.rel(project.analyses)
@@ -485,7 +498,9 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
         if inputs:
             _, problems, batch = _prepare(inputs)
         if not problems:
-            problems, plan = check_against_db(con, batch, supersede=None, removed=removed)
+            if st.identities is None:
+                st.identities = Identities(con)
+            problems, plan = check_against_db(con, batch, supersede=None, removed=removed, known=st.identities)
             problems += held_elsewhere(batch, holders, lambda s: s.name, step.present.__contains__)
             for study in batch.studies if batch is not None else []:  # a file moved: its new path is recorded
                 if plan.actions.get(study.trial_id) == "unchanged" and holders.get(study.trial_id) != study.name:
@@ -525,6 +540,8 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
                 created_at=step.commit.time,
             )
         write_rows(con, batch, plan, revision)
+        if st.identities is not None:
+            st.identities.written(batch, plan)
         if analyses_sha != st.analyses_sha:
             con.execute(named("analysis_file_insert"), [analyses_sha, analyses_text])
         for i, p in enumerate(problems, 1):
@@ -548,7 +565,8 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
                     new_versions.append(v.name)
         results = []
         if makes_revision:
-            results, computed = _pool_all(con, analyses, revision, {t for t, a in plan.actions.items() if a != "unchanged"}, st)
+            changed = {t for t, a in plan.actions.items() if a != "unchanged"}
+            results, computed = _pool_all(con, analyses, revision, changed, st)
             if st.stored is None:  # what was stored before this revision, its trial lists as they were then
                 st.stored = StoredEstimates.read(con, st.revision)
             st.stored.store(con, computed, revision, in_force=len(results))
@@ -567,6 +585,8 @@ def replay(con: duckdb.DuckDBPyConnection, history: History, steps: list[Step], 
     for step in steps:
         if progress:
             progress(f"{step.commit.short} {step.commit.subject}"[:60])
+        if out:
+            out[-1].results = []  # only the last revision's results are kept (its rows: ingest's coverage)
         out.append(_apply(con, history.project, step, blobs, st))
     return out
 
