@@ -239,8 +239,8 @@ def to_table(
             unit = res.spec.measure if m["coefficients"] and "ratio" in m["coefficients"][0] else "coef."
             for c in m["coefficients"][1 if res.metareg.intercept else 0:]:
                 v = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if "ratio" in c else (c["estimate"], c["ci_low"], c["ci_high"])
-                lines.append([f"    {c['name']}", str(m["k"]), f"{unit} ×{_fmt_ci(*v)} per unit"]
-                             + [""] * (len(header) - 4) + [f"p = {c['p']:.3f}"])
+                lines.append([f"    {c['name']}", str(m["k"]), f"{unit} ×{_fmt_ci(*v)} per unit, p = {c['p']:.3f}"]
+                             + [""] * (len(header) - 3))
             t = m["test_of_moderators"]
             r2 = f", R² {m['r2']:.0f}%" if m["r2"] is not None and math.isfinite(m["r2"]) else ""
             lines.append(["    test of moderators", "", f"{'F' if t['distribution'] == 'F' else 'QM'} = {t['statistic']:.2f}, "
