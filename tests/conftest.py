@@ -22,7 +22,6 @@ def db_path(tmp_path, monkeypatch):
     """A database path in tmp (not created yet); LIVEMETA_DB points at it for CLI tests."""
     path = tmp_path / "test.duckdb"
     monkeypatch.setenv("LIVEMETA_DB", str(path))
-    monkeypatch.setenv("LIVEMETA_AUTHOR", "tester")
     return path
 
 

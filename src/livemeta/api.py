@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .db import connect, list_revisions, resolve_revision, set_as_of, views
-from .db.revisions import Revision
+from .db.revisions import Revision, _has_versions
 from .errors import LivemetaError, NotInitialised, StorageFailed, ValidationFailed
 from .paths import resource
 from .project import Project, find_project, require_project
@@ -45,7 +45,6 @@ __all__ = [
     "report",
     "resolve",
     "revisions",
-    "study_files",
     "template_text",
     "validate",
     "verify",
@@ -90,14 +89,6 @@ def init(db_path: Path | str, *, wait: float = 10.0) -> int:
 def template_text() -> str:
     """The annotated study-file template (``ingest/template.yaml``)."""
     return resource("ingest", "template.yaml").read_text(encoding="utf-8")
-
-
-def study_files(folder: Path | str) -> list[Path]:
-    """The study files (``*.yaml``, ``*.yml``, ``*.json``) of a folder."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise LivemetaError(f"{folder}: not a folder of study files")
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json") and p.is_file())
 
 
 def new_project(folder: Path | str, *, name: str) -> tuple[Project, str | None]:
@@ -538,12 +529,6 @@ def _reference(con, in_force, chosen, vary):
             varied = vary(then[spec.id])
             out[vary(spec).id] = run_analysis(con, varied, rev)
     return name, rev, out
-
-
-def _has_versions(con) -> bool:
-    from .db import schema_version
-
-    return schema_version(con) >= 4
 
 
 def diff(db_path: Path | str, from_rev: str | int | None = None, to_rev: str | int | None = None, *, wait: float = 10.0):
