@@ -152,7 +152,9 @@ def main(argv: list[str] | None = None) -> int:
             env = dict(os.environ)
             if ref.needs_calcte:
                 if not calcte_dir:
-                    results += [(p, "not made: no calcTE checkout (--calcte-dir or CALCTE_DIR)") for p in ref.outputs]
+                    for path in ref.outputs:
+                        results.append((path, "not made: no calcTE checkout (--calcte-dir or CALCTE_DIR)"))
+                        print(f"{ref.name}:\n  {path}: {results[-1][1]}", flush=True)
                     continue
                 env.update(CALCTE_DIR=str(Path(calcte_dir).resolve()), CALCTE_COMMIT=calcte_commit or "")
                 print(f"  calcTE: {calcte_commit} ({PINNED['calcTE']})")
