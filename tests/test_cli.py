@@ -115,7 +115,8 @@ def test_init_is_idempotent_from_the_cli(db_path):
     from livemeta.db import migrations
 
     newest = migrations()[-1].version
-    assert newest == 4  # 0000 bookkeeping, 0001 evidence tables, 0002 pooled estimates, 0003 trial source, 0004 git history
+    assert newest == 5  # 0000 bookkeeping, 0001 evidence tables, 0002 pooled estimates, 0003 trial source, 0004 git
+    # history, 0005 risk of bias (issue 11; 0006 once issue 12's 0005 is merged)
     assert first.output == second.output and f"schema version {newest}" in first.output
 
 

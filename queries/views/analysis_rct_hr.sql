@@ -2,7 +2,8 @@
 -- vi       = ((ln ci_high - ln ci_low) / (2 z))^2 with z for the printed ci_level (z_crit macro);
 -- vi_alternative uses ci_level_alternative where the level is disputed (else the printed one).
 -- One row per outcome (overall, resistance subgroup or other subgroup); trial_resistance is the
--- category the trial's own eligibility implies (its scope = 'trial' definition).
+-- category the trial's own eligibility implies (its scope = 'trial' definition); rob_overall and rob_status the
+-- risk-of-bias judgement in force for the trial's outcome (risk_of_bias_in_force; NULL: not assessed).
 WITH trial_resistance AS (
     SELECT trial_id, arg_min(category, definition_id) AS trial_resistance
     FROM resistance_definitions
@@ -41,12 +42,15 @@ SELECT
     t.inclusion,
     o.verified,
     o.source_id,
-    o.raw_text
+    o.raw_text,
+    rb.overall_judgement AS rob_overall,
+    rb.status AS rob_status
 FROM outcomes AS o
 JOIN trials AS t USING (trial_id)
 JOIN arms AS e ON e.trial_id = o.trial_id AND e.arm_id = o.experimental_arm_id
 LEFT JOIN arms AS c ON c.trial_id = o.trial_id AND c.arm_id = o.control_arm_id
 LEFT JOIN trial_resistance AS r ON r.trial_id = o.trial_id
+LEFT JOIN risk_of_bias_in_force AS rb ON rb.trial_id = o.trial_id AND rb.endpoint = o.endpoint
 WHERE t.design = 'rct'
   AND o.measure = 'HR'
   AND o.control_arm_id IS NOT NULL

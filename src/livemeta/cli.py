@@ -316,9 +316,11 @@ def views():
               help="Override the estimator (the variant is stored under its own id, e.g. os[method=REML]).")
 @click.option("--test", "test_", type=click.Choice(["z", "knha"]), default=None, help="Override the CI test.")
 @click.option("--exclude-unverified", is_flag=True, help="Leave out values marked verified: false.")
+@click.option("--exclude-high-rob", is_flag=True,
+              help="Leave out trials at high risk of bias (RoB 2 high, ROBINS-I serious or critical); not assessed stay.")
 @click.option("--as-of", default=None, help="Recompute as of a revision id, date (UTC) or version name, and compare with the stored numbers.")
 @click.option("--list", "list_", is_flag=True, help="List the analyses in force and exit.")
-def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified, as_of, list_):
+def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified, exclude_high_rob, as_of, list_):
     """Run the meta-analyses (all, or the ANALYSES named) and check them against the stored numbers.
 
     Every revision stores its estimates when it is built; `pool` recomputes them and says whether
@@ -342,6 +344,7 @@ def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified
         return
     _note(db, project)
     run = api.pool(path, analyses, method=method, test=test_, exclude_unverified=exclude_unverified,
+                   exclude_high_rob=exclude_high_rob,
                    as_of=as_of, wait=wait)
     if as_json:
         click.echo(to_json(run.results, run.reference, run.version))
@@ -529,6 +532,66 @@ def import_ctgov(db, wait, project, record, nct, out, force, compare, save_recor
     else:
         click.echo(draft.summary())
         click.echo(f"wrote {out} (a draft: fill it in, then `livemeta validate {out}`)")
+
+
+@main.group("rob")
+def rob_group():
+    """Risk-of-bias assessments in robvis's CSV layout (Study,D1..D5,Overall[,Weight]).
+
+    \b
+    livemeta rob export --endpoint os --analysis os > rob2-os.csv       robvis's rob_summary(weighted = TRUE)
+    livemeta rob import judgements.csv --endpoint os --role reviewer_1 --assessor "A. Reviewer" --write
+    livemeta query "select * from risk_of_bias_disagreements"         where two assessors disagree
+    """
+
+
+_TOOL = click.option("--tool", type=click.Choice(["rob2", "robins_i"]), default="rob2", show_default=True,
+                     help="RoB 2 (randomised trials, D1-D5) or ROBINS-I (non-randomised, D1-D7).")
+_ENDPOINT = click.option("--endpoint", type=click.Choice(["os", "pfs", "orr", "dcr", "safety"]), required=True,
+                         help="The outcome assessed.")
+
+
+@rob_group.command("import")
+@_db_options
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@_TOOL
+@_ENDPOINT
+@click.option("--role", type=click.Choice(["reviewer_1", "reviewer_2", "consensus"]), required=True,
+              help="Whose judgements the file holds.")
+@click.option("--assessor", required=True, help="Who judged (for a consensus: both names).")
+@click.option("--source", default=None, help="The source id (of each study file) the judgements rest on "
+              "[default: the trial's only source].")
+@click.option("--date", "assessed_on", default=None, help="When (YYYY-MM-DD).")
+@click.option("--write", is_flag=True, help="Write the entries into the study files (else: show them).")
+def rob_import(db, wait, project, csv_file, tool, endpoint, role, assessor, source, assessed_on, write):
+    """Add the judgements of a robvis CSV to the study files of the trials it names.
+
+    Each row's Study is a trial id or name of the project. robvis files carry no support text: each
+    judgement says it came from this file. All rows or none (exit status 2 naming each problem);
+    then `livemeta ingest FILES --supersede -m MESSAGE` records them.
+    """
+    result = api.rob_import(csv_file, tool=tool, endpoint=endpoint, role=role, assessor=assessor, source=source,
+                            assessed_on=assessed_on, project=project, write=write)
+    if not write:
+        for path, text in result.entries.items():
+            click.echo(f"# {path}")
+            click.echo(text, nl=False)
+    click.echo(result.summary(), err=not write)
+
+
+@rob_group.command("export")
+@_db_options
+@_TOOL
+@_ENDPOINT
+@click.option("--analysis", default=None, help="Add robvis's Weight column: each trial's weight (%) in this analysis.")
+@click.option("--as-of", default=None, help="A revision id, date (UTC) or version name.")
+def rob_export(db, wait, project, tool, endpoint, analysis, as_of):
+    """Print the judgements in force (consensus, else a single assessor's) as robvis CSV."""
+    text, notes = api.rob_export(_db(db, project), tool=tool, endpoint=endpoint, analysis=analysis, as_of=as_of,
+                                 wait=wait)
+    click.echo(text, nl=False)
+    for n in notes:
+        click.echo(f"note: {n}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,9 @@ METHODS = ("FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS")
 TESTS = ("z", "knha")
 ZERO_CELL_RULE = "add 1/2 to every cell of a 2x2 table with a zero cell (metafor escalc: add=1/2, to='only0', drop00=FALSE)"
 SCALES = {"HR": "log", "OR": "log", "RR": "log", "proportion": "logit"}
+#: the overall risk-of-bias judgements a "leave out high risk of bias" sensitivity analysis drops
+#: (RoB 2 high; ROBINS-I serious or critical); trials not assessed stay in
+HIGH_RISK_OF_BIAS = ["high", "serious", "critical"]
 
 _KEYS = {
     "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "exclude", "ci_level",
@@ -72,8 +75,13 @@ class AnalysisSpec:
         d["zero_cell_rule"] = self.zero_cell_rule
         return json.dumps(d, sort_keys=True)
 
-    def variant(self, *, method: str | None = None, test: str | None = None, exclude_unverified: bool = False) -> AnalysisSpec:
-        """A variant of this analysis with its own id, e.g. ``os[method=REML,test=knha]``."""
+    def variant(self, *, method: str | None = None, test: str | None = None, exclude_unverified: bool = False,
+                exclude_high_rob: bool = False) -> AnalysisSpec:
+        """A variant of this analysis with its own id, e.g. ``os[method=REML,test=knha]``.
+
+        ``exclude_high_rob`` leaves out the rows whose risk-of-bias judgement in force is high
+        (view column ``rob_overall``: RoB 2 high, ROBINS-I serious or critical); rows not assessed stay.
+        """
         tags, changes = [], {}
         if method and method != self.method:
             tags.append(f"method={method}")
@@ -84,6 +92,9 @@ class AnalysisSpec:
         if exclude_unverified and self.filters.get("verified") is not True:
             tags.append("verified_only")
             changes["filters"] = {**self.filters, "verified": True}
+        if exclude_high_rob and self.exclude.get("rob_overall") != HIGH_RISK_OF_BIAS:
+            tags.append("without_high_rob")
+            changes["exclude"] = {**self.exclude, "rob_overall": HIGH_RISK_OF_BIAS}
         if not tags:
             return self
         return replace(self, id=f"{self.id}[{','.join(tags)}]", sensitivity_of=self.sensitivity_of or self.id, **changes)

@@ -245,6 +245,42 @@ class AdverseEvent(SQLModel, table=True):
     note: str | None = None
 
 
+class RiskOfBias(SQLModel, table=True):
+    """One risk-of-bias assessment (RoB 2: d1..d5; ROBINS-I: d1..d7), migration 0005."""
+
+    __tablename__ = "risk_of_bias"
+    __table_args__ = {"schema": "history"}
+    row_id: int | None = _row_id()
+    valid_from: int = Field(foreign_key="history.revisions.revision_id")
+    valid_to: int | None = None
+    trial_id: str
+    assessment_id: str
+    tool: str
+    endpoint: str
+    result_id: str | None = None
+    role: str
+    assessor: str
+    assessed_on: dt.date | None = None
+    source_id: str
+    d1_judgement: str
+    d1_support: str
+    d2_judgement: str
+    d2_support: str
+    d3_judgement: str
+    d3_support: str
+    d4_judgement: str
+    d4_support: str
+    d5_judgement: str
+    d5_support: str
+    d6_judgement: str | None = None
+    d6_support: str | None = None
+    d7_judgement: str | None = None
+    d7_support: str | None = None
+    overall_judgement: str
+    overall_support: str
+    note: str | None = None
+
+
 class PooledEstimate(SQLModel, table=True):
     __tablename__ = "pooled_estimates"
     __table_args__ = {"schema": "history"}

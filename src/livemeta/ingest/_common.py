@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import Problem
 
 #: the study file's lists, in file order, with the database table each one fills
-LISTS = ("sources", "arms", "resistance_definitions", "outcomes", "adverse_events")
+LISTS = ("sources", "arms", "resistance_definitions", "outcomes", "adverse_events", "risk_of_bias")
 
 
 def render_path(parts) -> str:

@@ -27,6 +27,7 @@ TABLES = {
     "resistance_definitions": ("trial_id", "definition_id"),
     "outcomes": ("trial_id", "outcome_id"),
     "adverse_events": ("trial_id", "ae_id"),
+    "risk_of_bias": ("trial_id", "assessment_id"),
 }
 _IGNORED = {"valid_from", "valid_to"}
 
