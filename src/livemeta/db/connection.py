@@ -87,18 +87,26 @@ def connect(
     """Open the database for the length of a ``with`` block.
 
     A writable connection is migrated to the newest schema and gets the current views before it
-    is handed out; a read-only one must find a livemeta database already there.
+    is handed out; a read-only one must find a livemeta database already there, at the newest
+    schema (with ``migrate=False``: at any schema, for a look before an upgrade).
     """
-    from .migrations import apply_migrations, install_views, schema_version
+    from .migrations import apply_migrations, install_views, migrations, schema_version
 
     path = Path(path)
     con = open_connection(path, read_only=read_only, wait=wait)
     try:
         if read_only:
-            if schema_version(con) == 0:
+            version = schema_version(con)
+            if version == 0:
                 raise NotInitialised(
                     f"{path} is not a livemeta database (no migrations applied)",
                     hint="run `livemeta init` or `livemeta build` on it first",
+                )
+            newest = migrations()[-1].version
+            if migrate and version < newest:
+                raise NotInitialised(
+                    f"{path} has schema version {version}; this livemeta reads version {newest}",
+                    hint="upgrade it with `livemeta build` (or `livemeta init`)",
                 )
         elif migrate:
             apply_migrations(con)

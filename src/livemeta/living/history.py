@@ -563,10 +563,12 @@ def sync(project: Project, db: Path, *, wait: float = 10.0, backup: bool = False
     old, lost = {}, []
     if db.exists():
         shas = [s.commit.sha for s in steps]
-        with connect(db, read_only=True, wait=wait) as con:  # look first: a refusal writes nothing
+        with connect(db, read_only=True, wait=wait, migrate=False) as con:  # look first: a refusal writes nothing
             stored = _stored_commits(con)
             lost = _unreproducible(con, history.git)
-            if not lost and [r[1] for r in stored] == shas:
+            # a database of an older schema is rebuilt: today's validation may read its commits otherwise
+            outdated = _outdated(con)
+            if not lost and not outdated and [r[1] for r in stored] == shas:
                 return SyncReport(db, "up to date", [], history.head, _State.read(con).revision, history.uncommitted,
                                   earlier_commits=history.earlier_commits)
         if lost and not backup:
@@ -576,7 +578,7 @@ def sync(project: Project, db: Path, *, wait: float = 10.0, backup: bool = False
                 hint="keep them by checking out the branch or clone that made them; or pass --backup to "
                 "move this file aside (kept as a .bak beside it) and rebuild from the repository",
             )
-        if not lost and [r[1] for r in stored] == shas[: len(stored)]:
+        if not lost and not outdated and [r[1] for r in stored] == shas[: len(stored)]:
             with connect(db, wait=wait) as con:
                 stored = _stored_commits(con)  # again, now that we hold the file
                 if [r[1] for r in stored] == shas[: len(stored)]:
@@ -591,6 +593,14 @@ def sync(project: Project, db: Path, *, wait: float = 10.0, backup: bool = False
     report.renumbered = sorted((rid, new[sha], sha) for sha, rid in old.items() if sha in new and new[sha] != rid)
     report.mode = "created" if not db_existed else "rebuilt"
     return report
+
+
+def _outdated(con) -> bool:
+    """Whether the database was written under an older schema than this livemeta's."""
+    from ..db import schema_version
+    from ..db.migrations import migrations
+
+    return schema_version(con) < migrations()[-1].version
 
 
 def _rebuild(history: History, db: Path, *, wait: float, progress, backup: bool) -> SyncReport:
