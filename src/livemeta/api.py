@@ -576,28 +576,39 @@ def report(
     as_of: str | int | None = None,
     progress=None,
     wait: float = 10.0,
+    project=None,
 ) -> Path:
     """Write the static report (HTML, Markdown, PNG and SVG figures) of every analysis to ``out_dir``.
 
-    ``progress`` is an optional callable taking a step name (the CLI draws a progress bar with it).
-    Returns the path of ``index.html``.
+    With the evidence ``project`` (a :class:`~livemeta.project.Project`; None: the report goes
+    without its GRADE file and screening counts) the summary of findings follows its GRADE file and
+    the PRISMA flow its versions' screening counts. Figures unchanged since the last report written
+    to ``out_dir`` are kept. ``progress`` is an optional callable taking a step name (the CLI draws
+    a progress bar with it). Returns the path of ``index.html``.
     """
     from .analysis import analyses_at, run_analysis, select_specs
+    from .reports.gather import gather
     from .reports.report import build_report
 
+    proj = project if isinstance(project, Project) or project is None else find_project(project)
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
-        info = next(r for r in list_revisions(con) if r.revision_id == revision)
+        revisions = list_revisions(con)
+        info = next(r for r in revisions if r.revision_id == revision)
         specs = select_specs(analyses_at(con, revision).specs, None)
-        results = []
+        results, views = [], {}
         for spec in specs:
             if progress:
                 progress(f"pooling {spec.id}")
-            results.append(run_analysis(con, spec, revision))
+            results.append(run_analysis(con, spec, revision, views))
+        if progress:
+            progress("reading the evidence")
+        inputs = gather(con, revision, revisions=revisions, project=proj, results=results)
         set_as_of(con, revision)
         gaps = con.execute(named("report_gaps")).df()
         counts = con.execute(named("report_counts")).df()
-    return build_report(results, revision_info=info, out_dir=Path(out_dir), gaps=gaps, counts=counts, progress=progress)
+    return build_report(results, revision_info=info, out_dir=Path(out_dir), gaps=gaps, counts=counts,
+                        progress=progress, inputs=inputs)
 
 
 def status_note(project: Project | None, db_path: Path) -> str | None:

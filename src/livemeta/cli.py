@@ -382,13 +382,18 @@ def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified
               help="Folder to write index.html, report.md and figures/ into.")
 @click.option("--as-of", default=None, help="Report the evidence as of a revision id or date.")
 def report(db, wait, project, out, as_of):
-    """Write the static report: forest and funnel plots, summary of findings, counts and gaps.
+    """Write the static report: what's new, the GRADE summary of findings, pooled estimates, the PRISMA
+    flow, study characteristics with references, risk of bias, forest, funnel and cumulative plots,
+    evidence gaps.
 
-    Shows a progress bar on a terminal; quiet when piped.
+    Figures whose inputs did not change since the last report written to --out are kept, not
+    redrawn. Shows a progress bar on a terminal; quiet when piped.
     """
+    from .project import find_project
+
     _note(db, project)
     with _progress("report") as step:
-        index = api.report(_db(db, project), out, as_of=as_of, progress=step, wait=wait)
+        index = api.report(_db(db, project), out, as_of=as_of, progress=step, wait=wait, project=find_project(project))
     click.echo(f"wrote {index}")
 
 

@@ -146,7 +146,7 @@ def test_report_files_and_figures(built, results):
     assert "No funnel plot: k = 7 &lt; 10" in page and "No funnel plot: k = 7 < 10" in md
     # cumulative plots for main analyses without subgroups
     assert (figs / "cumulative_os.png").exists() and not (figs / "cumulative_os_by_class.png").exists()
-    assert "forest os" in steps and steps[-1] == "write report.md"
+    assert "forest forest_os" in steps and "analysis os" in steps and steps[-1] == "write report.md"
 
 
 def test_report_stamps_revision_date_and_version(built):
@@ -175,7 +175,7 @@ def test_report_summary_of_findings_values(built, results):
     pi = f"{math.exp(re_res.pi_low):.2f}–{math.exp(re_res.pi_high):.2f}"
     assert pi in lines[i + 1] and "random effects (REML, HKSJ)" in lines[i + 1]
     # subgroups, proportions in percent, the empty analysis
-    assert "| ↳ dual checkpoint | 1 / 1 | HR 0.76 (0.50–1.15) | — |" in md
+    assert "| ↳ dual checkpoint | 1 trial | HR 0.76 (0.50–1.15) | — |" in md
     assert "subgroup differences p = " in md
     sa = next(line for line in lines if "(`single_arm_orr`)" in line)
     p = results[5].overall
@@ -201,7 +201,7 @@ def test_report_gaps_and_counts(built):
     assert "WJOG9616L" not in gap_section  # nothing missing
     assert "has_os_hr" not in gap_section and "has os hr" not in gap_section
     count_section = page[page.index('id="counts"'):page.index('id="a-os"')]
-    assert "multitarget_tki" in count_section and "Totals by design" in count_section and "rct: 6" in count_section
+    assert "multitarget TKI" in count_section and "Totals by design" in count_section and "rct: 6" in count_section
 
 
 def test_report_html_is_self_contained_and_well_formed(built):

@@ -342,7 +342,7 @@ def certainty(result, g: OutcomeGrade, rob_overall: dict[str, str | None] | None
         reviewed = g.judgements.get(name)
         prop, prop_reason = proposals.get(name, (None, None))
         if name == "risk_of_bias" and rob_overall is not None:
-            prop_reason = f"the trials' overall judgements by weight: {rob_summary(result, rob_overall)}"
+            prop_reason = f"the trials' overall risk of bias by weight: {rob_summary(result, rob_overall)}"
         if reviewed is not None:
             by = f" ({reviewed.by}{', ' + reviewed.date if reviewed.date else ''})" if reviewed.by else ""
             domains.append(Domain(name, "reviewed", reviewed.rating, reviewed.reason + by, prop, prop_reason))
@@ -351,7 +351,7 @@ def certainty(result, g: OutcomeGrade, rob_overall: dict[str, str | None] | None
         else:
             why = prop_reason or "a reviewer's judgement, not in the GRADE file"
             if name in ("risk_of_bias", "indirectness"):
-                why = "not assessed: a reviewer's judgement, not in the GRADE file" + (f" ({prop_reason})" if prop_reason else "")
+                why = "not assessed: a reviewer's judgement, not yet in the GRADE file" + (f"; {prop_reason}" if prop_reason else "")
             domains.append(Domain(name, "not assessed", None, why))
     if result.overall is None or result.k == 0:
         return Certainty("not rated", start, start_reason, domains)
@@ -399,7 +399,8 @@ def baseline_value(g: OutcomeGrade, control_values: list[float]) -> tuple[float,
     return m, f"the median of the control arms' {what}s ({len(vals)} trials): {m:.3g}{unit}"
 
 
-def absolute_effect(result, g: OutcomeGrade, control_values: list[float]) -> AbsoluteEffect | None:
+def absolute_effect(result, g: OutcomeGrade, control_values: list[float], endpoint: str | None = None
+                    ) -> AbsoluteEffect | None:
     """Absolute effects of a ratio at the outcome's baseline.
 
     Hazard ratio: the control arm's survival is exponential with the baseline median m (or a
@@ -428,7 +429,8 @@ def absolute_effect(result, g: OutcomeGrade, control_values: list[float]) -> Abs
         else:
             return None
         per = lambda hr: 1000 * (1 - sc ** hr)  # noqa: E731
-        what = f"events by {t:g} months per 1,000" if t else "events per 1,000"
+        events = {"os": "deaths", "pfs": "progressions or deaths"}.get(endpoint or "", "events")
+        what = f"{events} by {t:g} months per 1,000" if t else f"{events} per 1,000"
         assumption = ("exponential survival in the control arm" + (f" (median {value:.3g} months)" if b.kind == "median" else "")
                       + ", proportional hazards")
         med = (value, value / est, value / hi, value / lo) if b.kind == "median" else None
@@ -439,7 +441,8 @@ def absolute_effect(result, g: OutcomeGrade, control_values: list[float]) -> Abs
         f = lambda r: 1000 * r * pc / (1 - pc + r * pc)  # noqa: E731
     else:
         f = lambda r: 1000 * r * pc  # noqa: E731
-    return AbsoluteEffect(1000 * pc, f(est), f(lo), f(hi), "per 1,000", basis)
+    who = {"orr": "responders", "dcr": "patients with disease control"}.get(endpoint or "", "patients with the event")
+    return AbsoluteEffect(1000 * pc, f(est), f(lo), f(hi), f"{who} per 1,000", basis)
 
 
 def _nat(x: float, scale: str) -> float:

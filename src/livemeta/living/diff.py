@@ -278,6 +278,9 @@ def analysis_flags(old: dict | None, new: dict | None, measure: str) -> list[str
     return flags
 
 
+#: the flags that say an analysis's conclusion changed (with "subgroup difference ..." flags)
+CONCLUSION_FLAGS = ("direction changed", "now significant", "no longer significant", "new estimate", "no longer estimable")
+
 _ESTIMATE_KEYS = ("measure", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2")
 
 
@@ -345,9 +348,7 @@ def conclusion_changes(con: duckdb.DuckDBPyConnection, revision: int) -> list[st
     for aid in sorted(before.keys() | after.keys()):
         o, n = before.get(aid), after.get(aid)
         measure = (n or o)["measure"]
-        flags = [f for f in analysis_flags(o, n, measure)
-                 if f in ("direction changed", "now significant", "no longer significant", "new estimate", "no longer estimable")
-                 or f.startswith("subgroup difference")]
+        flags = [f for f in analysis_flags(o, n, measure) if f in CONCLUSION_FLAGS or f.startswith("subgroup difference")]
         if flags:
             out.append(f"{aid}: {', '.join(flags)}")
     return out

@@ -67,7 +67,8 @@ MEASURE_NAMES = {
     "RR": ("Risk ratio", "RR"),
     "proportion": ("Proportion", "Proportion, %"),
 }
-_CLASS_WORDS = {"tki": "TKI", "io": "IO", "pd1": "PD-1", "pdl1": "PD-L1", "vegf": "VEGF", "ctla4": "CTLA-4"}
+_CLASS_WORDS = {"tki": "TKI", "io": "IO", "pd1": "PD-1", "pdl1": "PD-L1", "vegf": "VEGF", "ctla4": "CTLA-4",
+                "none": "PD-(L)1 alone"}  # treatment class none: no partner, the PD-(L)1 drug alone
 _CONTROL_WORDS = {
     "investigator_choice": "investigator's choice",
     "placebo_docetaxel": "placebo + docetaxel",
