@@ -52,6 +52,7 @@ __all__ = [
     "verify",
     "version_add",
     "versions",
+    "view_columns",
     "view_list",
 ]
 
@@ -369,8 +370,15 @@ def query(db_path: Path | str, sql: str, *, as_of: str | int | None = None, wait
 
 
 def view_list():
-    """The named views of ``queries/views/`` with their one-line descriptions."""
+    """The named views of ``queries/views/`` with their descriptions (the first sentence of each)."""
     return views()
+
+
+def view_columns() -> dict[str, list[str]]:
+    """The columns of every named view (today's schema, no database needed)."""
+    from .db.migrations import view_columns as _columns
+
+    return _columns()
 
 
 def revisions(db_path: Path | str, *, wait: float = 10.0) -> list[Revision]:

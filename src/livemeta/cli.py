@@ -300,12 +300,26 @@ def query(db, wait, project, sql, fmt, as_of, timeout):
 
 
 @main.command()
-def views():
-    """List the named views (queries/views/) with their descriptions."""
+@click.option("--no-columns", is_flag=True, help="Names and descriptions only.")
+def views(no_columns):
+    """List the named views (queries/views/) with their descriptions and columns."""
+    import textwrap
+
     items = api.view_list()
-    width = max(len(v.name) for v in items)
+    columns = {} if no_columns else api.view_columns()
+    name_w = max(len(v.name) for v in items)
+    total = shutil.get_terminal_size().columns if sys.stdout.isatty() else 100
+    text_w = max(total - name_w - 2, 40)
     for v in items:
-        click.echo(f"{v.name.ljust(width)}  {v.description}")
+        lines = textwrap.wrap(v.description, text_w, break_long_words=False, break_on_hyphens=False) or [""]
+        click.echo(f"{v.name.ljust(name_w)}  {lines[0]}")
+        for more in lines[1:]:
+            click.echo(f"{'':{name_w}}  {more}")
+        if v.name in columns:
+            cols = textwrap.wrap("columns: " + ", ".join(columns[v.name]), text_w, subsequent_indent="  ",
+                                 break_long_words=False, break_on_hyphens=False)
+            for c in cols:
+                click.echo(f"{'':{name_w}}  {c}")
 
 
 @main.command()
@@ -320,16 +334,20 @@ def views():
               help="Leave out trials at high risk of bias (RoB 2 high, ROBINS-I serious or critical); not assessed stay.")
 @click.option("--as-of", default=None, help="Recompute as of a revision id, date (UTC) or version name, and compare with the stored numbers.")
 @click.option("--list", "list_", is_flag=True, help="List the analyses in force and exit.")
-def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified, exclude_high_rob, as_of, list_):
+@click.option("-v", "--verbose", is_flag=True, help="Name the trials behind each estimate.")
+def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified, exclude_high_rob, as_of, list_,
+         verbose):
     """Run the meta-analyses (all, or the ANALYSES named) and check them against the stored numbers.
 
     Every revision stores its estimates when it is built; `pool` recomputes them and says whether
     they are identical, bit for bit (a revision without stored numbers gets them). Beside each
     estimate: the same analysis at the version the published figures belong to (e.g.
-    review-2025), the published figure, and how many trials came since.
+    review-2025), the published figure, and how many trials came since. On a terminal the table
+    fits its width; the method codes are explained under it.
 
     \b
     livemeta pool                       every analysis in force
+    livemeta pool os --verbose          with the trials behind each estimate
     livemeta pool os pfs --json
     livemeta pool os --method REML --test knha   a variant (shown, not stored)
     livemeta pool --as-of review-2025   the numbers of a version (or a revision, or a date)
@@ -350,7 +368,7 @@ def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified
         click.echo(to_json(run.results, run.reference, run.version))
     else:
         width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-        click.echo(to_table(run.results, run.reference, run.version, width=width))
+        click.echo(to_table(run.results, run.reference, run.version, width=width, verbose=verbose))
     if run.version_revision is not None and not as_json:
         pooled = {t for r in run.results for t in r.trials}
         n = len(run.since)
@@ -477,12 +495,19 @@ def diff(db, wait, project, from_rev, to_rev, as_json):
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also draw a cumulative forest plot (PNG; an SVG is written beside it).")
 def cumulative(db, wait, project, analysis, as_of, fmt, plot):
-    """Cumulative meta-analysis of ANALYSIS, adding trials by first publication date."""
+    """Cumulative meta-analysis of ANALYSIS, adding trials by first publication date.
+
+    The table rounds as the report prints (ratios to two decimals, proportions in percent); csv and
+    json give every digit. The first row (one trial) is that trial's interval as printed.
+    """
     from .query import QueryResult
 
+    from .living.cumulative import rounded
+
     spec, revision, table = api.cumulative(_db(db, project), analysis, as_of=as_of, wait=wait)
-    rows = [tuple(None if v != v else v for v in r) for r in table.itertuples(index=False)]
-    click.echo(QueryResult(list(table.columns), rows, revision).format(fmt))
+    shown = rounded(table, spec.measure) if fmt in ("table", "markdown") else table  # machines get every digit
+    rows = [tuple(None if v != v else v for v in r) for r in shown.itertuples(index=False)]
+    click.echo(QueryResult(list(shown.columns), rows, revision).format(fmt))
     if plot is not None:
         from .reports.plots import cumulative_plot, save
 

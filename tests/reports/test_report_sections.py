@@ -73,6 +73,7 @@ def fict(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(plots, "forest_plot", spy)
+        mp.setenv("LIVEMETA_REPORT_WORKERS", "1")  # drawn here, where the spy is
         index = api.report(proj.database, out, project=proj)
     return {"proj": proj, "out": out, "page": index.read_text(), "md": (out / "report.md").read_text(),
             "labels": labels}

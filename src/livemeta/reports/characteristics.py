@@ -14,6 +14,7 @@ import re
 
 import pandas as pd
 
+from ..words import class_word
 from .doc import Doc, cell, num
 from .references import References
 
@@ -25,21 +26,10 @@ INCLUSION_WORDS = {
     "excluded": "excluded",
 }
 DESIGN_WORDS = {"rct": "Randomised controlled trials", "single_arm": "Single-arm trials"}
-_CLASS_WORDS = {"multitarget_tki": "multitarget TKI", "dual_checkpoint": "dual checkpoint", "adc": "ADC",
-                "investigational_io": "investigational IO", "none": "PD-(L)1 alone"}
-_CONTROL_WORDS = {"docetaxel_ramucirumab": "docetaxel + ramucirumab", "investigator_choice": "investigator's choice",
-                  "placebo_docetaxel": "placebo + docetaxel"}
 _CRITERIA = {"prior_io_duration": "prior PD-(L)1 exposure", "best_response": "best response",
              "time_to_progression": "time to progression", "treatment_free_interval": "treatment-free interval",
              "eligibility": "eligibility"}
 _ENDPOINTS = {"os": "OS", "pfs": "PFS", "orr": "ORR", "dcr": "DCR"}
-
-
-def class_word(value) -> str:
-    """A treatment class as the report names it ('none' is PD-(L)1 alone)."""
-    if value is None or value != value:
-        return ""
-    return _CLASS_WORDS.get(str(value), str(value).replace("_", " "))
 
 
 def first_sentence(text) -> str:
@@ -63,9 +53,17 @@ def _n(v) -> str:
     return "" if num(v) is None else f"{int(num(v))}"
 
 
-def _definitions(defs: pd.DataFrame) -> str:
+def _by_trial(frame: pd.DataFrame) -> dict[str, list[dict]]:
+    """The frame's rows as records grouped by trial (plain Python: one pass, whatever the size)."""
+    out: dict[str, list[dict]] = {}
+    for r in frame.to_dict("records"):
+        out.setdefault(r["trial_id"], []).append(r)
+    return out
+
+
+def _definitions(defs: list[dict]) -> str:
     out = []
-    for d in defs.to_dict("records"):
+    for d in defs:
         crit = _CRITERIA.get(d["criterion_kind"], d["criterion_kind"])
         thr = ""
         if num(d.get("threshold")) is not None:
@@ -77,23 +75,22 @@ def _definitions(defs: pd.DataFrame) -> str:
     return "; ".join(out)
 
 
-def _outcomes(outcomes: pd.DataFrame, aes: pd.DataFrame) -> str:
+def _outcomes(outcomes: list[dict], has_aes: bool) -> str:
     parts = []
     for ep in ("os", "pfs", "orr", "dcr"):
-        rows = outcomes[outcomes["endpoint"] == ep]
-        if rows.empty:
+        rows = [o for o in outcomes if o["endpoint"] == ep]
+        if not rows:
             continue
-        what = []
-        if (rows["estimate"].notna() & rows["measure"].isin(["HR", "OR", "RR"])).any():
-            what.append(", ".join(sorted(set(rows.loc[rows["estimate"].notna(), "measure"]) - {"proportion"})))
-        if rows["experimental_events"].notna().any():
+        measures = sorted({o["measure"] for o in rows if num(o.get("estimate")) is not None} - {"proportion"})
+        what = [", ".join(measures)] if measures else []
+        if any(num(o.get("experimental_events")) is not None for o in rows):
             what.append("n/N")
-        if rows["experimental_median"].notna().any():
+        if any(num(o.get("experimental_median")) is not None for o in rows):
             what.append("median")
-        subs = int((rows["population"] != "overall").sum())
-        text = _ENDPOINTS[ep] + (f" ({'; '.join(w for w in what if w)})" if any(what) else "")
+        subs = sum(o["population"] != "overall" for o in rows)
+        text = _ENDPOINTS[ep] + (f" ({'; '.join(what)})" if what else "")
         parts.append(text + (f" + {subs} subgroup{'s' if subs != 1 else ''}" if subs else ""))
-    if len(aes):
+    if has_aes:
         parts.append("adverse events")
     return ", ".join(parts) or "none recorded"
 
@@ -117,27 +114,26 @@ def _inclusion(t: dict) -> str:
 def characteristics_rows(design: str, inputs, refs: References) -> list[list]:
     """The rows of one design's table (cells of text or Html)."""
     trials = inputs.view("trials")
-    arms, defs = inputs.view("arms"), inputs.view("resistance_definitions")
-    outcomes, aes = inputs.view("outcomes"), inputs.view("adverse_events")
-    order = [t for t in trial_order(trials) if t in set(trials.loc[trials["design"] == design, "trial_id"])]
+    arms, defs = _by_trial(inputs.view("arms")), _by_trial(inputs.view("resistance_definitions"))
+    outcomes = _by_trial(inputs.view("outcomes"))
+    with_aes = set(inputs.view("adverse_events")["trial_id"])
+    of_design = set(trials.loc[trials["design"] == design, "trial_id"])
     by_id = {r["trial_id"]: r for r in trials.to_dict("records")}
     rows = []
-    for tid in order:
+    for tid in (t for t in trial_order(trials) if t in of_design):
         t = by_id[tid]
-        a = arms[arms["trial_id"] == tid]
-        exp = a[a["role"].isin(["experimental", "single"])]
-        ctl = a[a["role"] == "control"]
-        ns = [_n(v) for v in list(exp["n_randomised"]) + list(ctl["n_randomised"])]
+        a = arms.get(tid, [])
+        exp = [r for r in a if r["role"] in ("experimental", "single")]
+        ctl = [r for r in a if r["role"] == "control"]
+        ns = [_n(r["n_randomised"]) for r in exp + ctl]
         n = " / ".join(x or "?" for x in ns) if any(ns) else ""
         if not any(ns) and num(t.get("randomised_n")) is not None:
             n = _n(t["randomised_n"]) + (" (per arm not reported)" if len(a) > 1 else "")
-        regimens = "; ".join(_regimen(r) for r in exp.to_dict("records"))
-        classes = ", ".join(dict.fromkeys(class_word(c) for c in exp["treatment_class"]))
-        row = [refs.cite(t["name"], tid), cell(t.get("phase")), n, regimens, classes]
+        classes = ", ".join(dict.fromkeys(class_word(r["treatment_class"]) for r in exp))
+        row = [refs.cite(t["name"], tid), cell(t.get("phase")), n, "; ".join(_regimen(r) for r in exp), classes]
         if design == "rct":
-            row.append("; ".join(f"{r['regimen']}" for r in ctl.to_dict("records")))
-        row += [_definitions(defs[defs["trial_id"] == tid]),
-                _outcomes(outcomes[outcomes["trial_id"] == tid], aes[aes["trial_id"] == tid]),
+            row.append("; ".join(str(r["regimen"]) for r in ctl))
+        row += [_definitions(defs.get(tid, [])), _outcomes(outcomes.get(tid, []), tid in with_aes),
                 str(t["status"]).replace("_", " "), _inclusion(t)]
         rows.append(row)
     return rows
@@ -159,4 +155,4 @@ def write_characteristics(doc: Doc, inputs, refs: References, caption: str) -> N
         doc.table(header, rows, caption)
 
 
-__all__ = ["characteristics_rows", "class_word", "first_sentence", "trial_order", "write_characteristics"]
+__all__ = ["characteristics_rows", "first_sentence", "trial_order", "write_characteristics"]

@@ -27,9 +27,9 @@ import pandas as pd
 from .. import __version__
 
 MANIFEST = "figures.json"
-#: draw in parallel only when the figures hold at least this many rows in all (a process pool costs
-#: more than it saves for small figures)
-PARALLEL_MIN_ROWS = 300
+#: draw in parallel only when there are at least this many figures to draw (a process pool costs
+#: about 0.1 s to start)
+PARALLEL_MIN_JOBS = 4
 
 
 #: fields that are not drawn: the revision an analysis was computed at is the figure's stamp
@@ -121,15 +121,18 @@ class Figures:
     stamp: str
     jobs: list[_Job] = field(default_factory=list)
     kept: dict[str, dict] = field(default_factory=dict)
+    extra: set = field(default_factory=set)  # other files the report wrote into the folder (CSV)
     _old: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.folder.mkdir(parents=True, exist_ok=True)
         self._code = _code_digest()
         try:
-            self._old = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))["figures"]
+            old = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+            self._old, self._old_extra = dict(old["figures"]), [str(f) for f in old.get("files", [])]
         except (OSError, ValueError, KeyError, TypeError):
-            self._old = {}
+            self._old, self._old_extra = {}, []
+        self._old_extra = [f for f in self._old_extra if "/" not in f and f.endswith(".csv")]
 
     def add(self, stem: str, kind: str, *args, footer: Callable[[str], str] | None = None, rows: int = 0,
             **kwargs) -> str | None:
@@ -154,8 +157,7 @@ class Figures:
         delete the figures the report no longer has."""
         step = progress or (lambda _name: None)
         n = workers if workers is not None else int(os.environ.get("LIVEMETA_REPORT_WORKERS", os.cpu_count() or 1))
-        big = sum(j.rows for j in self.jobs) >= PARALLEL_MIN_ROWS
-        if n > 1 and len(self.jobs) > 1 and big and _fork_available():
+        if n > 1 and len(self.jobs) >= PARALLEL_MIN_JOBS and _fork_available():
             import concurrent.futures as cf
             import multiprocessing as mp
 
@@ -174,8 +176,11 @@ class Figures:
         for stem in set(self._old) - set(manifest):
             for ext in ("png", "svg"):
                 (self.folder / f"{stem}.{ext}").unlink(missing_ok=True)
-        (self.folder / MANIFEST).write_text(json.dumps({"livemeta": __version__, "figures": manifest}, indent=1,
-                                                       sort_keys=True) + "\n", encoding="utf-8")
+        for name in set(self._old_extra) - self.extra:
+            (self.folder / name).unlink(missing_ok=True)
+        (self.folder / MANIFEST).write_text(json.dumps({"livemeta": __version__, "figures": manifest,
+                                                        "files": sorted(self.extra)}, indent=1, sort_keys=True) + "\n",
+                                            encoding="utf-8")
 
 
 def _fork_available() -> bool:

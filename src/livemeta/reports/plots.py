@@ -67,8 +67,7 @@ MEASURE_NAMES = {
     "RR": ("Risk ratio", "RR"),
     "proportion": ("Proportion", "Proportion, %"),
 }
-_CLASS_WORDS = {"tki": "TKI", "io": "IO", "pd1": "PD-1", "pdl1": "PD-L1", "vegf": "VEGF", "ctla4": "CTLA-4",
-                "none": "PD-(L)1 alone"}  # treatment class none: no partner, the PD-(L)1 drug alone
+_CLASS_WORDS = {"tki": "TKI", "io": "IO", "pd1": "PD-1", "pdl1": "PD-L1", "vegf": "VEGF", "ctla4": "CTLA-4"}
 _CONTROL_WORDS = {
     "investigator_choice": "investigator's choice",
     "placebo_docetaxel": "placebo + docetaxel",
@@ -81,9 +80,13 @@ def _pretty(value: Any, words: Mapping[str, str] | None = None) -> str:
     """'multitarget_tki' -> 'multitarget TKI'; None/NaN -> ''."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    from ..words import CLASS_NAMES
+
     s = str(value)
     if words and s in words:
         return words[s]
+    if s in CLASS_NAMES:  # a treatment class ('none' is the PD-(L)1 drug alone)
+        return CLASS_NAMES[s]
     return " ".join(_CLASS_WORDS.get(w.lower(), w) for w in s.replace("_", " ").split())
 
 
@@ -129,18 +132,27 @@ def method_label(method: str, test: str = "z") -> str:
 
 
 # ---------------------------------------------------------------------------- text measurement
+#: text widths in inches by (text, size, weight, style, dpi): the same in every figure, so shared
+_WIDTHS: dict[tuple, float] = {}
+
+
 class _Measure:
-    """Text widths in inches, measured with the figure's own renderer."""
+    """Text widths in inches, measured with the figure's own renderer (cached across figures)."""
 
     def __init__(self, fig: Figure):
         self.renderer = fig.canvas.get_renderer()
         self.dpi = fig.dpi
-        self._cache: dict[tuple, float] = {}
+        self._cache = _WIDTHS
+        self._props: dict[tuple, FontProperties] = {}
 
     def width(self, s: str, size: float = FS, weight: str = "normal", style: str = "normal") -> float:
-        key = (s, size, weight, style)
+        key = (s, size, weight, style, self.dpi)
         if key not in self._cache:
-            prop = FontProperties(family=_RC["font.family"], size=size, weight=weight, style=style)
+            pkey = (size, weight, style)
+            prop = self._props.get(pkey)
+            if prop is None:
+                prop = self._props[pkey] = FontProperties(family=_RC["font.family"], size=size, weight=weight,
+                                                          style=style)
             w = max((self.renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
                      for line in s.split("\n")), default=0.0)
             self._cache[key] = w / self.dpi
@@ -673,20 +685,17 @@ def _study_ci(row: Mapping, sc: _Scale, spec) -> tuple[float, float, float]:
     """A study's estimate and CI on the display scale.
 
     The published numbers when the row has them at the analysis's level (and they are what was
-    pooled: ``yi = ln(estimate)``), so the plot prints what the paper printed; otherwise the
-    interval computed from the ``yi``/``vi`` that were pooled (e.g. a disputed CI read at 80%).
+    pooled: ``yi = ln(estimate)``), so the plot prints what the paper printed
+    (:func:`~livemeta.analysis.present.printed_interval`); otherwise the interval computed from
+    the ``yi``/``vi`` that were pooled (e.g. a disputed CI read at 80%).
     """
+    from ..analysis.present import printed_interval
+
+    printed = None if sc.percent else printed_interval(row, spec)
+    if printed is not None:
+        return printed
     level = spec.level
     yi, vi = float(row["yi"]), float(row["vi"])
-    if not sc.percent:
-        est, lo, hi = (_num(row.get(c)) for c in ("estimate", "ci_low", "ci_high"))
-        read = _num(row.get("ci_level"))
-        alt = _num(row.get("ci_level_alternative"))
-        if getattr(spec, "ci_level", "printed") == "alternative" and _finite(alt):
-            read = alt
-        if (_finite(est, lo, hi, read) and est > 0 and abs(read - 100 * level) < 1e-9
-                and abs(math.log(est) - yi) < 1e-6):
-            return est, lo, hi
     z = NormalDist().inv_cdf(0.5 + level / 2)
     se = math.sqrt(vi) if vi > 0 else float("nan")
     est, lo, hi = (float(v) for v in sc.back([yi, yi - z * se, yi + z * se]))
@@ -1159,6 +1168,7 @@ def save(fig: Figure, path_without_suffix: Path | str) -> tuple[Path, Path]:
     base.parent.mkdir(parents=True, exist_ok=True)
     png, svg = base.with_name(base.name + ".png"), base.with_name(base.name + ".svg")
     with matplotlib.rc_context(_RC):
-        fig.savefig(png, dpi=150, facecolor="white", metadata={"Software": None})
+        fig.savefig(png, dpi=150, facecolor="white", metadata={"Software": None},
+                    pil_kwargs={"compress_level": 3})  # zlib level 3: a third faster than 6, a few % larger
         fig.savefig(svg, format="svg", facecolor="white", metadata={"Date": None, "Creator": None})
     return png, svg

@@ -26,13 +26,15 @@ import html
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import pandas as pd
 
 from .. import __version__
 from ..analysis.present import trial_count
-from ..living.cumulative import cumulative_rows
+from ..living.cumulative import cumulative_by_year, cumulative_rows
+from ..words import class_word
 from . import plots
 from .doc import CSS, Doc, Html, finite, fmt_ci, fmt_date, fmt_p, nat, slug
 from .figures import Figures
@@ -42,6 +44,9 @@ __all__ = ["build_report", "cumulative_rows", "summary_rows", "FUNNEL_MIN_K"]
 FUNNEL_MIN_K = plots.EGGER_MIN_K  # 10: below this a funnel plot and Egger's test are not informative
 #: a cumulative plot adds one trial per row up to this many trials, then one publication year per row
 CUMULATIVE_MAX_ROWS = 40
+#: beyond this many studies a study-level figure (forest plot, traffic light) would be tens of inches
+#: tall: the rows go to a CSV file beside the figures instead, and the funnel plot shows every study
+FIGURE_MAX_ROWS = 250
 
 
 def _revision_info(info: Any, results: list) -> dict:
@@ -210,6 +215,16 @@ class _Context:
     step: Callable[[str], None]
     refs: Any = None  # References when the report has its inputs
     inputs: Any = None  # ReportInputs
+    drawn: dict = dataclasses.field(default_factory=dict)  # (kind, numbers) -> analysis id drawn with them
+
+    def same_as(self, kind: str, result) -> str | None:
+        """The analysis whose figure of ``kind`` would be this one's (same studies, weights and
+        pooled numbers); None when this one is new (and is now registered)."""
+        key = (kind, _numbers(result))
+        if key in self.drawn:
+            return self.drawn[key]
+        self.drawn[key] = result.spec.id
+        return None
 
     def footer(self, what: str) -> Callable[[str], str]:
         """A figure footer: livemeta, the revision the figure shows (its stamp) and what it is."""
@@ -390,7 +405,7 @@ def _write_studies(ctx: _Context, counts) -> None:
         if len(counts):
             doc.para("Trials by design, inclusion status and treatment class of the PD-(L)1 partner "
                      "(a trial with arms of two classes counts in both).")
-            shown = counts.assign(treatment_class=counts["treatment_class"].map(_class_word)) \
+            shown = counts.assign(treatment_class=counts["treatment_class"].map(class_word)) \
                 if "treatment_class" in counts.columns else counts
             doc.frame(shown, ctx.caption)
             if "trials" in counts.columns and "design" in counts.columns:
@@ -406,12 +421,6 @@ def _write_studies(ctx: _Context, counts) -> None:
         doc.para("Every trial the database holds, by design, included trials first; numbers in brackets are the "
                  "references. Curation notes stay in the database (livemeta query).", "notes")
         write_characteristics(doc, ctx.inputs, ctx.refs, ctx.caption)
-
-
-def _class_word(value) -> str:
-    from .characteristics import class_word
-
-    return class_word(value)
 
 
 def _write_rob(ctx: _Context, results) -> None:
@@ -542,9 +551,28 @@ def _analysis_section(ctx: _Context, main, sens: list, cumulative: Mapping | Non
         _sensitivity(ctx, main, sens, rob_variant)
 
 
+def _numbers(result) -> tuple:
+    """What a figure of an analysis shows, as numbers: its studies, weights and pooled results."""
+    st = result.studies
+    cols = [c for c in ("trial_id", "label", "yi", "vi", "weight") if c in st.columns]
+    o = result.overall
+    pooled = None if o is None else (o.estimate, o.ci_low, o.ci_high, o.pi_low, o.pi_high, o.tau2, o.method, o.test)
+    sub = None if result.subgroups is None else (result.spec.subgroup, repr(result.subgroups))
+    return result.spec.measure, result.spec.level, tuple(map(tuple, st[cols].to_numpy())), pooled, sub
+
+
+def _same_note(ctx: _Context, what: str, result, other: str) -> None:
+    ctx.doc.para(f"{what} of {result.spec.id}: the same studies, weights and pooled estimate as analysis {other} "
+                 f"(its {what.lower()} above); not drawn again.", "note")
+
+
 def _funnel(ctx: _Context, main) -> None:
     spec = main.spec
     if main.k >= FUNNEL_MIN_K and main.overall is not None:
+        other = ctx.same_as("funnel", main)
+        if other is not None:
+            _same_note(ctx, "Funnel plot", main, other)
+            return
         ctx.figure(f"funnel_{slug(spec.id)}", "funnel", f"Funnel plot: {spec.title}",
                    f"Funnel plot with Egger's regression tests, analysis {spec.id} (k = {main.k}).", main,
                    what=f"analysis {spec.id}", rows=main.k // 4)
@@ -553,34 +581,24 @@ def _funnel(ctx: _Context, main) -> None:
                      "plot cannot distinguish small-study effects from chance, and Egger's test is not computed.", "note")
 
 
-def by_year(rows: pd.DataFrame) -> pd.DataFrame:
-    """Cumulative rows reduced to the last step of each publication year ('+ 12 trials (2024)')."""
-    if rows.empty or "first_published" not in rows.columns:
-        return rows
-    out = []
-    prev_k = 0
-    for year, grp in rows.groupby("first_published", sort=False, dropna=False):
-        last = grp.iloc[-1].to_dict()
-        n = int(last["k"]) - prev_k
-        prev_k = int(last["k"])
-        last["label"] = f"+ {n} trial{'s' if n != 1 else ''} ({year if year == year else 'date unknown'})"
-        out.append(last)
-    return pd.DataFrame(out)
-
-
 def _cumulative(ctx: _Context, main, cumulative: Mapping | None) -> None:
+    """The cumulative forest plot: one row per trial, or per publication year beyond
+    :data:`CUMULATIVE_MAX_ROWS` trials; not drawn again for an analysis with the same numbers."""
     spec = main.spec
-    rows = None
+    rows, note = None, ""
     if cumulative is not None:
         rows = cumulative.get(spec.id)
     elif main.subgroups is None and main.k >= 2:
-        rows = cumulative_rows(main)
+        other = ctx.same_as("cumulative", main)
+        if other is not None:
+            _same_note(ctx, "Cumulative plot", main, other)
+            return
+        if main.k > CUMULATIVE_MAX_ROWS:
+            rows, note = cumulative_by_year(main), f" One row per publication year ({main.k} trials)."
+        else:
+            rows = cumulative_rows(main)
     if rows is None or not len(rows):
         return
-    note = ""
-    if len(rows) > CUMULATIVE_MAX_ROWS:
-        rows = by_year(rows)
-        note = f" One row per publication year ({main.k} trials)."
     ctx.figure(f"cumulative_{slug(spec.id)}", "cumulative", f"Cumulative forest plot: {spec.title}",
                f"Cumulative meta-analysis by first publication date, analysis {spec.id}.{note}", rows,
                title=spec.title, measure=spec.measure, level=spec.level, what=f"analysis {spec.id}", rows=len(rows))
@@ -624,7 +642,37 @@ def _forest(ctx: _Context, result, anchor: str | None = None) -> None:
         return
     if anchor:
         ctx.doc.html.append(f'<span id="{html.escape(anchor)}"></span>')
+    other = ctx.same_as("forest", result)
+    if other is not None:
+        _same_note(ctx, "Forest plot", result, other)
+        return
+    if result.k > FIGURE_MAX_ROWS:
+        _study_table(ctx, _cited(ctx, result))
+        return
     ctx.figure(f"forest_{slug(spec.id)}", "forest", f"Forest plot: {spec.title}",
                f"Forest plot, analysis {spec.id} (k = {result.k}).", _cited(ctx, result), what=f"analysis {spec.id}",
                rows=result.k)
 
+
+def _study_table(ctx: _Context, result) -> None:
+    """The studies of a very large analysis as a CSV file beside the figures, instead of a forest
+    plot tens of inches tall."""
+    spec = result.spec
+    sc = plots.display_scale(spec)
+    st = result.studies
+    z = NormalDist().inv_cdf(0.5 + spec.level / 2)
+    se = st["vi"].astype(float) ** 0.5
+    table = pd.DataFrame({
+        "study": st["label"], "trial_id": st["trial_id"], "estimate": sc.back(st["yi"]),
+        "ci_low": sc.back(st["yi"] - z * se), "ci_high": sc.back(st["yi"] + z * se), "weight_percent": st["weight"],
+    })
+    name = f"forest_{slug(spec.id)}.csv"
+    ctx.figs.folder.mkdir(parents=True, exist_ok=True)
+    table.to_csv(ctx.figs.folder / name, index=False, float_format="%.6g")
+    ctx.figs.extra.add(name)
+    ctx.doc.html.append(f'<p class="note">Forest plot of {html.escape(spec.id)} not drawn: with k = {result.k} studies it '
+                        f"would be {result.k * plots.ROW_IN:.0f} inches tall. Every study's estimate, "
+                        f"{spec.level * 100:g}% CI and weight are in <a href=\"figures/{name}\">{name}</a>; the "
+                        "funnel plot shows every study, and the table above the pooled estimate.</p>")
+    ctx.doc.md += [f"Forest plot of {spec.id} not drawn (k = {result.k}): every study's estimate, CI and weight are "
+                   f"in [figures/{name}](figures/{name}).", ""]

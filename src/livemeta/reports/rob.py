@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .doc import Html
+from .report import FIGURE_MAX_ROWS
 
 ENDPOINT_WORDS = {"os": "overall survival", "pfs": "progression-free survival", "orr": "objective response",
                   "dcr": "disease control", "safety": "adverse events"}
@@ -103,7 +104,8 @@ def _disagreements(inputs) -> pd.DataFrame | None:
 
 
 def _plots(ctx, results, tool: str, endpoint: str, sel: pd.DataFrame) -> None:
-    """Traffic light and (weighted) summary for one tool and outcome."""
+    """Traffic light (or, for very many trials, robvis's CSV) and the (weighted) summary for one
+    tool and outcome."""
     doc, refs = ctx.doc, ctx.refs
     trials = ctx.inputs.view("trials").set_index("trial_id")
     order = {t: i for i, t in enumerate(trials.sort_values(["first_publication_date", "name"], na_position="last").index)}
@@ -114,10 +116,14 @@ def _plots(ctx, results, tool: str, endpoint: str, sel: pd.DataFrame) -> None:
     word = ENDPOINT_WORDS[endpoint]
     doc.heading(3, f"{TOOL_WORDS[tool]}: {word}")
     stem = f"rob_{tool}_{endpoint}"
-    ctx.figure(f"{stem}_traffic_light", "traffic_light", f"Risk-of-bias traffic-light plot ({TOOL_WORDS[tool]}), {word}",
-               f"{TOOL_WORDS[tool]} judgements in force, {word}: {len(frame)} trials (robvis layout).", frame,
-               tool=tool, title=f"Risk of bias ({TOOL_WORDS[tool]}): {word}", what=f"risk of bias, {word}",
-               rows=len(frame))
+    if len(frame) > FIGURE_MAX_ROWS:
+        _judgements_file(ctx, stem, tool, frame)
+    else:
+        ctx.figure(f"{stem}_traffic_light", "traffic_light",
+                   f"Risk-of-bias traffic-light plot ({TOOL_WORDS[tool]}), {word}",
+                   f"{TOOL_WORDS[tool]} judgements in force, {word}: {len(frame)} trials (robvis layout).", frame,
+                   tool=tool, title=f"Risk of bias ({TOOL_WORDS[tool]}): {word}", what=f"risk of bias, {word}",
+                   rows=len(frame))
     main = _main_analysis(results, endpoint)
     weights, what = None, "share of trials"
     if main is not None:
@@ -126,10 +132,23 @@ def _plots(ctx, results, tool: str, endpoint: str, sel: pd.DataFrame) -> None:
         what = f"weighted by analysis {main.spec.id}"
         missing = [n for n, t in zip(names, sel["trial_id"]) if t not in w.index]
         if missing:
-            what += f" ({', '.join(missing)} not in it: weight 0)"
+            what += f" ({len(missing)} trial{'s' if len(missing) != 1 else ''} not in it: weight 0)"
     ctx.figure(f"{stem}_summary", "rob_summary", f"Risk-of-bias summary plot ({TOOL_WORDS[tool]}), {word}",
                f"{TOOL_WORDS[tool]} summary, {word}, {what}.", frame, tool=tool, weights=weights,
                title=f"Risk of bias ({TOOL_WORDS[tool]}): {word}, {what.split(' (')[0]}", what=f"risk of bias, {word}")
+
+
+def _judgements_file(ctx, stem: str, tool: str, frame: pd.DataFrame) -> None:
+    """robvis's CSV of the judgements beside the figures, for more trials than a traffic light holds."""
+    from ..importers.robvis import to_csv
+
+    name = f"{stem}.csv"
+    (ctx.figs.folder / name).write_text(to_csv(frame.to_dict("records"), tool), encoding="utf-8")
+    ctx.figs.extra.add(name)
+    ctx.doc.para(Html(f"Traffic-light plot not drawn for {len(frame)} trials; their judgements are in "
+                      f'<a href="figures/{name}">{name}</a> (robvis layout).',
+                      f"Traffic-light plot not drawn for {len(frame)} trials; their judgements are in "
+                      f"[figures/{name}](figures/{name}) (robvis layout)."), "note")
 
 
 __all__ = ["write_rob"]
