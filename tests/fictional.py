@@ -31,8 +31,9 @@ def fictional_study(i: int) -> dict:
 
 
 def fictional_project(root: Path, n: int = 9, *, rob: bool = True):
-    """A project of ``n`` fictional RCTs (revision 1) and, with ``rob``, robvis's example RoB 2
-    judgements of OS as their consensus assessments (revision 2)."""
+    """A project of ``n`` fictional RCTs (revision 2, after the project's first commit) and, with
+    ``rob``, robvis's example RoB 2 judgements of OS (of its first ``n`` studies, n <= 9) as their
+    consensus assessments (revision 3)."""
     from livemeta import api
     from livemeta.project import new_project
 
@@ -44,7 +45,11 @@ def fictional_project(root: Path, n: int = 9, *, rob: bool = True):
         paths.append(path)
     api.ingest(paths, message=f"{n} fictional trials", project=proj)
     if rob:
-        api.rob_import(ROB2_CSV, tool="rob2", endpoint="os", role="consensus", assessor="A. Reviewer; B. Reviewer",
+        csv_file = ROB2_CSV
+        if n < 9:  # robvis's first n studies
+            csv_file = root.parent / f"{root.name}-rob2-{n}.csv"
+            csv_file.write_text("\n".join(ROB2_CSV.read_text().splitlines()[: n + 1]) + "\n")
+        api.rob_import(csv_file, tool="rob2", endpoint="os", role="consensus", assessor="A. Reviewer; B. Reviewer",
                        assessed_on="2026-01-15", project=proj, write=True)
         api.ingest(paths, message="RoB 2 of OS (robvis example judgements)", project=proj, supersede=True)
     return proj

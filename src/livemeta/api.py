@@ -34,6 +34,7 @@ __all__ = [
     "cumulative",
     "database_path",
     "diff",
+    "export",
     "import_ctgov",
     "ingest",
     "init",
@@ -830,3 +831,20 @@ def rob_export(db_path: Path | str, *, tool: str, endpoint: str, analysis: str |
     if not records:
         notes.append(f"no trial has a {robvis.TOOL_NAMES[tool]} judgement of {endpoint} in force at revision {revision}")
     return robvis.to_csv(records, tool, weighted=weights is not None), notes
+
+
+# ---------------------------------------------------------------------------------------------
+# The data package (issue 11)
+# ---------------------------------------------------------------------------------------------
+
+
+def export(db_path: Path | str, out_dir: Path | str, *, as_of: str | int | None = None, wait: float = 10.0):
+    """Write the data package of a revision or version (default: the current revision) to
+    ``out_dir``: CSV tables with ``datapackage.json`` (Frictionless layout, content hashes, the
+    revision and its version names) and ``reproduce.R``, which reproduces every stored analysis with
+    metafor from those files alone. Returns a :class:`livemeta.export.Export`."""
+    from .export import export_package
+
+    with connect(db_path, read_only=True, wait=wait) as con:
+        revision = resolve_revision(con, as_of)
+        return export_package(con, revision, out_dir, revisions=list_revisions(con))

@@ -415,6 +415,23 @@ def report(db, wait, project, out, as_of):
     click.echo(f"wrote {index}")
 
 
+@main.command()
+@_db_options
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the data package into (new, empty, or an earlier export, replaced).")
+@click.option("--as-of", default=None, help="A revision id, date (UTC) or version name [default: the current revision].")
+def export(db, wait, project, out, as_of):
+    """Write a data package of one revision or version, reproducible in R.
+
+    CSV tables of the evidence, the analyses, the rows each analysis pooled and the stored pooled
+    estimates, described by datapackage.json (Frictionless: columns, types, SHA-256 of every file,
+    the revision, its commit and version names); reproduce.R recomputes every analysis with metafor
+    from those files alone and compares it with the stored numbers (`Rscript DIR/reproduce.R`).
+    """
+    result = api.export(_db(db, project), out, as_of=as_of, wait=wait)
+    click.echo(result.summary())
+
+
 class _progress:
     """A progress bar on a terminal (stderr), nothing when piped: ``with _progress("x", total=n) as step: step("a")``.
 
