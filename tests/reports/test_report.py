@@ -285,3 +285,30 @@ def test_importing_the_report_package_does_not_load_matplotlib():
     code = "import sys, livemeta.reports; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_figures_with_the_same_numbers_are_drawn_once_and_very_large_analyses_get_a_csv(tmp_path, monkeypatch):
+    from livemeta.reports.report import FIGURE_MAX_ROWS
+
+    monkeypatch.setenv("LIVEMETA_REPORT_WORKERS", "1")
+    same = [_result(hr_frame(OS), id="os", title="OS"), _result(hr_frame(OS), id="os_copy", title="OS again")]
+    rows = [(f"t{i:03d}", f"T-{i:03d}", 0.9, round(0.9 * math.exp(-0.1 - 0.02 * (i % 17)), 3),
+             round(0.9 * math.exp(0.1 + 0.02 * (i % 17)), 3), "multitarget_tki", "docetaxel", True, 2015 + i % 8)
+            for i in range(FIGURE_MAX_ROWS + 5)]
+    big = _result(hr_frame(rows), id="big", title="A very large analysis")
+    page = build_report([*same, big], revision_info=REVISION, out_dir=tmp_path).read_text()
+    figs = tmp_path / "figures"
+    assert (figs / "forest_os.png").exists() and not (figs / "forest_os_copy.png").exists()
+    assert ("Forest plot of os_copy: the same studies, weights and pooled estimate as analysis os (its forest plot "
+            "above); not drawn again.") in page
+    assert not (figs / "forest_big.png").exists() and (figs / "funnel_big.png").exists()
+    table = pd.read_csv(figs / "forest_big.csv")
+    assert len(table) == FIGURE_MAX_ROWS + 5 and list(table.columns) == [
+        "study", "trial_id", "estimate", "ci_low", "ci_high", "weight_percent"]
+    assert table["weight_percent"].sum() == pytest.approx(100)
+    assert 'href="figures/forest_big.csv"' in page
+    # the cumulative plot goes by publication year: 8 years, not 255 rows
+    assert "One row per publication year (255 trials)." in page
+    # a later report without the big analysis deletes its files
+    build_report(same, revision_info=REVISION, out_dir=tmp_path)
+    assert not (figs / "forest_big.csv").exists() and not (figs / "funnel_big.png").exists()
