@@ -176,21 +176,7 @@ def export_package(con: duckdb.DuckDBPyConnection, revision: int, out: Path | st
         for name in PACKAGE_FILES:
             (out / name).unlink(missing_ok=True)
         shutil.rmtree(out / "data", ignore_errors=True)
-    (out / "data").mkdir(parents=True, exist_ok=True)
-    resources, files = [], {}
-    keys = {**EVIDENCE, "analyses": ["analysis_id"], "analysis_rows": None, "pooled_estimates": ["analysis_id", "stratum"]}
-    for name, df in tables.items():
-        path = out / "data" / f"{name}.csv"
-        df.to_csv(path, index=False, lineterminator="\n")
-        data = path.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        files[f"data/{name}.csv"] = digest
-        schema = {"fields": [{"name": c, "type": _field_type(df[c])} for c in df.columns]}
-        if keys.get(name):
-            schema["primaryKey"] = keys[name]
-        resources.append({"name": name, "path": f"data/{name}.csv", "profile": "tabular-data-resource",
-                          "description": DESCRIPTIONS[name], "format": "csv", "mediatype": "text/csv",
-                          "encoding": "utf-8", "bytes": len(data), "hash": f"sha256:{digest}", "schema": schema})
+    resources, files = _write_tables(out, tables)
     name = "livemeta-" + (versions[-1] if versions else f"revision-{revision}")
     package = {
         "profile": "tabular-data-package",
@@ -207,6 +193,26 @@ def export_package(con: duckdb.DuckDBPyConnection, revision: int, out: Path | st
     shutil.copyfile(Path(__file__).with_name("reproduce.R"), out / "reproduce.R")
     (out / "README.md").write_text(_readme(package, len(specs)), encoding="utf-8")
     return Export(out, revision, versions, files, len([r for r in results if r.k]), len(tables["analysis_rows"]))
+
+
+def _write_tables(out: Path, tables: dict[str, pd.DataFrame]) -> tuple[list[dict], dict[str, str]]:
+    """Each table as ``data/<name>.csv`` and its Frictionless resource (columns, types, hash)."""
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    resources, files = [], {}
+    keys = {**EVIDENCE, "analyses": ["analysis_id"], "analysis_rows": None, "pooled_estimates": ["analysis_id", "stratum"]}
+    for name, df in tables.items():
+        path = out / "data" / f"{name}.csv"
+        df.to_csv(path, index=False, lineterminator="\n")
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        files[f"data/{name}.csv"] = digest
+        schema = {"fields": [{"name": c, "type": _field_type(df[c])} for c in df.columns]}
+        if keys.get(name):
+            schema["primaryKey"] = keys[name]
+        resources.append({"name": name, "path": f"data/{name}.csv", "profile": "tabular-data-resource",
+                          "description": DESCRIPTIONS[name], "format": "csv", "mediatype": "text/csv",
+                          "encoding": "utf-8", "bytes": len(data), "hash": f"sha256:{digest}", "schema": schema})
+    return resources, files
 
 
 def _readme(package: dict, n_analyses: int) -> str:

@@ -96,57 +96,67 @@ def _endpoint(result) -> str | None:
     return "orr" if "orr" in view else "safety" if "_ae" in view else None
 
 
+def _absolute_cells(res, g, inputs):
+    """(risk with control, risk with rechallenge, the absolute effect or None) of one outcome."""
+    kind = g.baseline.kind if g.baseline else "median"
+    ae = absolute_effect(res, g, control_values(res, inputs, kind), _endpoint(res)) if res.k else None
+    if ae is None:
+        return ("no baseline given" if g.baseline is None else "baseline not available"), "", None
+    ctl = f"{_per1000(ae.control)} per 1,000 ({ae.what.removesuffix(' per 1,000')})"
+    inter = (f"{_per1000(ae.intervention)} per 1,000 ({_per1000(ae.intervention_low)} to "
+             f"{_per1000(ae.intervention_high)}); {_difference(*ae.difference)}")
+    if ae.median_intervention:
+        m, lo, hi = ae.median_intervention
+        ctl += f"; median {ae.median_control:.1f} months"
+        inter += f"; median {m:.1f} months ({lo:.1f} to {hi:.1f})"
+    return ctl, inter, ae
+
+
+def _certainty_cell(c, g, notes: list[str]) -> Html:
+    """The certainty, with a footnote letter (added to ``notes``) per downgrade or missing domain."""
+    letters = []
+    for d in c.domains:
+        if d.rating in ("serious", "very_serious") or d.status == "not assessed":
+            letter = chr(ord("a") + len(notes))
+            notes.append(f"{letter}. {g.outcome}, {DOMAIN_NAMES[d.name].lower()}: {_domain_cell(d)}")
+            letters.append(letter)
+    level = c.level if c.level == "not rated" else f"{SYMBOLS[c.level]} {c.level}"
+    return Html(f'<span class="cert">{html.escape(level)}</span>' + (f"<sup>{','.join(letters)}</sup>" if letters else ""),
+                level + (f" ({', '.join(letters)})" if letters else ""))
+
+
+def _sof_row(res, g, c, inputs, notes: list[str]) -> list:
+    spec, o = res.spec, res.overall
+    rel = "—" if o is None else f"{spec.measure} " + fmt_ci(nat(o.estimate, spec.scale), nat(o.ci_low, spec.scale),
+                                                          nat(o.ci_high, spec.scale))
+    known, unknown = participants(res, inputs)
+    word = "single-arm trials" if spec.measure == "proportion" else "RCTs"
+    n_text = f"{'≥ ' if unknown else ''}{known:,} ({len(res.trials)} {word}" + (
+        f"; n unknown for {unknown})" if unknown else ")")
+    ctl, inter, ae = _absolute_cells(res, g, inputs)
+    cert = _certainty_cell(c, g, notes)
+    comment = g.comment or ""
+    if c.level == "not rated":
+        missing = ", ".join(DOMAIN_NAMES[d.name].lower() for d in c.not_assessed)
+        comment = (comment + " " if comment else "") + (f"Not rated: {missing} not assessed." if missing
+                                                         else "Not rated: no studies.")
+    if ae is not None:
+        comment = (comment + " " if comment else "") + f"Baseline: {ae.basis}."
+    imp = f" ({g.importance})" if g.importance else ""
+    return [Html(f"{html.escape(g.outcome)}{html.escape(imp)}<br><code>{html.escape(g.analysis)}</code>",
+                 f"{g.outcome}{imp} (`{g.analysis}`)"), ctl, inter, rel, n_text, cert, comment]
+
+
 def write_sof(doc: Doc, results: dict, inputs, caption: str) -> None:
     """The summary-of-findings table, then each domain's status and the reason behind it."""
-    grade = inputs.grade or []
     rows, domain_rows, notes = [], [], []
-    for g in grade:
+    for g in inputs.grade or []:
         res = results.get(g.analysis)
         if res is None:
             rows.append([g.outcome, "", "", f"analysis {g.analysis} is not in force", "", "not rated", ""])
             continue
         c = certainty(res, g, _rob_overall(inputs, _endpoint(res)))
-        spec, o = res.spec, res.overall
-        rel = "—" if o is None else f"{spec.measure} " + fmt_ci(nat(o.estimate, spec.scale), nat(o.ci_low, spec.scale),
-                                                              nat(o.ci_high, spec.scale))
-        known, unknown = participants(res, inputs)
-        word = "single-arm trials" if spec.measure == "proportion" else "RCTs"
-        n_text = f"{'≥ ' if unknown else ''}{known:,} ({len(res.trials)} {word}" + (
-            f"; n unknown for {unknown})" if unknown else ")")
-        ctl = inter = ""
-        kind = g.baseline.kind if g.baseline else "median"
-        ae = absolute_effect(res, g, control_values(res, inputs, kind), _endpoint(res)) if res.k else None
-        if ae is not None:
-            ctl = f"{_per1000(ae.control)} per 1,000 ({ae.what.removesuffix(' per 1,000')})"
-            inter = (f"{_per1000(ae.intervention)} per 1,000 ({_per1000(ae.intervention_low)} to "
-                     f"{_per1000(ae.intervention_high)}); {_difference(*ae.difference)}")
-            if ae.median_intervention:
-                m, lo, hi = ae.median_intervention
-                ctl += f"; median {ae.median_control:.1f} months"
-                inter += f"; median {m:.1f} months ({lo:.1f} to {hi:.1f})"
-        elif g.baseline is None:
-            ctl = "no baseline given"
-        else:
-            ctl = "baseline not available"
-        letters = []
-        for d in c.domains:
-            if d.rating in ("serious", "very_serious") or d.status == "not assessed":
-                letter = chr(ord("a") + len(notes))
-                notes.append(f"{letter}. {g.outcome}, {DOMAIN_NAMES[d.name].lower()}: {_domain_cell(d)}")
-                letters.append(letter)
-        level = c.level if c.level == "not rated" else f"{SYMBOLS[c.level]} {c.level}"
-        cert = Html(f'<span class="cert">{html.escape(level)}</span>' + (f"<sup>{','.join(letters)}</sup>" if letters else ""),
-                    level + (f" ({', '.join(letters)})" if letters else ""))
-        comment = g.comment or ""
-        if c.level == "not rated":
-            missing = ", ".join(DOMAIN_NAMES[d.name].lower() for d in c.not_assessed)
-            comment = (comment + " " if comment else "") + (f"Not rated: {missing} not assessed." if missing
-                                                             else "Not rated: no studies.")
-        if ae is not None:
-            comment = (comment + " " if comment else "") + f"Baseline: {ae.basis}."
-        imp = f" ({g.importance})" if g.importance else ""
-        rows.append([Html(f"{html.escape(g.outcome)}{html.escape(imp)}<br><code>{html.escape(g.analysis)}</code>",
-                          f"{g.outcome}{imp} (`{g.analysis}`)"), ctl, inter, rel, n_text, cert, comment])
+        rows.append(_sof_row(res, g, c, inputs, notes))
         domain_rows.append([g.outcome] + [_domain_cell(d) for d in c.domains] + [f"{c.start} ({c.start_reason})"])
     doc.table(["Outcome", "Risk with control", "Risk with PD-(L)1 rechallenge (95% CI)", "Relative effect (95% CI)",
                "Participants (studies)", "Certainty of the evidence (GRADE)", "Comments"], rows, caption)
