@@ -156,6 +156,17 @@ def test_rob_and_prisma_figures_do_not_overlap(fict):
     w = pd.Series(range(1, 10), index=frame["study"], dtype=float)
     fig = rob_plots.summary_plot(frame, tool="rob2", title="Summary", weights=w, footer="x")
     assert overlapping(fig) == [] and outside(fig) == []
+    from livemeta.importers import robvis
+
+    from ..fictional import ROBINS_I_CSV
+
+    parsed = robvis.parse(ROBINS_I_CSV.read_text(), "robins", "robins_i")
+    robins = pd.DataFrame([{"study": r.study} | {("overall" if k == "Overall" else k.lower()) + "_judgement": v
+                                                 for k, v in r.judgements.items()} for r in parsed])
+    fig = rob_plots.traffic_light(robins, tool="robins_i", title="Risk of bias (ROBINS-I): objective response",
+                                  footer="x")
+    assert overlapping(fig) == [] and outside(fig) == []
+    assert "D7: Bias in selection of the reported result" in all_text(fig) and "!" in all_text(fig)  # critical
     shares = rob_plots.shares(frame, "rob2", w)
     assert shares.loc["overall_judgement", "high"] == pytest.approx(100 * (4 + 5 + 6 + 7 + 9) / 45)
     from livemeta.reports.gather import version_columns

@@ -11,7 +11,7 @@ from __future__ import annotations
 import matplotlib
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, Rectangle
+from matplotlib.patches import Rectangle
 
 from .plots import FS, FS_SMALL, FS_TITLE, GREY, INK, MARGIN_IN, _RC, _Measure, _new_figure
 
@@ -66,7 +66,8 @@ def _traffic_light(frame: pd.DataFrame, tool: str, title: str, footer: str) -> F
     legend = [f"D{i}: {name}" for i, name in enumerate(DOMAIN_NAMES[tool], 1)]
     scale = SCALES[tool]
     judgement_line = "   ".join(f"{SYMBOLS[j]} {WORDS[j]}" for j in scale)
-    fig_w = max(grid_x0 + grid_w + MARGIN_IN, 6.5, MARGIN_IN * 2 + max(m.width(t, size=FS_SMALL) for t in legend) + 0.1)
+    fig_w = max(grid_x0 + grid_w + MARGIN_IN, 5.0, MARGIN_IN * 2 + max(m.width(t, size=FS_SMALL) for t in legend) + 0.1,
+                MARGIN_IN * 2 + m.width(f"Judgement ({TOOL_NAMES[tool]}):  {judgement_line}", size=FS_SMALL) + 0.1)
     title_lines = m.wrap(title, fig_w - 2 * MARGIN_IN, 2, size=FS_TITLE, weight="bold")
     footer_lines = m.wrap(footer, fig_w - 2 * MARGIN_IN, 2, size=FS_SMALL - 0.5) if footer else []
     top = 0.15 + len(title_lines) * FS_TITLE * 1.3 / 72 + 0.15
@@ -94,17 +95,15 @@ def _traffic_light(frame: pd.DataFrame, tool: str, title: str, footer: str) -> F
     ax.add_patch(Rectangle((cell_w * (len(cols) - 1), 0), cell_w, rows_h, facecolor="#eef1f4", edgecolor="none",
                            zorder=0))
     radius = 0.13
+    cells: dict[str, list[tuple[float, float]]] = {}
     for i, (label, rec) in enumerate(zip(labels, frame.to_dict("records"))):
         yc = row_h * (i + 0.5)
         _text(fig, MARGIN_IN, fig_h - top - head_h - yc, label, fr, va="center")
         for j, c in enumerate(cols):
             j_ = rec.get(c)
-            if j_ is None or j_ != j_:
-                continue
-            xc = cell_w * (j + 0.5)
-            ax.add_patch(Circle((xc, yc), radius, facecolor=COLOURS[j_], edgecolor=INK, lw=0.5, zorder=2))
-            ax.text(xc, yc, SYMBOLS[j_], ha="center", va="center_baseline", fontweight="bold", fontsize=FS + 1,
-                    color="#1a1a1a" if j_ in ("some_concerns", "moderate") else "white", zorder=3, parse_math=False)
+            if j_ is not None and j_ == j_:
+                cells.setdefault(j_, []).append((cell_w * (j + 0.5), yc))
+    _draw_judgements(ax, cells, radius)
     y = fig_h - top - head_h - rows_h - 0.2
     _text(fig, MARGIN_IN, y, "\n".join(legend), fr, fontsize=FS_SMALL, va="top", linespacing=1.35)
     y -= len(legend) * FS_SMALL * 1.35 / 72 + 0.08
@@ -112,6 +111,28 @@ def _traffic_light(frame: pd.DataFrame, tool: str, title: str, footer: str) -> F
     if footer_lines:
         _text(fig, MARGIN_IN, 0.08, "\n".join(footer_lines), fr, fontsize=FS_SMALL - 0.5, color=GREY, va="bottom")
     return fig
+
+
+#: the symbol drawn in each judgement's circle: a marker (cheap, for many rows), or text
+_MARKERS = {"+": ("+", 7.0), "×": ("x", 5.5), "–": ("_", 7.0)}
+
+
+def _draw_judgements(ax, cells: dict[str, list[tuple[float, float]]], radius: float) -> None:
+    """robvis's circles, one collection per judgement, each with its symbol (in inches: the axes'
+    data units are inches, so a circle's diameter in points is 2 * radius * 72)."""
+    size = (2 * radius * 72) ** 2
+    for j, points in cells.items():
+        xs, ys = zip(*points)
+        ax.scatter(xs, ys, s=size, c=COLOURS[j], edgecolors=INK, linewidths=0.5, zorder=2)
+        symbol = SYMBOLS[j]
+        colour = "#1a1a1a" if j in ("some_concerns", "moderate") else "white"
+        if symbol in _MARKERS:
+            marker, ms = _MARKERS[symbol]
+            ax.plot(xs, ys, ls="none", marker=marker, ms=ms, mew=1.6, color=colour, zorder=3)
+        else:
+            for x, y in points:
+                ax.text(x, y, symbol, ha="center", va="center_baseline", fontweight="bold", fontsize=FS + 1,
+                        color=colour, zorder=3, parse_math=False)
 
 
 def summary_plot(frame: pd.DataFrame, *, tool: str, title: str, weights: pd.Series | None = None,
