@@ -17,6 +17,13 @@ for _k, _v in (("GIT_AUTHOR_NAME", "Test Author"), ("GIT_AUTHOR_EMAIL", "author@
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _no_developer_database(tmp_path_factory, monkeypatch):
+    """No test reads or writes the checkout's own database (data/livemeta.duckdb, a developer's
+    cache): LIVEMETA_DB points at a file that does not exist unless a fixture says otherwise."""
+    monkeypatch.setenv("LIVEMETA_DB", str(tmp_path_factory.getbasetemp() / "no-database-here.duckdb"))
+
+
 @pytest.fixture
 def db_path(tmp_path, monkeypatch):
     """A database path in tmp (not created yet); LIVEMETA_DB points at it for CLI tests."""

@@ -40,6 +40,7 @@ _TABLE_LABELS = {
     "resistance_definitions": "resistance definitions",
     "outcomes": "outcomes",
     "adverse_events": "adverse events",
+    "risk_of_bias": "risk-of-bias assessments",
 }
 
 
