@@ -18,10 +18,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
-def _no_developer_database(tmp_path_factory, monkeypatch):
-    """No test reads or writes the checkout's own database (data/livemeta.duckdb, a developer's
-    cache): LIVEMETA_DB points at a file that does not exist unless a fixture says otherwise."""
-    monkeypatch.setenv("LIVEMETA_DB", str(tmp_path_factory.getbasetemp() / "no-database-here.duckdb"))
+def _outside_the_checkout(tmp_path_factory, monkeypatch):
+    """Tests run in an empty folder, not in this checkout: the checkout is itself an evidence project
+    (livemeta.yaml), and no test may find it from the working directory and read or write its
+    database (data/livemeta.duckdb, a developer's cache). Tests name the files they use."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    monkeypatch.delenv("LIVEMETA_DB", raising=False)
+    monkeypatch.delenv("LIVEMETA_PROJECT", raising=False)
 
 
 @pytest.fixture

@@ -57,12 +57,12 @@ def _commands(tmp_path):
     study = str(REPO / "data" / "studies" / "contact-01.yaml")  # a study file of the project: ingest opens the database
     return [
         ["init"],
-        ["build"],
-        ["verify"],
+        ["build", "--project", str(REPO)],
+        ["verify", "--project", str(REPO)],
         ["validate", template],
         ["validate", template, "--supersede"],
-        ["ingest", study, "-m", "x", "--supersede"],
-        ["ingest", study, "-m", "x", "--dry-run", "--supersede"],
+        ["ingest", study, "-m", "x", "--supersede", "--project", str(REPO)],
+        ["ingest", study, "-m", "x", "--dry-run", "--supersede", "--project", str(REPO)],
         ["query", "select count(*) from trials"],
         ["pool", "os"],
         ["pool", "os", "--as-of", "1"],

@@ -152,7 +152,8 @@ def test_export_from_the_cli_and_refusals(bundled_db, tmp_path):
     out = tmp_path / "pkg"
     res = runner.invoke(main, ["export", "--out", str(out), "--db", str(bundled_db)])
     assert res.exit_code == 0, res.output
-    assert "wrote the data package of revision 2" in res.output and (out / "datapackage.json").exists()
+    last = api.revisions(bundled_db)[-1].revision_id
+    assert f"wrote the data package of revision {last}" in res.output and (out / "datapackage.json").exists()
     res = runner.invoke(main, ["export", "--out", str(out), "--as-of", "review-2025", "--db", str(bundled_db)])
     assert res.exit_code == 0 and json.loads((out / "datapackage.json").read_text())["livemeta"]["revision"] == 1
     busy = tmp_path / "busy"

@@ -277,14 +277,14 @@ def _subgroup_rows(res: AnalysisResult, s: dict) -> list:
 
 
 def _metareg_rows(res: AnalysisResult) -> list:
-    """A row per moderator coefficient (its ratio per unit, or per level against the reference
-    level), then the test of moderators as a free line."""
+    """A free line per moderator coefficient (its ratio per unit, or per level against the
+    reference level), then the test of moderators."""
     m = metareg_summary(res)
     unit = res.spec.measure if m["coefficients"] and "ratio" in m["coefficients"][0] else "coef."
     out: list = []
     for c in m["coefficients"][1 if res.metareg.intercept else 0:]:
         v = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if "ratio" in c else (c["estimate"], c["ci_low"], c["ci_high"])
-        out.append({"name": f"    {c['name']}", "trials": str(m["k"]), "estimate": f"{unit} ×{_fmt_ci(*v)} per unit, p = {c['p']:.3f}"})
+        out.append(f"    {c['name']}: {unit} ×{_fmt_ci(*v)} per unit, p = {c['p']:.3f} (k = {m['k']})")
     t = m["test_of_moderators"]
     r2 = f", R² {m['r2']:.0f}%" if m["r2"] is not None and math.isfinite(m["r2"]) else ""
     out.append(f"    test of moderators: {'F' if t['distribution'] == 'F' else 'QM'} = {t['statistic']:.2f}, p = {t['p']:.3f}{r2}")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
@@ -625,14 +626,13 @@ def _metaregression(ctx: _Context, result) -> None:
     rows = []
     for c in m["coefficients"]:
         est = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if ratio else (c["estimate"], c["ci_low"], c["ci_high"])
-        rows.append([c["name"], _fmt_ci(*est), _fmt_p(c["p"])])
+        rows.append([c["name"], fmt_ci(*est), fmt_p(c["p"])])
     t = m["test_of_moderators"]
     stat = f"F({t['df']}, {t['df2']}) = {t['statistic']:.2f}" if t["distribution"] == "F" else f"QM({t['df']}) = {t['statistic']:.2f}"
     r2 = f"; R² = {m['r2']:.0f}%" if m["r2"] is not None else ""
     doc.para(f"rma(yi, vi, mods = ~ {' + '.join(spec.moderators)}), {plots.method_label(spec.method, spec.test)}; "
-             f"test of moderators {stat}, {_fmt_p(t['p'])}{r2}; k = {m['k']}.", "notes")
-    doc.html.append(_html_table(pd.DataFrame(rows, columns=header), table_caption))
-    doc.md += [_md_table(header, rows, table_caption), ""]
+             f"test of moderators {stat}, {fmt_p(t['p'])}{r2}; k = {m['k']}.", "notes")
+    doc.table(header, rows, table_caption)
     if m["note"]:
         doc.para(m["note"], "note")
     ctx.figure(f"bubble_{slug(spec.id)}", "bubble", f"Bubble plot: {spec.title}",
@@ -685,8 +685,7 @@ def _monitoring(ctx: _Context, result) -> None:
         "fraction": table["fraction"].map(lambda v: f"{v:.2f}"),
         spec.measure: table["ratio"].map(lambda v: f"{v:.2f}"), "z": table["z"].map(lambda v: f"{v:.2f}"),
         "boundary": table["efficacy_bound"].map(lambda v: f"{v:.2f}"), "crossed": table["crossed"]})
-    doc.html.append(_html_table(shown, table_caption))
-    doc.md += [_md_frame(shown, table_caption), ""]
+    doc.frame(shown, table_caption)
     ctx.figure(f"monitoring_{slug(spec.id)}", "monitoring", f"Trial sequential analysis: {spec.title}",
                f"Sequential monitoring (secondary), analysis {spec.id}: cumulative z, boundaries, required information.",
                mon, title=spec.title, measure=spec.measure, what=f"analysis {spec.id}", rows=len(table))
