@@ -116,7 +116,11 @@ def main() -> None:
         gen = generated_project(tmp, args.trials, args.revisions)
         rows.append(measure(f"generated: {args.trials} trials, {args.revisions} revisions", gen, template(), args.repeat))
         shutil.rmtree(tmp, ignore_errors=True)
-    cols = ["base", "rebuild", "up to date", "one-trial update", "verify"]
+    print_table(rows, ["base", "rebuild", "up to date", "one-trial update", "verify"])
+
+
+def print_table(rows: list[dict], cols: list[str]) -> None:
+    """A Markdown table of the measurements (seconds to two decimals)."""
     print(" | ".join(cols))
     print(" | ".join("---" for _ in cols))
     for r in rows:

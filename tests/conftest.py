@@ -17,12 +17,21 @@ for _k, _v in (("GIT_AUTHOR_NAME", "Test Author"), ("GIT_AUTHOR_EMAIL", "author@
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def _outside_the_checkout(tmp_path_factory, monkeypatch):
+    """Tests run in an empty folder, not in this checkout: the checkout is itself an evidence project
+    (livemeta.yaml), and no test may find it from the working directory and read or write its
+    database (data/livemeta.duckdb, a developer's cache). Tests name the files they use."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    monkeypatch.delenv("LIVEMETA_DB", raising=False)
+    monkeypatch.delenv("LIVEMETA_PROJECT", raising=False)
+
+
 @pytest.fixture
 def db_path(tmp_path, monkeypatch):
     """A database path in tmp (not created yet); LIVEMETA_DB points at it for CLI tests."""
     path = tmp_path / "test.duckdb"
     monkeypatch.setenv("LIVEMETA_DB", str(path))
-    monkeypatch.setenv("LIVEMETA_AUTHOR", "tester")
     return path
 
 

@@ -88,6 +88,9 @@ def test_every_command_runs_from_the_wheel_outside_the_checkout(installed):
     assert "review-2025" in run("version", "list", *p).stdout
     assert "wrote" in run("report", "--out", str(outside / "report"), *p).stdout
     assert (outside / "report" / "index.html").exists()
+    assert "wrote the data package" in run("export", "--out", str(outside / "package"), *p).stdout
+    assert (outside / "package" / "reproduce.R").exists()  # the R script travels in the wheel
+    assert run("rob", "export", "--endpoint", "os", *p).stdout.startswith("Study,D1,D2,D3,D4,D5,Overall")
     assert "schema version" in run("init", "--db", str(outside / "empty.duckdb")).stdout
     made = run("new-project", str(outside / "team"), "--name", "A team's review")
     assert "created the evidence project" in made.stdout

@@ -9,7 +9,7 @@ WITH g3 AS (
 ),
 pairs AS (
     SELECT k.trial_id, k.experimental_arm_id, k.control_arm_id, x.grade_band, x.ae_id AS x_ae_id, y.ae_id AS y_ae_id,
-           x.subjects_affected AS x_affected, x.subjects_at_risk AS x_at_risk, x.verified AS x_verified,
+           x.subjects_affected AS x_affected, x.subjects_at_risk AS x_at_risk, x.verified AS x_verified, x.source_id AS x_source_id,
            y.subjects_affected AS y_affected, y.subjects_at_risk AS y_at_risk, y.verified AS y_verified
     FROM rct_comparisons AS k
     JOIN g3 AS x ON x.trial_id = k.trial_id AND x.arm_id = k.experimental_arm_id
@@ -37,9 +37,13 @@ SELECT
     t.first_published,
     t.first_publication_date,
     t.inclusion,
-    p.x_verified AND p.y_verified AS verified
+    p.x_verified AND p.y_verified AS verified,
+    p.x_source_id AS source_id,
+    rb.overall_judgement AS rob_overall,
+    rb.status AS rob_status
 FROM pairs AS p
 JOIN trials AS t USING (trial_id)
 JOIN arms AS e ON e.trial_id = p.trial_id AND e.arm_id = p.experimental_arm_id
 JOIN arms AS c ON c.trial_id = p.trial_id AND c.arm_id = p.control_arm_id
+LEFT JOIN risk_of_bias_in_force AS rb ON rb.trial_id = p.trial_id AND rb.endpoint = 'safety'
 WHERE t.design = 'rct'

@@ -15,7 +15,9 @@
 --                                     given (Lung-MAP S1800A's one-sided P = .05), else vi
 -- One row per outcome (overall, resistance subgroup or other subgroup); trial_resistance is the
 -- category the trial's own eligibility implies (its scope = 'trial' definition), min_prior_io_months
--- the minimum prior PD-(L)1 exposure it required (a moderator for meta-regression).
+-- the minimum prior PD-(L)1 exposure it required (a moderator for meta-regression); rob_overall and
+-- rob_status the risk-of-bias judgement in force for the trial's outcome (risk_of_bias_in_force;
+-- NULL: not assessed).
 WITH trial_resistance AS (
     -- one eligibility definition (scope 'trial') per trial; min_prior_io_months: the minimum prior
     -- PD-(L)1 exposure it required, in months (days / 30.4375, weeks * 7 / 30.4375): its threshold
@@ -143,10 +145,13 @@ SELECT
     t.inclusion,
     o.verified,
     o.source_id,
-    o.raw_text
+    o.raw_text,
+    rb.overall_judgement AS rob_overall,
+    rb.status AS rob_status
 FROM final AS o
 JOIN trials AS t USING (trial_id)
 JOIN arms AS e ON e.trial_id = o.trial_id AND e.arm_id = o.experimental_arm_id
 LEFT JOIN arms AS c ON c.trial_id = o.trial_id AND c.arm_id = o.control_arm_id
 LEFT JOIN trial_resistance AS r ON r.trial_id = o.trial_id
+LEFT JOIN risk_of_bias_in_force AS rb ON rb.trial_id = o.trial_id AND rb.endpoint = o.endpoint
 WHERE t.design = 'rct'

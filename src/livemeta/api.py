@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .db import connect, list_revisions, resolve_revision, set_as_of, views
-from .db.revisions import Revision
-from .errors import LivemetaError, NotInitialised, StorageFailed, ValidationFailed
+from .db.revisions import Revision, _has_versions
+from .errors import LivemetaError, NotInitialised, Problem, StorageFailed, ValidationFailed
 from .paths import resource
 from .project import Project, find_project, require_project
 from .query import QueryResult, run_query
@@ -34,6 +34,7 @@ __all__ = [
     "cumulative",
     "database_path",
     "diff",
+    "export",
     "import_ctgov",
     "ingest",
     "init",
@@ -45,12 +46,15 @@ __all__ = [
     "report",
     "resolve",
     "revisions",
+    "rob_export",
+    "rob_import",
     "study_files",
     "template_text",
     "validate",
     "verify",
     "version_add",
     "versions",
+    "view_columns",
     "view_list",
 ]
 
@@ -338,21 +342,12 @@ def _append_version(text: str, name: str, description: str) -> str:
     """The project file's text with one more ``versions`` entry, comments kept."""
     import json
 
-    entry = [f"  - name: {name}\n"]
+    from .yamltext import append_to_list
+
+    entry = f"  - name: {name}\n"
     if description:
-        entry.append(f"    description: {json.dumps(description, ensure_ascii=False)}\n")
-    lines = text.splitlines(keepends=True)
-    at = next((i for i, line in enumerate(lines) if line.startswith("versions:")), None)
-    if at is None:
-        return text + ("" if text.endswith("\n") else "\n") + "versions:\n" + "".join(entry)
-    if lines[at].split(":", 1)[1].strip() in ("[]", ""):
-        lines[at] = "versions:\n"
-    end = at + 1
-    while end < len(lines) and (lines[end].startswith((" ", "\t", "-", "#")) or not lines[end].strip()):
-        end += 1
-    while end > at + 1 and not lines[end - 1].strip():
-        end -= 1
-    return "".join(lines[:end] + entry + lines[end:])
+        entry += f"    description: {json.dumps(description, ensure_ascii=False)}\n"
+    return append_to_list(text, "versions", entry)
 
 
 def resolve(trials: list[str], *, message: str, project=None, db: Path | str | None = None, wait: float = 10.0):
@@ -391,8 +386,15 @@ def query(
 
 
 def view_list():
-    """The named views of ``queries/views/`` with their one-line descriptions."""
+    """The named views of ``queries/views/`` with their descriptions (the first sentence of each)."""
     return views()
+
+
+def view_columns() -> dict[str, list[str]]:
+    """The columns of every named view (today's schema, no database needed)."""
+    from .db.migrations import view_columns as _columns
+
+    return _columns()
 
 
 def revisions(db_path: Path | str, *, wait: float = 10.0) -> list[Revision]:
@@ -470,6 +472,7 @@ def pool(
     as_of: str | int | None = None,
     wait: float = 10.0,
     reported_intervals_only: bool = False,
+    exclude_high_rob: bool = False,
 ) -> PoolRun:
     """Run the analyses in force at a revision (all, or ``ids``; default the current revision) and
     compare them with the numbers stored there, bit for bit.
@@ -488,7 +491,7 @@ def pool(
         chosen = select_specs(in_force.specs, ids)
         def vary(s):
             return s.variant(method=method, test=test, exclude_unverified=exclude_unverified,
-                             reported_intervals_only=reported_intervals_only)
+                             reported_intervals_only=reported_intervals_only, exclude_high_rob=exclude_high_rob)
 
         specs = [vary(s) for s in chosen]
         views: dict = {}
@@ -543,12 +546,6 @@ def _reference(con, in_force, chosen, vary):
             varied = vary(then[spec.id])
             out[vary(spec).id] = run_analysis(con, varied, rev)
     return name, rev, out
-
-
-def _has_versions(con) -> bool:
-    from .db import schema_version
-
-    return schema_version(con) >= 4
 
 
 def diff(db_path: Path | str, from_rev: str | int | None = None, to_rev: str | int | None = None, *, wait: float = 10.0):
@@ -643,28 +640,39 @@ def report(
     as_of: str | int | None = None,
     progress=None,
     wait: float = 10.0,
+    project=None,
 ) -> Path:
     """Write the static report (HTML, Markdown, PNG and SVG figures) of every analysis to ``out_dir``.
 
-    ``progress`` is an optional callable taking a step name (the CLI draws a progress bar with it).
-    Returns the path of ``index.html``.
+    With the evidence ``project`` (a :class:`~livemeta.project.Project`; None: the report goes
+    without its GRADE file and screening counts) the summary of findings follows its GRADE file and
+    the PRISMA flow its versions' screening counts. Figures unchanged since the last report written
+    to ``out_dir`` are kept. ``progress`` is an optional callable taking a step name (the CLI draws
+    a progress bar with it). Returns the path of ``index.html``.
     """
     from .analysis import analyses_at, run_analysis, select_specs
+    from .reports.gather import gather
     from .reports.report import build_report
 
+    proj = project if isinstance(project, Project) or project is None else find_project(project)
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
-        info = next(r for r in list_revisions(con) if r.revision_id == revision)
+        revisions = list_revisions(con)
+        info = next(r for r in revisions if r.revision_id == revision)
         specs = select_specs(analyses_at(con, revision).specs, None)
-        results = []
+        results, views = [], {}
         for spec in specs:
             if progress:
                 progress(f"pooling {spec.id}")
-            results.append(run_analysis(con, spec, revision))
+            results.append(run_analysis(con, spec, revision, views))
+        if progress:
+            progress("reading the evidence")
+        inputs = gather(con, revision, revisions=revisions, project=proj, results=results)
         set_as_of(con, revision)
         gaps = con.execute(named("report_gaps")).df()
         counts = con.execute(named("report_counts")).df()
-    return build_report(results, revision_info=info, out_dir=Path(out_dir), gaps=gaps, counts=counts, progress=progress)
+    return build_report(results, revision_info=info, out_dir=Path(out_dir), gaps=gaps, counts=counts,
+                        progress=progress, inputs=inputs)
 
 
 def status_note(project: Project | None, db_path: Path) -> str | None:
@@ -773,3 +781,125 @@ def compare_ctgov(
         raise NotInitialised(f"{db_path}: no database to compare with", hint="give it with --db, or build one with `livemeta build`")
     with connect(db_path, read_only=True, wait=wait) as con:
         return compare_draft(con, draft)
+
+
+# ---------------------------------------------------------------------------------------------
+# Risk of bias in robvis's layout (issue 11)
+# ---------------------------------------------------------------------------------------------
+
+ROB_TOOLS = ("rob2", "robins_i")
+ROB_ENDPOINTS = ("os", "pfs", "orr", "dcr", "safety")
+ROB_ROLES = ("reviewer_1", "reviewer_2", "consensus")
+
+
+def rob_import(
+    csv_path: Path | str,
+    *,
+    tool: str,
+    endpoint: str,
+    role: str,
+    assessor: str,
+    source: str | None = None,
+    assessed_on: str | None = None,
+    project=None,
+    write: bool = False,
+):
+    """Draft ``risk_of_bias`` entries from a robvis CSV into the project's study files.
+
+    Each row's study is matched to a trial of the project by id or name; the entry records the
+    judgements as ``role``'s assessment of ``endpoint`` with ``tool``, citing ``source`` (a source
+    id; may be left out when the trial has one source). All rows or none: any problem raises
+    :class:`ValidationFailed` and nothing is written; so is a study file the entry would make
+    invalid. With ``write`` the files are written (then ``livemeta ingest --supersede``); without,
+    the drafts are returned. Returns a :class:`livemeta.importers.robvis.Imported`.
+    """
+    from .importers import robvis
+    from .ingest import StudyBlob, validate_files
+    from .ingest.parse import read_study
+
+    robvis.check_choice(tool, ROB_TOOLS, "--tool")
+    robvis.check_choice(endpoint, ROB_ENDPOINTS, "--endpoint")
+    robvis.check_choice(role, ROB_ROLES, "--role")
+    if not (assessor or "").strip():
+        raise LivemetaError("an assessment needs its assessor", hint='pass --assessor "Name" (for a consensus: both names)')
+    proj = _project(project)
+    path = Path(csv_path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationFailed([Problem(str(csv_path), "", f"cannot be read: {exc}")]) from None
+    rows = robvis.parse(text, str(csv_path), tool)
+    studies, problems = [], []
+    for p in study_files(proj.studies):
+        study, found = read_study(p)
+        problems += found
+        if study is not None:
+            studies.append(study)
+    if problems:
+        raise ValidationFailed(problems)
+    drafted, problems = robvis.draft(rows, studies, csv_name=path.name, tool=tool, endpoint=endpoint, role=role,
+                                     assessor=assessor.strip(), source=source, assessed_on=assessed_on)
+    if problems:
+        raise ValidationFailed(problems)
+    new_text = {s.path: robvis.apply(s, entry) for s, entry in drafted}
+    validate_files([StudyBlob(str(p), t.encode("utf-8")) for p, t in new_text.items()])
+    result = robvis.Imported({s.path: robvis.entry_text(e) for s, e in drafted}, {s.path: s.trial_id for s, _ in drafted})
+    if write:
+        for p, t in new_text.items():
+            p.write_text(t, encoding="utf-8")
+        result.written = True
+    return result
+
+
+def rob_export(db_path: Path | str, *, tool: str, endpoint: str, analysis: str | None = None,
+               as_of: str | int | None = None, wait: float = 10.0) -> tuple[str, list[str]]:
+    """The judgements in force for ``tool`` and ``endpoint`` as robvis CSV (``Study,D1..,Overall``),
+    with a ``Weight`` column (the trial's weight in percent) when ``analysis`` names one. Returns the
+    text and notes (trials left out, and why)."""
+    import pandas as pd
+
+    from .importers import robvis
+
+    robvis.check_choice(tool, ROB_TOOLS, "--tool")
+    robvis.check_choice(endpoint, ROB_ENDPOINTS, "--endpoint")
+    notes: list[str] = []
+    with connect(db_path, read_only=True, wait=wait) as con:
+        revision = resolve_revision(con, as_of)
+        set_as_of(con, revision)
+        try:
+            frame = con.execute(named("rob_in_force"), [tool, endpoint]).df()
+        finally:
+            set_as_of(con, None)
+        weights = None
+        if analysis is not None:
+            from .analysis import analyses_at, run_analysis, select_specs
+
+            (spec,) = select_specs(analyses_at(con, revision).specs, [analysis])
+            res = run_analysis(con, spec, revision)
+            weights = res.studies.groupby("trial_id")["weight"].sum() if res.k else pd.Series(dtype=float)
+    records = frame.to_dict("records")
+    if weights is not None:
+        left_out = [r["study"] for r in records if r["trial_id"] not in weights.index]
+        if left_out:
+            notes.append(f"not in analysis {analysis} (no weight), left out: {', '.join(left_out)}")
+        records = [dict(r, weight=float(weights[r["trial_id"]])) for r in records if r["trial_id"] in weights.index]
+    if not records:
+        notes.append(f"no trial has a {robvis.TOOL_NAMES[tool]} judgement of {endpoint} in force at revision {revision}")
+    return robvis.to_csv(records, tool, weighted=weights is not None), notes
+
+
+# ---------------------------------------------------------------------------------------------
+# The data package (issue 11)
+# ---------------------------------------------------------------------------------------------
+
+
+def export(db_path: Path | str, out_dir: Path | str, *, as_of: str | int | None = None, wait: float = 10.0):
+    """Write the data package of a revision or version (default: the current revision) to
+    ``out_dir``: CSV tables with ``datapackage.json`` (Frictionless layout, content hashes, the
+    revision and its version names) and ``reproduce.R``, which reproduces every stored analysis with
+    metafor from those files alone. Returns a :class:`livemeta.export.Export`."""
+    from .export import export_package
+
+    with connect(db_path, read_only=True, wait=wait) as con:
+        revision = resolve_revision(con, as_of)
+        return export_package(con, revision, out_dir, revisions=list_revisions(con))

@@ -310,12 +310,26 @@ def query(db, wait, project, sql, fmt, as_of, timeout, max_rows, max_mb):
 
 
 @main.command()
-def views():
-    """List the named views (queries/views/) with their descriptions."""
+@click.option("--no-columns", is_flag=True, help="Names and descriptions only.")
+def views(no_columns):
+    """List the named views (queries/views/) with their descriptions and columns."""
+    import textwrap
+
     items = api.view_list()
-    width = max(len(v.name) for v in items)
+    columns = {} if no_columns else api.view_columns()
+    name_w = max(len(v.name) for v in items)
+    total = shutil.get_terminal_size().columns if sys.stdout.isatty() else 100
+    text_w = max(total - name_w - 2, 40)
     for v in items:
-        click.echo(f"{v.name.ljust(width)}  {v.description}")
+        lines = textwrap.wrap(v.description, text_w, break_long_words=False, break_on_hyphens=False) or [""]
+        click.echo(f"{v.name.ljust(name_w)}  {lines[0]}")
+        for more in lines[1:]:
+            click.echo(f"{'':{name_w}}  {more}")
+        if v.name in columns:
+            cols = textwrap.wrap("columns: " + ", ".join(columns[v.name]), text_w, subsequent_indent="  ",
+                                 break_long_words=False, break_on_hyphens=False)
+            for c in cols:
+                click.echo(f"{'':{name_w}}  {c}")
 
 
 @main.command()
@@ -328,18 +342,24 @@ def views():
 @click.option("--exclude-unverified", is_flag=True, help="Leave out values marked verified: false.")
 @click.option("--reported-intervals-only", is_flag=True,
               help="Hazard ratios with a reported CI only (none derived from p-values or log-rank statistics).")
+@click.option("--exclude-high-rob", is_flag=True,
+              help="Leave out trials at high risk of bias (RoB 2 high, ROBINS-I serious or critical); not assessed stay.")
 @click.option("--as-of", default=None, help="Recompute as of a revision id, date (UTC) or version name, and compare with the stored numbers.")
 @click.option("--list", "list_", is_flag=True, help="List the analyses in force and exit.")
-def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified, reported_intervals_only, as_of, list_):
+@click.option("-v", "--verbose", is_flag=True, help="Name the trials behind each estimate.")
+def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified, reported_intervals_only, exclude_high_rob,
+         as_of, list_, verbose):
     """Run the meta-analyses (all, or the ANALYSES named) and check them against the stored numbers.
 
     Every revision stores its estimates when it is built; `pool` recomputes them and says whether
     they are identical, bit for bit (a revision without stored numbers gets them). Beside each
     estimate: the same analysis at the version the published figures belong to (e.g.
-    review-2025), the published figure, and how many trials came since.
+    review-2025), the published figure, and how many trials came since. On a terminal the table
+    fits its width; the method codes are explained under it.
 
     \b
     livemeta pool                       every analysis in force
+    livemeta pool os --verbose          with the trials behind each estimate
     livemeta pool os pfs --json
     livemeta pool os --method REML --test knha   a variant (shown, not stored)
     livemeta pool os --reported-intervals-only
@@ -355,12 +375,13 @@ def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified
         return
     _note(db, project)
     run = api.pool(path, analyses, method=method, test=test_, exclude_unverified=exclude_unverified,
-                   as_of=as_of, wait=wait, reported_intervals_only=reported_intervals_only)
+                   reported_intervals_only=reported_intervals_only, exclude_high_rob=exclude_high_rob,
+                   as_of=as_of, wait=wait)
     if as_json:
         click.echo(to_json(run.results, run.reference, run.version))
     else:
         width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
-        click.echo(to_table(run.results, run.reference, run.version, width=width))
+        click.echo(to_table(run.results, run.reference, run.version, width=width, verbose=verbose))
     if run.version_revision is not None and not as_json:
         pooled = {t for r in run.results for t in r.trials}
         n = len(run.since)
@@ -469,14 +490,36 @@ def monitor(db, wait, project, analysis, target, alpha, power, one_sided, hetero
               help="Folder to write index.html, report.md and figures/ into.")
 @click.option("--as-of", default=None, help="Report the evidence as of a revision id or date.")
 def report(db, wait, project, out, as_of):
-    """Write the static report: forest and funnel plots, summary of findings, counts and gaps.
+    """Write the static report: what's new, the GRADE summary of findings, pooled estimates, the PRISMA
+    flow, study characteristics with references, risk of bias, forest, funnel and cumulative plots,
+    evidence gaps.
 
-    Shows a progress bar on a terminal; quiet when piped.
+    Figures whose inputs did not change since the last report written to --out are kept, not
+    redrawn. Shows a progress bar on a terminal; quiet when piped.
     """
+    from .project import find_project
+
     _note(db, project)
     with _progress("report") as step:
-        index = api.report(_db(db, project), out, as_of=as_of, progress=step, wait=wait)
+        index = api.report(_db(db, project), out, as_of=as_of, progress=step, wait=wait, project=find_project(project))
     click.echo(f"wrote {index}")
+
+
+@main.command()
+@_db_options
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the data package into (new, empty, or an earlier export, replaced).")
+@click.option("--as-of", default=None, help="A revision id, date (UTC) or version name [default: the current revision].")
+def export(db, wait, project, out, as_of):
+    """Write a data package of one revision or version, reproducible in R.
+
+    CSV tables of the evidence, the analyses, the rows each analysis pooled and the stored pooled
+    estimates, described by datapackage.json (Frictionless: columns, types, SHA-256 of every file,
+    the revision, its commit and version names); reproduce.R recomputes every analysis with metafor
+    from those files alone and compares it with the stored numbers (`Rscript DIR/reproduce.R`).
+    """
+    result = api.export(_db(db, project), out, as_of=as_of, wait=wait)
+    click.echo(result.summary())
 
 
 class _progress:
@@ -559,12 +602,19 @@ def diff(db, wait, project, from_rev, to_rev, as_json):
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also draw a cumulative forest plot (PNG; an SVG is written beside it).")
 def cumulative(db, wait, project, analysis, as_of, fmt, plot):
-    """Cumulative meta-analysis of ANALYSIS, adding trials by first publication date."""
+    """Cumulative meta-analysis of ANALYSIS, adding trials by first publication date.
+
+    The table rounds as the report prints (ratios to two decimals, proportions in percent); csv and
+    json give every digit. The first row (one trial) is that trial's interval as printed.
+    """
     from .query import QueryResult
 
+    from .living.cumulative import rounded
+
     spec, revision, table = api.cumulative(_db(db, project), analysis, as_of=as_of, wait=wait)
-    rows = [tuple(None if v != v else v for v in r) for r in table.itertuples(index=False)]
-    click.echo(QueryResult(list(table.columns), rows, revision).format(fmt))
+    shown = rounded(table, spec.measure) if fmt in ("table", "markdown") else table  # machines get every digit
+    rows = [tuple(None if v != v else v for v in r) for r in shown.itertuples(index=False)]
+    click.echo(QueryResult(list(shown.columns), rows, revision).format(fmt))
     if plot is not None:
         from .reports.plots import cumulative_plot, save
 
@@ -619,6 +669,66 @@ def import_ctgov(db, wait, project, record, nct, out, force, compare, save_recor
     else:
         click.echo(draft.summary())
         click.echo(f"wrote {out} (a draft: fill it in, then `livemeta validate {out}`)")
+
+
+@main.group("rob")
+def rob_group():
+    """Risk-of-bias assessments in robvis's CSV layout (Study,D1..D5,Overall[,Weight]).
+
+    \b
+    livemeta rob export --endpoint os --analysis os > rob2-os.csv       robvis's rob_summary(weighted = TRUE)
+    livemeta rob import judgements.csv --endpoint os --role reviewer_1 --assessor "A. Reviewer" --write
+    livemeta query "select * from risk_of_bias_disagreements"         where two assessors disagree
+    """
+
+
+_TOOL = click.option("--tool", type=click.Choice(["rob2", "robins_i"]), default="rob2", show_default=True,
+                     help="RoB 2 (randomised trials, D1-D5) or ROBINS-I (non-randomised, D1-D7).")
+_ENDPOINT = click.option("--endpoint", type=click.Choice(["os", "pfs", "orr", "dcr", "safety"]), required=True,
+                         help="The outcome assessed.")
+
+
+@rob_group.command("import")
+@_db_options
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@_TOOL
+@_ENDPOINT
+@click.option("--role", type=click.Choice(["reviewer_1", "reviewer_2", "consensus"]), required=True,
+              help="Whose judgements the file holds.")
+@click.option("--assessor", required=True, help="Who judged (for a consensus: both names).")
+@click.option("--source", default=None, help="The source id (of each study file) the judgements rest on "
+              "[default: the trial's only source].")
+@click.option("--date", "assessed_on", default=None, help="When (YYYY-MM-DD).")
+@click.option("--write", is_flag=True, help="Write the entries into the study files (else: show them).")
+def rob_import(db, wait, project, csv_file, tool, endpoint, role, assessor, source, assessed_on, write):
+    """Add the judgements of a robvis CSV to the study files of the trials it names.
+
+    Each row's Study is a trial id or name of the project. robvis files carry no support text: each
+    judgement says it came from this file. All rows or none (exit status 2 naming each problem);
+    then `livemeta ingest FILES --supersede -m MESSAGE` records them.
+    """
+    result = api.rob_import(csv_file, tool=tool, endpoint=endpoint, role=role, assessor=assessor, source=source,
+                            assessed_on=assessed_on, project=project, write=write)
+    if not write:
+        for path, text in result.entries.items():
+            click.echo(f"# {path}")
+            click.echo(text, nl=False)
+    click.echo(result.summary(), err=not write)
+
+
+@rob_group.command("export")
+@_db_options
+@_TOOL
+@_ENDPOINT
+@click.option("--analysis", default=None, help="Add robvis's Weight column: each trial's weight (%) in this analysis.")
+@click.option("--as-of", default=None, help="A revision id, date (UTC) or version name.")
+def rob_export(db, wait, project, tool, endpoint, analysis, as_of):
+    """Print the judgements in force (consensus, else a single assessor's) as robvis CSV."""
+    text, notes = api.rob_export(_db(db, project), tool=tool, endpoint=endpoint, analysis=analysis, as_of=as_of,
+                                 wait=wait)
+    click.echo(text, nl=False)
+    for n in notes:
+        click.echo(f"note: {n}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

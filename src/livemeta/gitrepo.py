@@ -84,7 +84,7 @@ class Git:
     def run(self, *args: str, input: bytes | None = None, env: dict | None = None, check: bool = True) -> bytes:
         try:
             out = subprocess.run(
-                ["git", *args], cwd=self.root, input=input, capture_output=True,
+                ["git", "-c", "log.showSignature=false", "-c", "core.quotePath=false", *args], cwd=self.root, input=input, capture_output=True,
                 env={**os.environ, **(env or {}), "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
             )
         except FileNotFoundError:

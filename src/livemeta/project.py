@@ -12,6 +12,8 @@ its named versions::
     versions:                        # named versions of the evidence (see below)
       - name: review-2025
         description: the evidence set of the published review
+        screening: {...}             # optional: the PRISMA 2020 counts of its search
+    grade: grade.yaml                # optional: the reviewed GRADE judgements of the report
 
 Paths are relative to the project file. A command finds the project from ``--project DIR``, else
 ``$LIVEMETA_PROJECT``, else the working directory and its parents. ``livemeta new-project DIR``
@@ -37,8 +39,11 @@ from .errors import LivemetaError
 
 PROJECT_FILE = "livemeta.yaml"
 FORMAT = 1
-_KEYS = {"livemeta_project", "name", "studies", "analyses", "database", "versions"}
-_VERSION_KEYS = {"name", "description"}
+_KEYS = {"livemeta_project", "name", "studies", "analyses", "database", "versions", "grade"}
+_VERSION_KEYS = {"name", "description", "screening"}
+#: the PRISMA 2020 counts a version may record of its search (all optional; see parse_screening)
+SCREENING_COUNTS = ("identified", "duplicates_removed", "screened", "excluded_at_screening", "reports_sought",
+                    "reports_not_retrieved", "reports_assessed", "reports_excluded")
 VERSION_NAME = re.compile(r"^[a-z][a-z0-9._-]{0,62}$")
 
 
@@ -50,6 +55,7 @@ class NoProject(LivemetaError):
 class Version:
     name: str
     description: str | None = None
+    screening: dict | None = None  # PRISMA counts of the version's search, as recorded (parse_screening)
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class Project:
     analyses: Path
     database: Path
     versions: tuple[Version, ...] = ()
+    grade: Path | None = None  # the reviewed GRADE judgements (livemeta.analysis.grade), when named
 
     @property
     def file(self) -> Path:
@@ -105,8 +112,29 @@ def parse_versions(doc: dict, where: str) -> tuple[Version, ...]:
             raise LivemetaError(f"{where}: versions[{i}].name: {name!r} is named twice")
         seen.add(name)
         desc = v.get("description")
-        out.append(Version(name, str(desc) if desc is not None else None))
+        screening = parse_screening(v["screening"], f"{where}: versions[{i}].screening") if v.get("screening") else None
+        out.append(Version(name, str(desc) if desc is not None else None, screening))
     return tuple(out)
+
+
+def parse_screening(raw, where: str) -> dict:
+    """A version's PRISMA 2020 counts: each of :data:`SCREENING_COUNTS` a whole number, or (identified,
+    reports_excluded) a mapping of whole numbers by source or reason; ``source`` says where they are
+    reported."""
+    if not isinstance(raw, dict):
+        raise LivemetaError(f"{where}: a mapping of counts ({', '.join(SCREENING_COUNTS)}) and their source")
+    _unknown(raw, {*SCREENING_COUNTS, "source"}, where)
+    out = {}
+    for key, value in raw.items():
+        if key == "source":
+            out[key] = str(value)
+            continue
+        parts = value if isinstance(value, dict) and key in ("identified", "reports_excluded") else {None: value}
+        for part, n in parts.items():
+            if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                raise LivemetaError(f"{where}.{key}{'.' + str(part) if part else ''}: a whole number, got {n!r}")
+        out[key] = value
+    return out
 
 
 def parse_project_text(text: str, where: str) -> dict:
@@ -149,6 +177,7 @@ def load_project(path: Path | str) -> Project:
         analyses=(root / doc["analyses"]).resolve(),
         database=(root / doc["database"]).resolve(),
         versions=parse_versions(doc, str(file)),
+        grade=(root / doc["grade"]).resolve() if doc.get("grade") else None,
     )
 
 

@@ -1,24 +1,33 @@
-"""Every pooled value of the bundled evidence base, pinned to metafor.
+"""Every pooled value of the bundled evidence base, pinned to metafor on inputs derived without livemeta.
 
-The reference (reference/bundled_reference.json) was made by reference/make_bundled_reference.R
-from reference/bundled_inputs.csv: the numbers as printed, pooled by metafor 3.8.1 with effect sizes
-computed in R (qnorm, escalc), independently of livemeta's views and pooling code.
+reference/derive_inputs.py reads data/studies and queries/analyses.yaml itself (PyYAML, no livemeta
+module) and selects each analysis's rows by the documented rules into reference/bundled_inputs.csv;
+reference/make_bundled_reference.R pools them with metafor (versions: tests/reference), with effect
+sizes computed in R (qnorm, escalc), into reference/bundled_reference.json. The tests check that the
+committed inputs are that derivation of the committed study files, that livemeta's views select the
+same rows, and that livemeta's pooled numbers equal metafor's: a bug in a view shows as a mismatch.
 Tolerances: 1e-8 for closed-form fits (FE; everything but the iterative tau2 estimators),
 1e-6 for REML (iterative Fisher scoring stops at a tau2 change of 1e-5 in metafor and here).
 """
 
 from __future__ import annotations
 
+import ast
 import csv
+import importlib.util
+import io
 import json
 import math
+import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
 
 from livemeta import api
-from livemeta.analysis import load_specs
+from livemeta.analysis import load_rows, load_specs
 from livemeta.db import connect, resolve_revision
+from tests.conftest import REPO
 
 REF = Path(__file__).parent / "reference"
 REFERENCE = json.loads((REF / "bundled_reference.json").read_text())
@@ -49,17 +58,73 @@ def test_reference_grid_is_complete():
     }
 
 
-def test_reference_inputs_are_the_bundled_data(bundled_db):
-    """If data/studies or a view changes, regenerate: export_inputs.py, then the R script."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("export_inputs", REF / "export_inputs.py")
+def _derive_inputs():
+    spec = importlib.util.spec_from_file_location("derive_inputs", REF / "derive_inputs.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+    return mod
+
+
+DERIVE = _derive_inputs()
+
+
+@pytest.fixture(scope="module")
+def committed(tmp_path_factory):
+    """The bundled project's files as committed (HEAD), which the bundled_db fixture is built from."""
+    out = tmp_path_factory.mktemp("committed")
+    tar = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", "livemeta.yaml", "data", "queries"],
+                         capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(tar)) as fh:
+        fh.extractall(out, filter="data")
+    return out
+
+
+@pytest.fixture(scope="module")
+def derived(committed):
+    return DERIVE.derive(committed)
+
+
+def test_the_derivation_imports_no_livemeta_module():
+    tree = ast.parse((REF / "derive_inputs.py").read_text())
+    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "yaml" in names and not any(name.split(".")[0] in ("livemeta", "tests") for name in names)
+    assert not any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree))  # no relative import
+
+
+def test_reference_inputs_are_the_independent_derivation(derived):
+    """If data/studies or analyses.yaml changes: derive_inputs.py, then the R script (or
+    tests/reference/regenerate.py to see what changes)."""
     with open(REF / "bundled_inputs.csv", newline="", encoding="utf-8") as fh:
-        committed = list(csv.DictReader(fh))
-    current = [{k: str(v) for k, v in row.items()} for row in mod.export(bundled_db)]
-    assert current == committed
+        committed_rows = list(csv.DictReader(fh))
+    assert [{k: str(v) for k, v in row.items()} for row in derived] == committed_rows
+
+
+def test_livemeta_selects_the_rows_of_the_independent_derivation(bundled_db, derived):
+    """Each analysis pools the trials (and subgroups) the documented rules give, in the same order."""
+    with connect(bundled_db, read_only=True) as con:
+        for spec in load_specs():
+            rows = load_rows(con, spec, None).to_dict("records")
+            ours = [(r["trial_id"], str(r[spec.subgroup]) if spec.subgroup else "") for r in rows]
+            assert ours == [(r["trial_id"], r["subgroup"]) for r in derived if r["analysis"] == spec.id], spec.id
+
+
+VIEW_COLUMNS = ("trial_id", "label", "inclusion", "verified", "treatment_class", "derivation", "resistance_category",
+                "min_prior_io_months")
+
+
+@pytest.mark.parametrize("view", sorted(DERIVE.VIEWS))
+def test_every_view_row_is_the_independent_derivation(bundled_db, committed, view):
+    """Beyond the analyses' filters: the rows of each analysis view, of every trial (candidates and
+    excluded trials too), equal the independent derivation's."""
+    ev = DERIVE.Evidence.read(committed / "data" / "studies")
+    with connect(bundled_db, read_only=True) as con:
+        df = con.execute(f"SELECT * FROM {view}").df()
+    cols = [c for c in VIEW_COLUMNS if c in df.columns]
+    ours = sorted(tuple(None if r[c] != r[c] else r[c] for c in cols) for r in df.to_dict("records"))  # NaN -> None
+    theirs = sorted(tuple(r.get(c) for c in cols) for r in DERIVE.VIEWS[view](ev))
+    assert ours == theirs
+    assert ours  # every view has rows in the bundled data
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['analysis']}[{c['stratum']}]")

@@ -61,7 +61,7 @@ def test_filled_drafts_validate_and_ingest_as_one_batch(drafts, filled_files, tm
     assert ingested.revision == 1
     assert ingested.rows == {
         "trials": 4, "sources": 4, "arms": 2 + 2 + 1 + 9, "resistance_definitions": 0,
-        "outcomes": 4, "adverse_events": 22 + 94 + 3 + 351,
+        "outcomes": 4, "adverse_events": 22 + 94 + 3 + 351, "risk_of_bias": 0,
     }
     with connect(db, read_only=True) as con:
         rows = con.execute(

@@ -154,7 +154,6 @@ def stored(tmp_path, monkeypatch):
     from livemeta.importers.ctgov import draft_from_record
     from livemeta.ingest import ingest_files
 
-    monkeypatch.setenv("LIVEMETA_AUTHOR", "tester")
     text, _ = fill(draft_from_record(load_record("NCT02210780")).text, ROLES["NCT02210780"])
     study = tmp_path / "nct02210780.yaml"
     study.write_text(text)

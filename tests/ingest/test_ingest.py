@@ -41,7 +41,8 @@ def _with(tmp_path, name, text_or_dict):
 def test_template_validates():
     report = validate_files([TEMPLATE])
     assert report.ok and report.trials == ["example-01"]
-    assert report.rows == {"trials": 1, "sources": 1, "arms": 2, "resistance_definitions": 1, "outcomes": 2, "adverse_events": 2}
+    assert report.rows == {"trials": 1, "sources": 1, "arms": 2, "resistance_definitions": 1, "outcomes": 2, "adverse_events": 2,
+                           "risk_of_bias": 1}
 
 
 def test_template_ingests(db_path):
@@ -308,7 +309,7 @@ def test_thousand_files_in_one_batch(db_path, tmp_path):
     with connect(db_path, read_only=True) as con:
         counts = {t: con.execute(f"SELECT count(*) FROM history.{t}").fetchone()[0] for t in TABLES}
         assert counts == {"trials": 1000, "sources": 1000, "arms": 2000, "resistance_definitions": 1000,
-                          "outcomes": 2000, "adverse_events": 2000}
+                          "outcomes": 2000, "adverse_events": 2000, "risk_of_bias": 1000}
         assert con.execute("SELECT count(*) FROM history.revision_files WHERE revision_id = 1").fetchone()[0] == 1000
         assert con.execute("SELECT count(DISTINCT nct_id) FROM history.trials").fetchone()[0] == 1000
         row = con.execute(

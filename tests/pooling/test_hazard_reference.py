@@ -63,10 +63,8 @@ def _error(case):
     return max(rel_err(yi, v["TE"]), rel_err(np.sqrt(vi), v["seTE"]))
 
 
-def test_grid_has_not_shrunk_and_versions():
+def test_grid_has_not_shrunk():  # versions and the calcTE commit: tests/reference/test_reference_versions.py
     check_grid(REF, MIN_COUNTS)
-    assert REF["R_version"].startswith("R version 4.2.2")
-    assert REF["calcTE"]["commit"] == "04496cb762c7c91cc09676d5a384ede209a62770"
     assert {c["inputs"].get("sided") for c in CASES if c["kind"] == "p_events"} == {1, 2}
 
 

@@ -64,9 +64,8 @@ def _tables_error(case):
     return max(rel_err(a, b) for a, b in pairs)
 
 
-def test_grid_has_not_shrunk_and_versions():
+def test_grid_has_not_shrunk():  # versions: tests/reference/test_reference_versions.py
     check_grid(REF, MIN_COUNTS)
-    assert REF["R_version"].startswith("R version 4.2.2") and REF["metafor_version"] == "3.8.1"
     assert sum(1 for c in INFL if c.get("mods")) >= 36
     assert any("*" in c["values"]["inf"] for c in INFL)  # flags are exercised
 

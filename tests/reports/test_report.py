@@ -92,6 +92,7 @@ def built(tmp_path_factory, results, gaps, counts):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(plots, "forest_plot", spy)
+        mp.setenv("LIVEMETA_REPORT_WORKERS", "1")  # drawn here, where the spy is
         index = build_report(results, revision_info=REVISION, out_dir=out, gaps=gaps, counts=counts,
                              progress=steps.append)
     return {"index": index, "out": out, "steps": steps, "footers": footers,
@@ -146,7 +147,7 @@ def test_report_files_and_figures(built, results):
     assert "No funnel plot: k = 7 &lt; 10" in page and "No funnel plot: k = 7 < 10" in md
     # cumulative plots for main analyses without subgroups
     assert (figs / "cumulative_os.png").exists() and not (figs / "cumulative_os_by_class.png").exists()
-    assert "forest os" in steps and steps[-1] == "write report.md"
+    assert "forest forest_os" in steps and "analysis os" in steps and steps[-1] == "write report.md"
 
 
 def test_report_stamps_revision_date_and_version(built):
@@ -175,7 +176,7 @@ def test_report_summary_of_findings_values(built, results):
     pi = f"{math.exp(re_res.pi_low):.2f}–{math.exp(re_res.pi_high):.2f}"
     assert pi in lines[i + 1] and "random effects (REML, HKSJ)" in lines[i + 1]
     # subgroups, proportions in percent, the empty analysis
-    assert "| ↳ dual checkpoint | 1 / 1 | HR 0.76 (0.50–1.15) | — |" in md
+    assert "| ↳ dual checkpoint | 1 trial | HR 0.76 (0.50–1.15) | — |" in md
     assert "subgroup differences p = " in md
     sa = next(line for line in lines if "(`single_arm_orr`)" in line)
     p = results[5].overall
@@ -201,7 +202,7 @@ def test_report_gaps_and_counts(built):
     assert "WJOG9616L" not in gap_section  # nothing missing
     assert "has_os_hr" not in gap_section and "has os hr" not in gap_section
     count_section = page[page.index('id="counts"'):page.index('id="a-os"')]
-    assert "multitarget_tki" in count_section and "Totals by design" in count_section and "rct: 6" in count_section
+    assert "multitarget TKI" in count_section and "Totals by design" in count_section and "rct: 6" in count_section
 
 
 def test_report_html_is_self_contained_and_well_formed(built):
@@ -265,9 +266,12 @@ def test_report_from_bundled_database(bundled_db, tmp_path_factory):
     page = index.read_text(encoding="utf-8")
     assert _parse(page).errors == []
     for res in run.results:
-        if res.k:
+        if res.k and f"Forest plot of {res.spec.id}: the same studies, weights and pooled estimate" not in page:
             assert f'src="figures/forest_{res.spec.id}.svg"' in page
             assert png_size(out / "figures" / f"forest_{res.spec.id}.png")[0] > 800
+    # os_by_resistance has one subgroup (acquired): its figures would be os_acquired's, drawn once
+    assert ("Forest plot of os_by_resistance: the same studies, weights and pooled estimate as analysis "
+            "os_acquired") in page
     os_res = next(r for r in run.results if r.spec.id == "os")
     o = os_res.overall
     assert f"HR {math.exp(o.estimate):.2f} ({math.exp(o.ci_low):.2f}–{math.exp(o.ci_high):.2f})" in page
@@ -281,3 +285,30 @@ def test_importing_the_report_package_does_not_load_matplotlib():
     code = "import sys, livemeta.reports; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_figures_with_the_same_numbers_are_drawn_once_and_very_large_analyses_get_a_csv(tmp_path, monkeypatch):
+    from livemeta.reports.report import FIGURE_MAX_ROWS
+
+    monkeypatch.setenv("LIVEMETA_REPORT_WORKERS", "1")
+    same = [_result(hr_frame(OS), id="os", title="OS"), _result(hr_frame(OS), id="os_copy", title="OS again")]
+    rows = [(f"t{i:03d}", f"T-{i:03d}", 0.9, round(0.9 * math.exp(-0.1 - 0.02 * (i % 17)), 3),
+             round(0.9 * math.exp(0.1 + 0.02 * (i % 17)), 3), "multitarget_tki", "docetaxel", True, 2015 + i % 8)
+            for i in range(FIGURE_MAX_ROWS + 5)]
+    big = _result(hr_frame(rows), id="big", title="A very large analysis")
+    page = build_report([*same, big], revision_info=REVISION, out_dir=tmp_path).read_text()
+    figs = tmp_path / "figures"
+    assert (figs / "forest_os.png").exists() and not (figs / "forest_os_copy.png").exists()
+    assert ("Forest plot of os_copy: the same studies, weights and pooled estimate as analysis os (its forest plot "
+            "above); not drawn again.") in page
+    assert not (figs / "forest_big.png").exists() and (figs / "funnel_big.png").exists()
+    table = pd.read_csv(figs / "forest_big.csv")
+    assert len(table) == FIGURE_MAX_ROWS + 5 and list(table.columns) == [
+        "study", "trial_id", "estimate", "ci_low", "ci_high", "weight_percent"]
+    assert table["weight_percent"].sum() == pytest.approx(100)
+    assert 'href="figures/forest_big.csv"' in page
+    # the cumulative plot goes by publication year: 8 years, not 255 rows
+    assert "One row per publication year (255 trials)." in page
+    # a later report without the big analysis deletes its files
+    build_report(same, revision_info=REVISION, out_dir=tmp_path)
+    assert not (figs / "forest_big.csv").exists() and not (figs / "funnel_big.png").exists()

@@ -22,6 +22,32 @@ def _fmt_ci(est: float | None, lo: float | None, hi: float | None, digits: int =
     return f.format(est) + ci
 
 
+def printed_interval(row, spec) -> tuple[float, float, float] | None:
+    """A study's estimate and CI as printed, when the analysis pools exactly them: a ratio whose row
+    has the estimate and CI at the analysis's level (the disputed level when the analysis reads
+    CIs at their alternative) and ``yi = ln(estimate)``. None otherwise (then the interval is the
+    one computed from the ``yi`` and ``vi`` that were pooled)."""
+    if spec.measure == "proportion":
+        return None
+
+    def num(key):
+        try:
+            v = float(row.get(key))
+        except (TypeError, ValueError):
+            return None
+        return v if math.isfinite(v) else None
+
+    est, lo, hi, read, alt, yi = (num(k) for k in ("estimate", "ci_low", "ci_high", "ci_level",
+                                                   "ci_level_alternative", "yi"))
+    if getattr(spec, "ci_level", "printed") == "alternative" and alt is not None:
+        read = alt
+    if None in (est, lo, hi, read, yi) or est <= 0:
+        return None
+    if abs(read - 100 * spec.level) < 1e-9 and abs(math.log(est) - yi) < 1e-6:
+        return est, lo, hi
+    return None
+
+
 def trial_count(result: AnalysisResult) -> str:
     """How many trials are behind the estimate, beside the review's count: '7 of 10 RCTs'."""
     word = "single-arm trials" if result.spec.measure == "proportion" else "RCTs"
@@ -158,9 +184,15 @@ def _finite(x):
 
 
 def _short(text: str | None, width: int = 36) -> str:
+    """``text`` cut at a word boundary to ``width`` characters, ending in '…' when cut."""
     if not text:
         return ""
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+    if len(text) <= width:
+        return text
+    cut = text[: max(width - 1, 1)]
+    if " " in cut[width // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:(") + "…"
 
 
 def to_json(results: list[AnalysisResult], reference: dict | None = None, version: str | None = None) -> str:
@@ -180,92 +212,203 @@ def to_json(results: list[AnalysisResult], reference: dict | None = None, versio
     return json.dumps(out, indent=2, ensure_ascii=False)
 
 
+METHOD_WORDS = {
+    "FE": "fixed effect (inverse variance)",
+    "DL": "random effects, DerSimonian-Laird tau²",
+    "REML": "random effects, restricted maximum-likelihood tau²",
+    "ML": "random effects, maximum-likelihood tau²",
+    "PM": "random effects, Paule-Mandel tau²",
+    "EB": "random effects, empirical Bayes tau²",
+    "SJ": "random effects, Sidik-Jonkman tau²",
+    "HE": "random effects, Hedges tau²",
+    "HS": "random effects, Hunter-Schmidt tau²",
+    "z": "normal-theory CI",
+    "knha": "Hartung-Knapp-Sidik-Jonkman t-based CI",
+}
+
+
+def _trials_word(res: AnalysisResult, n: int) -> str:
+    word = "single-arm trial" if res.spec.measure == "proportion" else "RCT"
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _cohorts(res: AnalysisResult) -> str:
+    """' (8 cohorts)' when the analysis pools several arms or cohorts of one trial."""
+    if res.k == len(res.trials) or res.k == 0:
+        return ""
+    return f" ({res.k} {'cohorts' if res.spec.measure == 'proportion' else 'comparisons'})"
+
+
 def _since(res: AnalysisResult, ref: AnalysisResult | None, version: str | None) -> str:
-    """The trial count of the living estimate, with '+N since VERSION' when trials came since."""
-    word = "single-arm trials" if res.spec.measure == "proportion" else "RCTs"
+    """The trial count of the living estimate, with '+N since VERSION' when trials came since
+    (trials, not arms: several cohorts of one trial are one trial)."""
     if ref is None:
-        return trial_count(res)
+        return trial_count(res) + _cohorts(res)
     new = [t for t in res.trials if t not in set(ref.trials)]
-    return f"{len(res.trials)} {word}" + (f" (+{len(new)} since {version})" if new else "")
+    return _trials_word(res, len(res.trials)) + _cohorts(res) + (f" (+{len(new)} since {version})" if new else "")
+
+
+def _est(res: AnalysisResult, s: dict) -> str:
+    """'HR 0.90 (0.82–0.99)', or '12.5% (9.0–17.1)' for a proportion; 'no data' without one."""
+    if s["estimate"] is None:
+        return "no data"
+    if res.spec.measure == "proportion":
+        return f"{100 * s['estimate']:.1f}% ({100 * s['ci_low']:.1f}–{100 * s['ci_high']:.1f})"
+    return f"{res.spec.measure} {_fmt_ci(s['estimate'], s['ci_low'], s['ci_high'])}"
+
+
+def _subgroup_rows(res: AnalysisResult, s: dict) -> list:
+    """A row per subgroup, then the test for subgroup differences as a free line."""
+    from ..words import class_word
+
+    out: list = []
+    groups = res.studies[res.spec.subgroup].fillna("(none)").astype(str)
+    for sg in s["subgroups"]:
+        sel = res.studies[groups == str(sg["subgroup"])]
+        n = sel["trial_id"].nunique()
+        trials = _trials_word(res, n) + (f" ({sg['k']} cohorts)" if sg["k"] != n else "")
+        name = class_word(sg["subgroup"]) if res.spec.subgroup == "treatment_class" else str(sg["subgroup"])
+        est = {"estimate": sg["estimate"], "ci_low": sg["ci_low"], "ci_high": sg["ci_high"]}
+        i2 = f"{sg['i2']:.0f}%" if sg["i2"] is not None and sg["k"] > 1 else ""
+        out.append({"name": f"    {name}", "trials": trials, "estimate": _est(res, est), "i2": i2})
+    t = s["test_for_subgroup_differences"]
+    out.append(f"    subgroup differences: Q = {t['q']:.2f}, df = {t['df']}, p = {t['p']:.3f}")
+    return out
+
+
+def _metareg_rows(res: AnalysisResult) -> list:
+    """A free line per moderator coefficient (its ratio per unit, or per level against the
+    reference level), then the test of moderators."""
+    m = metareg_summary(res)
+    unit = res.spec.measure if m["coefficients"] and "ratio" in m["coefficients"][0] else "coef."
+    out: list = []
+    for c in m["coefficients"][1 if res.metareg.intercept else 0:]:
+        v = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if "ratio" in c else (c["estimate"], c["ci_low"], c["ci_high"])
+        out.append(f"    {c['name']}: {unit} ×{_fmt_ci(*v)} per unit, p = {c['p']:.3f} (k = {m['k']})")
+    t = m["test_of_moderators"]
+    r2 = f", R² {m['r2']:.0f}%" if m["r2"] is not None and math.isfinite(m["r2"]) else ""
+    out.append(f"    test of moderators: {'F' if t['distribution'] == 'F' else 'QM'} = {t['statistic']:.2f}, p = {t['p']:.3f}{r2}")
+    return out
+
+
+_COLUMNS = [("name", "analysis"), ("trials", "trials"), ("estimate", "estimate (CI)"), ("i2", "I²"),
+            ("method", "method, CI level")]
+
+
+def _name(row: dict, width: int) -> str:
+    """The analysis column: an id, or a sensitivity analysis's title cut to fit before its [id]."""
+    if "title" not in row:
+        return row["name"] if len(row["name"]) <= width else _short(row["name"], width)
+    tail = f" [{row['id']}]"
+    return "  ↳ " + _short(row["title"], max(width - len(tail) - 4, 8)) + tail
+
+
+def _render(entries: list, extra: list[tuple[str, str]], width: int | None) -> list[str]:
+    """The table: the extra columns (review version, published, comparison) beside the others when
+    the terminal holds them, else on a line of their own under each analysis, with the method.
+    Analysis ids are never cut; titles of sensitivity analyses are, to fit."""
+    cols = _COLUMNS + extra
+    rows = [e for e in entries if isinstance(e, dict)]
+    widths = {k: max([len(h)] + [len(str(r.get(k, ""))) for r in rows]) for k, h in cols if k != "name"}
+    widths["name"] = max([len("analysis")] + [len(_name(r, 10_000)) for r in rows])
+    least_name = max([len("analysis")] + [len(_name(r, 0)) if "title" in r else len(r["name"]) for r in rows])
+    widths["name"] = max(least_name, min(widths["name"], 60))
+    widths["published"] = min(widths["published"], 36)  # cut to fit on one line; whole when stacked
+
+    def total():
+        return sum(widths[k] for k, _ in cols) + 2 * (len(cols) - 1)
+
+    stacked = False
+    if width is not None and total() > width:  # method and the extra columns on a line of their own
+        stacked, cols = True, _COLUMNS[:4]
+        extra = [_COLUMNS[4], *extra]
+        widths["name"] = max(least_name, widths["name"] - max(0, total() - width))
+        if total() > width:  # and the trial counts too
+            cols = [c for c in cols if c[0] != "trials"]
+            extra = [_COLUMNS[1], *extra]
+            widths["name"] = max(least_name, widths["name"] - max(0, total() - width))
+
+    def line(values: dict) -> str:
+        cells = []
+        for k, _ in cols:
+            v = _name(values, widths[k]) if k == "name" and "title" in values else str(values.get(k, ""))
+            if k != "name" or "title" not in values:
+                v = v if len(v) <= widths[k] else _short(v, widths[k])
+            cells.append(v.ljust(widths[k]))
+        return "  ".join(cells).rstrip()
+
+    out = [line({k: h for k, h in cols}), "  ".join("-" * widths[k] for k, _ in cols)]
+    for e in entries:
+        if not isinstance(e, dict):
+            out += _wrap(e, width, "      ") if width else [e]
+            continue
+        out.append(line(e))
+        if stacked:
+            more = " · ".join(f"{h.replace(' (trials)', '')}: {e[k]}" for k, h in extra if e.get(k))
+            if more:
+                out += _wrap(f"      {more}", width, "  ")
+    return out
 
 
 def to_table(
-    results: list[AnalysisResult], reference: dict | None = None, version: str | None = None, width: int | None = None
+    results: list[AnalysisResult], reference: dict | None = None, version: str | None = None, width: int | None = None,
+    verbose: bool = False,
 ) -> str:
-    """Aligned text: one line per analysis (sensitivity analyses indented under their main one),
-    one per subgroup; with ``reference`` (the analyses at ``version``, the one the published
+    """Aligned text: one line per analysis (sensitivity analyses by title, indented under their main
+    one), one per subgroup; with ``reference`` (the analyses at ``version``, the one the published
     figures belong to) that version's estimate and trial count beside the living one, and the
-    comparison with the published figure made on it. ``width`` (the terminal's) shortens the
-    published text to fit."""
+    comparison with the published figure made on it. ``width`` (the terminal's) fits the table to
+    it (on a narrow terminal the published figures go on a line of their own); ``verbose`` names the
+    trials behind each estimate. A legend of the method codes follows."""
     reference = reference or {}
     with_ref = bool(reference)
-    header = ["analysis", "trials", "estimate (CI)", "I²", "method, CI level"]
-    if with_ref:
-        header.append(f"{version} (trials)")
-    header += ["published", "vs published"]
-    pub_col = header.index("published")
-    lines = []
+    extra = ([("version", f"{version} (trials)")] if with_ref else []) + [("published", "published"),
+                                                                          ("compare", "vs published")]
+    entries: list = []
     for res in results:
         s = summary(res)
         ref = reference.get(res.spec.id)
-        name = ("  ↳ " if res.spec.sensitivity_of else "") + res.spec.id
-        est = _fmt_ci(s["estimate"], s["ci_low"], s["ci_high"])
-        est = f"{res.spec.measure} {est}" if s["estimate"] is not None else "no data"
-        i2 = f"{s['i2']:.0f}%" if s["i2"] is not None else ""
-        method = f"{res.spec.method}/{res.spec.test}, {res.spec.level * 100:g}%"
+        row = {"name": res.spec.id, "trials": _since(res, ref, version), "estimate": _est(res, s),
+               "i2": f"{s['i2']:.0f}%" if s["i2"] is not None else "",
+               "method": f"{res.spec.method}/{res.spec.test}, {res.spec.level * 100:g}%"}
+        if res.spec.sensitivity_of:
+            row |= {"title": res.spec.title, "id": res.spec.id}
         pub = res.spec.published
-        pub_text = ""
         if pub is not None:
-            pub_text = _fmt_ci(pub.estimate, pub.ci_low, pub.ci_high) if pub.estimate is not None else (pub.text or "")
-        row = [name, _since(res, ref, version), est, i2, method]
-        if with_ref:
-            if ref is None:
-                row.append("")
-            else:
-                rs = summary(ref)
-                row.append((_fmt_ci(rs["estimate"], rs["ci_low"], rs["ci_high"]) if rs["estimate"] is not None else "no data")
-                           + f" ({trial_count(ref)})")
-        row += [pub_text, comparison(ref if ref is not None else res)]
-        lines.append(row)
+            row["published"] = _fmt_ci(pub.estimate, pub.ci_low, pub.ci_high) if pub.estimate is not None else (pub.text or "")
+        if ref is not None:
+            row["version"] = f"{_est(ref, summary(ref)).removeprefix(f'{res.spec.measure} ')} ({trial_count(ref)})"
+        row["compare"] = comparison(ref if ref is not None else res)
+        entries.append(row)
         if res.subgroups is not None:
-            for sg in s["subgroups"]:
-                lines.append([f"    {sg['subgroup']}", str(sg["k"]), _fmt_ci(sg["estimate"], sg["ci_low"], sg["ci_high"]),
-                              f"{sg['i2']:.0f}%" if sg["i2"] is not None else ""] + [""] * (len(header) - 4))
-            t = s["test_for_subgroup_differences"]
-            lines.append(["    subgroup differences", "", f"Q = {t['q']:.2f}, df = {t['df']}, p = {t['p']:.3f}"]
-                         + [""] * (len(header) - 3))
+            entries += _subgroup_rows(res, s)
         if res.metareg is not None:
-            m = metareg_summary(res)
-            unit = res.spec.measure if m["coefficients"] and "ratio" in m["coefficients"][0] else "coef."
-            for c in m["coefficients"][1 if res.metareg.intercept else 0:]:
-                v = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if "ratio" in c else (c["estimate"], c["ci_low"], c["ci_high"])
-                lines.append([f"    {c['name']}", str(m["k"]), f"{unit} ×{_fmt_ci(*v)} per unit"]
-                             + [""] * (len(header) - 4) + [f"p = {c['p']:.3f}"])
-            t = m["test_of_moderators"]
-            r2 = f", R² {m['r2']:.0f}%" if m["r2"] is not None and math.isfinite(m["r2"]) else ""
-            lines.append(["    test of moderators", "", f"{'F' if t['distribution'] == 'F' else 'QM'} = {t['statistic']:.2f}, "
-                          f"p = {t['p']:.3f}{r2}"] + [""] * (len(header) - 3))
+            entries += _metareg_rows(res)
         if res.metareg_note:
-            lines.append(f"    meta-regression: {res.metareg_note}")
+            entries.append(f"    meta-regression: {res.metareg_note}")
         if res.note:
-            lines.append(f"    note: {res.note}")  # a free line, outside the columns
-    rows = [r for r in lines if isinstance(r, list)]
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    if width:
-        spare = width - (sum(widths) + 2 * (len(widths) - 1))
-        if spare < 0:
-            widths[pub_col] = max(len("published"), 14, widths[pub_col] + spare)
-            for row in rows:
-                row[pub_col] = _short(row[pub_col], widths[pub_col])
-    else:
-        for row in rows:
-            row[pub_col] = _short(row[pub_col])
-        widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    fmt = lambda row: row if isinstance(row, str) else "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()  # noqa: E731
-    out = [fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in lines]
+            entries.append(f"    note: {res.note}")
+        if verbose and res.k:
+            names = res.studies["trial"] if "trial" in res.studies.columns else res.studies["label"]
+            entries.append(f"    trials: {', '.join(dict.fromkeys(map(str, names)))}")
+    out = _render(entries, extra, width)
     if results:
         foot = f"(revision {results[0].revision}"
         if with_ref:
             foot += f"; {version} = revision {next(iter(reference.values())).revision}, compared with the published figures"
-        out.append(foot + "; estimates on the ratio scale, proportions back-transformed from logit)")
+        foot += "; estimates on the ratio scale, proportions in percent)"
+        out += _wrap(foot, width, " ") if width else [foot]
+        codes = list(dict.fromkeys(c for res in results for c in (res.spec.method, res.spec.test)))
+        legend = "methods: " + "; ".join(f"{c} = {METHOD_WORDS[c]}" for c in codes if c in METHOD_WORDS)
+        out += _wrap(legend, width, "  ") if width else [legend]
+        if not verbose:
+            out.append("(--verbose names the trials behind each estimate)")
     return "\n".join(out)
+
+
+def _wrap(text: str, width: int | None, indent: str) -> list[str]:
+    import textwrap
+
+    first = len(text) - len(text.lstrip())
+    return textwrap.wrap(text, width=max(width or 100, 40), subsequent_indent=indent + " " * first,
+                         break_long_words=False, break_on_hyphens=False) or [text]

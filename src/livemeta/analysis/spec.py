@@ -21,6 +21,9 @@ SCALES = {"HR": "log", "OR": "log", "RR": "log", "proportion": "logit"}
 #: how a CI whose level is disputed is read: at its printed level, at its alternative level, or
 #: replaced by the variance derived from the printed p-value and HR
 CI_LEVEL_CHOICES = ("printed", "alternative", "p_value")
+#: the overall risk-of-bias judgements a "leave out high risk of bias" sensitivity analysis drops
+#: (RoB 2 high; ROBINS-I serious or critical); trials not assessed stay in
+HIGH_RISK_OF_BIAS = ["high", "serious", "critical"]
 
 _KEYS = {
     "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "exclude", "ci_level",
@@ -82,12 +85,14 @@ class AnalysisSpec:
         return json.dumps(d, sort_keys=True)
 
     def variant(self, *, method: str | None = None, test: str | None = None, exclude_unverified: bool = False,
-                reported_intervals_only: bool = False) -> AnalysisSpec:
+                reported_intervals_only: bool = False, exclude_high_rob: bool = False) -> AnalysisSpec:
         """A variant of this analysis with its own id, e.g. ``os[method=REML,test=knha]``.
 
         ``reported_intervals_only`` keeps the hazard ratios whose variance comes from a reported CI
         (view column ``derivation`` = ``ci``), leaving out those derived from p-values, O - E and V
-        or log-rank statistics.
+        or log-rank statistics. ``exclude_high_rob`` leaves out the rows whose risk-of-bias
+        judgement in force is high (view column ``rob_overall``: RoB 2 high, ROBINS-I serious or
+        critical); rows not assessed stay.
         """
         tags, changes = [], {}
         if reported_intervals_only and self.measure == "HR" and self.filters.get("derivation") != "ci":
@@ -102,6 +107,9 @@ class AnalysisSpec:
         if exclude_unverified and self.filters.get("verified") is not True:
             tags.append("verified_only")
             changes["filters"] = {**changes.get("filters", self.filters), "verified": True}
+        if exclude_high_rob and self.exclude.get("rob_overall") != HIGH_RISK_OF_BIAS:
+            tags.append("without_high_rob")
+            changes["exclude"] = {**self.exclude, "rob_overall": HIGH_RISK_OF_BIAS}
         if not tags:
             return self
         return replace(self, id=f"{self.id}[{','.join(tags)}]", sensitivity_of=self.sensitivity_of or self.id, **changes)

@@ -5,7 +5,6 @@ from .migrations import apply_migrations, install_views, migrations, schema_vers
 from .revisions import (
     Revision,
     current_revision,
-    default_author,
     list_revisions,
     new_revision,
     resolve_revision,
@@ -17,7 +16,6 @@ __all__ = [
     "apply_migrations",
     "connect",
     "current_revision",
-    "default_author",
     "install_views",
     "list_revisions",
     "migrations",

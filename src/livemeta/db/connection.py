@@ -160,7 +160,8 @@ def connect(
     """Open the database for the length of a ``with`` block.
 
     A writable connection is migrated to the newest schema and gets the current views before it
-    is handed out; a read-only one must find a livemeta database already there.
+    is handed out; a read-only one must find a livemeta database already there, at the newest
+    schema (with ``migrate=False``: at any schema, for a look before an upgrade).
     """
     from .migrations import apply_migrations, check_schema, install_views
 

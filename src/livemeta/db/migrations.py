@@ -134,14 +134,38 @@ class View:
         return self.path.read_text(encoding="utf-8")
 
 
+def _description(text: str) -> str:
+    """The first sentence of a view's leading comment, whatever lines it spans."""
+    words: list[str] = []
+    for line in text.lstrip().splitlines():
+        if not line.startswith("--"):
+            break
+        words += line[2:].split()
+        if words and words[-1].endswith("."):
+            break
+    return " ".join(words)
+
+
 def views() -> list[View]:
-    """The named views in ``queries/views/``: file stem = view name, first comment = description."""
-    out = []
-    for path in sorted(resource("queries", "views").glob("*.sql")):
-        first = path.read_text(encoding="utf-8").lstrip().splitlines()[0]
-        description = first[2:].strip() if first.startswith("--") else ""
-        out.append(View(path.stem, description, path))
-    return out
+    """The named views in ``queries/views/``: file stem = view name, the first sentence of the
+    leading comment = description."""
+    return [View(path.stem, _description(path.read_text(encoding="utf-8")), path)
+            for path in sorted(resource("queries", "views").glob("*.sql"))]
+
+
+def view_columns() -> dict[str, list[str]]:
+    """The columns of every view, from a database made in memory with today's schema and views
+    (no database file needed)."""
+    con = duckdb.connect()
+    try:
+        apply_migrations(con)
+        install_views(con)
+        out: dict[str, list[str]] = {}
+        for table, column in con.execute(named("view_columns")).fetchall():
+            out.setdefault(table, []).append(column)
+        return out
+    finally:
+        con.close()
 
 
 def install_views(con: duckdb.DuckDBPyConnection) -> None:

@@ -8,8 +8,6 @@ Reading "as of" a revision sets the session variable ``livemeta_as_of``, which e
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 import re
 from dataclasses import dataclass
 
@@ -28,14 +26,6 @@ class Revision:
     message: str
     kind: str
     livemeta_version: str
-
-
-def default_author() -> str:
-    """``$LIVEMETA_AUTHOR``, else the login name."""
-    try:
-        return os.environ.get("LIVEMETA_AUTHOR") or getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "unknown"
 
 
 def new_revision(

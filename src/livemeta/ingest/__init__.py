@@ -40,6 +40,7 @@ _TABLE_LABELS = {
     "resistance_definitions": "resistance definitions",
     "outcomes": "outcomes",
     "adverse_events": "adverse events",
+    "risk_of_bias": "risk-of-bias assessments",
 }
 
 
@@ -255,7 +256,7 @@ def ingest_files(
     if not (message or "").strip():
         raise LivemetaError("a revision needs a message", hint='pass -m "what this revision adds and why"')
     if not (author or "").strip():
-        raise LivemetaError("a revision needs an author", hint="pass --author or set LIVEMETA_AUTHOR")
+        raise LivemetaError("a revision needs an author", hint="pass author=\"Name\"")
     names, problems, batch = _prepare(paths, progress)
     if problems:
         raise ValidationFailed(problems)

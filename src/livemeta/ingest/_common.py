@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import Problem, excerpt
 
 #: the study file's lists, in file order, with the database table each one fills
-LISTS = ("sources", "arms", "resistance_definitions", "outcomes", "adverse_events")
+LISTS = ("sources", "arms", "resistance_definitions", "outcomes", "adverse_events", "risk_of_bias")
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ._common import StudyFile, fmt
 
-TABLES = ("trials", "sources", "arms", "resistance_definitions", "outcomes", "adverse_events")
+TABLES = ("trials", "sources", "arms", "resistance_definitions", "outcomes", "adverse_events", "risk_of_bias")
 
 #: file list -> (table, id column)
 ID_COLUMN = {
@@ -30,6 +30,7 @@ ID_COLUMN = {
     "resistance_definitions": "definition_id",
     "outcomes": "outcome_id",
     "adverse_events": "ae_id",
+    "risk_of_bias": "assessment_id",
 }
 
 _RENAME = {
@@ -44,6 +45,7 @@ _RENAME = {
         "control_arm": "control_arm_id",
     },
     "adverse_events": {"source": "source_id", "arm": "arm_id"},
+    "risk_of_bias": {"source": "source_id", "result": "result_id"},
 }
 
 _SCHEMA_DEF = {
@@ -53,6 +55,7 @@ _SCHEMA_DEF = {
     "resistance_definitions": "resistance_definition",
     "outcomes": "outcome",
     "adverse_events": "adverse_event",
+    "risk_of_bias": "risk_of_bias",
 }
 
 _NUMERIC = {
@@ -67,7 +70,37 @@ _NUMERIC = {
         "o_minus_e", "oe_variance", "logrank_chisq", "total_events", "allocation_ratio",
     ),
     "adverse_events": ("subjects_affected", "subjects_at_risk", "percent"),
+    "risk_of_bias": (),
 }
+
+#: the domains of a risk-of-bias assessment as the study file names them (RoB 2: D1-D5; ROBINS-I: D1-D7)
+ROB_DOMAINS = tuple(f"D{i}" for i in range(1, 8))
+
+
+def _rob_columns(prop: str) -> list[str]:
+    """A risk-of-bias property as table columns: ``domains`` -> d1_judgement, d1_support, ...;
+    ``overall`` -> overall_judgement, overall_support."""
+    if prop == "domains":
+        return [f"{d.lower()}_{part}" for d in ROB_DOMAINS for part in ("judgement", "support")]
+    if prop == "overall":
+        return ["overall_judgement", "overall_support"]
+    return [_RENAME["risk_of_bias"].get(prop, prop)]
+
+
+def _rob_record(item: dict) -> dict:
+    """A study file's risk-of-bias assessment flattened into its table's columns."""
+    rec = {}
+    for k, v in item.items():
+        if k == "domains":
+            for d in ROB_DOMAINS:
+                judged = (v or {}).get(d) or {}
+                rec[f"{d.lower()}_judgement"] = judged.get("judgement")
+                rec[f"{d.lower()}_support"] = judged.get("support")
+        elif k == "overall":
+            rec["overall_judgement"], rec["overall_support"] = v.get("judgement"), v.get("support")
+        elif k != "id":
+            rec[_RENAME["risk_of_bias"].get(k, k)] = v
+    return rec
 
 
 def columns(table: str) -> list[str]:
@@ -79,6 +112,8 @@ def columns(table: str) -> list[str]:
         cols = ["trial_id"] + [_RENAME["trials"].get(p, p) for p in props if p != "id"]
         at = cols.index("first_published") + 1
         return cols[:at] + ["first_publication_date", "first_publication_precision"] + cols[at:]
+    if table == "risk_of_bias":
+        return ["trial_id", ID_COLUMN[table]] + [c for p in props if p != "id" for c in _rob_columns(p)]
     rename = _RENAME[table]
     return ["trial_id", ID_COLUMN[table]] + [rename.get(p, p) for p in props if p != "id"]
 
@@ -144,7 +179,9 @@ def build_batch(studies: list[StudyFile]) -> Batch:
             idcol = ID_COLUMN[table]
             for j, item in enumerate(d.get(table) or []):
                 rec = {"trial_id": tid, idcol: item["id"]}
-                for k, v in item.items():
+                if table == "risk_of_bias":
+                    rec.update(_rob_record(item))
+                for k, v in item.items() if table != "risk_of_bias" else ():
                     if k != "id":
                         rec[rename.get(k, k)] = v
                 rec.update(_study=i, _file=study.name, _path=f"{table}[{j}]")
@@ -180,6 +217,8 @@ def build_batch(studies: list[StudyFile]) -> Batch:
     t["_arms_n_randomised"] = t["_study"].map(sums["n_randomised"]).astype("float64")
     t["_arms_n_safety"] = t["_study"].map(sums["n_safety"]).astype("float64")
 
+    rob = frames["risk_of_bias"]
+    rob["assessed_on"] = pd.to_datetime(rob["assessed_on"], format="%Y-%m-%d")
     o = frames["outcomes"]
     o["data_cutoff"] = pd.to_datetime(o["data_cutoff"], format="%Y-%m-%d")
     o["_trial_randomised_n"] = o["_study"].map(t.set_index("_study")["randomised_n"]).astype("float64")

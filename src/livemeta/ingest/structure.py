@@ -111,7 +111,7 @@ def _validator():
 
 
 #: fields of free text, where a line break (a YAML block scalar) or surrounding space is harmless
-FREE_TEXT = {"raw_text", "note", "citation", "definition", "dispute", "inclusion_reason", "population"}
+FREE_TEXT = {"raw_text", "note", "citation", "definition", "dispute", "inclusion_reason", "population", "support"}
 #: control characters: C0 but tab and line feed, DEL, C1; and the Unicode bidirectional overrides
 #: that make a terminal show text other than what it is
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -323,6 +323,53 @@ def _one_result_per_comparison(outcomes: list[dict]) -> list[tuple[str, str]]:
     return out
 
 
+#: the judgements of each risk-of-bias tool, from least to most severe ('no_information' apart)
+ROB_JUDGEMENTS = {
+    "rob2": ("low", "some_concerns", "high"),
+    "robins_i": ("low", "moderate", "serious", "critical"),
+}
+ROB_TOOL_DOMAINS = {"rob2": 5, "robins_i": 7}
+
+
+def _risk_of_bias_rules(assessments: list[dict], design: str) -> list[tuple[str, str]]:
+    """RoB 2 for randomised trials with domains D1-D5, ROBINS-I with D1-D7; each tool's own
+    judgements; an overall judgement at least as severe as the worst domain's (the tools'
+    algorithms); one assessment per outcome and role (reviewer_1, reviewer_2, consensus)."""
+    out = []
+    seen: dict[tuple, int] = {}
+    for i, a in enumerate(assessments):
+        p, tool = f"risk_of_bias[{i}]", a["tool"]
+        if tool == "rob2" and design != "rct":
+            out.append((f"{p}.tool", "RoB 2 assesses randomised trials; use robins_i for non-randomised evidence"))
+        n = ROB_TOOL_DOMAINS[tool]
+        for extra in sorted(set(a["domains"]) - {f"D{j}" for j in range(1, n + 1)}):
+            out.append((f"{p}.domains.{extra}", f"{'RoB 2' if tool == 'rob2' else 'ROBINS-I'} has domains D1-D{n}"))
+        for j in range(1, n + 1):
+            if f"D{j}" not in a["domains"]:
+                out.append((f"{p}.domains.D{j}", f"missing required field 'D{j}' (ROBINS-I has seven domains)"))
+        scale = ROB_JUDGEMENTS[tool]
+        allowed = (*scale, "no_information")
+        judged = {k: v["judgement"] for k, v in a["domains"].items()} | {"overall": a["overall"]["judgement"]}
+        for key, j in judged.items():
+            if j not in allowed:
+                where = f"{p}.overall.judgement" if key == "overall" else f"{p}.domains.{key}.judgement"
+                out.append((where, f"{j!r} is not a {'RoB 2' if tool == 'rob2' else 'ROBINS-I'} judgement; "
+                            f"choose one of: {', '.join(allowed)}"))
+        ranks = [scale.index(j) for k, j in judged.items() if k != "overall" and j in scale]
+        overall = judged["overall"]
+        if ranks and overall in scale and scale.index(overall) < max(ranks):
+            worst = scale[max(ranks)]
+            out.append((f"{p}.overall.judgement", f"overall {overall!r} is less severe than a domain judged "
+                        f"{worst!r}: the overall judgement is at least the worst domain's"))
+        key = (a["endpoint"], a["role"])
+        if key in seen:
+            out.append((f"{p}.role", f"risk_of_bias[{seen[key]}] is already the {a['role']} assessment of "
+                        f"{a['endpoint']}: one per outcome and role (reviewer_1, reviewer_2, consensus)"))
+        else:
+            seen[key] = i
+    return out
+
+
 def rule_problems(study: StudyFile) -> list[Problem]:
     """The rules within one schema-valid file."""
     d = study.data
@@ -355,7 +402,7 @@ def rule_problems(study: StudyFile) -> list[Problem]:
         return False
 
     ref("trial.source", trial.get("source"), "sources", "source")
-    for key in ("arms", "resistance_definitions", "outcomes", "adverse_events"):
+    for key in ("arms", "resistance_definitions", "outcomes", "adverse_events", "risk_of_bias"):
         for i, rec in enumerate(d.get(key) or []):
             ref(f"{key}[{i}].source", rec.get("source"), "sources", "source")
 
@@ -407,6 +454,14 @@ def rule_problems(study: StudyFile) -> list[Problem]:
 
     for i, ae in enumerate(d.get("adverse_events") or []):
         ref(f"adverse_events[{i}].arm", ae["arm"], "arms", "arm")
+
+    for i, rob in enumerate(d.get("risk_of_bias") or []):
+        res = rob.get("result")
+        if res is not None and ref(f"risk_of_bias[{i}].result", res, "outcomes", "outcome"):
+            endpoint = d["outcomes"][ids["outcomes"][res]]["endpoint"]
+            if rob["endpoint"] != endpoint:
+                out.append((f"risk_of_bias[{i}].result", f"outcome {res!r} is {endpoint}, not {rob['endpoint']}"))
+    out.extend(_risk_of_bias_rules(d.get("risk_of_bias") or [], design))
 
     fp = trial.get("first_published")
     if fp is not None and not _real_date(fp):

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import AnalysisResult, AnalysisSpec, run_analysis
+from ..analysis.present import printed_interval
 from ..pooling import back_transform
 from ..pooling.sensitivity import cumulative
 
@@ -32,31 +33,87 @@ def cumulative_rows(result: AnalysisResult) -> pd.DataFrame:
     ``first_publication_date``, then trial id and label, stably), pooled with the analysis's own
     method, test, level and scale. Columns: step, trial_id, label, first_published (the column of
     that name, else the year of ``first_publication_date``, else empty), k, estimate, ci_low,
-    ci_high (natural scale), p, tau2, i2.
+    ci_high (natural scale), p, tau2, i2. The first step (one study) shows the study's interval as
+    printed when the analysis reads it at its printed level (:func:`printed_interval`).
     """
     studies, spec = result.studies, result.spec
     if studies.empty:
         return pd.DataFrame(columns=COLUMNS)
     res = cumulative(studies["yi"].to_numpy(float), studies["vi"].to_numpy(float), np.arange(len(studies)),
                      method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
-    frame = res.to_frame()
-    added = frame["added"].to_numpy(int)
+    added = np.asarray(res.index, dtype=int)
     if "first_published" in studies:
         year = studies["first_published"].to_numpy()[added]
     elif "first_publication_date" in studies:
         year = pd.to_datetime(studies["first_publication_date"]).dt.year.to_numpy()[added]
     else:
         year = [None] * len(added)
+    est, lo, hi = (back_transform(np.asarray(a, float), scale=spec.scale) for a in (res.estimate, res.ci_low, res.ci_high))
+    first = printed_interval(studies.iloc[int(added[0])].to_dict(), spec) if len(added) else None
+    if first is not None:  # one study: its interval as printed, not recomputed from yi and vi
+        est[0], lo[0], hi[0] = first
     return pd.DataFrame({
-        "step": frame["step"].to_numpy(int) + 1,
+        "step": np.arange(1, len(added) + 1),
         "trial_id": studies["trial_id"].to_numpy()[added],
         "label": studies["label"].to_numpy()[added],
         "first_published": year,
-        "k": frame["k"].to_numpy(int),
-        "estimate": back_transform(frame["estimate"].to_numpy(float), scale=spec.scale),
-        "ci_low": back_transform(frame["ci_low"].to_numpy(float), scale=spec.scale),
-        "ci_high": back_transform(frame["ci_high"].to_numpy(float), scale=spec.scale),
-        "p": frame["p"].to_numpy(float),
-        "tau2": frame["tau2"].to_numpy(float),
-        "i2": frame["i2"].to_numpy(float),
+        "k": np.arange(1, len(added) + 1),
+        "estimate": est,
+        "ci_low": lo,
+        "ci_high": hi,
+        "p": np.asarray(res.p, float),
+        "tau2": np.asarray(res.tau2, float),
+        "i2": np.asarray(res.i2, float),
     })[COLUMNS]
+
+
+def rounded(table: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """The cumulative table as a reader sees it: ratios to two decimals (proportions in percent to
+    one), p to three (below 0.001 as '< 0.001'), tau² to four decimals, I² in whole percent."""
+    from ..living.diff import PRINTED
+
+    def ratio(v):
+        if v is None or v != v:
+            return ""
+        return f"{100 * v:.1f}%" if measure == "proportion" else PRINTED["estimate"].format(v)
+
+    def p(v):
+        return "" if v is None or v != v else "< 0.001" if v < 0.001 else f"{v:.3f}"
+
+    out = table.copy()
+    for col in ("estimate", "ci_low", "ci_high"):
+        out[col] = [ratio(v) for v in table[col]]
+    out["p"] = [p(v) for v in table["p"]]
+    out["tau2"] = ["" if v != v else PRINTED["tau2"].format(v) for v in table["tau2"]]
+    out["i2"] = ["" if v != v else PRINTED["i2"].format(v) + "%" for v in table["i2"]]
+    out["first_published"] = ["" if v is None or v != v else str(v) for v in table["first_published"]]
+    return out
+
+
+def cumulative_by_year(result: AnalysisResult) -> pd.DataFrame:
+    """Cumulative meta-analysis by publication year: one row per year, pooling every trial
+    published up to the end of it (label '+ 12 trials (2024)'); the columns of
+    :func:`cumulative_rows`. For analyses with more trials than a plot has rows."""
+    from ..pooling import pool
+
+    studies, spec = result.studies, result.spec
+    if studies.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    if "first_published" in studies:
+        year = studies["first_published"].to_numpy()
+    else:
+        year = pd.to_datetime(studies["first_publication_date"]).dt.year.to_numpy()
+    yi, vi = studies["yi"].to_numpy(float), studies["vi"].to_numpy(float)
+    ends = [i for i in range(len(year)) if i == len(year) - 1 or year[i + 1] != year[i]]
+    rows, prev = [], 0
+    for step, end in enumerate(ends, start=1):
+        r = pool(yi[: end + 1], vi[: end + 1], method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
+        n = end + 1 - prev
+        y = year[end]
+        rows.append({"step": step, "trial_id": studies["trial_id"].iloc[end],
+                     "label": f"+ {n} trial{'s' if n != 1 else ''} ({y if y == y else 'date unknown'})",
+                     "first_published": y, "k": end + 1,
+                     **{k: float(back_transform(getattr(r, k), scale=spec.scale)) for k in ("estimate", "ci_low", "ci_high")},
+                     "p": r.p, "tau2": r.tau2, "i2": r.i2})
+        prev = end + 1
+    return pd.DataFrame(rows)[COLUMNS]

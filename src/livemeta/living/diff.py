@@ -27,6 +27,7 @@ TABLES = {
     "resistance_definitions": ("trial_id", "definition_id"),
     "outcomes": ("trial_id", "outcome_id"),
     "adverse_events": ("trial_id", "ae_id"),
+    "risk_of_bias": ("trial_id", "assessment_id"),
 }
 _IGNORED = {"valid_from", "valid_to"}
 
@@ -94,7 +95,8 @@ class RevisionDiff:
         for a in self.analyses:
             out.append(
                 f"| {a.analysis} | {_est(a.old, a.measure)} | {_est(a.new, a.measure)} | {_pair(a, 'k', '{}')} "
-                f"| {_pair(a, 'tau2', '{:.4f}')} | {_pair(a, 'i2', '{:.0f}%')} | {', '.join(a.flags) or '—'} |"
+                f"| {_pair(a, 'tau2', PRINTED['tau2'])} | {_pair(a, 'i2', PRINTED['i2'] + '%')} "
+                f"| {', '.join(a.flags) or '—'} |"
             )
         out += ["", f"{len(changed)} of {len(self.analyses)} analyses changed."]
         recomputed = sorted({a.analysis for a in self.analyses for d in (a.old, a.new) if d and d.get("recomputed")})
@@ -117,10 +119,36 @@ def _show(v) -> str:
     return "—" if v is None else f"`{v}`"
 
 
+#: how diff prints each number of an estimate; a change that does not show at this precision is
+#: not flagged (a reader cannot see it)
+PRINTED = {"estimate": "{:.2f}", "ci_low": "{:.2f}", "ci_high": "{:.2f}", "pi_low": "{:.2f}", "pi_high": "{:.2f}",
+           "tau2": "{:.4f}", "i2": "{:.0f}"}
+
+
+_RATIO_KEYS = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
+
+
+def printed(d: dict | None, key: str, measure: str = "HR") -> str | None:
+    """``d[key]`` as diff prints it (None when missing); proportions in percent to one decimal."""
+    v = None if d is None else d.get(key)
+    if v is None:
+        return None
+    if measure == "proportion" and key in _RATIO_KEYS:
+        return f"{100 * v:.1f}"
+    return PRINTED[key].format(v)
+
+
+def _moved(old: dict, new: dict, keys, measure: str) -> bool:
+    return any(printed(old, k, measure) != printed(new, k, measure) for k in keys)
+
+
 def _est(d: dict | None, measure: str) -> str:
     if not d or d.get("estimate") is None:
         return "—"
-    return f"{measure} {d['estimate']:.2f} ({d['ci_low']:.2f}–{d['ci_high']:.2f})"
+    est, lo, hi = (printed(d, k, measure) for k in ("estimate", "ci_low", "ci_high"))
+    if measure == "proportion":
+        return f"{est}% ({lo}–{hi})"
+    return f"{measure} {est} ({lo}–{hi})"
 
 
 def _pair(a: AnalysisChange, key: str, fmt: str) -> str:
@@ -216,7 +244,8 @@ def analysis_flags(old: dict | None, new: dict | None, measure: str) -> list[str
     """Flags for a moved estimate: new / dropped analysis, direction, significance, prediction
     interval (only where it differs from the CI, i.e. random effects), the test for subgroup
     differences (crossing p = 0.05), a sequential-monitoring boundary crossed (secondary), and what
-    else moved."""
+    else moved, as a reader sees it: an estimate, CI, prediction interval, tau² or I² that moved
+    below the precision diff prints (:data:`PRINTED`) is not flagged."""
     if old is None and new is None:
         return []
     if old is None or old.get("estimate") is None:
@@ -236,7 +265,7 @@ def analysis_flags(old: dict | None, new: dict | None, measure: str) -> list[str
     def has_pi(d):  # a prediction interval of its own (random effects); under FE it equals the CI
         return (d.get("pi_low"), d.get("pi_high")) != (d.get("ci_low"), d.get("ci_high"))
 
-    if (has_pi(old) or has_pi(new)) and (old.get("pi_low"), old.get("pi_high")) != (new.get("pi_low"), new.get("pi_high")):
+    if (has_pi(old) or has_pi(new)) and _moved(old, new, ("pi_low", "pi_high"), measure):
         if null is not None and _crosses_null(old.get("pi_low"), old.get("pi_high"), null) != _crosses_null(
             new.get("pi_low"), new.get("pi_high"), null
         ):
@@ -256,12 +285,16 @@ def analysis_flags(old: dict | None, new: dict | None, measure: str) -> list[str
         flags.append(f"sequential {mc_old} boundary no longer crossed")
     if old.get("k") != new.get("k"):
         flags.append(f"k {old.get('k')} → {new.get('k')}")
-    if any(old.get(key) != new.get(key) for key in ("estimate", "ci_low", "ci_high")):
+    if _moved(old, new, ("estimate", "ci_low", "ci_high"), measure):
         flags.append("estimate moved")
-    if any(old.get(key) != new.get(key) for key in ("tau2", "i2")):
+    if _moved(old, new, ("tau2", "i2"), measure):
         flags.append("heterogeneity changed")
     return flags
 
+
+#: the flags that say an analysis's conclusion changed (with "subgroup difference ..." and
+#: "sequential ..." flags)
+CONCLUSION_FLAGS = ("direction changed", "now significant", "no longer significant", "new estimate", "no longer estimable")
 
 _ESTIMATE_KEYS = ("measure", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2",
                   "monitoring_crossed")
@@ -370,8 +403,7 @@ def conclusion_changes(con: duckdb.DuckDBPyConnection, revision: int, estimates:
         o, n = before.get(aid), after.get(aid)
         measure = (n or o)["measure"]
         flags = [f for f in analysis_flags(o, n, measure)
-                 if f in ("direction changed", "now significant", "no longer significant", "new estimate", "no longer estimable")
-                 or f.startswith("subgroup difference") or f.startswith("sequential")]
+                 if f in CONCLUSION_FLAGS or f.startswith("subgroup difference") or f.startswith("sequential")]
         if flags:
             out.append(f"{aid}: {', '.join(flags)}")
     return out

@@ -641,12 +641,13 @@ def _unreproducible(con, git: Git) -> list[str]:
     return out
 
 
-def _inspect(db: Path, git: Git, wait: float) -> tuple[list[tuple], list[str], int | None]:
-    """The commits a database was built from, its revisions no commit reproduces, and its current
-    revision; read-only, at whatever schema version it is (a newer one is refused)."""
+def _inspect(db: Path, git: Git, wait: float) -> tuple[list[tuple], list[str], int | None, bool]:
+    """The commits a database was built from, its revisions no commit reproduces, its current
+    revision and whether its schema is older than this livemeta's; read-only, at whatever schema
+    version it is (a newer one is refused)."""
     from ..db import current_revision, schema_version
     from ..db.connection import open_connection, storage_errors
-    from ..db.migrations import check_schema
+    from ..db.migrations import check_schema, migrations
 
     con = open_connection(db, read_only=True, wait=wait)
     try:
@@ -654,7 +655,8 @@ def _inspect(db: Path, git: Git, wait: float) -> tuple[list[tuple], list[str], i
             check_schema(con, db, writable=True)
             if schema_version(con) == 0:  # not a livemeta database: keep it aside, as damaged
                 raise StorageFailed(f"{db} is not a livemeta database", hint="")
-            return _stored_commits(con), _unreproducible(con, git), current_revision(con)
+            outdated = schema_version(con) < migrations()[-1].version
+            return _stored_commits(con), _unreproducible(con, git), current_revision(con), outdated
     finally:
         con.close()
 
@@ -694,10 +696,11 @@ def sync(project: Project, db: Path, *, wait: float = 10.0, backup: bool = False
     if db.exists():
         shas = [s.commit.sha for s in steps]
         try:
-            stored, lost, revision = _inspect(db, history.git, wait)  # look first: a refusal writes nothing
+            stored, lost, revision, outdated = _inspect(db, history.git, wait)  # look first: a refusal writes nothing
         except StorageFailed as exc:  # a damaged file: kept aside, rebuilt (the remedy its message names)
-            stored, damaged = [], exc.message
-        if not lost and not damaged and [r[1] for r in stored] == shas:
+            stored, damaged, outdated = [], exc.message, False
+        # a database of an older schema is rebuilt: today's code may read its commits otherwise
+        if not lost and not damaged and not outdated and [r[1] for r in stored] == shas:
             return SyncReport(db, "up to date", [], history.head, revision, history.uncommitted,
                               earlier_commits=history.earlier_commits)
         if lost and not backup:
@@ -707,7 +710,7 @@ def sync(project: Project, db: Path, *, wait: float = 10.0, backup: bool = False
                 hint="keep them by checking out the branch or clone that made them; or pass --backup to "
                 "move this file aside (kept as a .bak beside it) and rebuild from the repository",
             )
-        if not lost and not damaged and [r[1] for r in stored] == shas[: len(stored)]:
+        if not lost and not damaged and not outdated and [r[1] for r in stored] == shas[: len(stored)]:
             with connect(db, wait=wait) as con:
                 stored = _stored_commits(con)  # again, now that we hold the file
                 if [r[1] for r in stored] == shas[: len(stored)]:

@@ -43,6 +43,7 @@ _KEYS = {
     "resistance_definitions": ("trial_id", "definition_id", "valid_from"),
     "outcomes": ("trial_id", "outcome_id", "valid_from"),
     "adverse_events": ("trial_id", "ae_id", "valid_from"),
+    "risk_of_bias": ("trial_id", "assessment_id", "valid_from"),
 }
 
 

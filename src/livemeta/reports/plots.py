@@ -47,6 +47,7 @@ _RC = {
     "font.size": 8.5,
     "svg.hashsalt": "livemeta",  # stable ids in SVG output
     "svg.fonttype": "path",  # the SVG needs no fonts installed
+    "text.hinting": "none",  # unhinted glyphs: a third faster to rasterise, no visible loss at 150 dpi
     "axes.linewidth": 0.8,
     "xtick.major.width": 0.8,
     "xtick.labelsize": 8,
@@ -85,9 +86,13 @@ def _pretty(value: Any, words: Mapping[str, str] | None = None) -> str:
     """'multitarget_tki' -> 'multitarget TKI'; None/NaN -> ''."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    from ..words import CLASS_NAMES
+
     s = str(value)
     if words and s in words:
         return words[s]
+    if s in CLASS_NAMES:  # a treatment class ('none' is the PD-(L)1 drug alone)
+        return CLASS_NAMES[s]
     return " ".join(_CLASS_WORDS.get(w.lower(), w) for w in s.replace("_", " ").split())
 
 
@@ -125,10 +130,6 @@ def _fmt_ratio(x: float) -> str:
     return f"{x:.2f}"
 
 
-def _fmt_pct(x: float) -> str:
-    return f"{100 * x:.1f}" if _finite(x) else "—"
-
-
 def method_label(method: str, test: str = "z") -> str:
     """'fixed effect' or 'random effects (REML, HKSJ)'."""
     if method == "FE":
@@ -137,18 +138,27 @@ def method_label(method: str, test: str = "z") -> str:
 
 
 # ---------------------------------------------------------------------------- text measurement
+#: text widths in inches by (text, size, weight, style, dpi): the same in every figure, so shared
+_WIDTHS: dict[tuple, float] = {}
+
+
 class _Measure:
-    """Text widths in inches, measured with the figure's own renderer."""
+    """Text widths in inches, measured with the figure's own renderer (cached across figures)."""
 
     def __init__(self, fig: Figure):
         self.renderer = fig.canvas.get_renderer()
         self.dpi = fig.dpi
-        self._cache: dict[tuple, float] = {}
+        self._cache = _WIDTHS
+        self._props: dict[tuple, FontProperties] = {}
 
     def width(self, s: str, size: float = FS, weight: str = "normal", style: str = "normal") -> float:
-        key = (s, size, weight, style)
+        key = (s, size, weight, style, self.dpi)
         if key not in self._cache:
-            prop = FontProperties(family=_RC["font.family"], size=size, weight=weight, style=style)
+            pkey = (size, weight, style)
+            prop = self._props.get(pkey)
+            if prop is None:
+                prop = self._props[pkey] = FontProperties(family=_RC["font.family"], size=size, weight=weight,
+                                                          style=style)
             w = max((self.renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
                      for line in s.split("\n")), default=0.0)
             self._cache[key] = w / self.dpi
@@ -193,10 +203,24 @@ class _Measure:
         return lines[: max_lines - 1] + [self.ellipsize(rest + " …", width, **kw)
                                            if not rest.endswith("…") else self.ellipsize(rest, width, **kw)]
 
+    @staticmethod
+    def _words(s: str) -> list[str]:
+        """The words of ``s``, an equation ('p = 0.05', 'Q = 3.1,') kept together as one."""
+        out: list[str] = []
+        glue = False
+        for w in s.split(" "):
+            if out and (glue or w in ("=", "<", ">", "≥", "≤")):
+                out[-1] += " " + w
+                glue = w in ("=", "<", ">", "≥", "≤")
+            else:
+                out.append(w)
+                glue = False
+        return out
+
     def _greedy(self, s: str, width: float, **kw) -> list[str]:
         lines: list[str] = []
         cur = ""
-        for word in s.split(" "):
+        for word in self._words(s):
             cand = f"{cur} {word}" if cur else word
             if self.width(cand, **kw) <= width:
                 cur = cand
@@ -295,27 +319,52 @@ def _pct_limits(values: Iterable[float]) -> tuple[tuple[float, float], list[floa
     return (0.0, top), [float(t) for t in np.arange(0, top + step / 2, step)]
 
 
-def _render(*, title: str, subtitle: str, left: list[_Col], right: list[_Col], rows: list[_Row],
-            axis: _Axis, panel_header: str, footer: str, legend: list[tuple[Any, str]],
-            vline_until: _Row | None = None) -> Figure:
-    """Lay out and draw a table-with-plot-panel figure (forest or cumulative forest plot)."""
-    fig = _new_figure()
-    m = _Measure(fig)
-    header = _Row("header", {c.key: c.header for c in left + right}, bold=True)
-    all_rows = [header, _Row("gap", min_units=0.35), *rows, _Row("gap", min_units=0.4)]
+@dataclass
+class _Frame:
+    """The geometry of a table-with-panel figure, in inches (computed by :func:`_layout`)."""
 
-    # column widths: the widest cell (headers included), capped; cells wrap inside the width
-    for col in left + right:
+    fig_w: float
+    fig_h: float
+    panel_x0: float
+    panel_w: float
+    rows_h: float
+    total: float  # height of all rows, in row units
+    title_lines: list[str]
+    sub_lines: list[str]
+    footer_lines: list[str]
+    footer_h: float
+    legend_h: float
+    legend_ncol: int
+    axis_h: float
+
+    def fx(self, inches: float) -> float:
+        return inches / self.fig_w
+
+    def fy(self, inches: float) -> float:
+        return inches / self.fig_h
+
+
+def _is_bold(r: _Row) -> bool:
+    return r.bold or r.kind in ("header", "group", "pooled", "subtotal")
+
+
+def _column_widths(m: _Measure, cols: list[_Col], rows: list[_Row]) -> None:
+    """Each column as wide as its widest cell (headers included), capped at ``col.cap``."""
+    for col in cols:
         widths = []
-        for r in all_rows:
+        for r in rows:
             text = r.cells.get(col.key)
             if text:
-                bold = r.bold or r.kind in ("header", "group", "pooled", "subtotal")
                 for line in str(text).split("\n"):
-                    widths.append(m.width(line, size=col.size, weight="bold" if bold else "normal"))
+                    widths.append(m.width(line, size=col.size, weight="bold" if _is_bold(r) else "normal"))
         col.width = max(widths, default=0.3)
         if col.cap is not None:
             col.width = min(col.width, col.cap)
+
+
+def _place_columns(left: list[_Col], right: list[_Col]) -> tuple[float, float, float, float]:
+    """x of every column, the plot panel between left and right columns; returns (left_end,
+    panel_x0, panel_w, fig_w). A narrow table gets a wider panel (the figure is at least 8 in)."""
     x = MARGIN_IN
     for col in left:
         col.x0, x = x, x + col.width + GAP_IN
@@ -325,22 +374,26 @@ def _render(*, title: str, subtitle: str, left: list[_Col], right: list[_Col], r
     x = panel_x0 + panel_w + 0.25
     for col in right:
         col.x0, x = x, x + col.width + GAP_IN
-    fig_w = max(x - GAP_IN + MARGIN_IN, 8.0)
-    if fig_w > x - GAP_IN + MARGIN_IN:  # narrow table: give the spare width to the panel
-        spare = fig_w - (x - GAP_IN + MARGIN_IN)
+    needed = x - GAP_IN + MARGIN_IN
+    fig_w = max(needed, 8.0)
+    if fig_w > needed:
+        spare = fig_w - needed
         panel_w += spare
         for col in right:
             col.x0 += spare
+    return left_end, panel_x0, panel_w, fig_w
 
-    # wrap every cell; notes wrap to the width of the left columns (never into the panel)
-    note_w = max(left_end - MARGIN_IN, 2.5)
-    for r in all_rows:
+
+def _wrap_rows(m: _Measure, rows: list[_Row], cols: list[_Col], note_w: float, panel_header: str) -> float:
+    """Wrap every cell to its column (notes to ``note_w``), set each row's height and centre;
+    returns the total height in row units."""
+    for r in rows:
         n = 1
-        for col in left + right:
+        for col in cols:
             text = r.cells.get(col.key)
             if not text:
                 continue
-            weight = "bold" if (r.bold or r.kind in ("header", "group", "pooled", "subtotal")) else "normal"
+            weight = "bold" if _is_bold(r) else "normal"
             if r.kind == "header":
                 lines = str(text).split("\n")
             else:
@@ -360,34 +413,45 @@ def _render(*, title: str, subtitle: str, left: list[_Col], right: list[_Col], r
         else:
             r.h = max(r.min_units, _units(n))
     y = 0.0
-    for r in all_rows:
+    for r in rows:
         r.y = y + r.h / 2
         y += r.h
-    total = y
+    return y
 
-    # vertical layout (inches): title block, rows, axis block, legend, footer
-    title_lines = m.wrap(title, fig_w - 2 * MARGIN_IN, 3, size=FS_TITLE, weight="bold")
-    sub_lines = m.wrap(subtitle, fig_w - 2 * MARGIN_IN, 2, size=FS_SMALL) if subtitle else []
+
+def _legend_columns(m: _Measure, legend: list[tuple[Any, str]], width: float) -> tuple[int, float]:
+    """As many legend columns as fit ``width`` (at most 3), and the legend's height."""
+    if not legend:
+        return 1, 0.0
+    item_w = [m.width(lbl, size=FS_SMALL) + 2.8 * FS_SMALL / 72 for _, lbl in legend]
+    ncol = min(3, len(legend))
+    while ncol > 1 and _legend_width(item_w, ncol) > width:
+        ncol -= 1
+    return ncol, 0.19 * math.ceil(len(legend) / ncol) + 0.12
+
+
+def _layout(m: _Measure, *, title: str, subtitle: str, footer: str, axis: _Axis, legend: list,
+            fig_w: float, panel_x0: float, panel_w: float, total: float) -> _Frame:
+    """The vertical layout: title block, rows, axis block, legend, footer."""
+    text_w = fig_w - 2 * MARGIN_IN
+    title_lines = m.wrap(title, text_w, 3, size=FS_TITLE, weight="bold")
+    sub_lines = m.wrap(subtitle, text_w, 2, size=FS_SMALL) if subtitle else []
     top_h = 0.15 + len(title_lines) * FS_TITLE * 1.25 / 72 + len(sub_lines) * FS_SMALL * 1.3 / 72 + 0.12
-    footer_lines = m.wrap(footer, fig_w - 2 * MARGIN_IN, 3, size=FS_SMALL - 0.5) if footer else []
+    footer_lines = m.wrap(footer, text_w, 3, size=FS_SMALL - 0.5) if footer else []
     footer_h = 0.12 + len(footer_lines) * (FS_SMALL - 0.5) * 1.3 / 72
     axis_h = 0.62 if (axis.left_label or axis.right_label) else 0.45
-    ncol, legend_h = 1, 0.0
-    if legend:  # as many columns as fit the width (matplotlib fills a legend column by column)
-        item_w = [m.width(lbl, size=FS_SMALL) + 2.8 * FS_SMALL / 72 for _, lbl in legend]
-        ncol = min(3, len(legend))
-        while ncol > 1 and _legend_width(item_w, ncol) > fig_w - 2 * MARGIN_IN:
-            ncol -= 1
-        legend_h = 0.19 * math.ceil(len(legend) / ncol) + 0.12
+    ncol, legend_h = _legend_columns(m, legend, text_w)
     rows_h = total * ROW_IN
     fig_h = top_h + rows_h + axis_h + legend_h + footer_h
-    fig.set_size_inches(fig_w, fig_h)
-    fx = lambda inches: inches / fig_w  # noqa: E731
-    fy = lambda inches: inches / fig_h  # noqa: E731
+    return _Frame(fig_w, fig_h, panel_x0, panel_w, rows_h, total, title_lines, sub_lines, footer_lines, footer_h,
+                  legend_h, ncol, axis_h)
 
-    bottom = footer_h + legend_h + axis_h
-    ax = fig.add_axes((fx(panel_x0), fy(bottom), fx(panel_w), fy(rows_h)))
-    ax.set_ylim(total, 0)
+
+def _draw_panel(fig: Figure, fr: _Frame, axis: _Axis, first_data: float, vline_until: _Row | None):
+    """The plot panel: axis scale, limits, ticks, the null and pooled lines, favours labels."""
+    bottom = fr.footer_h + fr.legend_h + fr.axis_h
+    ax = fig.add_axes((fr.fx(fr.panel_x0), fr.fy(bottom), fr.fx(fr.panel_w), fr.fy(fr.rows_h)))
+    ax.set_ylim(fr.total, 0)
     ax.set_xscale("log" if axis.log else "linear")
     ax.set_xlim(*axis.lim)
     for side in ("top", "left", "right"):
@@ -401,14 +465,11 @@ def _render(*, title: str, subtitle: str, left: list[_Col], right: list[_Col], r
     ax.tick_params(axis="x", labelsize=8, length=3.5, color=INK, labelcolor=INK)
     ax.patch.set_alpha(0)
     ax.set_xlabel(axis.label, fontsize=8, labelpad=13 if (axis.left_label or axis.right_label) else 4, color=INK)
-
-    first_data = all_rows[2].y - all_rows[2].h / 2 if len(all_rows) > 3 else 0
     if axis.null is not None:
-        ax.plot([axis.null, axis.null], [first_data, total], color=GREY, lw=0.9, zorder=1, solid_capstyle="butt")
+        ax.plot([axis.null, axis.null], [first_data, fr.total], color=GREY, lw=0.9, zorder=1, solid_capstyle="butt")
     if axis.pooled is not None and _finite(axis.pooled) and axis.lim[0] < axis.pooled < axis.lim[1]:
-        until = vline_until.y + vline_until.h / 2 if vline_until is not None else total
-        ax.plot([axis.pooled] * 2, [first_data, until],
-                color=GREY, lw=0.8, ls=(0, (4, 3)), zorder=1)
+        until = vline_until.y + vline_until.h / 2 if vline_until is not None else fr.total
+        ax.plot([axis.pooled] * 2, [first_data, until], color=GREY, lw=0.8, ls=(0, (4, 3)), zorder=1)
     if axis.left_label:
         ax.annotate(f"← {axis.left_label}", xy=(axis.null or 1, 0), xycoords=("data", "axes fraction"),
                     xytext=(-5, -15), textcoords="offset points", ha="right", va="top", fontsize=FS_SMALL,
@@ -417,52 +478,90 @@ def _render(*, title: str, subtitle: str, left: list[_Col], right: list[_Col], r
         ax.annotate(f"{axis.right_label} →", xy=(axis.null or 1, 0), xycoords=("data", "axes fraction"),
                     xytext=(5, -15), textcoords="offset points", ha="left", va="top", fontsize=FS_SMALL,
                     color=INK, annotation_clip=False)
+    return ax
 
-    # text cells
+
+def _draw_rows(fig: Figure, ax, fr: _Frame, rows: list[_Row], cols: list[_Col], axis: _Axis,
+               panel_header: str) -> None:
+    """Every row's text cells, notes and marker; the header row with the panel header and a rule."""
     tr = mtransforms.blended_transform_factory(fig.transFigure, ax.transData)
     lo_lim, hi_lim = axis.lim
-    for r in all_rows:
-        weight = "bold" if (r.bold or r.kind in ("header", "group", "pooled", "subtotal")) else "normal"
+    for r in rows:
+        weight = "bold" if _is_bold(r) else "normal"
         style = "italic" if r.italic else "normal"
-        for col in left + right:
+        for col in cols:
             lines = r.wrapped.get(col.key)
             if not lines:
                 continue
-            align = col.align
-            xpos = {"left": col.x0, "right": col.x0 + col.width, "center": col.x0 + col.width / 2}[align]
+            xpos = {"left": col.x0, "right": col.x0 + col.width, "center": col.x0 + col.width / 2}[col.align]
             # headers sit on the rule (bottom-aligned, as RevMan); cells are centred on their row
             ypos, va = (r.y + r.h / 2 - 0.16, "baseline") if r.kind == "header" else (r.y, "center_baseline")
-            fig.text(fx(xpos), ypos, "\n".join(lines), transform=tr, ha=align, va=va, fontsize=col.size,
+            fig.text(fr.fx(xpos), ypos, "\n".join(lines), transform=tr, ha=col.align, va=va, fontsize=col.size,
                      fontweight=weight, fontstyle=style, color=INK, linespacing=1.2, parse_math=False)
         if "_note" in r.wrapped:
-            fig.text(fx(MARGIN_IN), r.y, "\n".join(r.wrapped["_note"]), transform=tr, ha="left", va="center",
+            fig.text(fr.fx(MARGIN_IN), r.y, "\n".join(r.wrapped["_note"]), transform=tr, ha="left", va="center",
                      fontsize=FS_SMALL, fontstyle=style, color=INK, linespacing=1.2, parse_math=False)
         if r.kind == "header":
-            fig.text(fx(panel_x0 + panel_w / 2), r.y + r.h / 2 - 0.16, panel_header, transform=tr, ha="center",
-                     va="baseline",
-                     fontsize=FS, fontweight="bold", color=INK, linespacing=1.2, parse_math=False)
+            fig.text(fr.fx(fr.panel_x0 + fr.panel_w / 2), r.y + r.h / 2 - 0.16, panel_header, transform=tr,
+                     ha="center", va="baseline", fontsize=FS, fontweight="bold", color=INK, linespacing=1.2,
+                     parse_math=False)
             rule_y = r.y + r.h / 2 + 0.1
-            fig.add_artist(Line2D([fx(MARGIN_IN), fx(fig_w - MARGIN_IN)], [rule_y, rule_y], transform=tr,
+            fig.add_artist(Line2D([fr.fx(MARGIN_IN), fr.fx(fr.fig_w - MARGIN_IN)], [rule_y, rule_y], transform=tr,
                                   color=GREY, lw=0.6))
         _draw_marker(ax, r, lo_lim, hi_lim)
 
-    if legend:
-        nrows = math.ceil(len(legend) / ncol)  # matplotlib fills columns first; we want rows read first
-        order = [r * ncol + c for c in range(ncol) for r in range(nrows) if r * ncol + c < len(legend)]
-        handles, labels = zip(*(legend[i] for i in order))
-        fig.legend(handles, labels, loc="upper center", ncol=ncol, frameon=False, fontsize=FS_SMALL,
-                   bbox_to_anchor=(0.5, fy(footer_h + legend_h)), handlelength=2.2, columnspacing=1.6,
-                   borderaxespad=0.0, handletextpad=0.6, borderpad=0.2)
-    y_top = fig_h - 0.15
-    fig.text(fx(MARGIN_IN), fy(y_top), "\n".join(title_lines), ha="left", va="top", fontsize=FS_TITLE,
+
+def _draw_legend(fig: Figure, fr: _Frame, legend: list[tuple[Any, str]]) -> None:
+    """The legend under the axis, read row by row (matplotlib fills column by column)."""
+    if not legend:
+        return
+    ncol = fr.legend_ncol
+    nrows = math.ceil(len(legend) / ncol)
+    order = [r * ncol + c for c in range(ncol) for r in range(nrows) if r * ncol + c < len(legend)]
+    handles, labels = zip(*(legend[i] for i in order))
+    fig.legend(handles, labels, loc="upper center", ncol=ncol, frameon=False, fontsize=FS_SMALL,
+               bbox_to_anchor=(0.5, fr.fy(fr.footer_h + fr.legend_h)), handlelength=2.2, columnspacing=1.6,
+               borderaxespad=0.0, handletextpad=0.6, borderpad=0.2)
+
+
+def _draw_titles(fig: Figure, fr: _Frame) -> None:
+    """Title and subtitle at the top, the footer (the stamp) at the bottom."""
+    y_top = fr.fig_h - 0.15
+    fig.text(fr.fx(MARGIN_IN), fr.fy(y_top), "\n".join(fr.title_lines), ha="left", va="top", fontsize=FS_TITLE,
              fontweight="bold", color=INK, linespacing=1.15, parse_math=False)
-    if sub_lines:
-        y_sub = y_top - len(title_lines) * FS_TITLE * 1.25 / 72 - 0.03
-        fig.text(fx(MARGIN_IN), fy(y_sub), "\n".join(sub_lines), ha="left", va="top", fontsize=FS_SMALL,
+    if fr.sub_lines:
+        y_sub = y_top - len(fr.title_lines) * FS_TITLE * 1.25 / 72 - 0.03
+        fig.text(fr.fx(MARGIN_IN), fr.fy(y_sub), "\n".join(fr.sub_lines), ha="left", va="top", fontsize=FS_SMALL,
                  color=GREY, linespacing=1.2, parse_math=False)
-    if footer_lines:
-        fig.text(fx(MARGIN_IN), fy(0.08), "\n".join(footer_lines), ha="left", va="bottom", fontsize=FS_SMALL - 0.5,
-                 color=GREY, linespacing=1.2, parse_math=False)
+    if fr.footer_lines:
+        fig.text(fr.fx(MARGIN_IN), fr.fy(0.08), "\n".join(fr.footer_lines), ha="left", va="bottom",
+                 fontsize=FS_SMALL - 0.5, color=GREY, linespacing=1.2, parse_math=False)
+
+
+def _render(*, title: str, subtitle: str, left: list[_Col], right: list[_Col], rows: list[_Row],
+            axis: _Axis, panel_header: str, footer: str, legend: list[tuple[Any, str]],
+            vline_until: _Row | None = None) -> Figure:
+    """Lay out and draw a table-with-plot-panel figure (forest or cumulative forest plot).
+
+    Steps: measure the columns, place them around the plot panel, wrap the cells into rows, lay
+    out the figure vertically, then draw the panel, the rows, the legend and the titles.
+    """
+    fig = _new_figure()
+    m = _Measure(fig)
+    cols = left + right
+    header = _Row("header", {c.key: c.header for c in cols}, bold=True)
+    all_rows = [header, _Row("gap", min_units=0.35), *rows, _Row("gap", min_units=0.4)]
+    _column_widths(m, cols, all_rows)
+    left_end, panel_x0, panel_w, fig_w = _place_columns(left, right)
+    total = _wrap_rows(m, all_rows, cols, max(left_end - MARGIN_IN, 2.5), panel_header)
+    fr = _layout(m, title=title, subtitle=subtitle, footer=footer, axis=axis, legend=legend, fig_w=fig_w,
+                 panel_x0=panel_x0, panel_w=panel_w, total=total)
+    fig.set_size_inches(fr.fig_w, fr.fig_h)
+    first_data = all_rows[2].y - all_rows[2].h / 2 if len(all_rows) > 3 else 0
+    ax = _draw_panel(fig, fr, axis, first_data, vline_until)
+    _draw_rows(fig, ax, fr, all_rows, cols, axis, panel_header)
+    _draw_legend(fig, fr, legend)
+    _draw_titles(fig, fr)
     return fig
 
 
@@ -606,20 +705,17 @@ def _study_ci(row: Mapping, sc: _Scale, spec) -> tuple[float, float, float]:
     """A study's estimate and CI on the display scale.
 
     The published numbers when the row has them at the analysis's level (and they are what was
-    pooled: ``yi = ln(estimate)``), so the plot prints what the paper printed; otherwise the
-    interval computed from the ``yi``/``vi`` that were pooled (e.g. a disputed CI read at 80%).
+    pooled: ``yi = ln(estimate)``), so the plot prints what the paper printed
+    (:func:`~livemeta.analysis.present.printed_interval`); otherwise the interval computed from
+    the ``yi``/``vi`` that were pooled (e.g. a disputed CI read at 80%).
     """
+    from ..analysis.present import printed_interval
+
+    printed = None if sc.percent else printed_interval(row, spec)
+    if printed is not None:
+        return printed
     level = spec.level
     yi, vi = float(row["yi"]), float(row["vi"])
-    if not sc.percent:
-        est, lo, hi = (_num(row.get(c)) for c in ("estimate", "ci_low", "ci_high"))
-        read = _num(row.get("ci_level"))
-        alt = _num(row.get("ci_level_alternative"))
-        if getattr(spec, "ci_level", "printed") == "alternative" and _finite(alt):
-            read = alt
-        if (_finite(est, lo, hi, read) and est > 0 and abs(read - 100 * level) < 1e-9
-                and abs(math.log(est) - yi) < 1e-6):
-            return est, lo, hi
     z = NormalDist().inv_cdf(0.5 + level / 2)
     se = math.sqrt(vi) if vi > 0 else float("nan")
     est, lo, hi = (float(v) for v in sc.back([yi, yi - z * se, yi + z * se]))
@@ -685,51 +781,54 @@ def forest_plot(result, *, footer: str = "") -> Figure:
         return _forest(result, footer)
 
 
-def _forest(result, footer: str) -> Figure:
-    spec, sc = result.spec, display_scale(result.spec)
-    overall = result.overall
-    lvl = f"{spec.level * 100:g}%"
-    k = len(result.studies)
-    title = spec.title
-    design = "single-arm trials" if sc.percent else "RCTs"
-    ntrials = len(dict.fromkeys(result.studies["trial_id"])) if k else 0
-    subtitle = (f"{spec.id} · {sc.name} ({'pooled on the logit scale' if sc.percent else 'log scale'}), "
-                f"inverse variance, {method_label(spec.method, spec.test)}, {lvl} CI · "
-                f"k = {k} ({ntrials} {design})")
-    if overall is None or k == 0:
-        return _empty(title, subtitle, "No studies in this analysis at this revision.", footer)
-
+def _forest_columns(result, sc: _Scale) -> tuple[list[_Col], list[_Col]]:
+    """The table columns left and right of the panel (a subgroup column is not repeated)."""
+    spec, cols = result.spec, result.studies.columns
     left = [_Col("study", "Study", cap=3.1, max_lines=3)]
-    if "treatment_class" in result.studies.columns and spec.subgroup != "treatment_class":
+    if "treatment_class" in cols and spec.subgroup != "treatment_class":
         left.append(_Col("class", "Treatment class", cap=1.35, max_lines=2))
-    if not sc.percent and "control_type" in result.studies.columns and spec.subgroup != "control_type":
+    if not sc.percent and "control_type" in cols and spec.subgroup != "control_type":
         left.append(_Col("control", "Control", cap=1.35, max_lines=2))
     if sc.measure in ("OR", "RR"):
         left += [_Col("exp_n", "Rechallenge\nn/N", align="right"), _Col("ctl_n", "Control\nn/N", align="right")]
     if sc.percent:
         left.append(_Col("events", "Responders\nn/N", align="right"))
+    lvl = f"{spec.level * 100:g}%"
     right = [_Col("est", f"{sc.short} [{lvl} CI]", align="right"), _Col("weight", "Weight", align="right")]
+    return left, right
 
-    wmax = float(np.nanmax(result.studies["weight"].to_numpy(float))) if k else 1.0
+
+def _subgroup_blocks(result, sc: _Scale, study_rows: list[_Row], records: list[dict]) -> list[_Row]:
+    """Per subgroup: a heading, its studies, the subtotal diamond, heterogeneity and effect test."""
+    spec, sg = result.spec, result.subgroups
+    lvl = f"{spec.level * 100:g}%"
+    groups = result.studies[spec.subgroup].fillna("(none)").astype(str).to_numpy()
+    rows: list[_Row] = []
+    for g in sg.groups:
+        members = [i for i, gi in enumerate(groups) if gi == str(g)]
+        pg = sg.subgroups[g]
+        rows.append(_Row("group", {"study": f"{_pretty(g)} (k = {len(members)})"}, bold=True))
+        rows += [study_rows[i] for i in members]
+        wsum = float(np.nansum([_num(records[i].get("weight")) or np.nan for i in members]))
+        rows.append(_pooled_row(f"Subtotal ({lvl} CI)", pg, sc, wsum, kind="subtotal", color=SUBTOTAL_COLOR))
+        rows.append(_Row("note", note=_het_text(pg, sc.measure)))
+        if not sc.percent:  # a test of logit(p) = 0 means nothing for a response rate
+            rows.append(_Row("note", note=_effect_text(pg)))
+        rows.append(_Row("gap", min_units=0.5))
+    return rows
+
+
+def _forest_rows(result, sc: _Scale) -> tuple[list[_Row], list[_Row], _Row, _Row | None]:
+    """The rows of a forest plot: studies (in subgroup blocks when there are subgroups), the total
+    diamond, the prediction interval and the notes under it. Returns (rows, study rows, total row,
+    prediction-interval row or None)."""
+    spec, overall = result.spec, result.overall
+    lvl = f"{spec.level * 100:g}%"
+    wmax = float(np.nanmax(result.studies["weight"].to_numpy(float))) if result.k else 1.0
     records = result.studies.to_dict("records")
     study_rows = [_study_cells(r, sc, spec, wmax) for r in records]
-    rows: list[_Row] = []
     sg = result.subgroups
-    if sg is not None:
-        groups = result.studies[spec.subgroup].fillna("(none)").astype(str).to_numpy()
-        for g in sg.groups:
-            members = [i for i, gi in enumerate(groups) if gi == str(g)]
-            pg = sg.subgroups[g]
-            rows.append(_Row("group", {"study": f"{_pretty(g)} (k = {len(members)})"}, bold=True))
-            rows += [study_rows[i] for i in members]
-            wsum = float(np.nansum([_num(records[i].get("weight")) or np.nan for i in members]))
-            rows.append(_pooled_row(f"Subtotal ({lvl} CI)", pg, sc, wsum, kind="subtotal", color=SUBTOTAL_COLOR))
-            rows.append(_Row("note", note=_het_text(pg, sc.measure)))
-            if not sc.percent:  # a test of logit(p) = 0 means nothing for a response rate
-                rows.append(_Row("note", note=_effect_text(pg)))
-            rows.append(_Row("gap", min_units=0.5))
-    else:
-        rows += study_rows
+    rows = _subgroup_blocks(result, sc, study_rows, records) if sg is not None else list(study_rows)
     total_row = _pooled_row(f"Total ({lvl} CI)", overall, sc, 100.0, kind="pooled", color=POOLED_COLOR)
     rows.append(total_row)
     pi = _pi_row(overall, sc)
@@ -741,21 +840,28 @@ def _forest(result, footer: str) -> Figure:
     if sg is not None:
         tau_note = " (separate tau² per subgroup)" if sg.tau2_model == "separate" else " (common tau², moderator model)"
         rows.append(_Row("note", note=_subgroup_test_text(sg) + (tau_note if spec.method != "FE" else "")))
+    elif result.note:
+        rows.append(_Row("note", note=f"Note: {result.note}", italic=True))
     if overall.message:
         rows.append(_Row("note", note=f"Note: {overall.message}", italic=True))
+    return rows, study_rows, total_row, pi
 
-    pooled_est = float(sc.back(overall.estimate))
+
+def _forest_axis(rows: list[_Row], sc: _Scale, pooled_est: float) -> _Axis:
+    """The panel's axis: percent for proportions, a symmetric log axis around 1 for ratios."""
     values = [v for r in rows for v in (r.lo, r.hi, r.est) if r.marker]
     if sc.percent:
         lim, ticks = _pct_limits(values)
-        axis = _Axis(False, lim, ticks, "Proportion responding, % (back-transformed from logit)",
+        return _Axis(False, lim, ticks, "Proportion responding, % (back-transformed from logit)",
                      null=None, pooled=pooled_est, fmt=lambda t: f"{t:g}")
-    else:
-        lim, ticks = _log_limits(values)
-        axis = _Axis(True, lim, ticks, f"{sc.name} (log scale)", null=1.0, pooled=pooled_est,
-                     left_label=sc.left_label, right_label=sc.right_label)
-    panel_header = f"{sc.name}\nIV, {method_label(spec.method, spec.test)}, {lvl} CI"
+    lim, ticks = _log_limits(values)
+    return _Axis(True, lim, ticks, f"{sc.name} (log scale)", null=1.0, pooled=pooled_est,
+                 left_label=sc.left_label, right_label=sc.right_label)
 
+
+def _forest_legend(spec, axis: _Axis, pi: _Row | None, study_rows: list[_Row]) -> list[tuple[Any, str]]:
+    """What the markers and lines mean, and what the dagger marks."""
+    lvl = f"{spec.level * 100:g}%"
     legend = [
         (Line2D([], [], color=INK, lw=1.0, marker="s", ms=6, mfc=STUDY_COLOR, mec=STUDY_COLOR),
          f"study estimate and {lvl} CI (square area ∝ weight)"),
@@ -773,8 +879,30 @@ def _forest(result, footer: str) -> Figure:
         legend.append((Line2D([], [], color=GREY, lw=0.9), "no difference (1)"))
     if any(r.cells.get("study", "").endswith(" †") for r in study_rows):
         legend.append((Line2D([], [], lw=0), "† includes unverified values"))
+    return legend
+
+
+def _forest(result, footer: str) -> Figure:
+    """Build the forest plot: columns, rows, axis and legend, then :func:`_render`."""
+    spec, sc = result.spec, display_scale(result.spec)
+    overall = result.overall
+    lvl = f"{spec.level * 100:g}%"
+    k = len(result.studies)
+    title = spec.title
+    design = "single-arm trials" if sc.percent else "RCTs"
+    ntrials = len(dict.fromkeys(result.studies["trial_id"])) if k else 0
+    subtitle = (f"{spec.id} · {sc.name} ({'pooled on the logit scale' if sc.percent else 'log scale'}), "
+                f"inverse variance, {method_label(spec.method, spec.test)}, {lvl} CI · "
+                f"k = {k} ({ntrials} {design})")
+    if overall is None or k == 0:
+        return _empty(title, subtitle, "No studies in this analysis at this revision.", footer)
+    left, right = _forest_columns(result, sc)
+    rows, study_rows, total_row, pi = _forest_rows(result, sc)
+    axis = _forest_axis(rows, sc, float(sc.back(overall.estimate)))
+    panel_header = f"{sc.name}\nIV, {method_label(spec.method, spec.test)}, {lvl} CI"
     return _render(title=title, subtitle=subtitle, left=left, right=right, rows=rows, axis=axis,
-                   panel_header=panel_header, footer=footer, legend=legend, vline_until=total_row)
+                   panel_header=panel_header, footer=footer, legend=_forest_legend(spec, axis, pi, study_rows),
+                   vline_until=total_row)
 
 
 def _empty(title: str, subtitle: str, message: str, footer: str) -> Figure:
@@ -824,35 +952,16 @@ def funnel_plot(result, *, footer: str = "") -> Figure:
         return _funnel(result, footer)
 
 
-def _funnel(result, footer: str) -> Figure:
-    spec, sc = result.spec, display_scale(result.spec)
-    overall = result.overall
-    k = len(result.studies)
-    lvl = spec.level
-    title = f"Funnel plot: {spec.title}"
-    subtitle = f"{spec.id} · {method_label(spec.method, spec.test)} · k = {k}"
-    if overall is None or k == 0:
-        return _empty(title, subtitle, "No studies in this analysis at this revision.", footer)
-    fig_w, fig_h = 8.5, 6.4
-    fig = _new_figure(fig_w, fig_h)
-    m = _Measure(fig)
-    yi = result.studies["yi"].to_numpy(float)
-    vi = result.studies["vi"].to_numpy(float)
-    se = np.sqrt(vi)
-    z = NormalDist().inv_cdf(0.5 + lvl / 2)
-    est = float(overall.estimate)
-    se_max = float(np.nanmax(se)) * 1.08 if k else 1.0
-    grid = np.linspace(0.0, se_max, 50)
-
-    def nat(v):
-        v = np.asarray(v, dtype=float)
-        return 1 / (1 + np.exp(-v)) if sc.percent else np.exp(v)
-
-    # text block below the plot
+def _egger_notes(result, sc: _Scale, k: int) -> list[str]:
+    """The text under a funnel plot: both Egger tests (k >= 10) or why they were not computed,
+    and what the shaded region is."""
+    spec, lvl = result.spec, result.spec.level
     notes: list[str] = []
     if k >= EGGER_MIN_K:
         from ..pooling.bias import egger_test
 
+        yi = result.studies["yi"].to_numpy(float)
+        vi = result.studies["vi"].to_numpy(float)
         eg = egger_test(yi, vi, method=spec.method, test=spec.test, level=lvl)
         r, c = eg.rma, eg.classical
         stat = f"t({r.df}) = {r.stat:.2f}" if r.df is not None else f"z = {r.stat:.2f}"
@@ -865,19 +974,49 @@ def _funnel(result, footer: str) -> Figure:
     else:
         notes.append(f"Egger's test not computed (k < {EGGER_MIN_K}): with {k} "
                      f"{'study' if k == 1 else 'studies'} a funnel plot cannot show small-study effects reliably.")
+    z = NormalDist().inv_cdf(0.5 + lvl / 2)
     notes.append(f"Shaded: pseudo {lvl * 100:g}% confidence region (pooled estimate ± {z:.2f}·SE).")
-    note_lines = [ln for n in notes for ln in m.wrap(n, fig_w - 2 * MARGIN_IN, 3, size=FS_SMALL)]
-    title_lines = m.wrap(title, fig_w - 2 * MARGIN_IN, 2, size=FS_TITLE, weight="bold")
-    footer_lines = m.wrap(footer, fig_w - 2 * MARGIN_IN, 3, size=FS_SMALL - 0.5) if footer else []
-    top_h = 0.2 + len(title_lines) * FS_TITLE * 1.25 / 72 + FS_SMALL * 1.3 / 72 + 0.15
-    footer_h = 0.12 + len(footer_lines) * (FS_SMALL - 0.5) * 1.3 / 72
-    notes_h = len(note_lines) * FS_SMALL * 1.3 / 72 + 0.15
-    xaxis_h = 0.5
-    fig_h = top_h + 3.9 + xaxis_h + notes_h + footer_h
-    fig.set_size_inches(fig_w, fig_h)
-    left_in, legend_in = 0.75, 2.0  # the legend sits right of the axes, never over a study
-    ax = fig.add_axes((left_in / fig_w, (footer_h + notes_h + xaxis_h) / fig_h,
-                       (fig_w - left_in - legend_in - 0.1) / fig_w, 3.9 / fig_h))
+    return notes
+
+
+def _funnel_x_axis(ax, sc: _Scale, xs: np.ndarray) -> None:
+    """A logit axis in percent for proportions, a log axis for ratios, 5% padding either side."""
+    lo_x, hi_x = float(np.nanmin(xs)), float(np.nanmax(xs))
+    if sc.percent:
+        ax.set_xscale("logit")
+        pad = (math.log(hi_x / (1 - hi_x)) - math.log(lo_x / (1 - lo_x))) * 0.05
+        ax.set_xlim(1 / (1 + math.exp(-(math.log(lo_x / (1 - lo_x)) - pad))),
+                    1 / (1 + math.exp(-(math.log(hi_x / (1 - hi_x)) + pad))))
+        cand = [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999]
+        lo_l, hi_l = ax.get_xlim()
+        ax.xaxis.set_major_locator(FixedLocator([t for t in cand if lo_l <= t <= hi_l]))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda t, _p: f"{t * 100:g}"))
+        ax.set_xlabel("Proportion responding, % (logit axis)", fontsize=8)
+    else:
+        ax.set_xscale("log")
+        pad = (math.log(hi_x) - math.log(lo_x)) * 0.05
+        ax.set_xlim(lo_x * math.exp(-pad), hi_x * math.exp(pad))
+        ax.xaxis.set_major_locator(FixedLocator(_nice_log_ticks(*ax.get_xlim())))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda t, _p: f"{t:g}"))
+        ax.set_xlabel(f"{sc.name} (log scale)", fontsize=8)
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _funnel_panel(ax, result, sc: _Scale) -> None:
+    """The funnel: pseudo-confidence region, pooled and null lines, the studies (hollow when
+    unverified), the axes and a legend right of the panel (never over a study)."""
+    k, lvl = len(result.studies), result.spec.level
+    yi = result.studies["yi"].to_numpy(float)
+    se = np.sqrt(result.studies["vi"].to_numpy(float))
+    z = NormalDist().inv_cdf(0.5 + lvl / 2)
+    est = float(result.overall.estimate)
+    se_max = float(np.nanmax(se)) * 1.08 if k else 1.0
+    grid = np.linspace(0.0, se_max, 50)
+
+    def nat(v):
+        v = np.asarray(v, dtype=float)
+        return 1 / (1 + np.exp(-v)) if sc.percent else np.exp(v)
 
     lo_f, hi_f = nat(est - z * grid), nat(est + z * grid)
     ax.fill_betweenx(grid, lo_f, hi_f, color="#e8edf3", lw=0, zorder=0)
@@ -886,36 +1025,15 @@ def _funnel(result, footer: str) -> Figure:
     ax.axvline(float(nat(est)), color=INK, lw=1.0, zorder=2)
     if not sc.percent:
         ax.axvline(1.0, color=GREY, lw=0.8, ls=":", zorder=1)
-    verified = result.studies["verified"].map(_is_true).to_numpy() if "verified" in result.studies else np.ones(k, bool)
+    studies = result.studies
+    verified = studies["verified"].map(_is_true).to_numpy() if "verified" in studies else np.ones(k, bool)
     ax.scatter(nat(yi[verified]), se[verified], s=30, color=STUDY_COLOR, edgecolor=STUDY_COLOR, zorder=4,
                label="study")
     if (~verified).any():
         ax.scatter(nat(yi[~verified]), se[~verified], s=30, facecolor="white", edgecolor=STUDY_COLOR, lw=1.2,
                    zorder=4, label="study with unverified values")
     ax.set_ylim(se_max, 0)
-    xs = np.concatenate([nat(yi), lo_f, hi_f])
-    if sc.percent:
-        ax.set_xscale("logit")
-        lo_x, hi_x = float(np.nanmin(xs)), float(np.nanmax(xs))
-        pad = (math.log(hi_x / (1 - hi_x)) - math.log(lo_x / (1 - lo_x))) * 0.05
-        ax.set_xlim(1 / (1 + math.exp(-(math.log(lo_x / (1 - lo_x)) - pad))),
-                    1 / (1 + math.exp(-(math.log(hi_x / (1 - hi_x)) + pad))))
-        cand = [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999]
-        lo_l, hi_l = ax.get_xlim()
-        ticks = [t for t in cand if lo_l <= t <= hi_l]
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda t, _p: f"{t * 100:g}"))
-        ax.set_xlabel("Proportion responding, % (logit axis)", fontsize=8)
-    else:
-        ax.set_xscale("log")
-        lo_x, hi_x = float(np.nanmin(xs)), float(np.nanmax(xs))
-        pad = (math.log(hi_x) - math.log(lo_x)) * 0.05
-        ax.set_xlim(lo_x * math.exp(-pad), hi_x * math.exp(pad))
-        ax.xaxis.set_major_locator(FixedLocator(_nice_log_ticks(*ax.get_xlim())))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda t, _p: f"{t:g}"))
-        ax.set_xlabel(f"{sc.name} (log scale)", fontsize=8)
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    _funnel_x_axis(ax, sc, np.concatenate([nat(yi), lo_f, hi_f]))
     ax.set_ylabel("Standard error", fontsize=8)
     ax.tick_params(labelsize=8)
     for side in ("top", "right"):
@@ -933,6 +1051,32 @@ def _funnel(result, footer: str) -> Figure:
     ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.03, 1.0), fontsize=FS_SMALL, frameon=False,
               borderaxespad=0.0, handlelength=2.0)
 
+
+def _funnel(result, footer: str) -> Figure:
+    """Build the funnel plot: the text block sizes the figure, then the panel and the texts."""
+    spec, sc = result.spec, display_scale(result.spec)
+    k = len(result.studies)
+    title = f"Funnel plot: {spec.title}"
+    subtitle = f"{spec.id} · {method_label(spec.method, spec.test)} · k = {k}"
+    if result.overall is None or k == 0:
+        return _empty(title, subtitle, "No studies in this analysis at this revision.", footer)
+    fig_w = 8.5
+    fig = _new_figure(fig_w, 6.4)
+    m = _Measure(fig)
+    text_w = fig_w - 2 * MARGIN_IN
+    note_lines = [ln for n in _egger_notes(result, sc, k) for ln in m.wrap(n, text_w, 3, size=FS_SMALL)]
+    title_lines = m.wrap(title, text_w, 2, size=FS_TITLE, weight="bold")
+    footer_lines = m.wrap(footer, text_w, 3, size=FS_SMALL - 0.5) if footer else []
+    top_h = 0.2 + len(title_lines) * FS_TITLE * 1.25 / 72 + FS_SMALL * 1.3 / 72 + 0.15
+    footer_h = 0.12 + len(footer_lines) * (FS_SMALL - 0.5) * 1.3 / 72
+    notes_h = len(note_lines) * FS_SMALL * 1.3 / 72 + 0.15
+    xaxis_h, panel_h = 0.5, 3.9
+    fig_h = top_h + panel_h + xaxis_h + notes_h + footer_h
+    fig.set_size_inches(fig_w, fig_h)
+    left_in, legend_in = 0.75, 2.0  # the legend sits right of the axes, never over a study
+    ax = fig.add_axes((left_in / fig_w, (footer_h + notes_h + xaxis_h) / fig_h,
+                       (fig_w - left_in - legend_in - 0.1) / fig_w, panel_h / fig_h))
+    _funnel_panel(ax, result, sc)
     fig.text(MARGIN_IN / fig_w, 1 - 0.15 / fig_h, "\n".join(title_lines), ha="left", va="top", fontsize=FS_TITLE,
              fontweight="bold", color=INK, linespacing=1.15, parse_math=False)
     fig.text(MARGIN_IN / fig_w, 1 - (0.18 + len(title_lines) * FS_TITLE * 1.25 / 72) / fig_h, subtitle, ha="left",
@@ -1240,6 +1384,7 @@ def save(fig: Figure, path_without_suffix: Path | str) -> tuple[Path, Path]:
     base.parent.mkdir(parents=True, exist_ok=True)
     png, svg = base.with_name(base.name + ".png"), base.with_name(base.name + ".svg")
     with matplotlib.rc_context(_RC):
-        fig.savefig(png, dpi=150, facecolor="white", metadata={"Software": None})
+        fig.savefig(png, dpi=150, facecolor="white", metadata={"Software": None},
+                    pil_kwargs={"compress_level": 3})  # zlib level 3: a third faster than 6, a few % larger
         fig.savefig(svg, format="svg", facecolor="white", metadata={"Date": None, "Creator": None})
     return png, svg

@@ -3,91 +3,51 @@
 :func:`build_report` writes, into ``out_dir``:
 
 * ``index.html``: self-contained apart from the figure files (inline CSS, no JavaScript, nothing
-  fetched from the network), SVG figures referenced relatively (``figures/…svg``);
+  fetched from the network; the reference list links DOIs, PubMed and registry records), SVG
+  figures referenced relatively (``figures/…svg``);
 * ``report.md``: the same content with PNG figures (``figures/…png``);
 * ``figures/``: a forest plot per analysis with data, a funnel plot per analysis with k >= 10, a
-  cumulative forest plot per main analysis, each as PNG (150 dpi) and SVG.
+  cumulative forest plot per main analysis, the PRISMA flow and the risk-of-bias plots, each as PNG
+  (150 dpi) and SVG. A figure whose inputs did not change since the last report written to the
+  same folder is kept, not redrawn (:mod:`livemeta.reports.figures`).
 
-The title, every table caption and every figure footer carry the revision, its date and the
+With the report's other inputs (:class:`~livemeta.reports.gather.ReportInputs`) the report also has
+what's new in this version, the GRADE summary of findings, the PRISMA flow, the characteristics of
+the studies with a numbered reference list that every table and figure row cites, and the risk of
+bias. The title, every table caption and every figure footer carry the revision, its date and the
 livemeta version, so a figure copied out of the report still says what it shows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import math
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .. import __version__
 from ..analysis.present import trial_count
-from ..pooling import back_transform
-from ..living.cumulative import cumulative_rows
+from ..living.cumulative import cumulative_by_year, cumulative_rows
+from ..words import class_word
 from . import plots
+from .doc import CSS, Doc, Html, finite, fmt_ci, fmt_date, fmt_p, nat, slug
+from .figures import Figures
 
 __all__ = ["build_report", "cumulative_rows", "summary_rows", "FUNNEL_MIN_K"]
 
 FUNNEL_MIN_K = plots.EGGER_MIN_K  # 10: below this a funnel plot and Egger's test are not informative
-
-_CSS = """
-:root { --ink: #1a1a1a; --muted: #5f6368; --rule: #d0d4d9; --band: #f4f6f8; --accent: #2b4c7e; }
-* { box-sizing: border-box; }
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--ink);
-       margin: 0 auto; max-width: 1180px; padding: 1.5rem 1.5rem 4rem; background: #fff; }
-h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
-h2 { font-size: 1.25rem; margin: 2.5rem 0 .5rem; padding-bottom: .25rem; border-bottom: 2px solid var(--rule); }
-h3 { font-size: 1.05rem; margin: 1.6rem 0 .4rem; }
-.stamp { color: var(--muted); font-size: .85rem; margin: .2rem 0 1rem; }
-.lead { margin: .5rem 0 1rem; }
-nav ol { margin: .25rem 0 0; padding-left: 1.4rem; columns: 2; }
-table { border-collapse: collapse; width: 100%; font-size: .85rem; margin: .5rem 0 .25rem; }
-th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--rule); vertical-align: top; }
-th { background: var(--band); font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-tr.sens td:first-child { padding-left: 1.6rem; }
-tr.sub td { color: var(--muted); }
-tr.sub td:first-child { padding-left: 1.6rem; }
-caption { caption-side: bottom; text-align: left; color: var(--muted); font-size: .78rem; padding-top: .3rem; }
-figure { margin: 1rem 0 1.5rem; }
-figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); background: #fff; }
-figcaption { color: var(--muted); font-size: .8rem; margin-top: .25rem; }
-.note { background: var(--band); border-left: 3px solid var(--accent); padding: .5rem .75rem; margin: .75rem 0; }
-.notes { color: var(--muted); }
-code { font-size: .85em; background: var(--band); padding: 0 .2em; border-radius: 3px; }
-details { margin: .75rem 0; }
-summary { cursor: pointer; font-weight: 600; }
-footer { margin-top: 3rem; color: var(--muted); font-size: .8rem; border-top: 1px solid var(--rule);
-         padding-top: .5rem; }
-@media print { details { display: block; } body { max-width: none; } }
-"""
-
-
-# ------------------------------------------------------------------------------- small helpers
-def _finite(x) -> bool:
-    return x is not None and isinstance(x, (int, float, np.floating, np.integer)) and math.isfinite(float(x))
-
-
-def _slug(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", s).strip("_") or "analysis"
-
-
-def _fmt_date(value: Any) -> str:
-    if value is None or value != value:
-        return "date unknown"
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M") + (" UTC" if value.utcoffset() == dt.timedelta(0) else "")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
+#: a cumulative plot adds one trial per row up to this many trials, then one publication year per row
+CUMULATIVE_MAX_ROWS = 40
+#: beyond this many studies a study-level figure (forest plot, traffic light) would be tens of inches
+#: tall: the rows go to a CSV file beside the figures instead, and the funnel plot shows every study
+FIGURE_MAX_ROWS = 250
 
 
 def _revision_info(info: Any, results: list) -> dict:
@@ -100,7 +60,7 @@ def _revision_info(info: Any, results: list) -> dict:
         rev = results[0].revision
     return {
         "revision": rev,
-        "date": _fmt_date(info.get("date", info.get("created_at"))),
+        "date": fmt_date(info.get("date", info.get("created_at"))),
         "version": str(info.get("version") or __version__),
         "written_by": info.get("livemeta_version"),
         "message": info.get("message"),
@@ -108,35 +68,7 @@ def _revision_info(info: Any, results: list) -> dict:
     }
 
 
-def _fmt(x: float | None, percent: bool = False) -> str:
-    if not _finite(x):
-        return "—"
-    if percent:
-        return f"{100 * x:.1f}"
-    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
-
-
-def _fmt_ci(est, lo, hi, percent: bool = False) -> str:
-    """'0.90 (0.82–0.99)', or '12.5% (9.0–17.1)' for proportions."""
-    if not _finite(est):
-        return "—"
-    unit = "%" if percent else ""
-    if _finite(lo) and _fmt(lo, percent) != "—" and _finite(hi):
-        return f"{_fmt(est, percent)}{unit} ({_fmt(lo, percent)}–{_fmt(hi, percent)})"
-    return f"{_fmt(est, percent)}{unit}"
-
-
-def _fmt_p(p) -> str:
-    if not _finite(p):
-        return "—"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
-
-
-def _nat(x, scale: str):
-    return float(back_transform(x, scale=scale)) if _finite(x) else None
-
-
-# ------------------------------------------------------------------------- summary of findings
+# --------------------------------------------------------------------------- pooled estimates
 def _notes(result) -> list[str]:
     spec, o, k = result.spec, result.overall, result.k
     notes: list[str] = []
@@ -150,15 +82,17 @@ def _notes(result) -> list[str]:
         unverified = int((~result.studies["verified"].map(plots._is_true)).sum())
         if unverified:
             notes.append(f"includes unverified values ({unverified} of {k})")
-    if k > 1 and _finite(o.i2) and o.i2 >= 50:
+    if k > 1 and finite(o.i2) and o.i2 >= 50:
         notes.append(f"substantial heterogeneity (I² {o.i2:.0f}%)")
-    if spec.measure != "proportion" and o.method != "FE" and _finite(o.pi_low) and _finite(o.pi_high) \
+    if spec.measure != "proportion" and o.method != "FE" and finite(o.pi_low) and finite(o.pi_high) \
             and o.pi_low < 0 < o.pi_high and k > 1:
         notes.append("prediction interval includes 1")
     if spec.measure == "proportion":
         notes.append("single-arm data: no comparator")
     if result.subgroups is not None:
-        notes.append(f"subgroup differences p = {_fmt_p(result.subgroups.q_between_p)}")
+        notes.append(f"subgroup differences p = {fmt_p(result.subgroups.q_between_p)}")
+    if result.note:
+        notes.append(result.note)
     if spec.ci_level == "alternative":
         notes.append("disputed CIs read at their alternative level")
     if not getattr(o, "converged", True):
@@ -171,7 +105,7 @@ def _published_text(spec) -> str:
     if pub is None:
         return ""
     if pub.estimate is not None:
-        txt = _fmt_ci(pub.estimate, pub.ci_low, pub.ci_high)
+        txt = fmt_ci(pub.estimate, pub.ci_low, pub.ci_high)
         return txt + (f", {pub.trials} trials" if pub.trials else "")
     return pub.text or ""
 
@@ -185,31 +119,38 @@ def _comparison(result) -> str:
         return ""
 
 
+def _trials_text(result) -> str:
+    """'k = 7; 7 of 10 RCTs', or with several cohorts per trial '6 of 106 single-arm trials (8 cohorts)'."""
+    if result.k != len(result.trials):
+        return f"{trial_count(result)} ({result.k} {'cohorts' if result.spec.measure == 'proportion' else 'comparisons'})"
+    return f"k = {result.k}; {trial_count(result)}"
+
+
 def summary_rows(result) -> list[dict]:
-    """The summary-of-findings rows of one analysis: its own, then one per subgroup.
+    """The summary rows of one analysis: its own, then one per subgroup.
 
     Strings as printed in the report (ratio scale, or percent for proportions).
     """
     spec, o = result.spec, result.overall
     percent = spec.measure == "proportion"
     lvl = f"{spec.level * 100:g}%"
-    trials = f"k = {result.k}; {trial_count(result)}"
     if o is None:
         est = pi = i2 = "—"
     else:
         s = spec.scale
-        est = _fmt_ci(_nat(o.estimate, s), _nat(o.ci_low, s), _nat(o.ci_high, s), percent)
+        est = fmt_ci(nat(o.estimate, s), nat(o.ci_low, s), nat(o.ci_high, s), percent)
         est = est if percent else f"{spec.measure} {est}"
-        i2 = f"{o.i2:.0f}%" if _finite(o.i2) and result.k > 1 else "—"
+        i2 = f"{o.i2:.0f}%" if finite(o.i2) and result.k > 1 else "—"
         if o.method == "FE":
             pi = "= CI (fixed effect)"
-        elif result.k > 1 and _finite(o.pi_low) and _finite(o.pi_high):
-            pi = f"{_fmt(_nat(o.pi_low, s), percent)}–{_fmt(_nat(o.pi_high, s), percent)}"
+        elif result.k > 1 and finite(o.pi_low) and finite(o.pi_high):
+            pi = f"{plots._fmt_ratio(nat(o.pi_low, s)) if not percent else f'{100 * nat(o.pi_low, s):.1f}'}–" \
+                 f"{plots._fmt_ratio(nat(o.pi_high, s)) if not percent else f'{100 * nat(o.pi_high, s):.1f}'}"
         else:
             pi = "—"
     rows = [{
         "id": spec.id, "title": spec.title, "kind": "sens" if spec.sensitivity_of else "main",
-        "trials": trials, "estimate": est, "level": lvl, "i2": i2, "pi": pi,
+        "trials": _trials_text(result), "estimate": est, "level": lvl, "i2": i2, "pi": pi,
         "method": plots.method_label(spec.method, spec.test), "published": _published_text(spec),
         "comparison": _comparison(result), "notes": "; ".join(_notes(result)),
     }]
@@ -218,138 +159,38 @@ def summary_rows(result) -> list[dict]:
         groups = result.studies[spec.subgroup].fillna("(none)").astype(str)
         for g in result.subgroups.groups:
             p = result.subgroups.subgroups[g]
-            e = _fmt_ci(_nat(p.estimate, s), _nat(p.ci_low, s), _nat(p.ci_high, s), percent)
+            e = fmt_ci(nat(p.estimate, s), nat(p.ci_low, s), nat(p.ci_high, s), percent)
             ntr = result.studies.loc[groups == str(g), "trial_id"].nunique()
+            trials = f"{ntr} trial{'s' if ntr != 1 else ''}" + (f", {p.k} cohorts" if p.k != ntr else "")
             rows.append({
                 "id": f"{spec.id}:{g}", "title": plots._pretty(g), "kind": "sub",
-                "trials": f"{p.k} / {ntr}", "estimate": e if percent else f"{spec.measure} {e}", "level": lvl,
-                "i2": f"{p.i2:.0f}%" if _finite(p.i2) and p.k > 1 else "—", "pi": "", "method": "",
+                "trials": trials, "estimate": e if percent else f"{spec.measure} {e}", "level": lvl,
+                "i2": f"{p.i2:.0f}%" if finite(p.i2) and p.k > 1 else "—", "pi": "", "method": "",
                 "published": "", "comparison": "", "notes": "k = 1" if p.k == 1 else "",
             })
     return rows
 
 
-# ------------------------------------------------------------------------------ tables (generic)
-def _cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        return f"{v:g}"
-    if isinstance(v, (pd.Timestamp, dt.datetime, dt.date)):
-        return _fmt_date(v)
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (list, tuple, np.ndarray)):
-        return ", ".join(_cell(x) for x in v)
-    if v is pd.NA or v is pd.NaT:
-        return ""
-    return str(v)
+_SOF_HEADER = ["Analysis", "Trials", "Estimate ({lvl} CI)", "I²", "{lvl} PI", "Method", "Published (review)",
+               "vs published", "Notes"]
 
 
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-
-
-_GAP_COLUMNS = ["name", "trial", "trial_id", "design", "inclusion", "status", "missing", "reason", "inclusion_reason"]
-
-
-def _gaps_view(gaps: pd.DataFrame) -> pd.DataFrame:
-    """The trials whose data are missing, with what is missing and why (from ``evidence_gaps``)."""
-    df = gaps.copy()
-    if "missing" in df.columns:
-        df = df[df["missing"].fillna("").astype(str).str.strip() != ""]
-    keep = [c for c in _GAP_COLUMNS if c in df.columns]
-    if "name" in keep and "trial" in keep:
-        keep.remove("trial")
-    if keep and ("missing" in keep or "reason" in keep):
-        df = df[keep]
-    return df.reset_index(drop=True)
-
-
-def _html_table(df: pd.DataFrame, caption: str) -> str:
-    head = "".join(f'<th class="num">{html.escape(str(c))}</th>' if len(df) and _is_num(df[c].iloc[0])
-                   else f"<th>{html.escape(str(c).replace('_', ' '))}</th>" for c in df.columns)
-    body = []
-    for rec in df.itertuples(index=False):
-        tds = "".join(f'<td class="num">{html.escape(_cell(v))}</td>' if _is_num(v)
-                      else f"<td>{html.escape(_cell(v))}</td>" for v in rec)
-        body.append(f"<tr>{tds}</tr>")
-    return (f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
-
-
-def _md_escape(s: str) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
-
-
-def _md_table(header: list[str], rows: list[list[str]], caption: str | None = None) -> str:
-    out = ["| " + " | ".join(_md_escape(h) for h in header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows]
-    if caption:
-        out += ["", f"*{caption}*"]
-    return "\n".join(out)
-
-
-def _md_frame(df: pd.DataFrame, caption: str) -> str:
-    return _md_table([str(c).replace("_", " ") for c in df.columns],
-                     [[_cell(v) for v in rec] for rec in df.itertuples(index=False)], caption)
-
-
-# ------------------------------------------------------------------------------ the report
-class _Doc:
-    """HTML and Markdown built side by side."""
-
-    def __init__(self):
-        self.html: list[str] = []
-        self.md: list[str] = []
-
-    def heading(self, level: int, text: str, anchor: str | None = None) -> None:
-        a = f' id="{html.escape(anchor)}"' if anchor else ""
-        self.html.append(f"<h{level}{a}>{html.escape(text)}</h{level}>")
-        self.md += ["#" * level + " " + text, ""]
-
-    def para(self, text: str, cls: str | None = None) -> None:
-        c = f' class="{cls}"' if cls else ""
-        self.html.append(f"<p{c}>{html.escape(text)}</p>")
-        self.md += [text, ""]
-
-    def figure(self, stem: str, alt: str, caption: str) -> None:
-        self.html.append(f'<figure><img src="figures/{stem}.svg" alt="{html.escape(alt)}" loading="lazy">'
-                         f"<figcaption>{html.escape(caption)} "
-                         f'(<a href="figures/{stem}.png">PNG</a>, <a href="figures/{stem}.svg">SVG</a>)'
-                         f"</figcaption></figure>")
-        self.md += [f"![{alt}](figures/{stem}.png)", "", f"*{caption}*", ""]
-
-
-_SOF_HEADER = ["Analysis", "k / trials", "Estimate ({lvl} CI)", "I²", "{lvl} PI", "Method", "Published (review)",
-               "vs published", "Certainty notes"]
-
-
-def _sof(doc: _Doc, rows: list[dict], caption: str, *, link: bool = True) -> None:
+def _estimates_table(doc: Doc, rows: list[dict], caption: str, *, link: bool = True) -> None:
+    """The pooled estimates: one row per analysis, sensitivity analyses and subgroups indented."""
     lvl = rows[0]["level"] if rows else "95%"
     header = [h.format(lvl=lvl) for h in _SOF_HEADER]
-    ths = "".join(f'<th class="num">{html.escape(h)}</th>' if h in ("I²",) else f"<th>{html.escape(h)}</th>"
-                  for h in header)
-    trs, md_rows = [], []
+    cells, classes = [], []
     for r in rows:
-        cls = {"sens": ' class="sens"', "sub": ' class="sub"'}.get(r["kind"], "")
-        name = html.escape(r["title"])
+        name = r["title"]
         if r["kind"] != "sub":
-            ident = html.escape(r["id"])
-            name = (f'<a href="#a-{_slug(r["id"])}">{name}</a>' if link else name) + f"<br><code>{ident}</code>"
-        prefix = "↳ " if r["kind"] in ("sens", "sub") else ""
-        cells = [r["trials"], r["estimate"], r["i2"], r["pi"], r["method"], r["published"], r["comparison"],
-                 r["notes"]]
-        tds = "".join(f'<td class="num">{html.escape(c)}</td>' if i in (1, 2) else f"<td>{html.escape(c)}</td>"
-                      for i, c in enumerate(cells))
-        trs.append(f"<tr{cls}><td>{prefix}{name}</td>{tds}</tr>")
-        label = r["title"] if r["kind"] == "sub" else f"{r['title']} (`{r['id']}`)"
-        md_rows.append([("↳ " if prefix else "") + label, *cells])
-    doc.html.append(f"<table><caption>{html.escape(caption)}</caption><thead><tr>{ths}</tr></thead>"
-                    f"<tbody>{''.join(trs)}</tbody></table>")
-    doc.md += [_md_table(header, md_rows, caption), ""]
+            inner = f'<a href="#a-{slug(r["id"])}">{html.escape(name)}</a>' if link else html.escape(name)
+            name = Html(f"{inner}<br><code>{html.escape(r['id'])}</code>", f"{name} (`{r['id']}`)")
+        if r["kind"] in ("sens", "sub"):
+            name = Html(f"↳ {name.html if isinstance(name, Html) else html.escape(name)}", f"↳ {name}")
+        cells.append([name, r["trials"], r["estimate"], r["i2"], r["pi"], r["method"], r["published"],
+                      r["comparison"], r["notes"]])
+        classes.append({"sens": "sens", "sub": "sub"}.get(r["kind"], ""))
+    doc.table(header, cells, caption, num=(2, 3), row_classes=classes)
 
 
 def _group(results: list) -> list[tuple[Any, list]]:
@@ -359,12 +200,42 @@ def _group(results: list) -> list[tuple[Any, list]]:
     for r in results:
         if r.spec.sensitivity_of and r.spec.sensitivity_of in ids:
             children.setdefault(r.spec.sensitivity_of, []).append(r)
-    out = []
-    for r in results:
-        if r.spec.sensitivity_of and r.spec.sensitivity_of in ids:
-            continue
-        out.append((r, children.get(r.spec.id, [])))
-    return out
+    return [(r, children.get(r.spec.id, [])) for r in results
+            if not (r.spec.sensitivity_of and r.spec.sensitivity_of in ids)]
+
+
+# ------------------------------------------------------------------------------ the report
+@dataclass
+class _Context:
+    """What every section needs: the document, the figures, the stamps, the references."""
+
+    doc: Doc
+    figs: Figures
+    info: dict
+    caption: str
+    step: Callable[[str], None]
+    refs: Any = None  # References when the report has its inputs
+    inputs: Any = None  # ReportInputs
+    drawn: dict = dataclasses.field(default_factory=dict)  # (kind, numbers) -> analysis id drawn with them
+
+    def same_as(self, kind: str, result) -> str | None:
+        """The analysis whose figure of ``kind`` would be this one's (same studies, weights and
+        pooled numbers); None when this one is new (and is now registered)."""
+        key = (kind, _numbers(result))
+        if key in self.drawn:
+            return self.drawn[key]
+        self.drawn[key] = result.spec.id
+        return None
+
+    def footer(self, what: str) -> Callable[[str], str]:
+        """A figure footer: livemeta, the revision the figure shows (its stamp) and what it is."""
+        return lambda stamp: f"livemeta {self.info['version']} · {stamp} · {what}".replace(" ·  · ", " · ")
+
+    def figure(self, stem: str, kind: str, alt: str, caption: str, *args, what: str, rows: int = 0, **kw) -> None:
+        kept = self.figs.add(stem, kind, *args, footer=self.footer(what), rows=rows, **kw)
+        if kept and kept != self.figs.stamp:
+            caption += f" Drawn at {kept}; its data are unchanged since."
+        self.doc.figure(stem, alt, caption)
 
 
 def build_report(
@@ -376,6 +247,7 @@ def build_report(
     counts: pd.DataFrame | None = None,
     cumulative: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    inputs: Any = None,
 ) -> Path:
     """Write the report into ``out_dir``; returns the path of ``index.html``.
 
@@ -397,89 +269,209 @@ def build_report(
         here (:func:`cumulative_rows`) for every main analysis without subgroups with k >= 2.
     progress
         Called with the name of each step (for a progress bar).
+    inputs
+        A :class:`~livemeta.reports.gather.ReportInputs`: what's new, GRADE, PRISMA, study
+        characteristics, references and risk of bias; None: those sections are omitted.
     """
     out_dir = Path(out_dir)
-    fig_dir = out_dir / "figures"
-    fig_dir.mkdir(parents=True, exist_ok=True)
-    step = progress or (lambda _name: None)
     info = _revision_info(revision_info, results)
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     stamp = f"revision {info['revision']} ({info['date']}) · livemeta {info['version']}"
-    table_caption = f"Data: {stamp}."
+    ctx = _Context(Doc(), Figures(out_dir / "figures", f"revision {info['revision']} of {info['date']}"), info,
+                   f"Data: {stamp}.", progress or (lambda _name: None), inputs=inputs)
+    if inputs is not None:
+        from .characteristics import trial_order
+        from .references import References
 
-    def footer(spec_id: str) -> str:
-        return (f"livemeta {info['version']} · revision {info['revision']} of {info['date']} · analysis {spec_id}"
-                f" · made {generated}")
-
+        ctx.refs = References(inputs.view("sources"), trial_order(inputs.view("trials")))
     groups = _group(results)
-    doc = _Doc()
+    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    title = _write_title(ctx, groups, generated, gaps is not None, counts is not None)
+    for name, write in _sections(ctx, results, groups, gaps, counts, cumulative):
+        ctx.step(name)
+        write()
+    ctx.step("figures")
+    ctx.figs.render(ctx.step)
+    return _write_files(ctx, out_dir, title, stamp, generated)
+
+
+def _sections(ctx: _Context, results, groups, gaps, counts, cumulative) -> list[tuple[str, Callable[[], None]]]:
+    """The sections in order, each a step of the progress bar; those without inputs left out."""
+    inputs = ctx.inputs
+    out: list[tuple[str, Callable[[], None]]] = []
+    if inputs is not None:
+        out.append(("what's new", lambda: _write_whats_new(ctx, results)))
+        if inputs.grade is not None:
+            out.append(("summary of findings", lambda: _write_grade(ctx, results)))
+    out.append(("pooled estimates", lambda: _write_estimates(ctx, groups)))
+    if inputs is not None and inputs.versions:
+        out.append(("PRISMA flow", lambda: _write_prisma(ctx)))
+    if counts is not None or inputs is not None:
+        out.append(("studies", lambda: _write_studies(ctx, counts)))
+    if inputs is not None:
+        out.append(("risk of bias", lambda: _write_rob(ctx, results)))
+    for main, sens in groups:
+        out.append((f"analysis {main.spec.id}", lambda m=main, s=sens: _analysis_section(ctx, m, s, cumulative)))
+    if gaps is not None:
+        out.append(("evidence gaps", lambda: _write_gaps(ctx, gaps)))
+    if ctx.refs is not None:
+        out.append(("references", lambda: _write_references(ctx)))
+    out.append(("methods", lambda: _write_methods(ctx)))
+    return out
+
+
+def _write_title(ctx: _Context, groups, generated: str, has_gaps: bool, has_counts: bool) -> str:
+    """The title, the stamp, the revision's message and the contents."""
+    info, doc, inputs = ctx.info, ctx.doc, ctx.inputs
     title = f"PD-(L)1 rechallenge in advanced NSCLC: living meta-analysis, revision {info['revision']}"
     doc.heading(1, title)
     doc.para(f"Revision {info['revision']} of {info['date']} · livemeta {info['version']} · report made {generated}",
              "stamp")
     if info.get("message"):
         doc.para(f"Revision note: {info['message']}" + (f" ({info['author']})" if info.get("author") else ""), "lead")
-
-    # contents
-    sections = [("sof", "Summary of findings")]
-    if counts is not None:
-        sections.append(("counts", "Included trials"))
-    sections += [(f"a-{_slug(r.spec.id)}", r.spec.title) for r, _ in groups]
-    if gaps is not None:
+    sections = []
+    if inputs is not None:
+        sections.append(("new", "What's new in this version"))
+        if inputs.grade is not None:
+            sections.append(("sof", "Summary of findings (GRADE)"))
+    sections.append(("estimates", "Pooled estimates"))
+    if inputs is not None and inputs.versions:
+        sections.append(("prisma", "Flow of trials (PRISMA 2020)"))
+    if has_counts or inputs is not None:
+        sections.append(("counts", "Included trials and their characteristics"))
+    if inputs is not None:
+        sections.append(("rob", "Risk of bias"))
+    sections += [(f"a-{slug(r.spec.id)}", r.spec.title) for r, _ in groups]
+    if has_gaps:
         sections.append(("gaps", "Evidence gaps"))
+    if inputs is not None:
+        sections.append(("references", "References"))
     sections.append(("methods", "Methods"))
     doc.html.append("<nav><strong>Contents</strong><ol>" + "".join(
         f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in sections) + "</ol></nav>")
     doc.md += ["**Contents:** " + " · ".join(t for _, t in sections), ""]
+    return title
 
-    # summary of findings
-    step("summary of findings")
-    doc.heading(2, "Summary of findings", "sof")
-    doc.para("Pooled estimates on the ratio scale (proportions in percent) with the review's published figure "
-             "beside each. Sensitivity analyses (↳) follow their main analysis; subgroups are indented.")
-    sof_rows = []
+
+def _write_whats_new(ctx: _Context, results) -> None:
+    from .whatsnew import write_whats_new
+
+    ctx.doc.heading(2, "What's new in this version", "new")
+    write_whats_new(ctx.doc, ctx.inputs.whats_new, ctx.inputs.whats_new_label, ctx.refs,
+                    {r.spec.id: r.spec.title for r in results})
+
+
+def _write_grade(ctx: _Context, results) -> None:
+    from .sof import write_sof
+
+    ctx.doc.heading(2, "Summary of findings (GRADE)", "sof")
+    ctx.doc.para("PD-(L)1 rechallenge compared with control for advanced NSCLC after progression on PD-(L)1 "
+                 f"immunotherapy. Certainty of the evidence by GRADE, from the reviewed judgements of "
+                 f"{ctx.inputs.grade_file} and livemeta's rules for the computable domains (below).")
+    write_sof(ctx.doc, {r.spec.id: r for r in results}, ctx.inputs, ctx.caption)
+
+
+def _write_estimates(ctx: _Context, groups) -> None:
+    ctx.doc.heading(2, "Pooled estimates", "estimates")
+    ctx.doc.para("Pooled estimates on the ratio scale (proportions in percent) with the review's published figure "
+                 "beside each. Sensitivity analyses (↳) follow their main analysis; subgroups are indented.")
+    rows = []
     for main, sens in groups:
-        sof_rows += summary_rows(main)
+        rows += summary_rows(main)
         for s in sens:
-            sof_rows += summary_rows(s)[:1]
-    _sof(doc, sof_rows, table_caption)
+            rows += summary_rows(s)[:1]
+    _estimates_table(ctx.doc, rows, ctx.caption)
 
-    # counts
+
+def _write_prisma(ctx: _Context) -> None:
+    from . import prisma
+
+    doc = ctx.doc
+    flows = [prisma.counts(c) for c in ctx.inputs.versions]
+    doc.heading(2, "Flow of trials (PRISMA 2020)", "prisma")
+    doc.para("One column per named version of the review, and the living revision after the last one. The counts of "
+             "the search are those the project file records for each version (screening: under the version in "
+             "livemeta.yaml; 'not recorded' otherwise, never estimated); the trials are the database's as of "
+             "each version.")
+    ctx.figure("prisma_flow", "prisma", "PRISMA 2020 flow diagram, one column per version",
+               "PRISMA 2020 flow of trials, one column per version.", flows,
+               title="Flow of trials (PRISMA 2020), one column per version of the review", what="PRISMA flow")
+    header, rows = prisma.table(flows)
+    doc.table(header, rows, ctx.caption)
+
+
+def _write_studies(ctx: _Context, counts) -> None:
+    doc = ctx.doc
+    doc.heading(2, "Included trials and their characteristics", "counts")
     if counts is not None:
-        step("included trials")
-        doc.heading(2, "Included trials", "counts")
         if len(counts):
             doc.para("Trials by design, inclusion status and treatment class of the PD-(L)1 partner "
                      "(a trial with arms of two classes counts in both).")
-            doc.html.append(_html_table(counts, table_caption))
-            doc.md += [_md_frame(counts, table_caption), ""]
+            shown = counts.assign(treatment_class=counts["treatment_class"].map(class_word)) \
+                if "treatment_class" in counts.columns else counts
+            doc.frame(shown, ctx.caption)
             if "trials" in counts.columns and "design" in counts.columns:
                 by = counts.groupby("design", sort=False)["trials"].sum()
                 doc.para("Totals by design (arm-class rows summed): " +
                          ", ".join(f"{d}: {int(n)}" for d, n in by.items()) + ".")
         else:
             doc.para("No trials in the database at this revision.")
+    if ctx.inputs is not None:
+        from .characteristics import write_characteristics
 
-    # analyses
-    for main, sens in groups:
-        _analysis_section(doc, main, sens, fig_dir, footer, cumulative, step, table_caption)
+        doc.heading(3, "Characteristics of the studies")
+        doc.para("Every trial the database holds, by design, included trials first; numbers in brackets are the "
+                 "references. Curation notes stay in the database (livemeta query).", "notes")
+        write_characteristics(doc, ctx.inputs, ctx.refs, ctx.caption)
 
-    # gaps
-    if gaps is not None:
-        step("evidence gaps")
-        doc.heading(2, "Evidence gaps", "gaps")
-        view = _gaps_view(gaps)
-        if len(view):
-            doc.para(f"{len(view)} trials known to exist do not contribute to every analysis: what is missing "
-                     "and why. These gaps are data too: they say where the estimates above may be incomplete.")
-            doc.html.append(_html_table(view, table_caption))
-            doc.md += [_md_frame(view, table_caption), ""]
-        else:
-            doc.para("No gaps: every known trial contributes the data its design allows.")
 
-    # methods
+def _write_rob(ctx: _Context, results) -> None:
+    from .rob import write_rob
+
+    ctx.doc.heading(2, "Risk of bias", "rob")
+    write_rob(ctx, results)
+
+
+def _write_gaps(ctx: _Context, gaps: pd.DataFrame) -> None:
+    doc = ctx.doc
+    doc.heading(2, "Evidence gaps", "gaps")
+    view = _gaps_view(gaps, ctx.refs)
+    if len(view):
+        doc.para(f"{len(view)} trials known to exist do not contribute to every analysis: what is missing "
+                 "and why. These gaps are data too: they say where the estimates above may be incomplete.")
+        doc.frame(view, ctx.caption)
+    else:
+        doc.para("No gaps: every known trial contributes the data its design allows.")
+
+
+_GAP_COLUMNS = ["name", "trial", "trial_id", "design", "inclusion", "status", "missing"]
+
+
+def _gaps_view(gaps: pd.DataFrame, refs=None) -> pd.DataFrame:
+    """The trials whose data are missing, with what is missing (from ``evidence_gaps``); the
+    inclusion reasons are curation notes and stay in the database."""
+    df = gaps.copy()
+    if "missing" in df.columns:
+        df = df[df["missing"].fillna("").astype(str).str.strip() != ""]
+    keep = [c for c in _GAP_COLUMNS if c in df.columns]
+    if "name" in keep and "trial" in keep:
+        keep.remove("trial")
+    if keep and "missing" in keep:
+        df = df[keep]
+    if refs is not None and "name" in df.columns and "trial_id" in df.columns:
+        df = df.assign(name=[refs.cite(n, t) for n, t in zip(df["name"], df["trial_id"])])
+    return df.reset_index(drop=True)
+
+
+def _write_references(ctx: _Context) -> None:
+    ctx.doc.heading(2, "References", "references")
+    ctx.doc.para("The sources of every trial the report names, numbered as the tables and figures cite them.", "notes")
+    ctx.refs.write(ctx.doc)
+
+
+def _write_methods(ctx: _Context) -> None:
+    doc = ctx.doc
     doc.heading(2, "Methods", "methods")
-    for text in (
+    texts = [
         "Pooling: inverse-variance weights on the log scale (hazard, odds and risk ratios) or the logit scale "
         "(single-arm response proportions, back-transformed to percent). The estimator and test of each analysis "
         "are those of queries/analyses.yaml (metafor rma equivalents); Knapp-Hartung (HKSJ) tests are shown as t.",
@@ -490,88 +482,138 @@ def build_report(
         "has too little power to be informative. The regression test is metafor's regtest default (the SE as "
         "moderator in the analysis's model), with the classical Egger (1997) regression beside it.",
         "2x2 tables with a zero cell get 1/2 added to every cell (escalc add=1/2, to='only0').",
-        "Cumulative plots add trials by first publication date (ties by trial id) with the analysis's own method.",
-    ):
+        f"Cumulative plots add trials by first publication date (ties by trial id) with the analysis's own method; "
+        f"beyond {CUMULATIVE_MAX_ROWS} trials, one row per publication year (every trial of that year added).",
+    ]
+    if ctx.inputs is not None:
+        texts += [
+            "Risk of bias: RoB 2 for randomised trials (five domains), ROBINS-I for non-randomised evidence (seven), "
+            "per trial and outcome, by two assessors with a consensus (the consensus is used; a single assessor's "
+            "judgement is said so; two without a consensus are not used). A trial without an assessment is shown "
+            "as not assessed, never judged here. The sensitivity analysis without high risk of bias leaves out "
+            "trials judged high (RoB 2) or serious or critical (ROBINS-I) and keeps those not assessed.",
+            "GRADE: certainty starts high for randomised and low for non-randomised evidence and goes down one level "
+            "per serious and two per very serious concern; a domain neither judged in the GRADE file nor computable "
+            "makes the outcome not rated. Absolute effects of a hazard ratio assume exponential survival in the "
+            "control arm and proportional hazards.",
+        ]
+    for text in texts:
         doc.para(text)
+
+
+def _write_files(ctx: _Context, out_dir: Path, title: str, stamp: str, generated: str) -> Path:
+    """The footer, then index.html and report.md."""
+    doc = ctx.doc
     doc.html.append(f"<footer>{html.escape(stamp)} · report made {html.escape(generated)}</footer>")
     doc.md += ["---", f"*{stamp} · report made {generated}*", ""]
-
-    step("write index.html")
+    ctx.step("write index.html")
     page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+            f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
             + "\n".join(doc.html) + "\n</body>\n</html>\n")
     index = out_dir / "index.html"
     index.write_text(page, encoding="utf-8")
-    step("write report.md")
+    ctx.step("write report.md")
     (out_dir / "report.md").write_text("\n".join(doc.md), encoding="utf-8")
     return index
 
 
-def _analysis_section(doc: _Doc, main, sens: list, fig_dir: Path, footer: Callable[[str], str],
-                      cumulative: Mapping | None, step: Callable[[str], None], table_caption: str) -> None:
-    spec = main.spec
-    doc.heading(2, spec.title, f"a-{_slug(spec.id)}")
+# ------------------------------------------------------------------------------ one analysis
+def _cited(ctx: _Context, result):
+    """The result with each study label followed by its references ('CONTACT-01 [3]')."""
+    if ctx.refs is None or result.k == 0:
+        return result
+    st = result.studies
+    src = st["source_id"] if "source_id" in st.columns else [None] * len(st)
+    labels = [f"{lbl} {ctx.refs.cite_text(t, s)}".rstrip() for lbl, t, s in zip(st["label"], st["trial_id"], src)]
+    return dataclasses.replace(result, studies=st.assign(label=labels))
+
+
+def _analysis_section(ctx: _Context, main, sens: list, cumulative: Mapping | None) -> None:
+    """One main analysis: its summary row, forest, funnel and cumulative plots, its meta-regression,
+    influence and sequential monitoring where it has them, then its sensitivity analyses (and the
+    one without trials at high risk of bias) beside it."""
+    doc, spec = ctx.doc, main.spec
+    doc.heading(2, spec.title, f"a-{slug(spec.id)}")
     filters = ", ".join(f"{k} = {v}" for k, v in spec.filters.items())
     doc.para(f"Analysis {spec.id}: {plots.MEASURE_NAMES.get(spec.measure, (spec.measure,))[0].lower()}, "
              f"{plots.method_label(spec.method, spec.test)}, {spec.level * 100:g}% CI; view {spec.view}"
              + (f" ({filters})" if filters else "") + (f"; subgroups by {spec.subgroup}" if spec.subgroup else "")
              + ".", "notes")
-    _sof(doc, summary_rows(main), table_caption, link=False)
+    _estimates_table(doc, summary_rows(main), ctx.caption, link=False)
     if spec.published is not None and spec.published.text:
         doc.para(f"The review: {spec.published.text}.", "notes")
-    _forest(doc, main, fig_dir, footer, step)
+    if main.note:
+        doc.para(f"Note: {main.note}.", "note")
+    _forest(ctx, main)
+    _funnel(ctx, main)
+    _cumulative(ctx, main, cumulative)
+    _metaregression(ctx, main)
+    _influence(ctx, main)
+    _monitoring(ctx, main)
+    rob_variant = (ctx.inputs.rob_variants.get(spec.id) if ctx.inputs is not None else None)
+    if sens or rob_variant is not None:
+        _sensitivity(ctx, main, sens, rob_variant)
 
-    # funnel
+
+def _numbers(result) -> tuple:
+    """What a figure of an analysis shows, as numbers: its studies, weights and pooled results."""
+    st = result.studies
+    cols = [c for c in ("trial_id", "label", "yi", "vi", "weight") if c in st.columns]
+    o = result.overall
+    pooled = None if o is None else (o.estimate, o.ci_low, o.ci_high, o.pi_low, o.pi_high, o.tau2, o.method, o.test)
+    sub = None if result.subgroups is None else (result.spec.subgroup, repr(result.subgroups))
+    return result.spec.measure, result.spec.level, tuple(map(tuple, st[cols].to_numpy())), pooled, sub
+
+
+def _same_note(ctx: _Context, what: str, result, other: str) -> None:
+    ctx.doc.para(f"{what} of {result.spec.id}: the same studies, weights and pooled estimate as analysis {other} "
+                 f"(its {what.lower()} above); not drawn again.", "note")
+
+
+def _funnel(ctx: _Context, main) -> None:
+    spec = main.spec
     if main.k >= FUNNEL_MIN_K and main.overall is not None:
-        step(f"funnel {spec.id}")
-        stem = f"funnel_{_slug(spec.id)}"
-        plots.save(plots.funnel_plot(main, footer=footer(spec.id)), fig_dir / stem)
-        doc.figure(stem, f"Funnel plot: {spec.title}",
-                   f"Funnel plot with Egger's regression tests, analysis {spec.id} (k = {main.k}).")
+        other = ctx.same_as("funnel", main)
+        if other is not None:
+            _same_note(ctx, "Funnel plot", main, other)
+            return
+        ctx.figure(f"funnel_{slug(spec.id)}", "funnel", f"Funnel plot: {spec.title}",
+                   f"Funnel plot with Egger's regression tests, analysis {spec.id} (k = {main.k}).", main,
+                   what=f"analysis {spec.id}", rows=main.k // 4)
     elif main.k > 0:
-        doc.para(f"No funnel plot: k = {main.k} < {FUNNEL_MIN_K}. With fewer than {FUNNEL_MIN_K} studies a funnel "
-                 "plot cannot distinguish small-study effects from chance, and Egger's test is not computed.", "note")
+        ctx.doc.para(f"No funnel plot: k = {main.k} < {FUNNEL_MIN_K}. With fewer than {FUNNEL_MIN_K} studies a funnel "
+                     "plot cannot distinguish small-study effects from chance, and Egger's test is not computed.", "note")
 
-    # cumulative
-    rows = None
+
+def _cumulative(ctx: _Context, main, cumulative: Mapping | None) -> None:
+    """The cumulative forest plot: one row per trial, or per publication year beyond
+    :data:`CUMULATIVE_MAX_ROWS` trials; not drawn again for an analysis with the same numbers."""
+    spec = main.spec
+    rows, note = None, ""
     if cumulative is not None:
         rows = cumulative.get(spec.id)
     elif main.subgroups is None and main.k >= 2:
-        rows = cumulative_rows(main)
-    if rows is not None and len(rows):
-        step(f"cumulative {spec.id}")
-        stem = f"cumulative_{_slug(spec.id)}"
-        fig = plots.cumulative_plot(rows, title=spec.title, measure=spec.measure, footer=footer(spec.id),
-                                    level=spec.level)
-        plots.save(fig, fig_dir / stem)
-        doc.figure(stem, f"Cumulative forest plot: {spec.title}",
-                   f"Cumulative meta-analysis by first publication date, analysis {spec.id}.")
-
-    _metaregression(doc, main, fig_dir, footer, step, table_caption)
-    _influence(doc, main, fig_dir, footer, step)
-    _monitoring(doc, main, fig_dir, footer, step, table_caption)
-
-    # sensitivity analyses, beside their main analysis
-    if sens:
-        doc.heading(3, f"Sensitivity analyses of {spec.id}")
-        doc.para("Each varies one judgement of the main analysis; compare with the main row.")
-        rows_ = summary_rows(main)[:1] + [summary_rows(s)[0] for s in sens]
-        rows_[0] = {**rows_[0], "title": f"Main: {rows_[0]['title']}"}
-        _sof(doc, rows_, table_caption, link=False)
-        for s in sens:
-            doc.html.append(f"<details><summary>Forest plot: {html.escape(s.spec.title)} "
-                            f"(<code>{html.escape(s.spec.id)}</code>)</summary>")
-            _forest(doc, s, fig_dir, footer, step, anchor=f"a-{_slug(s.spec.id)}")
-            doc.html.append("</details>")
+        other = ctx.same_as("cumulative", main)
+        if other is not None:
+            _same_note(ctx, "Cumulative plot", main, other)
+            return
+        if main.k > CUMULATIVE_MAX_ROWS:
+            rows, note = cumulative_by_year(main), f" One row per publication year ({main.k} trials)."
+        else:
+            rows = cumulative_rows(main)
+    if rows is None or not len(rows):
+        return
+    ctx.figure(f"cumulative_{slug(spec.id)}", "cumulative", f"Cumulative forest plot: {spec.title}",
+               f"Cumulative meta-analysis by first publication date, analysis {spec.id}.{note}", rows,
+               title=spec.title, measure=spec.measure, level=spec.level, what=f"analysis {spec.id}", rows=len(rows))
 
 
-def _metaregression(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
-                    step: Callable[[str], None], table_caption: str) -> None:
+def _metaregression(ctx: _Context, result) -> None:
     """The meta-regression of an analysis with moderators: coefficients, test, bubble plot."""
     from ..analysis.present import metareg_summary
 
-    spec = result.spec
+    doc, table_caption, spec = ctx.doc, ctx.caption, result.spec
     if not spec.moderators:
         return
     doc.heading(3, f"Meta-regression on {', '.join(spec.moderators)}")
@@ -584,28 +626,24 @@ def _metaregression(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], st
     rows = []
     for c in m["coefficients"]:
         est = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if ratio else (c["estimate"], c["ci_low"], c["ci_high"])
-        rows.append([c["name"], _fmt_ci(*est), _fmt_p(c["p"])])
+        rows.append([c["name"], fmt_ci(*est), fmt_p(c["p"])])
     t = m["test_of_moderators"]
     stat = f"F({t['df']}, {t['df2']}) = {t['statistic']:.2f}" if t["distribution"] == "F" else f"QM({t['df']}) = {t['statistic']:.2f}"
     r2 = f"; R² = {m['r2']:.0f}%" if m["r2"] is not None else ""
     doc.para(f"rma(yi, vi, mods = ~ {' + '.join(spec.moderators)}), {plots.method_label(spec.method, spec.test)}; "
-             f"test of moderators {stat}, {_fmt_p(t['p'])}{r2}; k = {m['k']}.", "notes")
-    doc.html.append(_html_table(pd.DataFrame(rows, columns=header), table_caption))
-    doc.md += [_md_table(header, rows, table_caption), ""]
+             f"test of moderators {stat}, {fmt_p(t['p'])}{r2}; k = {m['k']}.", "notes")
+    doc.table(header, rows, table_caption)
     if m["note"]:
         doc.para(m["note"], "note")
-    step(f"bubble {spec.id}")
-    stem = f"bubble_{_slug(spec.id)}"
-    plots.save(plots.bubble_plot(result, footer=footer(spec.id)), fig_dir / stem)
-    doc.figure(stem, f"Bubble plot: {spec.title}", f"Meta-regression, analysis {spec.id} (k = {m['k']}).")
+    ctx.figure(f"bubble_{slug(spec.id)}", "bubble", f"Bubble plot: {spec.title}",
+               f"Meta-regression, analysis {spec.id} (k = {m['k']}).", result, what=f"analysis {spec.id}", rows=m["k"])
 
 
-def _influence(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
-               step: Callable[[str], None]) -> None:
+def _influence(ctx: _Context, result) -> None:
     """metafor's influence() of the pooled model as a Baujat plot (k >= 3, no subgroups)."""
     from ..pooling.influence import influence
 
-    spec = result.spec
+    doc, spec = ctx.doc, result.spec
     if result.k < 3 or result.overall is None or result.subgroups is not None:
         return
     try:
@@ -613,23 +651,20 @@ def _influence(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
                          method=spec.method, test=spec.test, level=spec.level)
     except ValueError:
         return
-    step(f"baujat {spec.id}")
-    stem = f"baujat_{_slug(spec.id)}"
-    plots.save(plots.baujat_plot(result, infl, footer=footer(spec.id)), fig_dir / stem)
     flagged = [str(lab) for lab, f in zip(result.studies["label"], infl.is_infl) if f]
     doc.html.append(f"<details><summary>Influence of each trial (Baujat plot){': ' + html.escape(', '.join(flagged)) + ' flagged' if flagged else ''}</summary>")
-    doc.figure(stem, f"Baujat plot: {spec.title}",
+    ctx.figure(f"baujat_{slug(spec.id)}", "baujat", f"Baujat plot: {spec.title}",
                f"Contribution of each trial to heterogeneity against its influence on the pooled estimate, analysis "
-               f"{spec.id}; flagged as influential by metafor's influence() rules: {', '.join(flagged) or 'none'}.")
+               f"{spec.id}; flagged as influential by metafor's influence() rules: {', '.join(flagged) or 'none'}.",
+               result, infl, what=f"analysis {spec.id}", rows=result.k)
     doc.html.append("</details>")
 
 
-def _monitoring(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
-                step: Callable[[str], None], table_caption: str) -> None:
+def _monitoring(ctx: _Context, result) -> None:
     """Sequential monitoring (secondary) of an analysis that names a target in analyses.yaml."""
     from ..living.monitoring import monitoring_table
 
-    spec = result.spec
+    doc, table_caption, spec = ctx.doc, ctx.caption, result.spec
     if not spec.monitoring or result.k == 0:
         return
     doc.heading(3, "Sequential monitoring (secondary analysis)")
@@ -650,25 +685,81 @@ def _monitoring(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str],
         "fraction": table["fraction"].map(lambda v: f"{v:.2f}"),
         spec.measure: table["ratio"].map(lambda v: f"{v:.2f}"), "z": table["z"].map(lambda v: f"{v:.2f}"),
         "boundary": table["efficacy_bound"].map(lambda v: f"{v:.2f}"), "crossed": table["crossed"]})
-    doc.html.append(_html_table(shown, table_caption))
-    doc.md += [_md_frame(shown, table_caption), ""]
-    step(f"monitoring {spec.id}")
-    stem = f"monitoring_{_slug(spec.id)}"
-    plots.save(plots.monitoring_plot(mon, title=spec.title, measure=spec.measure, footer=footer(spec.id)),
-               fig_dir / stem)
-    doc.figure(stem, f"Trial sequential analysis: {spec.title}",
-               f"Sequential monitoring (secondary), analysis {spec.id}: cumulative z, boundaries, required information.")
+    doc.frame(shown, table_caption)
+    ctx.figure(f"monitoring_{slug(spec.id)}", "monitoring", f"Trial sequential analysis: {spec.title}",
+               f"Sequential monitoring (secondary), analysis {spec.id}: cumulative z, boundaries, required information.",
+               mon, title=spec.title, measure=spec.measure, what=f"analysis {spec.id}", rows=len(table))
 
 
-def _forest(doc: _Doc, result, fig_dir: Path, footer: Callable[[str], str], step: Callable[[str], None],
-            anchor: str | None = None) -> None:
+def _sensitivity(ctx: _Context, main, sens: list, rob_variant) -> None:
+    doc, spec = ctx.doc, main.spec
+    doc.heading(3, f"Sensitivity analyses of {spec.id}")
+    doc.para("Each varies one judgement of the main analysis; compare with the main row.")
+    rows = summary_rows(main)[:1] + [summary_rows(s)[0] for s in sens]
+    rows[0] = {**rows[0], "title": f"Main: {rows[0]['title']}"}
+    if rob_variant is not None:
+        row = summary_rows(rob_variant)[0]
+        row["title"] = "Without trials at high risk of bias (computed for the report, not stored)"
+        row["notes"] = _rob_variant_note(main, rob_variant) + ("; " + row["notes"] if row["notes"] else "")
+        rows.append(row)
+    _estimates_table(doc, rows, ctx.caption, link=False)
+    for s in sens:
+        doc.html.append(f"<details><summary>Forest plot: {html.escape(s.spec.title)} "
+                        f"(<code>{html.escape(s.spec.id)}</code>)</summary>")
+        _forest(ctx, s, anchor=f"a-{slug(s.spec.id)}")
+        doc.html.append("</details>")
+
+
+def _rob_variant_note(main, variant) -> str:
+    st = main.studies
+    if "rob_overall" not in st.columns:
+        return ""
+    assessed = int(st["rob_overall"].notna().sum())
+    left_out = main.k - variant.k
+    if assessed == 0:
+        return f"not assessed: none of the {main.k} studies has a risk-of-bias judgement; nothing left out"
+    return (f"{assessed} of {main.k} studies assessed; {left_out} at high risk left out; "
+            f"{main.k - assessed} not assessed kept")
+
+
+def _forest(ctx: _Context, result, anchor: str | None = None) -> None:
     spec = result.spec
     if result.k == 0 or result.overall is None:
-        doc.para(f"No forest plot for {spec.id}: no study contributes data to it at this revision.", "note")
+        ctx.doc.para(f"No forest plot for {spec.id}: no study contributes data to it at this revision.", "note")
         return
-    step(f"forest {spec.id}")
-    stem = f"forest_{_slug(spec.id)}"
-    plots.save(plots.forest_plot(result, footer=footer(spec.id)), fig_dir / stem)
     if anchor:
-        doc.html.append(f'<span id="{html.escape(anchor)}"></span>')
-    doc.figure(stem, f"Forest plot: {spec.title}", f"Forest plot, analysis {spec.id} (k = {result.k}).")
+        ctx.doc.html.append(f'<span id="{html.escape(anchor)}"></span>')
+    other = ctx.same_as("forest", result)
+    if other is not None:
+        _same_note(ctx, "Forest plot", result, other)
+        return
+    if result.k > FIGURE_MAX_ROWS:
+        _study_table(ctx, _cited(ctx, result))
+        return
+    ctx.figure(f"forest_{slug(spec.id)}", "forest", f"Forest plot: {spec.title}",
+               f"Forest plot, analysis {spec.id} (k = {result.k}).", _cited(ctx, result), what=f"analysis {spec.id}",
+               rows=result.k)
+
+
+def _study_table(ctx: _Context, result) -> None:
+    """The studies of a very large analysis as a CSV file beside the figures, instead of a forest
+    plot tens of inches tall."""
+    spec = result.spec
+    sc = plots.display_scale(spec)
+    st = result.studies
+    z = NormalDist().inv_cdf(0.5 + spec.level / 2)
+    se = st["vi"].astype(float) ** 0.5
+    table = pd.DataFrame({
+        "study": st["label"], "trial_id": st["trial_id"], "estimate": sc.back(st["yi"]),
+        "ci_low": sc.back(st["yi"] - z * se), "ci_high": sc.back(st["yi"] + z * se), "weight_percent": st["weight"],
+    })
+    name = f"forest_{slug(spec.id)}.csv"
+    ctx.figs.folder.mkdir(parents=True, exist_ok=True)
+    table.to_csv(ctx.figs.folder / name, index=False, float_format="%.6g")
+    ctx.figs.extra.add(name)
+    ctx.doc.html.append(f'<p class="note">Forest plot of {html.escape(spec.id)} not drawn: with k = {result.k} studies it '
+                        f"would be {result.k * plots.ROW_IN:.0f} inches tall. Every study's estimate, "
+                        f"{spec.level * 100:g}% CI and weight are in <a href=\"figures/{name}\">{name}</a>; the "
+                        "funnel plot shows every study, and the table above the pooled estimate.</p>")
+    ctx.doc.md += [f"Forest plot of {spec.id} not drawn (k = {result.k}): every study's estimate, CI and weight are "
+                   f"in [figures/{name}](figures/{name}).", ""]

@@ -1,7 +1,7 @@
 # Pool the bundled evidence base's analyses with metafor, independently of livemeta.
 #
-# Reads bundled_inputs.csv (the printed inputs, written by export_inputs.py) and writes
-# bundled_reference.json at %.17g. Effect sizes are computed here from the printed numbers:
+# Reads bundled_inputs.csv (the printed inputs, derived from data/studies and queries/analyses.yaml
+# by derive_inputs.py, which imports no livemeta module) and writes bundled_reference.json at %.17g. Effect sizes are computed here from the printed numbers:
 # log HR and its SE from the CI with qnorm at the CI level (or from the printed P where the analysis
 # reads it so); log OR / log RR and logit proportions
 # with escalc (metafor's default zero-cell rule: add 1/2 to studies with a zero cell).
@@ -9,10 +9,14 @@
 # subgroup differences is Q of a fixed-effect rma() over the subgroup estimates. Analyses with
 # moderators: rma(yi, vi, mods = ~ ...) on the rows with every moderator (text ones as factor()).
 #
-#   Rscript tests/analysis/reference/make_bundled_reference.R   (from the repository root)
+#   python tests/analysis/reference/derive_inputs.py            (from the repository root)
+#   Rscript tests/analysis/reference/make_bundled_reference.R
+# With a folder as the first argument of both, the CSV and the JSON are written and read there
+# (tests/reference/regenerate.py does so in a temporary folder and compares them with the committed files).
 suppressPackageStartupMessages(library(metafor))
+source(file.path("tests", "pooling", "reference", "json_writer.R"))  # versions(), reference_out()
 here <- "tests/analysis/reference"
-d <- read.csv(file.path(here, "bundled_inputs.csv"), stringsAsFactors = FALSE, na.strings = "")
+d <- read.csv(reference_out(file.path(here, "bundled_inputs.csv")), stringsAsFactors = FALSE, na.strings = "")
 
 num <- function(x) if (is.null(x) || length(x) == 0 || is.na(x)) "null" else sprintf("%.17g", x)
 str_ <- function(x) paste0('"', gsub('"', '\\\\"', x), '"')
@@ -102,8 +106,7 @@ for (a in unique(d$analysis)) {
 }
 
 json <- paste0("{\n",
-  '  "generated_by": "tests/analysis/reference/make_bundled_reference.R",\n',
-  '  "r_version": ', str_(R.version.string), ",\n",
-  '  "metafor_version": ', str_(as.character(packageVersion("metafor"))), ",\n",
+  '  "generator": "tests/analysis/reference/make_bundled_reference.R",\n',
+  paste0("  ", str_(names(versions())), ": ", vapply(versions(), str_, ""), ",\n", collapse = ""),
   '  "results": [\n', paste(out, collapse = ",\n"), "\n  ]\n}\n")
-writeLines(json, file.path(here, "bundled_reference.json"), sep = "")
+writeLines(json, reference_out(file.path(here, "bundled_reference.json")), sep = "")

@@ -1,5 +1,6 @@
 ## JSON writer shared by the reference scripts of issue 12 (metareg, influence,
-## sequential monitoring, hazard ratios from reported statistics).
+## sequential monitoring, hazard ratios from reported statistics); versions() and
+## reference_out() are used by every reference script.
 ##
 ## Every number is written with sprintf("%.17g") so that the JSON holds the R
 ## double exactly; NA is null, NaN / Inf / -Inf are the strings "NaN", "Inf",
@@ -62,8 +63,21 @@ write_reference <- function(path, header, cases) {
   cat(sprintf("wrote %s: %d cases\n", path, length(cases)))
 }
 
-versions <- function(pkgs = character(0)) {
+## R's version and the version of every package attached when it is called (those the script
+## loaded with library() and the ones they attach, e.g. metafor's metadat and Matrix), in C-locale
+## order: R_version, <package>_version, ...  tests/reference/test_reference_versions.py checks them
+## against the pinned list of tests/reference/regenerate.py.
+versions <- function() {
   out <- list(R_version = R.version.string)
-  for (p in pkgs) out[[paste0(p, "_version")]] <- as.character(packageVersion(p))
+  for (p in sort(as.character(names(sessionInfo()$otherPkgs)), method = "radix")) {
+    out[[paste0(p, "_version")]] <- as.character(packageVersion(p))
+  }
   out
+}
+
+## Where a reference script writes `default` (a path under tests/): into the folder given as the
+## script's first argument (tests/reference/regenerate.py passes a temporary one), else `default`.
+reference_out <- function(default) {
+  dir <- commandArgs(trailingOnly = TRUE)[1]
+  if (is.na(dir)) default else file.path(dir, basename(default))
 }

@@ -3,7 +3,9 @@
 ## statistics) from the R functions of guido-s/calcTE (Schwarzer; Parmar et al. 1998).
 ##
 ## Usage (from the repository root), with a checkout of https://github.com/guido-s/calcTE:
-##   CALCTE_DIR=/path/to/calcTE CALCTE_COMMIT=<sha> Rscript tests/pooling/reference/make_reference_hazard.R
+##   CALCTE_DIR=/path/to/calcTE CALCTE_COMMIT=<sha> Rscript tests/pooling/reference/make_reference_hazard.R [OUT_DIR]
+##   (OUT_DIR: write the file there instead; tests/reference/regenerate.py runs every reference
+##   script into a temporary folder and compares each file with the committed one, byte for byte)
 ## writes tests/pooling/reference/hazard_reference.json (read by
 ## tests/pooling/test_hazard_reference.py; CI never runs R).  calcTE's code is not
 ## copied here: it is sourced from CALCTE_DIR.  It calls four internal helpers of
@@ -44,7 +46,7 @@ for (f in c("calcTE.pval.R", "calcTE.OE.R", "calcTE.ci.R")) {
 }
 calcte_commit <- Sys.getenv("CALCTE_COMMIT", unset = NA)
 
-out_file <- file.path("tests", "pooling", "reference", "hazard_reference.json")
+out_file <- reference_out(file.path("tests", "pooling", "reference", "hazard_reference.json"))
 cases <- list()
 add <- function(id, kind, inputs, call, res) {
   cases[[length(cases) + 1L]] <<- list(id = id, kind = kind, inputs = inputs, call = call,
@@ -138,7 +140,7 @@ for (x in list(c(0.69, 0.51, 0.92), c(0.86, 0.77, 0.97), c(1.1, 0.8, 1.5))) for 
 
 kinds <- table(vapply(cases, function(cs) cs$kind, character(1)))
 header <- c(list(generator = "tests/pooling/reference/make_reference_hazard.R"),
-            versions(character(0)),
+            versions(),
             list(calcTE = list(repository = "https://github.com/guido-s/calcTE", commit = calcte_commit,
                                files = as_array(c("calcTE.pval.R", "calcTE.OE.R", "calcTE.ci.R")),
                                meta_helpers = "chknumeric, chklogical, chklevel, is.relative.effect defined in the script"),

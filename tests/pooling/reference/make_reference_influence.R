@@ -3,7 +3,9 @@
 ## cumulative analyses of Mantel-Haenszel and Peto models, from R metafor.
 ##
 ## Usage (from the repository root):
-##   Rscript tests/pooling/reference/make_reference_influence.R
+##   Rscript tests/pooling/reference/make_reference_influence.R [OUT_DIR]
+##   (OUT_DIR: write the file there instead; tests/reference/regenerate.py runs every reference
+##   script into a temporary folder and compares each file with the committed one, byte for byte)
 ## writes tests/pooling/reference/influence_reference.json (read by
 ## tests/pooling/test_influence_reference.py; CI never runs R).  Byte-for-byte
 ## reproducible with the same R / metafor / metadat (fixed seeds, no time stamps).
@@ -23,7 +25,7 @@ source(file.path("tests", "pooling", "reference", "json_writer.R"))
 pdf(NULL)  # baujat() draws; nothing is kept
 RNGkind("Mersenne-Twister", "Inversion", "Rejection")
 
-out_file <- file.path("tests", "pooling", "reference", "influence_reference.json")
+out_file <- reference_out(file.path("tests", "pooling", "reference", "influence_reference.json"))
 methods <- c("FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS")
 tests <- c("z", "knha")
 
@@ -138,7 +140,7 @@ for (tn in names(tables)) {
 
 kinds <- table(vapply(cases, function(cs) cs$kind, character(1)))
 header <- c(list(generator = "tests/pooling/reference/make_reference_influence.R"),
-            versions(c("metafor", "metadat")),
+            versions(),
             list(rng = paste(RNGkind(), collapse = "/"),
                  grid = list(methods = as_array(methods), tests = as_array(tests),
                              n_cases = length(cases),

@@ -2,7 +2,9 @@
 ## Reference values for livemeta.pooling.metareg (meta-regression) from R metafor.
 ##
 ## Usage (from the repository root):
-##   Rscript tests/pooling/reference/make_reference_metareg.R
+##   Rscript tests/pooling/reference/make_reference_metareg.R [OUT_DIR]
+##   (OUT_DIR: write the file there instead; tests/reference/regenerate.py runs every reference
+##   script into a temporary folder and compares each file with the committed one, byte for byte)
 ## writes tests/pooling/reference/metareg_reference.json (read by
 ## tests/pooling/test_metareg_reference.py; CI never runs R).  Fixed RNG kind and
 ## seeds, no time stamps, every number sprintf("%.17g"): rerunning with the same
@@ -28,7 +30,7 @@ suppressPackageStartupMessages(library(metafor))
 source(file.path("tests", "pooling", "reference", "json_writer.R"))
 RNGkind("Mersenne-Twister", "Inversion", "Rejection")
 
-out_file <- file.path("tests", "pooling", "reference", "metareg_reference.json")
+out_file <- reference_out(file.path("tests", "pooling", "reference", "metareg_reference.json"))
 methods <- c("FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS")
 tests <- c("z", "knha")
 
@@ -153,7 +155,7 @@ published <- list(
 
 n_err <- sum(vapply(cases, function(cs) !is.null(cs$error), logical(1)))
 header <- c(list(generator = "tests/pooling/reference/make_reference_metareg.R"),
-            versions(c("metafor", "metadat")),
+            versions(),
             list(rng = paste(RNGkind(), collapse = "/"),
                  grid = list(methods = as_array(methods), tests = as_array(tests),
                              n_designs = length(design_json), n_cases = length(cases),

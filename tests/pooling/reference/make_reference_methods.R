@@ -2,7 +2,9 @@
 # subgroups, leave-one-out, cumulative, Egger / regtest and trim-and-fill.
 #
 # Run from the repository root:
-#   Rscript tests/pooling/reference/make_reference_methods.R
+#   Rscript tests/pooling/reference/make_reference_methods.R [OUT_DIR]
+#   (OUT_DIR: write the file there instead; tests/reference/regenerate.py runs every reference
+#   script into a temporary folder and compares each file with the committed one, byte for byte)
 # It writes tests/pooling/reference/methods_reference.json.  Every number is
 # printed with sprintf("%.17g"); rerunning reproduces the file byte for byte
 # (no timestamps, fixed ordering).  Each case keeps the exact R call that
@@ -10,8 +12,9 @@
 # All data come from metafor's bundled data sets (package metadat).
 
 suppressPackageStartupMessages(library(metafor))
+source(file.path("tests", "pooling", "reference", "json_writer.R"))  # versions(), reference_out()
 
-out_file <- file.path("tests", "pooling", "reference", "methods_reference.json")
+out_file <- reference_out(file.path("tests", "pooling", "reference", "methods_reference.json"))
 
 # ---------------------------------------------------------------- JSON writer
 num <- function(x) {
@@ -312,16 +315,12 @@ for (g in tf_grid) {
 
 # ---------------------------------------------------------------- write
 counts <- table(vapply(cases, function(z) z$group, ""))
-res <- list(
-  generator = "tests/pooling/reference/make_reference_methods.R",
-  R_version = R.version.string,
-  metafor_version = as.character(packageVersion("metafor")),
-  metadat_version = as.character(packageVersion("metadat")),
+res <- c(list(generator = "tests/pooling/reference/make_reference_methods.R"), versions(), list(
   n_cases = length(cases),
   group_counts = as.list(setNames(as.numeric(counts), names(counts))),
   data = data_out,
   cases = cases
-)
+))
 con <- file(out_file, open = "wb")
 writeLines(to_json(res), con, sep = "\n")
 close(con)

@@ -2,7 +2,9 @@
 ## Reference values for livemeta.pooling (core estimator) computed with R metafor.
 ##
 ## Usage (from the repository root):
-##   Rscript tests/pooling/reference/make_reference_rma.R
+##   Rscript tests/pooling/reference/make_reference_rma.R [OUT_DIR]
+##   (OUT_DIR: write the file there instead; tests/reference/regenerate.py runs every reference
+##   script into a temporary folder and compares each file with the committed one, byte for byte)
 ## writes tests/pooling/reference/rma_reference.json.  CI never runs R: the tests
 ## only read the committed JSON.  Rerunning with the same R / metafor / metadat
 ## reproduces the file byte for byte (fixed RNG kind and seeds, no time stamps,
@@ -23,9 +25,10 @@
 ## Where metafor stops, the case carries an "error" field instead of values.
 
 suppressPackageStartupMessages(library(metafor))
+source(file.path("tests", "pooling", "reference", "json_writer.R"))  # versions(), reference_out()
 RNGkind("Mersenne-Twister", "Inversion", "Rejection")
 
-out_file <- file.path("tests", "pooling", "reference", "rma_reference.json")
+out_file <- reference_out(file.path("tests", "pooling", "reference", "rma_reference.json"))
 
 methods <- c("FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS")
 tests <- c("z", "knha")
@@ -190,9 +193,7 @@ ds_json <- vapply(names(datasets), function(n) {
 count_keys <- sort(names(counts))
 header <- c(
   generator = str_json("tests/pooling/reference/make_reference_rma.R"),
-  R_version = str_json(R.version.string),
-  metafor_version = str_json(as.character(packageVersion("metafor"))),
-  metadat_version = str_json(as.character(packageVersion("metadat"))),
+  vapply(versions(), str_json, character(1)),
   rng = str_json(paste(RNGkind(), collapse = "/")),
   note = str_json("Kacker (2004) interlaboratory data are not shipped with metafor/metadat; dat.normand1999 (MD) and dat.hackshaw1998 are used as additional real data sets."),
   grid = obj(c("methods", "tests", "n_datasets", "n_cases", "n_error", "n_confint", "counts"),

@@ -3,7 +3,9 @@
 ## from R rpact (getDesignGroupSequential, getDesignCharacteristics).
 ##
 ## Usage (from the repository root):
-##   Rscript tests/pooling/reference/make_reference_sequential.R
+##   Rscript tests/pooling/reference/make_reference_sequential.R [OUT_DIR]
+##   (OUT_DIR: write the file there instead; tests/reference/regenerate.py runs every reference
+##   script into a temporary folder and compares each file with the committed one, byte for byte)
 ## writes tests/pooling/reference/sequential_reference.json (read by
 ## tests/pooling/test_sequential_reference.py; CI never runs R).  No randomness,
 ## no time stamps: the same R / rpact reproduce the file byte for byte.
@@ -26,7 +28,7 @@
 suppressPackageStartupMessages(library(rpact))
 source(file.path("tests", "pooling", "reference", "json_writer.R"))
 
-out_file <- file.path("tests", "pooling", "reference", "sequential_reference.json")
+out_file <- reference_out(file.path("tests", "pooling", "reference", "sequential_reference.json"))
 rate_sets <- list(
   three = c(.3, .6, 1), two = c(.5, 1), equal4 = c(.25, .5, .75, 1),
   unequal5 = c(.1, .35, .4, .9, 1), ten = seq(.1, 1, by = .1), close = c(.2, .21, .5, 1),
@@ -99,7 +101,7 @@ ex <- getDesignGroupSequential(kMax = 3, alpha = 0.025, sided = 1, typeOfDesign 
                                informationRates = c(.3, .6, 1))
 kinds <- table(vapply(cases, function(cs) cs$kind, character(1)))
 header <- c(list(generator = "tests/pooling/reference/make_reference_sequential.R"),
-            versions("rpact"),
+            versions(),
             list(grid = list(n_cases = length(cases),
                              counts = setNames(as.list(as.integer(kinds)), names(kinds)),
                              skipped = as_array(unlist(skipped))),

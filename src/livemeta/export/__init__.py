@@ -1,0 +1,230 @@
+"""``livemeta export``: one revision of the evidence as a documented data package that reproduces in R.
+
+The package (the Frictionless layout: ``datapackage.json`` describing CSV tables) holds:
+
+* ``data/<table>.csv``: the evidence as of the revision, one file per view (trials, sources, arms,
+  resistance definitions, outcomes, adverse events, risk of bias), without the history's
+  bookkeeping (``valid_to`` would tell the future of an earlier revision);
+* ``data/analyses.csv``: every analysis in force, with its method (estimator, test, level,
+  prediction interval, subgroups) and its full specification;
+* ``data/analysis_rows.csv``: the rows each analysis pooled, with the numbers as printed (estimate
+  and CI at the level read, 2x2 counts, responders of n) and the ``yi``/``vi`` livemeta computed;
+* ``data/pooled_estimates.csv``: the numbers stored at the revision (analysis scale);
+* ``reproduce.R``: recomputes every effect size and every pooled estimate with metafor from these
+  files alone and compares them with the stored numbers (``Rscript reproduce.R``);
+* ``README.md``.
+
+``datapackage.json`` gives each file's SHA-256 and byte count, its columns with their types, and
+the revision (id, date, commit, message) and the version names that name it. The same revision
+always gives the same files, byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..db.revisions import set_as_of
+from ..errors import LivemetaError
+from ..sql import named
+
+#: the evidence views exported, with the columns that identify a row
+EVIDENCE = {
+    "trials": ["trial_id"],
+    "sources": ["trial_id", "source_id"],
+    "arms": ["trial_id", "arm_id"],
+    "resistance_definitions": ["trial_id", "definition_id"],
+    "outcomes": ["trial_id", "outcome_id"],
+    "adverse_events": ["trial_id", "ae_id"],
+    "risk_of_bias": ["trial_id", "assessment_id", "domain"],
+}
+DESCRIPTIONS = {
+    "trials": "One row per trial: identity, design, phase, publication, status, inclusion.",
+    "sources": "The sources each trial's numbers come from: citation, DOI, PMID, NCT id, URL.",
+    "arms": "The arms of each trial: role, regimen as printed, PD-(L)1 agent, partners, treatment class, n.",
+    "resistance_definitions": "Resistance definitions: scope, category, criterion, threshold, the definition verbatim.",
+    "outcomes": "Outcomes as printed: endpoint, measure, estimate and CI with its level, counts, medians, source.",
+    "adverse_events": "Adverse events per arm: term or aggregate, grade band, subjects affected and at risk.",
+    "risk_of_bias": "Risk-of-bias judgements (RoB 2, ROBINS-I), one row per assessment and domain.",
+    "analyses": "The analyses in force: measure, estimator, test, level, prediction interval, subgroups, specification.",
+    "analysis_rows": "The rows each analysis pooled: the numbers as printed and the yi/vi livemeta computed from them.",
+    "pooled_estimates": "The pooled estimates stored at this revision (on the analysis scale: log or logit).",
+}
+PACKAGE_FILES = ("datapackage.json", "README.md", "reproduce.R", "reproduced.csv", "reproduced.json")
+
+
+@dataclass
+class Export:
+    """What ``livemeta export`` wrote."""
+
+    folder: Path
+    revision: int
+    versions: list[str]
+    files: dict[str, str] = field(default_factory=dict)  # path -> sha256
+    analyses: int = 0
+    rows: int = 0
+
+    def summary(self) -> str:
+        names = f" (version {', '.join(self.versions)})" if self.versions else ""
+        return (f"wrote the data package of revision {self.revision}{names} to {self.folder}: "
+                f"{len(self.files)} tables, {self.analyses} analyses; reproduce them with "
+                f"`Rscript {self.folder / 'reproduce.R'}`")
+
+
+def _plain(v):
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return "; ".join(str(x) for x in v)
+    return v
+
+
+def _table(df: pd.DataFrame) -> pd.DataFrame:
+    """A view's rows as written: no bookkeeping, lists joined with '; ', dates as YYYY-MM-DD."""
+    df = df.drop(columns=[c for c in ("valid_from", "valid_to", "row_id") if c in df.columns])
+    for col in df.columns:
+        if df[col].dtype == object:
+            df[col] = df[col].map(_plain)
+        elif pd.api.types.is_datetime64_any_dtype(df[col]):
+            df[col] = df[col].dt.strftime("%Y-%m-%d")
+    return df
+
+
+def _field_type(series: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(series):
+        return "integer"
+    if pd.api.types.is_float_dtype(series):
+        return "number"
+    return "string"
+
+
+def _ci_level_read(spec, df: pd.DataFrame) -> pd.Series:
+    if spec.ci_level == "alternative" and "ci_level_alternative" in df.columns:
+        return df["ci_level_alternative"].fillna(df["ci_level"])
+    return df["ci_level"]
+
+
+def analysis_rows(result) -> pd.DataFrame:
+    """The rows an analysis pooled: its inputs as printed and the yi/vi livemeta computed."""
+    spec, st = result.spec, result.studies
+    out = pd.DataFrame({"analysis_id": spec.id, "trial_id": st["trial_id"], "label": st["label"],
+                        "outcome_id": st["outcome_id"] if "outcome_id" in st.columns else None,
+                        "subgroup": st[spec.subgroup].fillna("(none)").astype(str) if spec.subgroup else None})
+    if spec.measure == "HR":
+        out["estimate"], out["ci_low"], out["ci_high"] = st["estimate"], st["ci_low"], st["ci_high"]
+        out["ci_level_read"] = _ci_level_read(spec, st)
+    elif spec.measure in ("OR", "RR"):
+        for c in ("ai", "bi", "ci", "di"):
+            out[c] = st[c]
+    else:
+        out["xi"], out["ni"] = st["xi"], st["ni"]
+    out["yi"], out["vi"], out["weight"] = st["yi"], st["vi"], st["weight"]
+    return out
+
+
+def _analyses_table(specs) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "analysis_id": s.id, "title": s.title, "view": s.view, "measure": s.measure, "scale": s.scale,
+        "method": s.method, "test": s.test, "level": s.level, "pi": s.pi, "ci_level": s.ci_level,
+        "subgroup": s.subgroup, "subgroup_tau2": s.subgroup_tau2, "sensitivity_of": s.sensitivity_of,
+        "filters": json.dumps(s.filters, sort_keys=True), "exclude": json.dumps(s.exclude, sort_keys=True),
+        "method_spec": s.method_spec(),
+    } for s in specs])
+
+
+def _check_folder(out: Path) -> None:
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "datapackage.json").exists())):
+        raise LivemetaError(f"{out} exists and is not a livemeta data package; nothing was written",
+                            hint="choose a new or empty folder (an earlier export to it is replaced)")
+
+
+def export_package(con: duckdb.DuckDBPyConnection, revision: int, out: Path | str, *, revisions) -> Export:
+    """Write the data package of ``revision`` into ``out`` (new, empty, or an earlier export)."""
+    from ..analysis import analyses_at, run_analysis, select_specs
+
+    out = Path(out)
+    _check_folder(out)
+    info = next(r for r in revisions if r.revision_id == revision)
+    specs = select_specs(analyses_at(con, revision).specs, None)
+    stored = con.execute(named("export_pooled_estimates"), [revision, [s.id for s in specs]]).df()
+    if stored.empty:
+        raise LivemetaError(f"no pooled estimates are stored at revision {revision}",
+                            hint=f"store them with `livemeta pool --as-of {revision}`, then export again")
+    views: dict = {}
+    results = [run_analysis(con, s, revision, views) for s in specs]
+    set_as_of(con, revision)
+    try:
+        tables = {name: _table(con.table(name).df()) for name in EVIDENCE}
+    finally:
+        set_as_of(con, None)
+    tables["analyses"] = _analyses_table(specs)
+    rows = [analysis_rows(r) for r in results if r.k]
+    tables["analysis_rows"] = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["analysis_id"])
+    tables["pooled_estimates"] = _table(stored)
+    commit = con.execute(named("export_commit"), [revision]).fetchone()
+    versions = [name for name, rev, *_ in con.execute(named("versions")).fetchall() if rev == revision]
+
+    if out.exists():  # an earlier export: replace it whole
+        for name in PACKAGE_FILES:
+            (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / "data", ignore_errors=True)
+    resources, files = _write_tables(out, tables)
+    name = "livemeta-" + (versions[-1] if versions else f"revision-{revision}")
+    package = {
+        "profile": "tabular-data-package",
+        "name": name,
+        "title": f"livemeta evidence, revision {revision}" + (f" (version {', '.join(versions)})" if versions else ""),
+        "version": versions[-1] if versions else f"revision-{revision}",
+        "created": info.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "livemeta": {"revision": revision, "commit": commit[0] if commit else None, "versions": versions,
+                     "revision_message": info.message, "revision_author": info.author,
+                     "exported_by": f"livemeta {__version__}"},
+        "resources": resources,
+    }
+    (out / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    shutil.copyfile(Path(__file__).with_name("reproduce.R"), out / "reproduce.R")
+    (out / "README.md").write_text(_readme(package, len(specs)), encoding="utf-8")
+    return Export(out, revision, versions, files, len([r for r in results if r.k]), len(tables["analysis_rows"]))
+
+
+def _write_tables(out: Path, tables: dict[str, pd.DataFrame]) -> tuple[list[dict], dict[str, str]]:
+    """Each table as ``data/<name>.csv`` and its Frictionless resource (columns, types, hash)."""
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    resources, files = [], {}
+    keys = {**EVIDENCE, "analyses": ["analysis_id"], "analysis_rows": None, "pooled_estimates": ["analysis_id", "stratum"]}
+    for name, df in tables.items():
+        path = out / "data" / f"{name}.csv"
+        df.to_csv(path, index=False, lineterminator="\n")
+        data = path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        files[f"data/{name}.csv"] = digest
+        schema = {"fields": [{"name": c, "type": _field_type(df[c])} for c in df.columns]}
+        if keys.get(name):
+            schema["primaryKey"] = keys[name]
+        resources.append({"name": name, "path": f"data/{name}.csv", "profile": "tabular-data-resource",
+                          "description": DESCRIPTIONS[name], "format": "csv", "mediatype": "text/csv",
+                          "encoding": "utf-8", "bytes": len(data), "hash": f"sha256:{digest}", "schema": schema})
+    return resources, files
+
+
+def _readme(package: dict, n_analyses: int) -> str:
+    lm = package["livemeta"]
+    lines = [f"# {package['title']}", "",
+             f"A data package written by `livemeta export` ({lm['exported_by']}) from revision {lm['revision']} "
+             f"(commit {lm['commit']}, {package['created']}): {lm['revision_message'].splitlines()[0] if lm['revision_message'] else ''}",
+             "", "`datapackage.json` (Frictionless tabular data package) describes every file: its columns and types, "
+             "its SHA-256 and size.", "", "| file | what it holds |", "|---|---|"]
+    lines += [f"| `{r['path']}` | {r['description']} |" for r in package["resources"]]
+    lines += ["", f"`Rscript reproduce.R` recomputes the effect sizes and the {n_analyses} pooled analyses with metafor "
+              "from these files alone and compares every number with the stored one (1e-8 for closed-form estimators, "
+              "1e-6 for iterative ones); it writes `reproduced.csv` and `reproduced.json` and exits with status 1 "
+              "when a number differs.", ""]
+    return "\n".join(lines)

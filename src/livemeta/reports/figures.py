@@ -1,0 +1,192 @@
+"""Drawing the report's figures: only those whose inputs changed since the last report written to
+the same folder, and several at once when they are large.
+
+Each figure is a job: a kind (forest, funnel, cumulative, traffic light, risk-of-bias summary,
+PRISMA flow), its inputs, and a stamp (the revision the figure shows). The job's key is a SHA-256 of
+the inputs (every number, label and setting the figure draws), the livemeta version and the drawing
+code, but not the stamp. ``figures/figures.json`` keeps the key and stamp of every figure a report
+wrote; a later report into the same folder keeps a figure whose key is unchanged (its stamp says the
+revision it was drawn at: its data are unchanged since) and redraws the rest. Figures no longer in
+the report are deleted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+
+MANIFEST = "figures.json"
+#: draw in parallel only when there are at least this many figures to draw (a process pool costs
+#: about 0.1 s to start)
+PARALLEL_MIN_JOBS = 4
+
+
+#: fields that are not drawn: the revision an analysis was computed at is the figure's stamp
+_NOT_DRAWN = {"AnalysisResult": {"revision"}}
+
+
+def _feed(h, obj) -> None:
+    """Hash ``obj`` by content: frames as CSV, arrays as bytes, dataclasses field by field."""
+    if isinstance(obj, pd.DataFrame):
+        h.update(b"df")
+        h.update(obj.to_csv(index=False).encode())
+    elif isinstance(obj, pd.Series):
+        h.update(b"series")
+        h.update(obj.to_csv().encode())
+    elif isinstance(obj, np.ndarray):
+        h.update(b"nd" + str(obj.dtype).encode() + str(obj.shape).encode())
+        h.update(np.ascontiguousarray(obj).tobytes() if obj.dtype != object else repr(obj.tolist()).encode())
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        h.update(type(obj).__name__.encode())
+        skip = _NOT_DRAWN.get(type(obj).__name__, set())
+        for f in dataclasses.fields(obj):
+            if f.name in skip:
+                continue
+            h.update(f.name.encode())
+            _feed(h, getattr(obj, f.name))
+    elif isinstance(obj, dict):
+        h.update(b"{")
+        for k in sorted(obj, key=str):
+            _feed(h, k)
+            _feed(h, obj[k])
+        h.update(b"}")
+    elif isinstance(obj, (list, tuple)):
+        h.update(b"[")
+        for v in obj:
+            _feed(h, v)
+        h.update(b"]")
+    elif isinstance(obj, float):
+        h.update(b"nan" if math.isnan(obj) else repr(obj).encode())
+    else:
+        h.update(repr(obj).encode())
+
+
+def _code_digest() -> str:
+    """The drawing code's own hash: a changed plot module redraws every figure."""
+    h = hashlib.sha256(__version__.encode())
+    here = Path(__file__).resolve().parent
+    for name in ("plots.py", "rob_plots.py", "prisma.py", "figures.py"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()
+
+
+def _draw(kind: str, args: tuple, kwargs: dict, path: str) -> str:
+    """Build one figure and save it as PNG and SVG (runs in a worker process, or here)."""
+    from . import plots
+
+    if kind in ("forest", "funnel", "cumulative"):
+        fig = {"forest": plots.forest_plot, "funnel": plots.funnel_plot, "cumulative": plots.cumulative_plot}[kind](
+            *args, **kwargs)
+    elif kind in ("traffic_light", "rob_summary"):
+        from . import rob_plots
+
+        fig = (rob_plots.traffic_light if kind == "traffic_light" else rob_plots.summary_plot)(*args, **kwargs)
+    elif kind == "prisma":
+        from . import prisma
+
+        fig = prisma.flow_figure(*args, **kwargs)
+    elif kind in ("bubble", "baujat", "monitoring"):
+        fig = {"bubble": plots.bubble_plot, "baujat": plots.baujat_plot, "monitoring": plots.monitoring_plot}[kind](
+            *args, **kwargs)
+    else:  # pragma: no cover - the kinds are fixed above
+        raise ValueError(kind)
+    plots.save(fig, path)
+    return path
+
+
+@dataclass
+class _Job:
+    stem: str
+    kind: str
+    args: tuple
+    kwargs: dict
+    key: str
+    stamp: str
+    rows: int
+
+
+@dataclass
+class Figures:
+    """The figures of one report in ``folder`` (``stamp``: the revision, as the footers say it)."""
+
+    folder: Path
+    stamp: str
+    jobs: list[_Job] = field(default_factory=list)
+    kept: dict[str, dict] = field(default_factory=dict)
+    extra: set = field(default_factory=set)  # other files the report wrote into the folder (CSV)
+    _old: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._code = _code_digest()
+        try:
+            old = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+            self._old, self._old_extra = dict(old["figures"]), [str(f) for f in old.get("files", [])]
+        except (OSError, ValueError, KeyError, TypeError):
+            self._old, self._old_extra = {}, []
+        self._old_extra = [f for f in self._old_extra if "/" not in f and f.endswith(".csv")]
+
+    def add(self, stem: str, kind: str, *args, footer: Callable[[str], str] | None = None, rows: int = 0,
+            **kwargs) -> str | None:
+        """Schedule a figure; ``footer(stamp)`` makes its footer. Returns the stamp of the kept
+        figure when the last report drew the same figure (None: it is drawn now)."""
+        h = hashlib.sha256(self._code.encode() + kind.encode())
+        _feed(h, args)
+        _feed(h, kwargs)
+        _feed(h, footer("") if footer else "")
+        key = h.hexdigest()
+        old = self._old.get(stem)
+        if old and old.get("key") == key and all((self.folder / f"{stem}.{x}").exists() for x in ("png", "svg")):
+            self.kept[stem] = old
+            return old.get("stamp")
+        if footer:
+            kwargs["footer"] = footer(self.stamp)
+        self.jobs.append(_Job(stem, kind, args, kwargs, key, self.stamp, rows))
+        return None
+
+    def render(self, progress: Callable[[str], None] | None = None, workers: int | None = None) -> None:
+        """Draw the scheduled figures (in parallel when they are large), then write the manifest and
+        delete the figures the report no longer has."""
+        step = progress or (lambda _name: None)
+        n = workers if workers is not None else int(os.environ.get("LIVEMETA_REPORT_WORKERS", os.cpu_count() or 1))
+        if n > 1 and len(self.jobs) >= PARALLEL_MIN_JOBS and _fork_available():
+            import concurrent.futures as cf
+            import multiprocessing as mp
+
+            order = sorted(self.jobs, key=lambda j: -j.rows)  # the largest first: less waiting at the end
+            with cf.ProcessPoolExecutor(max_workers=min(n, len(order)), mp_context=mp.get_context("fork")) as pool:
+                futures = {pool.submit(_draw, j.kind, j.args, j.kwargs, str(self.folder / j.stem)): j for j in order}
+                for fut in cf.as_completed(futures):
+                    fut.result()
+                    step(f"{futures[fut].kind} {futures[fut].stem}")
+        else:
+            for j in self.jobs:
+                step(f"{j.kind} {j.stem}")
+                _draw(j.kind, j.args, j.kwargs, str(self.folder / j.stem))
+        manifest = {stem: {"key": v["key"], "stamp": v["stamp"]} for stem, v in self.kept.items()}
+        manifest.update({j.stem: {"key": j.key, "stamp": j.stamp} for j in self.jobs})
+        for stem in set(self._old) - set(manifest):
+            for ext in ("png", "svg"):
+                (self.folder / f"{stem}.{ext}").unlink(missing_ok=True)
+        for name in set(self._old_extra) - self.extra:
+            (self.folder / name).unlink(missing_ok=True)
+        (self.folder / MANIFEST).write_text(json.dumps({"livemeta": __version__, "figures": manifest,
+                                                        "files": sorted(self.extra)}, indent=1, sort_keys=True) + "\n",
+                                            encoding="utf-8")
+
+
+def _fork_available() -> bool:
+    import multiprocessing as mp
+
+    return "fork" in mp.get_all_start_methods()

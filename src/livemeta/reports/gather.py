@@ -1,0 +1,140 @@
+"""What the report shows beyond the pooled analyses, read from the database as of one revision.
+
+:func:`gather` reads the evidence views (trials, arms, resistance definitions, outcomes, adverse
+events, sources, risk of bias), the named versions with each version's trials (for the PRISMA
+flow), the changes since the previous version (for "What's new") and the project's GRADE file, into
+one :class:`ReportInputs` that :func:`livemeta.reports.report.build_report` renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ..db.revisions import set_as_of
+from ..sql import named
+
+EVIDENCE_VIEWS = ("trials", "arms", "resistance_definitions", "outcomes", "adverse_events", "sources",
+                  "risk_of_bias", "risk_of_bias_in_force")
+
+
+@dataclass
+class VersionColumn:
+    """One column of the PRISMA flow: a named version (or the living revision after the last one)."""
+
+    name: str
+    revision: int
+    date: str
+    trials: pd.DataFrame  # the trials view at that revision (trial_id, name, design, inclusion, reason)
+    previous: VersionColumn | None = None
+    screening: dict | None = None  # the counts the project file records for it (PRISMA boxes)
+    living: bool = False  # the report's revision, beyond the last named version
+
+
+@dataclass
+class ReportInputs:
+    """Everything the report needs beyond the analyses (see :func:`gather`)."""
+
+    views: dict[str, pd.DataFrame]
+    versions: list[VersionColumn] = field(default_factory=list)
+    whats_new: object | None = None  # livemeta.living.diff.RevisionDiff
+    whats_new_label: str | None = None  # "since version review-2025"
+    grade: list | None = None  # livemeta.analysis.grade.OutcomeGrade
+    grade_file: str | None = None
+    rob_variants: dict = field(default_factory=dict)  # analysis id -> AnalysisResult without high RoB
+
+    def view(self, name: str) -> pd.DataFrame:
+        return self.views[name]
+
+
+def _views(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, pd.DataFrame]:
+    set_as_of(con, revision)
+    try:
+        return {name: con.table(name).df() for name in EVIDENCE_VIEWS}
+    finally:
+        set_as_of(con, None)
+
+
+def _trials_at(con, revision: int) -> pd.DataFrame:
+    set_as_of(con, revision)
+    try:
+        return con.table("trials").df()[["trial_id", "name", "design", "inclusion", "inclusion_reason"]]
+    finally:
+        set_as_of(con, None)
+
+
+def version_columns(con, revision: int, info_by_revision: dict[int, str], screening: dict[str, dict]) -> list[VersionColumn]:
+    """The named versions up to ``revision``, then the living revision when it is past the last one."""
+    cols: list[VersionColumn] = []
+    for name, rev, _sha, _desc in con.execute(named("versions")).fetchall():
+        if rev > revision:
+            continue
+        cols.append(VersionColumn(name, rev, info_by_revision.get(rev, ""), _trials_at(con, rev),
+                                  cols[-1] if cols else None, screening.get(name)))
+    if not cols or cols[-1].revision < revision:
+        cols.append(VersionColumn(f"revision {revision}", revision, info_by_revision.get(revision, ""),
+                                  _trials_at(con, revision), cols[-1] if cols else None, None, living=True))
+    return cols
+
+
+def whats_new(con, revision: int, versions: list[VersionColumn]):
+    """The changes this revision brings: since the version before it (the report of a named version)
+    or since the last version (a living revision); since the previous revision without versions.
+    Returns (RevisionDiff or None, label)."""
+    from ..living.diff import diff
+
+    current = versions[-1] if versions else None
+    base = None
+    if current is not None and current.revision == revision and current.previous is not None:
+        base = current.previous
+        label = f"since version {base.name}" if not base.living else f"since revision {base.revision}"
+        return diff(con, base.revision, revision), label
+    if revision > 1:
+        return diff(con, revision - 1, revision), f"since revision {revision - 1}"
+    return None, "the first revision: nothing earlier to compare with"
+
+
+def gather(con: duckdb.DuckDBPyConnection, revision: int, *, revisions, project=None, results=()) -> ReportInputs:
+    """Read the report's inputs as of ``revision`` (``revisions``: the database's revisions, for
+    dates; ``project``: the evidence project, for its GRADE file and screening counts; ``results``:
+    the analyses, for their variants without trials at high risk of bias)."""
+    from ..analysis import run_analysis
+    from .doc import fmt_date
+
+    dates = {r.revision_id: fmt_date(r.created_at) for r in revisions}
+    screening = {v.name: v.screening for v in getattr(project, "versions", ()) if v.screening}
+    inputs = ReportInputs(_views(con, revision))
+    inputs.versions = version_columns(con, revision, dates, screening)
+    inputs.whats_new, inputs.whats_new_label = whats_new(con, revision, inputs.versions)
+    _read_grade(inputs, project)
+    views: dict = {}
+    for res in results:
+        spec = res.spec
+        if spec.sensitivity_of or res.k == 0 or "rob_overall" not in res.studies.columns:
+            continue
+        variant = spec.variant(exclude_high_rob=True)
+        if variant is not spec:
+            inputs.rob_variants[spec.id] = run_analysis(con, variant, revision, views)
+    return inputs
+
+
+def _read_grade(inputs: ReportInputs, project) -> None:
+    """The project's GRADE file, when it names one; a file that cannot be read or is not valid
+    stops the report (exit status 2), naming the file and the reason."""
+    from ..analysis.grade import parse_grade
+    from ..errors import LivemetaError, Problem, ValidationFailed
+
+    path: Path | None = getattr(project, "grade", None)
+    if path is None:
+        return
+    name = project.rel(path)
+    try:
+        inputs.grade = parse_grade(path.read_text(encoding="utf-8"), name)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationFailed([Problem(name, "", f"cannot be read: {exc}")]) from None
+    except LivemetaError as exc:
+        raise ValidationFailed([Problem(name, "", exc.message.removeprefix(f"{name}: "))]) from None
+    inputs.grade_file = name

@@ -1,0 +1,182 @@
+"""The GRADE summary-of-findings table, as Cochrane and GRADEpro lay it out, and the table of each
+domain's status with its reason (the rules and the judgements are in :mod:`livemeta.analysis.grade`).
+
+Per outcome of the project's GRADE file: anticipated absolute effects where a baseline is given
+(risk with control, risk with rechallenge and the difference per 1,000, and for a hazard ratio the
+medians under exponential survival), the relative effect with its CI, participants and studies,
+the certainty (high, moderate, low, very low, or not rated) and why.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from ..analysis.grade import DOMAIN_NAMES, DOMAINS, RULES, absolute_effect, certainty
+from .doc import Doc, Html, fmt_ci, nat, num
+
+SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
+_RATING_WORDS = {"not_serious": "not serious", "serious": "serious (−1)", "very_serious": "very serious (−2)"}
+
+
+def _outcome_rows(result, outcomes: pd.DataFrame) -> list[dict]:
+    """The outcome row of each study of a hazard-ratio analysis (by outcome id)."""
+    if "outcome_id" not in result.studies.columns or outcomes.empty:
+        return []
+    o = outcomes.set_index(["trial_id", "outcome_id"])
+    out = []
+    for t, oid in zip(result.studies["trial_id"], result.studies["outcome_id"]):
+        if (t, oid) in o.index:
+            out.append(o.loc[(t, oid)].to_dict() | {"trial_id": t})
+    return out
+
+
+def participants(result, inputs) -> tuple[int, int]:
+    """(participants known, trials whose number is unknown) of an analysis: the arms compared."""
+    st = result.studies
+    if {"n1i", "n2i"} <= set(st.columns):
+        return int((st["n1i"] + st["n2i"]).sum()), 0
+    if "ni" in st.columns:
+        return int(st["ni"].sum()), 0
+    arms = inputs.view("arms").set_index(["trial_id", "arm_id"])["n_randomised"]
+    trials = inputs.view("trials").set_index("trial_id")
+    n_arms = inputs.view("arms").groupby("trial_id").size()
+    total, unknown = 0, 0
+    for o in _outcome_rows(result, inputs.view("outcomes")):
+        e, c = num(o.get("experimental_n")), num(o.get("control_n"))
+        if e is None or c is None:
+            e = num(arms.get((o["trial_id"], o["experimental_arm_id"])))
+            c = num(arms.get((o["trial_id"], o["control_arm_id"])))
+        if e is not None and c is not None:
+            total += int(e + c)
+            continue
+        n = num(trials["randomised_n"].get(o["trial_id"]))
+        if n is not None and n_arms.get(o["trial_id"]) == 2:
+            total += int(n)
+        else:
+            unknown += 1
+    return total, unknown
+
+
+def control_values(result, inputs, kind: str) -> list[float]:
+    """The control arms' medians (months) or risks (events / n) in an analysis."""
+    st = result.studies
+    if kind == "risk":
+        if {"ci", "n2i"} <= set(st.columns):
+            return [num(c) / num(n) for c, n in zip(st["ci"], st["n2i"]) if num(c) is not None and num(n)]
+        return []
+    return [num(o["control_median"]) for o in _outcome_rows(result, inputs.view("outcomes"))
+            if num(o.get("control_median")) is not None and o.get("median_unit") in (None, "months")]
+
+
+def _per1000(x: float) -> str:
+    return f"{x:.0f}"
+
+
+def _difference(d, lo, hi) -> str:
+    def one(v):
+        return f"{abs(v):.0f} {'fewer' if v < 0 else 'more'}"
+    return f"{one(d)} per 1,000 ({one(lo)} to {one(hi)})"
+
+
+def _rob_overall(inputs, endpoint: str | None) -> dict:
+    rif = inputs.view("risk_of_bias_in_force")
+    if endpoint is None or rif.empty:
+        return {}
+    rows = rif[rif["endpoint"] == endpoint]
+    return dict(zip(rows["trial_id"], rows["overall_judgement"]))
+
+
+def _endpoint(result) -> str | None:
+    st = result.studies
+    if "endpoint" in st.columns and len(st):
+        return str(st["endpoint"].iloc[0])
+    view = result.spec.view
+    return "orr" if "orr" in view else "safety" if "_ae" in view else None
+
+
+def _absolute_cells(res, g, inputs):
+    """(risk with control, risk with rechallenge, the absolute effect or None) of one outcome."""
+    kind = g.baseline.kind if g.baseline else "median"
+    ae = absolute_effect(res, g, control_values(res, inputs, kind), _endpoint(res)) if res.k else None
+    if ae is None:
+        return ("no baseline given" if g.baseline is None else "baseline not available"), "", None
+    ctl = f"{_per1000(ae.control)} per 1,000 ({ae.what.removesuffix(' per 1,000')})"
+    inter = (f"{_per1000(ae.intervention)} per 1,000 ({_per1000(ae.intervention_low)} to "
+             f"{_per1000(ae.intervention_high)}); {_difference(*ae.difference)}")
+    if ae.median_intervention:
+        m, lo, hi = ae.median_intervention
+        ctl += f"; median {ae.median_control:.1f} months"
+        inter += f"; median {m:.1f} months ({lo:.1f} to {hi:.1f})"
+    return ctl, inter, ae
+
+
+def _certainty_cell(c, g, notes: list[str]) -> Html:
+    """The certainty, with a footnote letter (added to ``notes``) per downgrade or missing domain."""
+    letters = []
+    for d in c.domains:
+        if d.rating in ("serious", "very_serious") or d.status == "not assessed":
+            letter = chr(ord("a") + len(notes))
+            notes.append(f"{letter}. {g.outcome}, {DOMAIN_NAMES[d.name].lower()}: {_domain_cell(d)}")
+            letters.append(letter)
+    level = c.level if c.level == "not rated" else f"{SYMBOLS[c.level]} {c.level}"
+    return Html(f'<span class="cert">{html.escape(level)}</span>' + (f"<sup>{','.join(letters)}</sup>" if letters else ""),
+                level + (f" ({', '.join(letters)})" if letters else ""))
+
+
+def _sof_row(res, g, c, inputs, notes: list[str]) -> list:
+    spec, o = res.spec, res.overall
+    rel = "—" if o is None else f"{spec.measure} " + fmt_ci(nat(o.estimate, spec.scale), nat(o.ci_low, spec.scale),
+                                                          nat(o.ci_high, spec.scale))
+    known, unknown = participants(res, inputs)
+    word = "single-arm trials" if spec.measure == "proportion" else "RCTs"
+    n_text = f"{'≥ ' if unknown else ''}{known:,} ({len(res.trials)} {word}" + (
+        f"; n unknown for {unknown})" if unknown else ")")
+    ctl, inter, ae = _absolute_cells(res, g, inputs)
+    cert = _certainty_cell(c, g, notes)
+    comment = g.comment or ""
+    if c.level == "not rated":
+        missing = ", ".join(DOMAIN_NAMES[d.name].lower() for d in c.not_assessed)
+        comment = (comment + " " if comment else "") + (f"Not rated: {missing} not assessed." if missing
+                                                         else "Not rated: no studies.")
+    if ae is not None:
+        comment = (comment + " " if comment else "") + f"Baseline: {ae.basis}."
+    imp = f" ({g.importance})" if g.importance else ""
+    return [Html(f"{html.escape(g.outcome)}{html.escape(imp)}<br><code>{html.escape(g.analysis)}</code>",
+                 f"{g.outcome}{imp} (`{g.analysis}`)"), ctl, inter, rel, n_text, cert, comment]
+
+
+def write_sof(doc: Doc, results: dict, inputs, caption: str) -> None:
+    """The summary-of-findings table, then each domain's status and the reason behind it."""
+    rows, domain_rows, notes = [], [], []
+    for g in inputs.grade or []:
+        res = results.get(g.analysis)
+        if res is None:
+            rows.append([g.outcome, "", "", f"analysis {g.analysis} is not in force", "", "not rated", ""])
+            continue
+        c = certainty(res, g, _rob_overall(inputs, _endpoint(res)))
+        rows.append(_sof_row(res, g, c, inputs, notes))
+        domain_rows.append([g.outcome] + [_domain_cell(d) for d in c.domains] + [f"{c.start} ({c.start_reason})"])
+    doc.table(["Outcome", "Risk with control", "Risk with PD-(L)1 rechallenge (95% CI)", "Relative effect (95% CI)",
+               "Participants (studies)", "Certainty of the evidence (GRADE)", "Comments"], rows, caption)
+    if notes:
+        doc.bullets(notes)
+    doc.heading(3, "GRADE domains, outcome by outcome")
+    doc.para("Each domain: its rating (a downgrade of one or two levels), whether a reviewer judged it in the "
+             f"GRADE file ({inputs.grade_file}) or livemeta's rule proposed it, and why; 'not assessed' makes the "
+             "outcome not rated.", "notes")
+    doc.table(["Outcome"] + [DOMAIN_NAMES[d] for d in DOMAINS] + ["Starting level"], domain_rows, caption)
+    doc.heading(3, "The rules of the computed domains")
+    doc.bullets([f"{DOMAIN_NAMES[k]}: {v}" for k, v in RULES.items()])
+
+
+def _domain_cell(d) -> str:
+    if d.rating is None:
+        return d.reason if d.reason.startswith("not assessed") else f"not assessed: {d.reason}"
+    text = f"{_RATING_WORDS[d.rating]}, {'proposed by the rule' if d.status == 'proposed' else d.status}: {d.reason}"
+    if d.status == "reviewed" and d.proposal is not None:
+        text += f" [rule proposed {_RATING_WORDS[d.proposal]}: {d.proposal_reason}]"
+    elif d.status == "reviewed" and d.proposal_reason:
+        text += f" [{d.proposal_reason}]"
+    return text

@@ -1,0 +1,261 @@
+"""The report's sections beyond the analyses, on a fictional project with risk-of-bias assessments,
+a GRADE file and two versions, and on the bundled evidence: what's new, the GRADE summary of
+findings, the PRISMA flow, study characteristics with references, risk of bias (plots, the
+sensitivity analysis without high risk of bias, 'not assessed' for the bundled trials), and the
+figures a second report keeps."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from livemeta import api
+from livemeta.project import load_project
+from livemeta.reports import plots, prisma, rob_plots
+
+from ..conftest import REPO
+from ..fictional import ROB2_OVERALL, fictional_project, fictional_study
+from ._layout import all_text, outside, overlapping
+from .test_report import _parse
+
+GRADE = """grade: 1
+outcomes:
+  - analysis: os
+    outcome: Overall survival
+    importance: critical
+    baseline: {from: control_arms, kind: median, landmark: 12}
+    imprecision: {threshold: 1, effect: 0.80}
+    judgements:
+      risk_of_bias: {rating: serious, reason: "61% of the weight from trials at high risk (fictional)", by: A. Reviewer}
+      indirectness: {rating: not_serious, reason: "the question's population and comparators (fictional)"}
+      publication_bias: {rating: not_serious, reason: "registries searched (fictional)"}
+  - analysis: orr
+    outcome: Objective response
+    baseline: {from: control_arms, kind: risk}
+    imprecision: {effect: 1.25}
+"""
+SCREENING = {"identified": {"databases": 412, "registers": 37}, "duplicates_removed": 61, "screened": 388,
+             "excluded_at_screening": 350, "reports_assessed": 38, "reports_excluded": {"no PD-(L)1 rechallenge": 29},
+             "source": "fictional search log"}
+
+
+def git(root, *args):
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def fict(tmp_path_factory):
+    """Nine fictional RCTs with robvis's RoB 2 judgements (revision 3), named version fict-1 with
+    screening counts, then a tenth trial (revision 4); a GRADE file."""
+    proj = fictional_project(tmp_path_factory.mktemp("fict") / "review")
+    api.version_add("fict-1", description="first fictional version", project=proj)
+    doc = yaml.safe_load(proj.file.read_text())
+    doc["versions"][0]["screening"] = SCREENING
+    doc["grade"] = "grade.yaml"
+    proj.file.write_text(yaml.safe_dump(doc, sort_keys=False))
+    (proj.root / "grade.yaml").write_text(GRADE)
+    git(proj.root, "add", "livemeta.yaml", "grade.yaml")
+    git(proj.root, "commit", "-q", "-m", "screening counts and GRADE judgements")
+    path = proj.studies / "study-10.yaml"
+    path.write_text(yaml.safe_dump(fictional_study(10), sort_keys=False))
+    api.ingest([path], message="add Study 10", project=proj)
+    proj = load_project(proj.root)
+    out = tmp_path_factory.mktemp("out") / "report"
+    labels = {}
+    real = plots.forest_plot
+
+    def spy(result, *, footer):
+        labels[result.spec.id] = list(result.studies["label"])
+        return real(result, footer=footer)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(plots, "forest_plot", spy)
+        mp.setenv("LIVEMETA_REPORT_WORKERS", "1")  # drawn here, where the spy is
+        index = api.report(proj.database, out, project=proj)
+    return {"proj": proj, "out": out, "page": index.read_text(), "md": (out / "report.md").read_text(),
+            "labels": labels}
+
+
+def section(page: str, anchor: str) -> str:
+    start = page.index(f'id="{anchor}"')
+    nxt = page.find("<h2", start)
+    return page[start: nxt if nxt > 0 else None]
+
+
+def test_whats_new_lists_the_added_trial_since_the_version(fict):
+    new = section(fict["page"], "new")
+    assert "Changes since version fict-1 (revision 3 to revision 4)" in new
+    assert re.search(r"Study 10 \[<a class=\"cite\" href=\"#ref-\d+\">\d+</a>\]: added", new)
+    assert "No analysis changed its conclusion" in new or "Analyses whose conclusion changed" in new
+
+
+def test_grade_summary_of_findings(fict):
+    sof = section(fict["page"], "sof")
+    md = fict["md"]
+    row = next(line for line in md.splitlines() if line.startswith("| Overall survival (critical)"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # risk of bias serious (reviewed), inconsistency serious (proposed: the prediction interval crosses the
+    # null, the CI does not), the other domains not serious: low
+    assert cells[5] == "⊕⊕◯◯ low (a, b)"
+    assert "- a. Overall survival, risk of bias: serious (−1), reviewed: 61% of the weight" in md
+    assert "- b. Overall survival, inconsistency: serious (−1), proposed by the rule: I² = " in md
+    assert re.match(r"\d+ per 1,000 \(deaths by 12 months\); median \d+\.\d months", cells[1])
+    assert "HR 0." in cells[3] and cells[4].endswith("(10 RCTs)")
+    orr = next(line for line in md.splitlines() if line.startswith("| Objective response"))
+    # k = 10: publication bias is computed; risk of bias of ORR and indirectness are not judged
+    assert "not rated" in orr and "Not rated: risk of bias, indirectness not assessed." in orr
+    assert orr.split("|")[2].strip().endswith("per 1,000 (responders)")
+    assert "61% of the weight from trials at high risk (fictional) (A. Reviewer)" in sof
+    assert "The rules of the computed domains" in sof and "optimal information size" in sof
+
+
+def test_prisma_flow_has_a_column_per_version_with_the_recorded_counts(fict):
+    page = section(fict["page"], "prisma")
+    assert 'src="figures/prisma_flow.svg"' in page
+    assert "<th>fict-1 (revision 3)</th>" in page and "<th>revision 4 (living)</th>" in page
+    assert "449 (databases 412, registers 37)" in page and "fictional search log" in page
+    assert "New trials included</td><td>9 (9 RCTs, 0 single-arm)</td><td>1 (1 RCT, 0 single-arm)" in page
+    assert "Records identified</td><td>449 (databases 412, registers 37)</td><td>not recorded" in page
+
+
+def test_characteristics_and_references_every_row_cites(fict):
+    page = fict["page"]
+    chars = page[page.index("Characteristics of the studies"):page.index('id="rob"')]
+    assert chars.count('class="cite"') >= 10  # every trial cites its source
+    refs = section(page, "references")
+    assert '<li id="ref-1">' in refs and "doi.org/10.9999/synthetic" in refs and "pubmed.ncbi.nlm.nih.gov/" in refs
+    # every forest-plot row names its reference number, as the reference list numbers it
+    assert len(fict["labels"]["os"]) == 10 and all(re.fullmatch(r"Study \d+ \[\d+\]", lbl) for lbl in fict["labels"]["os"])
+    n = int(re.search(r"\[(\d+)\]", next(lbl for lbl in fict["labels"]["os"] if lbl.startswith("Study 4 "))).group(1))
+    assert re.search(rf'<li id="ref-{n}">Author A et al. J Clin Oncol 2024;42:1-10\. <a href="https://doi.org/10.9999/synthetic.00004.0">',
+                     refs)
+
+
+def test_risk_of_bias_section_plots_and_sensitivity(fict):
+    rob = section(fict["page"], "rob")
+    assert 'src="figures/rob_rob2_os_traffic_light.svg"' in rob and 'src="figures/rob_rob2_os_summary.svg"' in rob
+    assert "weighted by analysis os" in rob and "Study 10" in rob and "not assessed" in rob
+    os_sec = section(fict["page"], "a-os")
+    assert "Without trials at high risk of bias" in os_sec
+    high = ROB2_OVERALL.count("high")
+    assert f"9 of 10 studies assessed; {high} at high risk left out; 1 not assessed kept" in os_sec
+
+
+def test_rob_and_prisma_figures_do_not_overlap(fict):
+    import pandas as pd
+
+    frame = pd.DataFrame({"study": [f"Study {i} [{i}]" for i in range(1, 10)]}
+                         | {f"d{d}_judgement": ["low"] * 9 for d in range(1, 6)}
+                         | {"overall_judgement": ROB2_OVERALL})
+    fig = rob_plots.traffic_light(frame, tool="rob2", title="Risk of bias (RoB 2): overall survival", footer="x")
+    assert overlapping(fig) == [] and outside(fig) == []
+    assert "D1: Bias arising from the randomisation process" in all_text(fig)
+    w = pd.Series(range(1, 10), index=frame["study"], dtype=float)
+    fig = rob_plots.summary_plot(frame, tool="rob2", title="Summary", weights=w, footer="x")
+    assert overlapping(fig) == [] and outside(fig) == []
+    from livemeta.importers import robvis
+
+    from ..fictional import ROBINS_I_CSV
+
+    parsed = robvis.parse(ROBINS_I_CSV.read_text(), "robins", "robins_i")
+    robins = pd.DataFrame([{"study": r.study} | {("overall" if k == "Overall" else k.lower()) + "_judgement": v
+                                                 for k, v in r.judgements.items()} for r in parsed])
+    fig = rob_plots.traffic_light(robins, tool="robins_i", title="Risk of bias (ROBINS-I): objective response",
+                                  footer="x")
+    assert overlapping(fig) == [] and outside(fig) == []
+    assert "D7: Bias in selection of the reported result" in all_text(fig) and "!" in all_text(fig)  # critical
+    shares = rob_plots.shares(frame, "rob2", w)
+    assert shares.loc["overall_judgement", "high"] == pytest.approx(100 * (4 + 5 + 6 + 7 + 9) / 45)
+    from livemeta.reports.gather import version_columns
+    from livemeta.db import connect
+
+    with connect(fict["proj"].database, read_only=True) as con:
+        cols = version_columns(con, 4, {}, {"fict-1": SCREENING})
+    fig = prisma.flow_figure([prisma.counts(c) for c in cols], title="Flow", footer="x")
+    assert overlapping(fig) == [] and outside(fig) == []
+
+
+def test_a_second_report_keeps_the_figures_whose_inputs_did_not_change(fict, tmp_path):
+    proj = fict["proj"]
+    out = tmp_path / "living"
+    api.report(proj.database, out, project=proj)
+    figs = out / "figures"
+    before = {p.name: p.stat().st_mtime_ns for p in figs.glob("*.png")}
+    api.report(proj.database, out, project=proj)
+    assert {p.name: p.stat().st_mtime_ns for p in figs.glob("*.png")} == before  # nothing redrawn
+    # a correction of Study 1's ORR counts: the ORR figures are redrawn, the OS ones kept
+    path = proj.studies / "study-1.yaml"
+    d = yaml.safe_load(path.read_text())
+    orr = next(o for o in d["outcomes"] if o["endpoint"] == "orr")
+    orr["experimental_events"] += 1
+    orr["raw_text"] = "corrected"
+    path.write_text(yaml.safe_dump(d, sort_keys=False))
+    api.ingest([path], message="correct Study 1's ORR", project=proj, supersede=True)
+    page = api.report(proj.database, out, project=proj).read_text()
+    after = {p.name: p.stat().st_mtime_ns for p in figs.glob("*.png")}
+    assert after["forest_os.png"] == before["forest_os.png"]
+    assert after["rob_rob2_os_traffic_light.png"] == before["rob_rob2_os_traffic_light.png"]
+    assert after["forest_orr.png"] != before["forest_orr.png"]
+    assert "Forest plot, analysis os (k = 10). Drawn at revision 4 of" in page
+    assert "its data are unchanged since" in page
+
+
+def test_a_bad_grade_file_stops_the_report(fict, tmp_path):
+    from livemeta.errors import ValidationFailed
+
+    proj = fict["proj"]
+    grade = proj.root / "grade.yaml"
+    text = grade.read_text()
+    try:
+        grade.write_text(text.replace("rating: serious", "rating: grave"))
+        with pytest.raises(ValidationFailed, match="grade.yaml: outcomes\\[0\\].judgements.risk_of_bias.rating"):
+            api.report(proj.database, tmp_path / "r", project=proj)
+    finally:
+        grade.write_text(text)
+
+
+# ------------------------------------------------------------------------------- the bundled base
+@pytest.fixture(scope="module")
+def bundled(bundled_db, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bundled-report")
+    index = api.report(bundled_db, out, project=load_project(REPO))
+    return index.read_text(encoding="utf-8"), (out / "report.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_bundled_report_has_every_section_and_no_guessed_judgement(bundled):
+    page, md = bundled
+    for anchor in ("new", "sof", "estimates", "prisma", "counts", "rob", "gaps", "references", "methods"):
+        assert f'id="{anchor}"' in page, anchor
+    assert "trials.csv" not in page and "trials.csv" not in md  # curation notes stay in the database
+    assert "No trial has a risk-of-bias assessment at this revision" in page
+    rob = section(page, "rob")
+    assert rob.count("not assessed") >= 24 and "some concerns" not in rob and "rob-high" not in rob
+    sof = section(page, "sof")
+    for outcome in ("Overall survival", "Progression-free survival", "Objective response"):
+        row = next(line for line in md.splitlines() if line.startswith(f"| {outcome} ("))
+        assert "not rated" in row and "⊕" not in row
+    assert re.search(r"Changes since version review-2025 \(revision 1 to revision \d+\)", page)
+    assert "LATIFY [" in section(page, "new")
+    assert "review-2025 (revision 1)" in section(page, "prisma") and "not recorded" in section(page, "prisma")
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/38552197/"' in section(page, "references")
+    assert "CONTACT-01 [" in section(page, "counts")
+    assert "PD-(L)1 alone" in page  # class none, named
+    os_sec = section(page, "a-os")
+    assert "not assessed: none of the 7 studies has a risk-of-bias judgement; nothing left out" in os_sec
+    assert "only one subgroup (acquired) has data" in section(page, "a-os_by_resistance")
+    _ = sof
+
+
+@pytest.mark.slow
+def test_bundled_report_html_is_well_formed_and_links_out_only_from_references(bundled):
+    page, _ = bundled
+    checker = _parse(page)
+    assert checker.errors == [] and checker.stack == []
+    refs = section(page, "references")
+    outside_refs = page.replace(refs, "")
+    assert not re.search(r'(src|href)="(https?:)?//', outside_refs)
+    assert "<script" not in page.lower()
