@@ -5,15 +5,14 @@ import shutil
 import pytest
 
 from livemeta.db import apply_migrations, connect, migrations, schema_version
-from livemeta.db.migrations import RESERVED
 from livemeta.errors import LivemetaError
 
 
 def test_migrations_are_numbered_without_gaps():
-    """Numbered from 0000 without gaps, but for the numbers reserved for other branches."""
+    """Numbered from 0000 without gaps."""
     found = migrations()
     newest = found[-1].version
-    assert [m.version for m in found] == [v for v in range(newest + 1) if v not in RESERVED]
+    assert [m.version for m in found] == list(range(newest + 1))
     assert found[0].name == "migrations" and found[1].name == "initial"
 
 

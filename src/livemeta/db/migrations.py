@@ -22,11 +22,6 @@ from .connection import transaction
 
 _MIGRATION = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
-#: Migration numbers reserved for work on other branches: a branch may lack them (they arrive when
-#: the branches are merged). 0006: issue 11. Drop an entry once merged.
-RESERVED = {6: "issue 11"}
-
-
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -51,11 +46,8 @@ def migrations() -> list[Migration]:
             raise LivemetaError(f"schema/{path.name}: not a migration name (want NNNN_name.sql)")
         found.append(Migration(int(m["version"]), m["name"], path))
     versions = [m.version for m in found]
-    expected = [v for v in range(max(versions, default=-1) + 1) if v in versions or v not in RESERVED]
-    if versions != expected:
-        raise LivemetaError(
-            f"schema/ migrations must be numbered 0000, 0001, ... without gaps (but for the reserved "
-            f"{sorted(RESERVED)}); found {versions}")
+    if versions != list(range(len(found))):
+        raise LivemetaError(f"schema/ migrations must be numbered 0000, 0001, ... without gaps; found {versions}")
     return found
 
 

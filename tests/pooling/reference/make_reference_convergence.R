@@ -2,7 +2,7 @@
 ## Where metafor's iterative estimators stop, on random data (issue 15).
 ##
 ## Usage (from the repository root):
-##   Rscript tests/pooling/reference/make_reference_convergence.R
+##   Rscript tests/pooling/reference/make_reference_convergence.R   (or tests/reference/regenerate.py)
 ## reads tests/pooling/reference/convergence_inputs.csv (written by
 ## export_convergence_inputs.py: the random analyses of benchmarks/bench_pooling.py where
 ## pool_many's REML, EB or ML did not converge, and 50 controls) and writes
@@ -17,7 +17,7 @@ suppressPackageStartupMessages(library(metafor))
 source(file.path("tests", "pooling", "reference", "json_writer.R"))
 
 in_file <- file.path("tests", "pooling", "reference", "convergence_inputs.csv")
-out_file <- file.path("tests", "pooling", "reference", "convergence_reference.json")
+out_file <- reference_out(file.path("tests", "pooling", "reference", "convergence_reference.json"))
 d <- read.csv(in_file, colClasses = c("integer", "numeric", "numeric"))
 methods <- c("REML", "EB", "ML", "PM")
 
@@ -39,9 +39,8 @@ for (a in sort(unique(d$analysis))) {
                                       yi = as_array(s$yi), vi = as_array(s$vi), fits = fits)
 }
 
-header <- c(list(description = paste(
+header <- c(list(generator = "tests/pooling/reference/make_reference_convergence.R"), versions(), list(description = paste(
   "metafor rma() on the random analyses of benchmarks/bench_pooling.py where pool_many's REML, EB",
   "or ML stopped, and 50 controls: the error where metafor stops, else tau2, se.tau2, estimate, se"),
-  grid = list(methods = as_array(methods), counts = list(analysis = length(cases)), errors = errors)),
-  versions("metafor"))
+  grid = list(methods = as_array(methods), counts = list(analysis = length(cases)), errors = errors)))
 write_reference(out_file, header, cases)
