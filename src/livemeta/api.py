@@ -678,23 +678,27 @@ def report(
 def status_note(project: Project | None, db_path: Path) -> str | None:
     """A warning when the database lags behind the project's git history (None when in step, or
     when there is no project or git to compare with)."""
-    from .living.history import HistoryError, read_history
+    from .living.history import HistoryError, read_history, uncommitted_at
 
     if project is None or not Path(db_path).exists() or Path(db_path).resolve() != project.database:
         return None
     try:
-        history = read_history(project)
         with connect(db_path, read_only=True, wait=2.0) as con:
             if not _has_versions(con):
                 return "this database was written before livemeta kept its history in git: run `livemeta build`"
             stored = [r[1] for r in con.execute(named("commits")).fetchall()]
+        # the database replayed up to HEAD: in step (the history itself is read only when it is not)
+        pending = uncommitted_at(project, stored[-1]) if stored else None
+        if pending is None:
+            history = read_history(project)
+            shas = [s.commit.sha for s in history.steps]
+            pending = history.uncommitted if stored == shas else None
     except (HistoryError, LivemetaError):
         return None
-    shas = [s.commit.sha for s in history.steps]
-    if stored == shas:
-        pending = [f"{p} ({k})" for k, p in history.uncommitted]
+    if pending is not None:
         if pending:
-            return "not in the history (uncommitted): " + ", ".join(pending) + " — ingest them with `livemeta ingest`"
+            return ("not in the history (uncommitted): " + ", ".join(f"{p} ({k})" for k, p in pending)
+                    + " — ingest them with `livemeta ingest`")
         return None
     if stored == shas[: len(stored)]:
         n = len(shas) - len(stored)

@@ -236,19 +236,33 @@ def stored_after(con: duckdb.DuckDBPyConnection, revision: int, ids: list[str]) 
     return bool(con.execute(named("stored_after"), [revision, ids]).fetchone()[0])
 
 
-def analyses_at(con: duckdb.DuckDBPyConnection, revision: int, parsed: dict | None = None):
+def analyses_at(con: duckdb.DuckDBPyConnection, revision: int):
     """The analyses in force at ``revision``: the analyses file its commit had, as the database keeps
-    it. A database written before the history moved to git has none: livemeta's own are used.
-    ``parsed`` (optional) keeps the files parsed, by text, across calls."""
+    it. A database written before the history moved to git has none: livemeta's own are used."""
     from ..db import schema_version
-    from .spec import Analyses, load_specs, parse_analyses
+    from .spec import Analyses, load_specs
 
     if schema_version(con) >= 4:
         row = con.execute(named("analysis_file_at"), [revision]).fetchone()
         if row is not None:
-            if parsed is None:
-                return parse_analyses(row[0], f"the analyses file of revision {revision}")
-            if row[0] not in parsed:
-                parsed[row[0]] = parse_analyses(row[0], f"the analyses file of revision {revision}")
-            return parsed[row[0]]
+            return parse_kept(row[0], revision)
     return Analyses(load_specs(), None)
+
+
+def analyses_by_revision(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    """The text of the analyses file in force at each revision, in one query (empty for a database
+    written before the history moved to git)."""
+    from ..db import schema_version
+
+    return dict(con.execute(named("analysis_files_by_revision")).fetchall()) if schema_version(con) >= 4 else {}
+
+
+def parse_kept(text: str, revision: int, parsed: dict | None = None):
+    """The analyses file ``text`` (in force at ``revision``) parsed, kept in ``parsed`` by text."""
+    from .spec import parse_analyses
+
+    if parsed is None:
+        return parse_analyses(text, f"the analyses file of revision {revision}")
+    if text not in parsed:
+        parsed[text] = parse_analyses(text, f"the analyses file of revision {revision}")
+    return parsed[text]

@@ -161,19 +161,19 @@ def _pair(a: AnalysisChange, key: str, fmt: str) -> str:
 
 
 def _normal(v):
-    """Comparable plain values: NaN/NaT as None, arrays as lists, timestamps as dates."""
-    import pandas as pd
+    """Comparable plain values: NaN/NaT as None, arrays as lists, timestamps as dates (pandas is
+    imported only for a pandas value: reading stored estimates needs none)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if type(v).__module__.startswith("pandas"):
+        import pandas as pd
 
-    if v is None:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if v is pd.NaT:
-        return None
+        if v is pd.NaT:
+            return None
+        if isinstance(v, pd.Timestamp):
+            return v.date().isoformat()
     if hasattr(v, "tolist"):
         v = v.tolist()
-    if isinstance(v, pd.Timestamp):
-        return v.date().isoformat()
     return v
 
 
@@ -312,7 +312,7 @@ class EstimateHistory:
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
-        from ..analysis.store import pooled_revisions
+        from ..analysis.store import analyses_by_revision, pooled_revisions
         from ..db import schema_version
         from ..sql import named
 
@@ -324,6 +324,7 @@ class EstimateHistory:
             row = dict(zip(cols, values))
             self.stored.setdefault(row["analysis_id"], []).append((row["revision_id"], row))
         self.pooled = pooled_revisions(con) if schema_version(con) >= 7 else set()
+        self._texts = analyses_by_revision(con)
         self._parsed: dict = {}
         self._specs: dict[int, list] = {}
 
@@ -340,10 +341,12 @@ class EstimateHistory:
     def at(self, revision: int) -> dict[str, dict]:
         """The overall result of every analysis in force at ``revision``."""
         from ..analysis.spec import select_specs
-        from ..analysis.store import analyses_at
+        from ..analysis.store import analyses_at, parse_kept
 
         if revision not in self._specs:
-            self._specs[revision] = select_specs(analyses_at(self.con, revision, self._parsed).specs, None)
+            text = self._texts.get(revision)
+            analyses = analyses_at(self.con, revision) if text is None else parse_kept(text, revision, self._parsed)
+            self._specs[revision] = select_specs(analyses.specs, None)
         out = {}
         for spec in self._specs[revision]:
             row = self._stored_at(spec.id, revision)

@@ -293,10 +293,22 @@ def read_history(project: Project) -> History:
         after = [commits[s] for s in order[position[conflict.merge.sha]:]]
         by = next((c.short for c in after if conflict.trial_id in c.trailers(RESOLVES)), None)
         resolved.append(Conflict(conflict.trial_id, conflict.path, conflict.merge, conflict.sides, by))
-    uncommitted = [
-        (kind, paths.rel(p)) for kind, p in git.uncommitted(paths.all()) if paths.relevant(p)
-    ]
-    return History(project, git, head, steps, resolved, uncommitted, earlier)
+    return History(project, git, head, steps, resolved, _uncommitted(git, paths), earlier)
+
+
+def _uncommitted(git: Git, paths: _Paths) -> list[tuple[str, str]]:
+    """The project's files that differ from HEAD or that git does not track: (status, path)."""
+    return [(kind, paths.rel(p)) for kind, p in git.uncommitted(paths.all()) if paths.relevant(p)]
+
+
+def uncommitted_at(project: Project, sha: str) -> list[tuple[str, str]] | None:
+    """When HEAD is the commit ``sha`` (the last a database replayed), the uncommitted files as
+    :func:`read_history` lists them, without reading the history: the database then holds HEAD's
+    history, which no later commit can change. None when HEAD is another commit (or no git)."""
+    git = Git.find(project.root)
+    if git is None or git.head() != sha:
+        return None
+    return _uncommitted(git, _Paths(git, project))
 
 
 # ---------------------------------------------------------------------------------------------
