@@ -8,6 +8,7 @@ the rows come from the named view through DuckDB's relational API.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import duckdb
 import numpy as np
@@ -58,9 +59,10 @@ class AnalysisResult:
     def k(self) -> int:
         return len(self.studies)
 
-    @property
+    @cached_property
     def trials(self) -> list[str]:
-        return list(dict.fromkeys(self.studies["trial_id"]))
+        """The trials pooled, in the order pooled (several rows of one trial: one trial)."""
+        return list(dict.fromkeys(self.studies["trial_id"].tolist()))
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row per stratum ('overall', then each subgroup): the numbers as stored (analysis
@@ -134,18 +136,20 @@ def load_rows(
     """The view's rows as of ``revision`` (None: current), filtered as the analysis says, in
     :data:`ORDER`.
 
-    ``views`` (optional) caches each view's rows by (view, revision) across analyses that share it.
+    ``views`` (optional) caches each view's rows by (view, revision) across analyses that share it,
+    and by (view, revision, "ordered") in that order: a view is sorted once, not once per analysis
+    (the stable sort makes filtering then sorting and sorting then filtering the same rows in the
+    same order).
     """
     key = (spec.view, revision)
-    if views is not None and key in views:
-        df = views[key]
-    else:
-        df = read_view(con, spec.view, revision)
+    df = views.get((*key, "ordered")) if views is not None else None
+    if df is None:
+        df = views[key] if views is not None and key in views else read_view(con, spec.view, revision)
+        order = [c for c in ORDER if c in df.columns]
+        df = df.sort_values(order, kind="stable", na_position="last")
         if views is not None:
-            views[key] = df
-    df = _filter(df, spec)
-    order = [c for c in ORDER if c in df.columns]
-    return df.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
+            views[(*key, "ordered")] = df
+    return _filter(df, spec).reset_index(drop=True)
 
 
 def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int, views: dict | None = None) -> AnalysisResult:
