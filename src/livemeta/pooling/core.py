@@ -54,6 +54,9 @@ PI_TYPES: tuple[str, ...] = ("default", "normal", "t(k-1)", "t(k-2)")
 _METHOD_ALIASES = {"EE": "FE", "CE": "FE"}
 
 # --------------------------------------------------------------------- checks
+_ALL = np.logical_and.reduce  # ndarray.all() without its Python wrapper (pool() is called in loops)
+
+
 def validate_inputs(yi, vi) -> tuple[np.ndarray, np.ndarray]:
     """Return ``yi``, ``vi`` as 1-D float arrays or raise :class:`ValueError`.
 
@@ -74,10 +77,10 @@ def validate_inputs(yi, vi) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("no studies: yi and vi are empty")
     for name, a in (("yi", y), ("vi", v)):
         finite = np.isfinite(a)
-        if not finite.all():
+        if not _ALL(finite):
             i = first_index(~finite)
             raise ValueError(f"{name}[{i}] = {float(a[i])!r} is not finite")
-    if not (v > 0).all():
+    if not _ALL(v > 0):
         i = first_index(v <= 0)
         raise ValueError(f"vi[{i}] = {float(v[i])!r} must be > 0 (sampling variances must be positive)")
     return y, v
@@ -334,16 +337,17 @@ _ONE = ("FE", "DL")
 _AT0 = np.zeros(1, dtype=np.intp)
 
 
-def _sum(x: np.ndarray):
+def _sum(x: np.ndarray, _reduceat=np.add.reduceat, _at=_AT0):
     """The engine's segment sum of one segment (the same reduction, the same rounding)."""
-    return np.add.reduceat(x, _AT0)[0]
+    return _reduceat(x, _at)[0]
 
 
 def _loo_one(x: np.ndarray) -> np.ndarray:
     """``_tau2._loo_sum`` of one segment."""
     total = _sum(x)
-    mx = x.max()
-    first = int(x.argmax()) if mx == mx else 0
+    first = int(x.argmax())  # the largest, or the first nan (whose place is then 0, as the engine's)
+    if x[first] != x[first]:
+        first = 0
     rest = x.copy()
     rest[first] = 0.0
     out = total - x
