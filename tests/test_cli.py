@@ -124,8 +124,9 @@ def test_init_is_idempotent_from_the_cli(db_path):
 
     newest = migrations()[-1].version
     # 0000 bookkeeping, 0001 evidence tables, 0002 pooled estimates, 0003 trial source,
-    # 0004 git history, 0005 reported statistics, 0006 risk of bias
-    assert newest == 6
+    # 0004 git history, 0005 reported statistics, 0006 risk of bias, 0007 pooled estimates stored
+    # when they change
+    assert newest == 7
     assert first.output == second.output and f"schema version {newest}" in first.output
 
 

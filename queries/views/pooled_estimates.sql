@@ -1,11 +1,20 @@
 -- Pooled estimates on the ratio scale (HR, OR, RR; proportions back from logit), latest per analysis.
--- For each analysis, the results stored at the newest revision at or before the session's revision;
+-- For each analysis, the results stored at the newest revision at or before the session's revision
+-- (a result is stored when it changes); trials: those each stratum pooled, in the analysis's order;
 -- monitoring_*: its sequential monitoring (secondary) where analyses.yaml asks for it.
 WITH latest AS (
     SELECT analysis_id, max(revision_id) AS revision_id
     FROM history.pooled_estimates
     WHERE revision_id <= as_of_revision()
     GROUP BY analysis_id
+),
+members AS (
+    SELECT m.analysis_id, m.stratum,
+           list(m.trial_id ORDER BY t.first_publication_date NULLS LAST, m.trial_id) AS trials
+    FROM history.pooled_trials AS m
+    LEFT JOIN trials AS t USING (trial_id)
+    WHERE visible_at(m.valid_from, m.valid_to)
+    GROUP BY m.analysis_id, m.stratum
 )
 SELECT
     p.analysis_id,
@@ -13,12 +22,12 @@ SELECT
     p.stratum,
     p.measure,
     p.k,
-    p.trials,
-    CASE p.scale WHEN 'log' THEN exp(p.estimate) WHEN 'logit' THEN 1 / (1 + exp(-p.estimate)) ELSE p.estimate END AS estimate,
-    CASE p.scale WHEN 'log' THEN exp(p.ci_low) WHEN 'logit' THEN 1 / (1 + exp(-p.ci_low)) ELSE p.ci_low END AS ci_low,
-    CASE p.scale WHEN 'log' THEN exp(p.ci_high) WHEN 'logit' THEN 1 / (1 + exp(-p.ci_high)) ELSE p.ci_high END AS ci_high,
-    CASE p.scale WHEN 'log' THEN exp(p.pi_low) WHEN 'logit' THEN 1 / (1 + exp(-p.pi_low)) ELSE p.pi_low END AS pi_low,
-    CASE p.scale WHEN 'log' THEN exp(p.pi_high) WHEN 'logit' THEN 1 / (1 + exp(-p.pi_high)) ELSE p.pi_high END AS pi_high,
+    coalesce(m.trials, []::VARCHAR[]) AS trials,
+    on_ratio_scale(p.estimate, p.scale) AS estimate,
+    on_ratio_scale(p.ci_low, p.scale) AS ci_low,
+    on_ratio_scale(p.ci_high, p.scale) AS ci_high,
+    on_ratio_scale(p.pi_low, p.scale) AS pi_low,
+    on_ratio_scale(p.pi_high, p.scale) AS pi_high,
     p.p,
     p.tau2,
     p.i2,
@@ -43,3 +52,4 @@ SELECT
     p.monitoring_spec
 FROM history.pooled_estimates AS p
 JOIN latest USING (analysis_id, revision_id)
+LEFT JOIN members AS m USING (analysis_id, stratum)

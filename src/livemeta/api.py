@@ -483,6 +483,7 @@ def pool(
     those the history reproduces.
     """
     from .analysis import analyses_at, run_analysis, select_specs, store_results, stored_results
+    from .analysis.store import stored_after
 
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
@@ -506,8 +507,12 @@ def pool(
         state, mismatches = "not stored", []
     elif stored.empty:
         with connect(db_path, wait=wait) as con:
-            store_results(con, base)
-        state, mismatches = "stored", []
+            if stored_after(con, revision, [r.spec.id for r in base]):  # stored later: the ranges of trials start there
+                state = "not stored"
+            else:
+                store_results(con, base, complete=ids is None)
+                state = "stored"
+        mismatches = []
     else:
         mismatches = _compare_stored(base, stored)
         state = "differs" if mismatches else "identical"
@@ -566,18 +571,20 @@ class LogEntry:
 def log(db_path: Path | str, *, wait: float = 10.0) -> list[LogEntry]:
     """Every revision with its commit, whether it was applied or rejected (and why), the versions
     that name it and the analyses whose conclusion changed at it (direction or significance)."""
-    from .living.diff import conclusion_changes
+    from .living.diff import EstimateHistory, conclusion_changes
 
     with connect(db_path, read_only=True, wait=wait) as con:
+        estimates = EstimateHistory(con)
         if not _has_versions(con):
-            return [LogEntry(r, None, None, [], [], conclusion_changes(con, r.revision_id)) for r in list_revisions(con)]
+            return [LogEntry(r, None, None, [], [], conclusion_changes(con, r.revision_id, estimates))
+                    for r in list_revisions(con)]
         problems: dict[int, list[str]] = {}
         for rid, file, path, reason in con.execute(named("revision_problems")).fetchall():
             problems.setdefault(rid, []).append(f"{file}: {path}: {reason}" if path else f"{file}: {reason}")
         out = []
         for rid, created, author, message, kind, version, sha, status, names in con.execute(named("revision_log")).fetchall():
             rev = Revision(rid, created, author, message, kind, version)
-            out.append(LogEntry(rev, sha, status, list(names), problems.get(rid, []), conclusion_changes(con, rid)))
+            out.append(LogEntry(rev, sha, status, list(names), problems.get(rid, []), conclusion_changes(con, rid, estimates)))
         return out
 
 
@@ -671,23 +678,27 @@ def report(
 def status_note(project: Project | None, db_path: Path) -> str | None:
     """A warning when the database lags behind the project's git history (None when in step, or
     when there is no project or git to compare with)."""
-    from .living.history import HistoryError, read_history
+    from .living.history import HistoryError, read_history, uncommitted_at
 
     if project is None or not Path(db_path).exists() or Path(db_path).resolve() != project.database:
         return None
     try:
-        history = read_history(project)
         with connect(db_path, read_only=True, wait=2.0) as con:
             if not _has_versions(con):
                 return "this database was written before livemeta kept its history in git: run `livemeta build`"
             stored = [r[1] for r in con.execute(named("commits")).fetchall()]
+        # the database replayed up to HEAD: in step (the history itself is read only when it is not)
+        pending = uncommitted_at(project, stored[-1]) if stored else None
+        if pending is None:
+            history = read_history(project)
+            shas = [s.commit.sha for s in history.steps]
+            pending = history.uncommitted if stored == shas else None
     except (HistoryError, LivemetaError):
         return None
-    shas = [s.commit.sha for s in history.steps]
-    if stored == shas:
-        pending = [f"{p} ({k})" for k, p in history.uncommitted]
+    if pending is not None:
         if pending:
-            return "not in the history (uncommitted): " + ", ".join(pending) + " — ingest them with `livemeta ingest`"
+            return ("not in the history (uncommitted): " + ", ".join(f"{p} ({k})" for k, p in pending)
+                    + " — ingest them with `livemeta ingest`")
         return None
     if stored == shas[: len(stored)]:
         n = len(shas) - len(stored)

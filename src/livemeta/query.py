@@ -247,6 +247,13 @@ def _plain(v: Any) -> Any:
 
 
 def _text(v: Any) -> str:
+    kind = type(v)  # the common types first: a table of thousands of rows calls this for every cell
+    if kind is str:
+        return v
+    if kind is float:
+        return f"{v:.6g}"
+    if kind is int:
+        return str(v)
     if v is None:
         return ""
     if isinstance(v, float):

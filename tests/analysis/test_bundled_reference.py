@@ -37,9 +37,11 @@ ITERATIVE = {"REML", "ML", "PM", "EB"}
 
 @pytest.fixture(scope="module")
 def stored(bundled_db):
-    with connect(bundled_db, read_only=True) as con:
-        df = con.execute("SELECT * FROM history.pooled_estimates WHERE revision_id = "
-                         "(SELECT max(revision_id) FROM history.revisions)").df()
+    from livemeta.analysis import stored_results
+    from livemeta.db import current_revision
+
+    with connect(bundled_db, read_only=True) as con:  # as stored for the newest revision, with the trials of each
+        df = stored_results(con, current_revision(con), [s.id for s in load_specs()])
     return {(r["analysis_id"], r["stratum"]): r for r in df.to_dict("records")}
 
 

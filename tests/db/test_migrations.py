@@ -9,9 +9,10 @@ from livemeta.errors import LivemetaError
 
 
 def test_migrations_are_numbered_without_gaps():
+    """Numbered from 0000 without gaps."""
     found = migrations()
-    versions = [m.version for m in found]
-    assert versions == list(range(len(found)))
+    newest = found[-1].version
+    assert [m.version for m in found] == list(range(newest + 1))
     assert found[0].name == "migrations" and found[1].name == "initial"
 
 

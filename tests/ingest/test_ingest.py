@@ -293,7 +293,7 @@ def test_yaml_keeps_dates_and_odd_numbers_as_text(tmp_path):
     path = _with(tmp_path, "x.yaml", "livemeta_study: 1\nd: 2024-01-02\no: 012\ns: 1:20\nh: 0x1f\nf: 1.50\nn: -3\n")
     study = parse_file(path)
     assert study.data == {"livemeta_study": 1, "d": "2024-01-02", "o": "012", "s": "1:20", "h": "0x1f", "f": 1.5, "n": -3}
-    assert study.numbers == {"f": "1.50"} and study.lines["s"] == 4
+    assert study.numbers == {"f": "1.50"} and study.line_of("s") == 4
 
 
 # --- a batch of 1,000 -------------------------------------------------------------------------

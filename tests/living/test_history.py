@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -108,12 +109,12 @@ def test_verify_reports_each_difference(history_project):
     db = history_project.database
     with duckdb.connect(str(db)) as con:
         con.execute("update history.pooled_estimates set estimate = estimate + 1e-12 "
-                    "where analysis_id = 'os' and revision_id = 3 and stratum = 'overall'")
+                    "where analysis_id = 'os' and revision_id = 2 and stratum = 'overall'")
         con.execute("update history.revisions set message = 'edited' where revision_id = 2")
     out = CliRunner().invoke(main, ["verify"])
     assert out.exit_code == 1
     assert "revisions revision_id=2: message: database 'edited', repository 'add two trials'" in out.output
-    line = next(x for x in out.output.splitlines() if "pooled_estimates analysis_id='os', revision_id=3" in x)
+    line = next(x for x in out.output.splitlines() if "pooled_estimates analysis_id='os', revision_id=2" in x)
     assert "estimate: database" in line and "repository" in line
 
 
@@ -328,3 +329,37 @@ def test_a_moved_study_file_keeps_its_trial_and_a_later_deletion_removes_it(hist
     git(proj.root, "commit", "-q", "-m", "withdraw it")
     assert api.build(proj).applied[-1].actions == {"synthetic-00003": "removed"}
     assert api.verify(proj).ok
+
+
+def test_the_status_note_reads_the_history_only_when_head_moved(history_project, monkeypatch):
+    """In step (HEAD is the last commit replayed) the note needs git's HEAD and status only; once HEAD
+    moves, the history is read to say how far behind the database is."""
+    import livemeta.living.history as history
+
+    proj = history_project
+    read = []
+    real = history.read_history
+    monkeypatch.setattr(history, "read_history", lambda p: read.append(p) or real(p))
+    assert api.status_note(proj, proj.database) is None
+    write_study(proj, 7)
+    assert api.status_note(proj, proj.database) == (
+        "not in the history (uncommitted): studies/synthetic-00007.yaml (untracked) — ingest them with `livemeta ingest`")
+    assert read == []
+    git(proj.root, "add", "studies/synthetic-00007.yaml")
+    git(proj.root, "commit", "-q", "-m", "add SYNTHETIC-00007 without livemeta")
+    assert api.status_note(proj, proj.database) == "the database is 1 commit behind the repository: run `livemeta build`"
+    assert len(read) == 1
+
+
+def test_log_and_its_conclusions_need_neither_pandas_nor_the_engine(history_project):
+    """`livemeta log` reads the stored estimates (one query for all revisions, one for the analyses
+    files in force): no pandas, numpy or scipy is imported, and what it prints is what it printed
+    with them."""
+    code = ("import sys\nfrom livemeta.cli import main\n"
+            "try:\n    main(['log'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+            "print('HEAVY', sorted(m for m in ('pandas', 'numpy', 'scipy') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=history_project.root)
+    assert out.returncode == 0, out.stderr
+    assert "HEAVY []" in out.stdout
+    assert "conclusion changed: os: new estimate" in out.stdout
+    assert "review-1" in out.stdout

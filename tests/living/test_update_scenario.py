@@ -172,8 +172,11 @@ def test_diff_recomputes_what_was_not_stored_and_pool_fills_it(scenario, tmp_pat
 
     db = tmp_path / "stale.duckdb"
     shutil.copyfile(scenario[0], db)
-    with connect(db) as con:
+    with connect(db) as con:  # the last revision as an older livemeta left it: nothing pooled there
         con.execute(f"DELETE FROM history.pooled_estimates WHERE revision_id = {B + 2}")
+        con.execute(f"DELETE FROM history.pooled_trials WHERE valid_from = {B + 2}")
+        con.execute(f"UPDATE history.pooled_trials SET valid_to = NULL WHERE valid_to = {B + 2}")
+        con.execute(f"DELETE FROM history.pooled_revisions WHERE revision_id = {B + 2}")
     d = api.diff(db)
     os_change = next(a for a in d.analyses if a.analysis == "os")
     assert (os_change.old["recomputed"], os_change.new["recomputed"]) == (False, True)

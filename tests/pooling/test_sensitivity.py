@@ -86,3 +86,30 @@ def test_steps_equal_direct_pooling():
     cum = cumulative(YI, VI, BCG["year"], method="DL")
     # same studies in another order: equal up to summation rounding
     assert cum.results[-1].estimate == pytest.approx(pool(YI, VI, method="DL").estimate, rel=1e-12)
+
+
+@pytest.mark.parametrize("method", ["FE", "DL", "REML", "PM"])
+@pytest.mark.parametrize("test", ["z", "knha"])
+def test_each_cumulative_step_is_the_pool_of_its_prefix(method, test):
+    """One pass (issue 15): FE from running sums (O(1) per prefix; equal to pool() up to the
+    rounding of the sums), the other estimators by the engine on each prefix (bit for bit); each
+    step's PoolResult, weights included, made when asked for."""
+    from livemeta.pooling import pool
+
+    rng = np.random.default_rng(15)
+    y, v = rng.normal(0, 0.5, 40), 10 ** rng.uniform(-2, 0, 40)
+    res = cumulative(y, v, rng.integers(0, 10, 40), method=method, test=test, scale="log")
+    frame = res.to_frame()
+    for j in (0, 1, 2, 17, 39):
+        mine, want = res.results[j], pool(y[res.index[: j + 1]], v[res.index[: j + 1]], method=method, test=test,
+                                          scale="log")
+        for f in ("k", "test", "pi_dist", "converged", "message", "q_df"):
+            assert getattr(mine, f) == getattr(want, f) == frame[f].iloc[j], f
+        for f in ("estimate", "se", "p", "ci_low", "ci_high", "q", "q_p", "tau2", "i2", "h2", "pi_low", "pi_high"):
+            a, b = getattr(mine, f), getattr(want, f)
+            assert a == pytest.approx(b, rel=1e-12, abs=1e-14, nan_ok=True), f
+            assert a == getattr(res, f, frame[f])[j] or (np.isnan(a) and np.isnan(frame[f].iloc[j])), f
+            if method != "FE":
+                assert a == b or (np.isnan(a) and np.isnan(b)), f  # the same computation
+        np.testing.assert_allclose(mine.weights, want.weights, rtol=1e-12)
+    assert len(res.results) == 40 and res.results[-1].k == 40 and len(res.results[-2:]) == 2

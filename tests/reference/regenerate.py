@@ -69,6 +69,8 @@ REFERENCES = (
     Reference("metareg", (_rscript(f"{POOLING}/make_reference_metareg.R"),), (f"{POOLING}/metareg_reference.json",)),
     Reference("sequential", (_rscript(f"{POOLING}/make_reference_sequential.R"),),
               (f"{POOLING}/sequential_reference.json",)),
+    Reference("convergence", (_rscript(f"{POOLING}/make_reference_convergence.R"),),
+              (f"{POOLING}/convergence_reference.json",)),
     Reference("hazard", (_rscript(f"{POOLING}/make_reference_hazard.R"),), (f"{POOLING}/hazard_reference.json",),
               needs_calcte=True),
     Reference("bundled", ((sys.executable, "tests/analysis/reference/derive_inputs.py", "OUT"),

@@ -1,22 +1,26 @@
-"""Analyses as data (``queries/analyses.yaml``): run them on any revision and store the results."""
+"""Analyses as data (``queries/analyses.yaml``): run them on any revision and store the results.
 
-from .run import AnalysisResult, load_rows, run_analysis
-from .spec import Analyses, AnalysisSpec, Published, load_specs, parse_analyses, select_specs
-from .store import analyses_at, result_rows, store_results, stored_results, write_results
+The names below are loaded when first used: reading the analyses in force or the stored estimates
+(``livemeta log``) needs neither pandas nor the pooling engine.
+"""
 
-__all__ = [
-    "Analyses",
-    "AnalysisResult",
-    "AnalysisSpec",
-    "Published",
-    "analyses_at",
-    "load_rows",
-    "load_specs",
-    "parse_analyses",
-    "result_rows",
-    "run_analysis",
-    "select_specs",
-    "store_results",
-    "stored_results",
-    "write_results",
-]
+from importlib import import_module
+
+_WHERE = {
+    "AnalysisResult": "run", "load_rows": "run", "run_analysis": "run",
+    "Analyses": "spec", "AnalysisSpec": "spec", "Published": "spec", "load_specs": "spec", "parse_analyses": "spec",
+    "select_specs": "spec",
+    "StoredEstimates": "store", "analyses_at": "store", "result_rows": "store", "store_results": "store",
+    "stored_results": "store", "write_results": "store",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = sorted(_WHERE)

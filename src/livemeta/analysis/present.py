@@ -244,7 +244,8 @@ def _since(res: AnalysisResult, ref: AnalysisResult | None, version: str | None)
     (trials, not arms: several cohorts of one trial are one trial)."""
     if ref is None:
         return trial_count(res) + _cohorts(res)
-    new = [t for t in res.trials if t not in set(ref.trials)]
+    known = set(ref.trials)
+    new = [t for t in res.trials if t not in known]
     return _trials_word(res, len(res.trials)) + _cohorts(res) + (f" (+{len(new)} since {version})" if new else "")
 
 

@@ -8,6 +8,7 @@ the rows come from the named view through DuckDB's relational API.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import duckdb
 import numpy as np
@@ -58,9 +59,10 @@ class AnalysisResult:
     def k(self) -> int:
         return len(self.studies)
 
-    @property
+    @cached_property
     def trials(self) -> list[str]:
-        return list(dict.fromkeys(self.studies["trial_id"]))
+        """The trials pooled, in the order pooled (several rows of one trial: one trial)."""
+        return list(dict.fromkeys(self.studies["trial_id"].tolist()))
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row per stratum ('overall', then each subgroup): the numbers as stored (analysis
@@ -107,27 +109,47 @@ def _effect_sizes(df: pd.DataFrame, spec: AnalysisSpec) -> tuple[np.ndarray, np.
     return np.asarray(es.yi, float), np.asarray(es.vi, float)
 
 
+#: The order an analysis pools its rows in: first publication, trial id and label, then a key that
+#: tells the rows of one trial apart (which of them a view has), so that the order never depends on
+#: how the view's rows were read. The stored trial lists (``stored_pooled_estimates.sql``) follow it.
+ORDER = ("first_publication_date", "trial_id", "label", "outcome_id", "resistance_category", "arm_id", "ae_id_experimental")
+
+
+def read_view(
+    con: duckdb.DuckDBPyConnection, view: str, revision: int | None, trial_ids: list[str] | None = None
+) -> pd.DataFrame:
+    """A view's rows as of ``revision`` (None: current), only those of ``trial_ids`` when given."""
+    from ..sql import named
+
+    set_as_of(con, revision)
+    try:
+        if trial_ids is None:
+            return con.table(view).df()
+        return con.execute(named("view_rows_of_trials").format(view=view.replace('"', '""')), [list(trial_ids)]).df()
+    finally:
+        set_as_of(con, None)
+
+
 def load_rows(
     con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int | None, views: dict | None = None
 ) -> pd.DataFrame:
-    """The view's rows as of ``revision`` (None: current), filtered as the analysis says.
+    """The view's rows as of ``revision`` (None: current), filtered as the analysis says, in
+    :data:`ORDER`.
 
-    ``views`` (optional) caches each view's rows by (view, revision) across analyses that share it.
+    ``views`` (optional) caches each view's rows by (view, revision) across analyses that share it,
+    and by (view, revision, "ordered") in that order: a view is sorted once, not once per analysis
+    (the stable sort makes filtering then sorting and sorting then filtering the same rows in the
+    same order).
     """
     key = (spec.view, revision)
-    if views is not None and key in views:
-        df = views[key]
-    else:
-        set_as_of(con, revision)
-        try:
-            df = con.table(spec.view).df()
-        finally:
-            set_as_of(con, None)
+    df = views.get((*key, "ordered")) if views is not None else None
+    if df is None:
+        df = views[key] if views is not None and key in views else read_view(con, spec.view, revision)
+        order = [c for c in ORDER if c in df.columns]
+        df = df.sort_values(order, kind="stable", na_position="last")
         if views is not None:
-            views[key] = df
-    df = _filter(df, spec)
-    order = [c for c in ("first_publication_date", "trial_id", "label") if c in df.columns]
-    return df.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
+            views[(*key, "ordered")] = df
+    return _filter(df, spec).reset_index(drop=True)
 
 
 def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int, views: dict | None = None) -> AnalysisResult:

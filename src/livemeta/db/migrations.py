@@ -22,8 +22,6 @@ from .connection import transaction
 
 _MIGRATION = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
 
-#: Migration numbers reserved for work on other branches: a branch may lack them (they arrive when
-#: the branches are merged). 0004: the revisions rework; 0006: issue 11. Drop an entry once merged.
 @dataclass(frozen=True)
 class Migration:
     version: int

@@ -48,11 +48,8 @@ def new_revision(
         named("revision_insert"),
         [rev, now, author, message, kind, __version__],
     )
-    if files:
-        con.executemany(
-            named("revision_file_insert"),
-            [(rev, path, sha, trial, action) for path, sha, trial, action in files],
-        )
+    if files:  # one statement for the whole batch (10,000 rows one by one take seconds)
+        con.execute(named("revision_file_insert"), [rev, *(list(column) for column in zip(*files))])
     return rev
 
 

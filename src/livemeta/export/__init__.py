@@ -153,11 +153,11 @@ def export_package(con: duckdb.DuckDBPyConnection, revision: int, out: Path | st
     out = Path(out)
     _check_folder(out)
     info = next(r for r in revisions if r.revision_id == revision)
-    stored = con.execute(named("export_pooled_estimates"), [revision]).df()
+    specs = select_specs(analyses_at(con, revision).specs, None)
+    stored = con.execute(named("export_pooled_estimates"), [revision, [s.id for s in specs]]).df()
     if stored.empty:
         raise LivemetaError(f"no pooled estimates are stored at revision {revision}",
                             hint=f"store them with `livemeta pool --as-of {revision}`, then export again")
-    specs = select_specs(analyses_at(con, revision).specs, None)
     views: dict = {}
     results = [run_analysis(con, s, revision, views) for s in specs]
     set_as_of(con, revision)

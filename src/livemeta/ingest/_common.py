@@ -45,7 +45,8 @@ def parent_path(path: str) -> str:
 
 @dataclass
 class StudyFile:
-    """One parsed study file: its data, its hash and (for YAML) the line of every record path."""
+    """One parsed study file: its data, its hash and (for YAML) the line of every record path
+    (``line_of``; a file read by the fast path finds its ``lines`` when a message first needs them)."""
 
     path: Path
     name: str  # the path as the user gave it, for messages
@@ -54,6 +55,8 @@ class StudyFile:
     lines: dict[str, int] = field(default_factory=dict)
     #: the text of every non-integer number as written (e.g. "0.70"), by record path
     numbers: dict[str, str] = field(default_factory=dict)
+    #: computes ``lines`` when a message first needs them (files read by the fast path)
+    lines_later: Any = field(default=None, repr=False, compare=False)
 
     @property
     def trial_id(self) -> str | None:
@@ -63,6 +66,8 @@ class StudyFile:
 
     def line_of(self, path: str) -> int | None:
         """The line of ``path`` or of its nearest enclosing record (YAML only)."""
+        if not self.lines and self.lines_later is not None:
+            self.lines, self.lines_later = self.lines_later(), None
         if not self.lines:
             return None
         p = path

@@ -155,10 +155,43 @@ def _identities(trials: pd.DataFrame, sources: pd.DataFrame) -> list[tuple[str, 
 _SAME = {"NCT id": "the NCT id", "registry id": "the registry id", "name": "the same name", "DOI": "the DOI", "PMID": "the PMID"}
 
 
-def identity_problems(con, batch: Batch, replaced: set[str]) -> list[Problem]:
+class Identities:
+    """The identifiers the current trials of a database hold, kept up to date as batches are
+    written (a replay reads them once, not at every revision): (kind, value) -> trials, in the
+    order the database has them."""
+
+    def __init__(self, con):
+        self.holders: dict[tuple[str, str], list[str]] = {}
+        self.of: dict[str, list[tuple[str, str]]] = {}
+        if _has_history(con):
+            cur_trials = con.execute(sql("all_current_rows", table="trials")).df()
+            cur_sources = con.execute(sql("all_current_rows", table="sources")).df()
+            self._add(_identities(cur_trials, cur_sources))
+
+    def _add(self, found) -> None:
+        for kind, value, _, tid, _ in found:
+            self.holders.setdefault((kind, value), []).append(tid)
+            self.of.setdefault(tid, []).append((kind, value))
+
+    def owner(self, key: tuple[str, str], replaced: set[str]) -> str | None:
+        return next((t for t in self.holders.get(key, ()) if t not in replaced), None)
+
+    def written(self, batch: Batch | None, plan: Plan) -> None:
+        """The database now holds what ``plan`` wrote of ``batch``."""
+        for tid in [*plan.superseded, *plan.removed]:
+            for key in self.of.pop(tid, ()):
+                self.holders[key] = [t for t in self.holders[key] if t != tid]
+        if batch is not None and plan.written:
+            wanted = set(plan.written)
+            trials, sources = batch.frames["trials"], batch.frames["sources"]
+            self._add(_identities(trials[trials["trial_id"].isin(wanted)], sources[sources["trial_id"].isin(wanted)]))
+
+
+def identity_problems(con, batch: Batch, replaced: set[str], known: Identities | None = None) -> list[Problem]:
     """An identifier of a batch trial that another trial holds: in the database when ``con`` is
     given (``replaced``: trials whose current rows the batch replaces or removes, whose own
-    identifiers do not count), else within the batch."""
+    identifiers do not count; ``known``: the database's identifiers, when the caller keeps them),
+    else within the batch."""
     mine = _identities(batch.frames["trials"], batch.frames["sources"])
     owners: dict[tuple[str, str], str] = {}
     where = "in this batch"
@@ -167,11 +200,11 @@ def identity_problems(con, batch: Batch, replaced: set[str]) -> list[Problem]:
             owners.setdefault((kind, value), tid)
     elif _has_history(con):
         where = "in the database"
-        cur_trials = con.execute(sql("all_current_rows", table="trials")).df()
-        cur_sources = con.execute(sql("all_current_rows", table="sources")).df()
-        for kind, value, _, tid, _ in _identities(cur_trials, cur_sources):
-            if tid not in replaced:
-                owners.setdefault((kind, value), tid)
+        known = known or Identities(con)
+        for kind, value, _, _, _ in mine:
+            other = known.owner((kind, value), replaced)
+            if other is not None:
+                owners.setdefault((kind, value), other)
     study_of = dict(zip(batch.frames["trials"]["trial_id"], batch.frames["trials"]["_study"]))
     problems, seen = [], set()
     for kind, value, written, tid, path in mine:
@@ -189,12 +222,14 @@ def identity_problems(con, batch: Batch, replaced: set[str]) -> list[Problem]:
 
 
 def check_against_db(
-    con: duckdb.DuckDBPyConnection, batch: Batch | None, *, supersede: bool | None, removed: tuple[str, ...] = ()
+    con: duckdb.DuckDBPyConnection, batch: Batch | None, *, supersede: bool | None, removed: tuple[str, ...] = (),
+    known: Identities | None = None,
 ) -> tuple[list[Problem], Plan]:
     """Problems of the batch against the database, and the plan: which trials it adds, supersedes
     or (``removed``: trials whose study file was deleted) removes.
 
     ``supersede``: False (mode ``add``), True (``supersede``) or None (``auto``, see the module).
+    ``known``: the database's identifiers (:class:`Identities`), when the caller keeps them.
     """
     plan = Plan()
     in_batch = set(batch.frames["trials"]["trial_id"]) if batch is not None else set()
@@ -251,7 +286,7 @@ def check_against_db(
                         f"(revision {plan.replaces[tid]}); nothing to supersede",
                     )
                 )
-    problems += identity_problems(con, batch, set(plan.superseded) | set(plan.removed))
+    problems += identity_problems(con, batch, set(plan.superseded) | set(plan.removed), known)
     return problems, plan
 
 

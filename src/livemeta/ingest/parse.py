@@ -18,11 +18,13 @@ silently turn text into numbers (octal ``012``, hex, sexagesimal ``1:20``) stay 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import re
 from dataclasses import dataclass
+from sys import intern
 from pathlib import Path
 from typing import Any
 
@@ -89,14 +91,55 @@ def _where(mark) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
 
 
-class _HardenedLoader(Composer, _Parser, SafeConstructor, Resolver):
+class _StudyConstructor(SafeConstructor):
+    """PyYAML's safe constructor, keeping as text what YAML 1.1 would turn into numbers or dates."""
+
+    # YAML 1.1 turns some text into numbers or dates behind the writer's back; keep it text.
+    def construct_yaml_int(self, node):
+        text = self.construct_scalar(node).replace("_", "")
+        body = text.lstrip("+-")
+        if body.isascii() and body.isdigit() and (body == "0" or not body.startswith("0")):
+            return _int(text)
+        return self.construct_scalar(node)  # octal 012, hex 0x1f, binary 0b1, sexagesimal 1:20
+
+    def construct_yaml_float(self, node):
+        if ":" in self.construct_scalar(node):
+            return self.construct_scalar(node)
+        return super().construct_yaml_float(node)
+
+
+_StudyConstructor.add_constructor("tag:yaml.org,2002:int", _StudyConstructor.construct_yaml_int)
+_StudyConstructor.add_constructor("tag:yaml.org,2002:float", _StudyConstructor.construct_yaml_float)
+_StudyConstructor.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
+
+
+_RESOLVED: dict[str, str] = {}
+
+
+class _MemoResolver(Resolver):
+    """PyYAML's resolver, remembering the implicit tag of each short plain scalar: with no path
+    resolvers (livemeta adds none) it depends on the text alone, and study files repeat their words
+    and numbers (the resolver's regular expressions ran 250 times a file)."""
+
+    def resolve(self, kind, value, implicit):
+        if kind is ScalarNode and implicit[0] and len(value) <= 40:
+            tag = _RESOLVED.get(value)
+            if tag is None:
+                if len(_RESOLVED) > 50_000:
+                    _RESOLVED.clear()
+                tag = _RESOLVED[value] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
+class _HardenedLoader(Composer, _Parser, _StudyConstructor, _MemoResolver):
     """PyYAML's safe loader with the composer overridden: no anchors, no aliases, bounded depth."""
 
     def __init__(self, stream):
         _init_parser(self, stream)
         Composer.__init__(self)
-        SafeConstructor.__init__(self)
-        Resolver.__init__(self)
+        _StudyConstructor.__init__(self)
+        _MemoResolver.__init__(self)
         self._depth = 0
 
     def compose_node(self, parent, index):
@@ -120,23 +163,6 @@ class _HardenedLoader(Composer, _Parser, SafeConstructor, Resolver):
         finally:
             self._depth -= 1
 
-    # YAML 1.1 turns some text into numbers or dates behind the writer's back; keep it text.
-    def construct_yaml_int(self, node):
-        text = self.construct_scalar(node).replace("_", "")
-        body = text.lstrip("+-")
-        if body.isascii() and body.isdigit() and (body == "0" or not body.startswith("0")):
-            return _int(text)
-        return self.construct_scalar(node)  # octal 012, hex 0x1f, binary 0b1, sexagesimal 1:20
-
-    def construct_yaml_float(self, node):
-        if ":" in self.construct_scalar(node):
-            return self.construct_scalar(node)
-        return super().construct_yaml_float(node)
-
-
-_HardenedLoader.add_constructor("tag:yaml.org,2002:int", _HardenedLoader.construct_yaml_int)
-_HardenedLoader.add_constructor("tag:yaml.org,2002:float", _HardenedLoader.construct_yaml_float)
-_HardenedLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_yaml_str)
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -310,6 +336,98 @@ def parse_yaml(text: str) -> tuple[Any, dict[str, int], dict[str, str]]:
     return data, lines, numbers
 
 
+# ---- the fast path: libyaml composes, one pass checks and builds the data ------------------------
+#
+# Nearly every study file is plain YAML: no anchor, alias or tag, shallow. For those, libyaml's own
+# composer (C) builds the node tree and one Python pass turns it into data, recording the text of
+# every float; the line of each record path is found only when a message needs it. Anything else
+# (an anchor or alias, a tag, deep nesting, a duplicate or non-text key, a merge key, a value the
+# study constructor does not know, any error) goes to parse_yaml above, which says what is wrong.
+# The two give the same data (tests/ingest/test_parse.py holds them to it).
+
+try:
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover - PyYAML without libyaml: parse_yaml only
+    _CParser = None
+
+#: what can make YAML other than plain (anchor, alias, tag) or deep: such text takes parse_yaml
+_NOT_PLAIN = re.compile(r"[&*!]|^[ \t-]{%d}" % MAX_DEPTH, re.M)
+_SCALARS = ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", _FLOAT_TAG,
+            "tag:yaml.org,2002:timestamp")
+
+
+class _Fallback(Exception):
+    """The fast path stops: parse_yaml reads the file."""
+
+
+if _CParser is not None:
+    class _FastLoader(_CParser, _StudyConstructor, _MemoResolver):
+        def __init__(self, stream):
+            _CParser.__init__(self, stream)
+            _StudyConstructor.__init__(self)
+            _MemoResolver.__init__(self)
+
+
+def _plain_data(loader, node, parts: list, numbers: dict[str, str], depth: int):
+    """A composed node as data, as the study constructor builds it, with the checks of
+    :func:`_check_values`; raises _Fallback on anything but text keys, known scalar tags, values
+    those checks pass and nesting up to MAX_DEPTH."""
+    if depth > MAX_DEPTH:
+        raise _Fallback
+    kind = type(node)
+    if kind is ScalarNode:
+        tag = node.tag
+        if tag == _STR_TAG:
+            if _check_text(node.value, "text"):
+                raise _Fallback
+            return intern(node.value) if len(node.value) <= 24 else node.value  # words repeat across files
+        if tag not in _SCALARS:
+            raise _Fallback
+        value = loader.yaml_constructors[tag](loader, node)
+        if tag == _FLOAT_TAG:
+            numbers[render_path(parts)] = node.value
+            if not isinstance(value, str) and not math.isfinite(value):  # (sexagesimal stays text)
+                raise _Fallback
+        elif type(value) is int and not INT_MIN <= value <= INT_MAX or isinstance(value, _TooLong):
+            raise _Fallback
+        return value
+    if kind is MappingNode:
+        out = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not ScalarNode or key_node.tag != _STR_TAG or key_node.value in out:
+                raise _Fallback
+            key = intern(key_node.value)
+            if _check_text(key, "a key"):
+                raise _Fallback
+            out[key] = _plain_data(loader, value_node, [*parts, key], numbers, depth + 1)
+        return out
+    if kind is SequenceNode:
+        return [_plain_data(loader, item, [*parts, i], numbers, depth + 1) for i, item in enumerate(node.value)]
+    raise _Fallback
+
+
+def parse_plain_yaml(text: str) -> tuple[Any, dict[str, str]] | None:
+    """(data, float texts) of plain YAML by the fast path, or None: then :func:`parse_yaml`."""
+    if _CParser is None or _NOT_PLAIN.search(text) or text.count("[") + text.count("{") > MAX_DEPTH:
+        return None
+    loader = _FastLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        numbers: dict[str, str] = {}
+        return _plain_data(loader, node, [], numbers, 1), numbers
+    except Exception:  # _Fallback, or what parse_yaml will report with its position
+        return None
+    finally:
+        loader.dispose()
+
+
+def lines_of(text: str) -> dict[str, int]:
+    """The line of every record path of a YAML text that parses (what parse_yaml records)."""
+    return parse_yaml(text)[1]
+
+
 def _json_pairs(pairs):
     out = {}
     for k, v in pairs:
@@ -354,8 +472,12 @@ def parse_file(path: Path | str | StudyBlob) -> StudyFile:
         name, raw = str(path), read_bytes(Path(path))
     path = Path(name)
     text = decode(raw)
+    lines_later = None
     if path.suffix.lower() == ".json":
         data, lines, numbers = parse_json(text), {}, {}
+    elif (plain := parse_plain_yaml(text)) is not None:  # checked as it was read
+        (data, numbers), lines = plain, {}
+        lines_later = functools.partial(lines_of, text)
     else:
         data, lines, numbers = parse_yaml(text)
     if data is None:
@@ -373,13 +495,15 @@ def parse_file(path: Path | str | StudyBlob) -> StudyFile:
             "`livemeta template` prints one"
         )
     try:
-        _check_values(data, [], numbers)
+        if lines_later is None:
+            _check_values(data, [], numbers)
     except ParseError as exc:
         line = lines.get(exc.path)
         if line is not None:
             exc.reason = f"{exc.reason} (line {line})"
         raise
-    return StudyFile(path=path, name=name, sha256=hashlib.sha256(raw).hexdigest(), data=data, lines=lines, numbers=numbers)
+    return StudyFile(path=path, name=name, sha256=hashlib.sha256(raw).hexdigest(), data=data, lines=lines,
+                     numbers=numbers, lines_later=lines_later)
 
 
 def read_study(path: Path | str | StudyBlob) -> tuple[StudyFile | None, list[Problem]]:

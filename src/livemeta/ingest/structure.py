@@ -68,6 +68,35 @@ def _ecma_pattern(pattern: str) -> re.Pattern:
     return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
 
 
+def _ecma_schema(node):
+    """The schema with every ``pattern`` read as ECMA-262 reads it (see :func:`_ecma_pattern`)."""
+    if isinstance(node, dict):
+        return {k: (_ecma_pattern(v).pattern if k == "pattern" else _ecma_schema(v)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_ecma_schema(v) for v in node]
+    return node
+
+
+@functools.cache
+def _fast_check():
+    """The schema compiled to Python by fastjsonschema: a valid file (nearly every file) is known
+    valid in ~0.1 ms instead of ~2 ms; an invalid one goes to jsonschema, whose errors say what is
+    wrong. The schema uses nothing beyond draft 7 but ``$defs`` (resolved as a JSON pointer); a test
+    holds the two validators to the same verdicts."""
+    import fastjsonschema
+
+    return fastjsonschema.compile(_ecma_schema(schema() | {"$schema": "http://json-schema.org/draft-07/schema#"}))
+
+
+def schema_valid(data) -> bool:
+    """Whether ``data`` passes the study-file schema (no message: see :func:`schema_problems`)."""
+    try:
+        _fast_check()(data)
+    except Exception:  # invalid, or a value the compiled check did not foresee: jsonschema decides
+        return False
+    return True
+
+
 @functools.cache
 def _validator():
     from jsonschema import Draft202012Validator, ValidationError, validators
@@ -195,6 +224,8 @@ _LOCATORS = ("url", "doi", "pmid", "nct_id")
 
 
 def schema_problems(study: StudyFile) -> list[Problem]:
+    if schema_valid(study.data):
+        return []
     found: dict[tuple[str, str], None] = {}
     for error in _validator().iter_errors(study.data):
         for path, reason in _render(error):

@@ -21,7 +21,9 @@ def cumulative_table(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revisio
     of trial id, so the table is stable. Estimates are on the ratio scale (HR/OR/RR), or as
     proportions for single-arm analyses. The estimator, CI test and level are the analysis's own.
     """
-    return cumulative_rows(run_analysis(con, spec, revision))
+    from dataclasses import replace
+
+    return cumulative_rows(run_analysis(con, replace(spec, monitoring=None), revision))  # (no monitoring needed)
 
 
 def cumulative_rows(result: AnalysisResult) -> pd.DataFrame:

@@ -1,9 +1,10 @@
 """``livemeta diff``: what changed between two revisions, and how the pooled estimates moved.
 
 Evidence rows are compared through the views read as of each revision, matched on their natural
-keys (trial, then the local id of each arm, outcome, ...). Pooled estimates are the ones stored at
-exactly each revision (``history.pooled_estimates``); an analysis not stored there is recomputed
-from the rows as they were. The overall result of each analysis is compared, and for subgroup
+keys (trial, then the local id of each arm, outcome, ...), only for the trials whose version
+differs. Pooled estimates are the ones stored for each revision (``history.pooled_estimates``: the
+newest stored at or before it); an analysis without a stored result is recomputed from the rows as
+they were (:class:`EstimateHistory`). The overall result of each analysis is compared, and for subgroup
 analyses the test for subgroup differences (flagged when it crosses p = 0.05).
 """
 
@@ -14,9 +15,8 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import duckdb
-import pandas as pd
 
-from ..db.revisions import resolve_revision, set_as_of
+from ..db.revisions import resolve_revision
 from ..errors import LivemetaError
 
 # view -> natural key within a trial; fields never compared (bookkeeping)
@@ -161,69 +161,78 @@ def _pair(a: AnalysisChange, key: str, fmt: str) -> str:
 
 
 def _normal(v):
-    """Comparable plain values: NaN/NaT as None, arrays as lists, timestamps as dates."""
-    if v is None:
+    """Comparable plain values: NaN/NaT as None, arrays as lists, timestamps as dates (pandas is
+    imported only for a pandas value: reading stored estimates needs none)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if v is pd.NaT:
-        return None
+    if type(v).__module__.startswith("pandas"):
+        import pandas as pd
+
+        if v is pd.NaT:
+            return None
+        if isinstance(v, pd.Timestamp):
+            return v.date().isoformat()
     if hasattr(v, "tolist"):
         v = v.tolist()
-    if isinstance(v, pd.Timestamp):
-        return v.date().isoformat()
     return v
 
 
-def _snapshot(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, pd.DataFrame]:
-    set_as_of(con, revision)
-    try:
-        return {name: con.table(name).df() for name in TABLES}
-    finally:
-        set_as_of(con, None)
-
-
-def _rows(df: pd.DataFrame, key: tuple[str, ...]) -> dict[tuple, dict]:
-    out = {}
+def _rows(df: pd.DataFrame, key: tuple[str, ...]) -> dict[str, dict[tuple, dict]]:
+    """Row dicts by trial id, then by natural key."""
+    out: dict[str, dict[tuple, dict]] = {}
     for rec in df.to_dict("records"):
-        out[tuple(rec[k] for k in key)] = {k: _normal(v) for k, v in rec.items() if k not in _IGNORED}
+        out.setdefault(rec["trial_id"], {})[tuple(rec[k] for k in key)] = {
+            k: _normal(v) for k, v in rec.items() if k not in _IGNORED}
     return out
 
 
-def _trial_changes(old: dict[str, pd.DataFrame], new: dict[str, pd.DataFrame]) -> list[TrialChange]:
-    old_trials = _rows(old["trials"], TABLES["trials"])
-    new_trials = _rows(new["trials"], TABLES["trials"])
-    new_from = dict(zip(new["trials"]["trial_id"], new["trials"]["valid_from"]))
-    old_from = dict(zip(old["trials"]["trial_id"], old["trials"]["valid_from"]))
+def _field_changes(tid: str, old: dict[str, dict], new: dict[str, dict]) -> TrialChange:
+    """One trial's two versions compared table by table (``old``/``new``: table -> its row dicts)."""
+    changes, added, removed = [], [], []
+    new_cut = False
+    for table, key in TABLES.items():
+        a, b = old.get(table, {}), new.get(table, {})
+        for k in sorted(b.keys() - a.keys(), key=str):
+            added.append(f"{table} `{'/'.join(map(str, k[1:])) or tid}`")
+        for k in sorted(a.keys() - b.keys(), key=str):
+            removed.append(f"{table} `{'/'.join(map(str, k[1:])) or tid}`")
+        for k in sorted(a.keys() & b.keys(), key=str):
+            for f, new_value in b[k].items():
+                if f in key or a[k].get(f) == new_value:
+                    continue
+                if f == "data_cutoff":
+                    new_cut = True
+                label = "/".join(map(str, k[1:])) or tid
+                changes.append(FieldChange(table, label, f, a[k].get(f), new_value, b[k].get("source_id")))
+    name = new["trials"][(tid,)]["name"]
+    return TrialChange(tid, name, "new data cut" if new_cut else "corrected", changes, added, removed)
+
+
+def _trial_changes(con: duckdb.DuckDBPyConnection, from_r: int, to_r: int) -> list[TrialChange]:
+    """The trials added, removed or superseded from ``from_r`` to ``to_r``: the trials of both
+    revisions are read whole (id, name, the revision their version is valid from), the other tables
+    only for the trials whose version differs, so the cost follows what changed."""
+    from ..analysis.run import read_view
+
+    old_t, new_t = read_view(con, "trials", from_r), read_view(con, "trials", to_r)
+    old_from = dict(zip(old_t["trial_id"], old_t["valid_from"]))
+    new_from = dict(zip(new_t["trial_id"], new_t["valid_from"]))
+    names = dict(zip(old_t["trial_id"], old_t["name"])) | dict(zip(new_t["trial_id"], new_t["name"]))
+    changed = sorted(t for t in new_from.keys() & old_from.keys() if new_from[t] != old_from[t])
+    versions: dict[str, dict[str, dict[str, dict]]] = {"old": {}, "new": {}}
+    if changed:
+        for side, revision in (("old", from_r), ("new", to_r)):
+            for table, key in TABLES.items():
+                for tid, rows in _rows(read_view(con, table, revision, changed), key).items():
+                    versions[side].setdefault(tid, {})[table] = rows
     out = []
-    for (tid,), row in sorted(new_trials.items()):
-        if (tid,) not in old_trials:
-            out.append(TrialChange(tid, row["name"], "added"))
-            continue
-        if new_from[tid] == old_from[tid]:
-            continue  # the same version of the trial
-        changes, added, removed = [], [], []
-        new_cut = False
-        for table, key in TABLES.items():
-            a = {k: v for k, v in _rows(old[table], key).items() if k[0] == tid}
-            b = {k: v for k, v in _rows(new[table], key).items() if k[0] == tid}
-            for k in sorted(b.keys() - a.keys(), key=str):
-                added.append(f"{table} `{'/'.join(map(str, k[1:])) or tid}`")
-            for k in sorted(a.keys() - b.keys(), key=str):
-                removed.append(f"{table} `{'/'.join(map(str, k[1:])) or tid}`")
-            for k in sorted(a.keys() & b.keys(), key=str):
-                for f, new_value in b[k].items():
-                    if f in key or a[k].get(f) == new_value:
-                        continue
-                    if f == "data_cutoff":
-                        new_cut = True
-                    label = "/".join(map(str, k[1:])) or tid
-                    changes.append(FieldChange(table, label, f, a[k].get(f), new_value, b[k].get("source_id")))
-        kind = "new data cut" if new_cut else "corrected"
-        out.append(TrialChange(tid, row["name"], kind, changes, added, removed))
-    for (tid,), row in sorted(old_trials.items()):
-        if (tid,) not in new_trials:
-            out.append(TrialChange(tid, row["name"], "removed"))
+    for tid in sorted(new_from):
+        if tid not in old_from:
+            out.append(TrialChange(tid, names[tid], "added"))
+        elif tid in versions["new"]:
+            out.append(_field_changes(tid, versions["old"].get(tid, {}), versions["new"][tid]))
+    for tid in sorted(old_from.keys() - new_from.keys()):
+        out.append(TrialChange(tid, names[tid], "removed"))
     return out
 
 
@@ -291,34 +300,73 @@ _ESTIMATE_KEYS = ("measure", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi
                   "monitoring_crossed")
 
 
-def _estimates(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, dict]:
-    """The overall result of every analysis in force at ``revision`` (ratio scale).
+class EstimateHistory:
+    """The overall result of every analysis in force at any revision, from one read of the stored
+    results (on the ratio scale), so that reading many revisions costs one query.
 
-    Stored results are used when they were stored at exactly that revision; otherwise (a database
-    written before every revision stored its numbers) the analysis is recomputed from the rows as
-    they were then, and marked ``recomputed``.
+    At a revision where every analysis was computed (``history.pooled_revisions``), an analysis's
+    result is the one stored at the newest revision at or before it (a result is stored when it
+    changes). Elsewhere (a database written before every revision was pooled) only a result stored
+    at exactly that revision counts; otherwise the analysis is recomputed from the rows as they
+    were then, and marked ``recomputed``.
     """
-    from ..analysis import analyses_at, run_analysis, select_specs
-    from ..analysis.present import summary
 
-    set_as_of(con, revision)
-    try:
-        df = con.table("pooled_estimates").df()
-    finally:
-        set_as_of(con, None)
-    stored = {rec["analysis_id"]: rec for rec in df[(df["stratum"] == "overall") & (df["revision_id"] == revision)]
-              .to_dict("records")}
-    out = {}
-    for spec in select_specs(analyses_at(con, revision).specs, None):
-        if spec.id in stored:
-            row = stored[spec.id]
-            out[spec.id] = {k: _normal(row[k]) for k in _ESTIMATE_KEYS} | {
-                "p_between": _normal(row["p_between"]), "recomputed": False}
-        else:
-            s = summary(run_analysis(con, spec, revision))
-            between = s.get("test_for_subgroup_differences") or {}
-            out[spec.id] = {k: s[k] for k in _ESTIMATE_KEYS} | {"p_between": between.get("p"), "recomputed": True}
-    return out
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        from ..analysis.store import analyses_by_revision, pooled_revisions
+        from ..db import schema_version
+        from ..sql import named
+
+        self.con = con
+        cur = con.execute(named("stored_overall_estimates"))
+        cols = [d[0] for d in cur.description]
+        self.stored: dict[str, list[tuple[int, dict]]] = {}
+        for values in cur.fetchall():
+            row = dict(zip(cols, values))
+            self.stored.setdefault(row["analysis_id"], []).append((row["revision_id"], row))
+        self.pooled = pooled_revisions(con) if schema_version(con) >= 7 else set()
+        self._texts = analyses_by_revision(con)
+        self._parsed: dict = {}
+        self._specs: dict[int, list] = {}
+
+    def _stored_at(self, analysis_id: str, revision: int) -> dict | None:
+        import bisect
+
+        rows = self.stored.get(analysis_id, [])
+        i = bisect.bisect_right([r for r, _ in rows], revision)
+        if i == 0:
+            return None
+        rev, row = rows[i - 1]
+        return row if rev == revision or revision in self.pooled else None
+
+    def at(self, revision: int) -> dict[str, dict]:
+        """The overall result of every analysis in force at ``revision``."""
+        from ..analysis.spec import select_specs
+        from ..analysis.store import analyses_at, parse_kept
+
+        if revision not in self._specs:
+            text = self._texts.get(revision)
+            analyses = analyses_at(self.con, revision) if text is None else parse_kept(text, revision, self._parsed)
+            self._specs[revision] = select_specs(analyses.specs, None)
+        out = {}
+        for spec in self._specs[revision]:
+            row = self._stored_at(spec.id, revision)
+            if row is not None:
+                out[spec.id] = {k: _normal(row[k]) for k in _ESTIMATE_KEYS} | {
+                    "p_between": _normal(row["p_between"]), "recomputed": False}
+            else:
+                from ..analysis.present import summary
+                from ..analysis.run import run_analysis
+
+                s = summary(run_analysis(self.con, spec, revision))
+                between = s.get("test_for_subgroup_differences") or {}
+                out[spec.id] = {k: s[k] for k in _ESTIMATE_KEYS} | {"p_between": between.get("p"), "recomputed": True}
+        return out
+
+
+def _estimates(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, dict]:
+    """The overall result of every analysis in force at ``revision`` (ratio scale): see
+    :class:`EstimateHistory`."""
+    return EstimateHistory(con).at(revision)
 
 
 def diff(con: duckdb.DuckDBPyConnection, from_rev: str | int | None = None, to_rev: str | int | None = None) -> RevisionDiff:
@@ -335,9 +383,9 @@ def diff(con: duckdb.DuckDBPyConnection, from_rev: str | int | None = None, to_r
             f"diff compares an earlier revision with a later one; got FROM {from_r} and TO {to_r}",
             hint=f"livemeta diff {min(from_r, to_r)} {max(from_r, to_r)}" if from_r != to_r else "see `livemeta log`",
         )
-    old, new = _snapshot(con, from_r), _snapshot(con, to_r)
-    trials = _trial_changes(old, new)
-    e_old, e_new = _estimates(con, from_r), _estimates(con, to_r)
+    trials = _trial_changes(con, from_r, to_r)
+    estimates = EstimateHistory(con)
+    e_old, e_new = estimates.at(from_r), estimates.at(to_r)
     analyses = []
     for aid in sorted(e_new.keys() | e_old.keys()):
         o, n = e_old.get(aid), e_new.get(aid)
@@ -346,11 +394,13 @@ def diff(con: duckdb.DuckDBPyConnection, from_rev: str | int | None = None, to_r
     return RevisionDiff(from_r, to_r, trials, analyses)
 
 
-def conclusion_changes(con: duckdb.DuckDBPyConnection, revision: int) -> list[str]:
-    """Analyses whose conclusion changed at ``revision`` against the one before: 'os: now significant'."""
+def conclusion_changes(con: duckdb.DuckDBPyConnection, revision: int, estimates: EstimateHistory | None = None) -> list[str]:
+    """Analyses whose conclusion changed at ``revision`` against the one before: 'os: now significant'.
+    ``estimates``: one :class:`EstimateHistory` shared across revisions (``livemeta log``)."""
     if revision <= 1:
         return []
-    before, after = _estimates(con, revision - 1), _estimates(con, revision)
+    estimates = estimates or EstimateHistory(con)
+    before, after = estimates.at(revision - 1), estimates.at(revision)
     out = []
     for aid in sorted(before.keys() | after.keys()):
         o, n = before.get(aid), after.get(aid)

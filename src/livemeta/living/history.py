@@ -240,6 +240,7 @@ def read_history(project: Project) -> History:
 
     state = git.tree(start.sha, paths.all())
     state = {p: b for p, b in state.items() if paths.relevant(p)}
+    present = {paths.rel(p) for p in state if paths.is_study(p)}  # kept as commits change it
     steps = [
         Step(
             commit=start,
@@ -247,7 +248,7 @@ def read_history(project: Project) -> History:
             analyses=state.get(paths.analyses),
             analyses_deleted=paths.analyses not in state,
             project_file=state.get(paths.file),
-            present=frozenset(paths.rel(p) for p in state if paths.is_study(p)),
+            present=frozenset(present),
             baseline=True,
         )
     ]
@@ -270,8 +271,11 @@ def read_history(project: Project) -> History:
         for p, b in changed.items():
             if b is None:
                 state.pop(p, None)
+                present.discard(paths.rel(p))
             else:
                 state[p] = b
+                if paths.is_study(p):
+                    present.add(paths.rel(p))
         steps.append(
             Step(
                 commit=c,
@@ -279,7 +283,7 @@ def read_history(project: Project) -> History:
                 analyses=changed.get(paths.analyses),
                 analyses_deleted=paths.analyses in changed and changed[paths.analyses] is None,
                 project_file=changed.get(paths.file),
-                present=frozenset(paths.rel(p) for p in state if paths.is_study(p)),
+                present=frozenset(present),
             )
         )
     # a conflict is resolved by a later commit's `Livemeta-Resolves: TRIAL` trailer
@@ -289,10 +293,22 @@ def read_history(project: Project) -> History:
         after = [commits[s] for s in order[position[conflict.merge.sha]:]]
         by = next((c.short for c in after if conflict.trial_id in c.trailers(RESOLVES)), None)
         resolved.append(Conflict(conflict.trial_id, conflict.path, conflict.merge, conflict.sides, by))
-    uncommitted = [
-        (kind, paths.rel(p)) for kind, p in git.uncommitted(paths.all()) if paths.relevant(p)
-    ]
-    return History(project, git, head, steps, resolved, uncommitted, earlier)
+    return History(project, git, head, steps, resolved, _uncommitted(git, paths), earlier)
+
+
+def _uncommitted(git: Git, paths: _Paths) -> list[tuple[str, str]]:
+    """The project's files that differ from HEAD or that git does not track: (status, path)."""
+    return [(kind, paths.rel(p)) for kind, p in git.uncommitted(paths.all()) if paths.relevant(p)]
+
+
+def uncommitted_at(project: Project, sha: str) -> list[tuple[str, str]] | None:
+    """When HEAD is the commit ``sha`` (the last a database replayed), the uncommitted files as
+    :func:`read_history` lists them, without reading the history: the database then holds HEAD's
+    history, which no later commit can change. None when HEAD is another commit (or no git)."""
+    git = Git.find(project.root)
+    if git is None or git.head() != sha:
+        return None
+    return _uncommitted(git, _Paths(git, project))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,7 +328,7 @@ class Applied:
     actions: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
-    results: list = field(default_factory=list, repr=False)  # the analyses pooled at the revision
+    results: list = field(default_factory=list, repr=False)  # the analyses at the revision (the last replayed only)
 
     def line(self) -> str:
         what = ", ".join(f"{n} {a}" for a, n in _count(self.actions).items()) or "no trial changed"
@@ -349,6 +365,10 @@ class _State:
     analyses_sha: str | None = None
     analyses: object = None  # livemeta.analysis.Analyses in force
     versions: set[str] = field(default_factory=set)
+    identities: object = None  # livemeta.ingest.checks.Identities of the current trials
+    frames: dict = field(default_factory=dict)  # analysis view -> its rows at `revision`
+    results: dict = field(default_factory=dict)  # analysis id -> its AnalysisResult at `revision`
+    stored: object = None  # livemeta.analysis.store.StoredEstimates as of `revision`
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> _State:
@@ -367,29 +387,116 @@ class _State:
         return st
 
 
-def _pool_all(con, analyses, revision: int) -> list:
-    """Every analysis at ``revision``; an analysis the engine cannot compute is stored as such."""
+def _plain(v):
+    """A view value in a form that compares equal however the view was read (NULL/NaN/NaT as
+    None, numpy scalars as Python ones, arrays as tuples)."""
+    import pandas as pd
+
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+        return tuple(v) if isinstance(v, list) else _plain(v)
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def _same_rows(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two frames of one view hold the same rows, in any order."""
+    if len(a) != len(b):
+        return False
+    if a.empty:
+        return True
+
+    def rows(df):
+        out = [tuple(_plain(v) for v in rec) for rec in df.itertuples(index=False, name=None)]
+        return sorted(out, key=lambda r: tuple(x for x in r if isinstance(x, str)))
+
+    return rows(a) == rows(b[a.columns]) if list(a.columns) == list(b.columns) else False
+
+
+def _unchanged_input(spec, part) -> bool:
+    """Whether the changed trials' rows of ``spec``'s view (``part``: before, after) leave the
+    rows the analysis pools as they were."""
+    from ..analysis.run import _filter
+
+    if part is None:
+        return False
+    old, new = part
+    if old.empty and new.empty:
+        return True
+    try:
+        return _same_rows(_filter(old, spec), _filter(new, spec))
+    except LivemetaError:
+        return False
+
+
+#: a revision that changes more trials than this reads each analysis view whole
+_READ_WHOLE = 200
+
+
+def _pool_all(con, analyses, revision: int, changed: set[str], st: _State) -> tuple[list, list]:
+    """Every analysis at ``revision``: (all results, those computed now).
+
+    An analysis is computed again only when its input changed: its spec, or the rows of its view
+    for the trials this revision changed (the analysis views are per trial: a trial's rows depend
+    on that trial's rows only). Each view's rows are kept from one revision to the next and only
+    the changed trials' rows are read again. An analysis the engine cannot compute is stored as
+    such."""
+    from dataclasses import replace
+
     import pandas as pd
 
     from ..analysis import run_analysis
-    from ..analysis.run import AnalysisResult
+    from ..analysis.run import AnalysisResult, read_view
 
-    results, views = [], {}
-    for spec in analyses.specs if analyses is not None else []:
+    specs = analyses.specs if analyses is not None else []
+    frames, parts = {}, {}
+    for view in dict.fromkeys(s.view for s in specs):
+        cached = st.frames.get(view)
+        if cached is None:
+            frames[view], parts[view] = read_view(con, view, revision), None
+        elif len(changed) > _READ_WHOLE:  # many trials changed: read the view whole
+            whole = read_view(con, view, revision)
+            frames[view], parts[view] = whole, (cached[cached["trial_id"].isin(changed)],
+                                                whole[whole["trial_id"].isin(changed)])
+        elif changed:
+            mine = cached["trial_id"].isin(changed)
+            new = read_view(con, view, revision, sorted(changed))
+            kept = cached[~mine]
+            frames[view] = pd.concat([kept, new], ignore_index=True) if not new.empty else kept.reset_index(drop=True)
+            parts[view] = (cached[mine], new)
+        else:
+            frames[view], parts[view] = cached, (cached.iloc[:0], cached.iloc[:0])
+    st.frames = frames
+    views = {(v, revision): f for v, f in frames.items()}
+    results, computed = [], []
+    for spec in specs:
+        before = st.results.get(spec.id)
+        if before is not None and before.spec == spec and _unchanged_input(spec, parts[spec.view]):
+            results.append(replace(before, revision=revision))
+            continue
         try:
-            results.append(run_analysis(con, spec, revision, views))
+            res = run_analysis(con, spec, revision, views)
         except LivemetaError as exc:
-            results.append(AnalysisResult(spec, revision, pd.DataFrame({"trial_id": []}), None, None, exc.message))
-    return results
+            res = AnalysisResult(spec, revision, pd.DataFrame({"trial_id": []}), None, None, exc.message)
+        results.append(res)
+        computed.append(res)
+    st.results = {r.spec.id: r for r in results}
+    return results, computed
 
 
 def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: dict[str, bytes], st: _State) -> Applied:
     """Replay one commit in one transaction: its revision, rows, problems, versions and estimates."""
-    from ..analysis import parse_analyses, write_results
+    from ..analysis import parse_analyses
+    from ..analysis.store import StoredEstimates
     from ..db import new_revision
     from ..db.connection import storage_errors, transaction
     from ..ingest import StudyBlob, _prepare
-    from ..ingest.checks import Plan, check_against_db, held_elsewhere
+    from ..ingest.checks import Identities, Plan, check_against_db, held_elsewhere
     from ..ingest.write import revision_files, write_rows
 
     analyses_name = project.rel(project.analyses)
@@ -403,7 +510,9 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
         if inputs:
             _, problems, batch = _prepare(inputs)
         if not problems:
-            problems, plan = check_against_db(con, batch, supersede=None, removed=removed)
+            if st.identities is None:
+                st.identities = Identities(con)
+            problems, plan = check_against_db(con, batch, supersede=None, removed=removed, known=st.identities)
             problems += held_elsewhere(batch, holders, lambda s: s.name, step.present.__contains__)
             for study in batch.studies if batch is not None else []:  # a file moved: its new path is recorded
                 if plan.actions.get(study.trial_id) == "unchanged" and holders.get(study.trial_id) != study.name:
@@ -443,6 +552,8 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
                 created_at=step.commit.time,
             )
         write_rows(con, batch, plan, revision)
+        if st.identities is not None:
+            st.identities.written(batch, plan)
         if analyses_sha != st.analyses_sha:
             con.execute(named("analysis_file_insert"), [analyses_sha, analyses_text])
         for i, p in enumerate(problems, 1):
@@ -464,8 +575,13 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
                 if v.name not in st.versions:
                     con.execute(named("version_insert"), [v.name, revision, step.commit.sha, v.description])
                     new_versions.append(v.name)
-        results = _pool_all(con, analyses, revision) if makes_revision else []
-        write_results(con, results)
+        results = []
+        if makes_revision:
+            changed = {t for t, a in plan.actions.items() if a != "unchanged"}
+            results, computed = _pool_all(con, analyses, revision, changed, st)
+            if st.stored is None:  # what was stored before this revision, its trial lists as they were then
+                st.stored = StoredEstimates.read(con, st.revision)
+            st.stored.store(con, computed, revision, in_force=len(results))
     st.seq, st.revision, st.analyses, st.analyses_sha = seq, revision, analyses, analyses_sha
     st.versions.update(new_versions)
     actions = {t: a for t, a in plan.actions.items() if a != "unchanged"}
@@ -481,6 +597,8 @@ def replay(con: duckdb.DuckDBPyConnection, history: History, steps: list[Step], 
     for step in steps:
         if progress:
             progress(f"{step.commit.short} {step.commit.subject}"[:60])
+        if out:
+            out[-1].results = []  # only the last revision's results are kept (its rows: ingest's coverage)
         out.append(_apply(con, history.project, step, blobs, st))
     return out
 

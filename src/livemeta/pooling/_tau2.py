@@ -76,7 +76,7 @@ class _Control:
     @classmethod
     def make(cls, control: Mapping[str, Any] | None) -> _Control:
         if control is None:
-            return cls()
+            return _DEFAULT_CONTROL
         if isinstance(control, _Control):
             return control
         known = {"threshold", "maxiter", "tol", "stepadj", "tau2_max", "ll0check"}
@@ -94,6 +94,9 @@ class _Control:
         if ctl.tau2_max is not None and not (ctl.tau2_max > 0 and math.isfinite(ctl.tau2_max)):
             raise ValueError(f"control tau2_max must be finite and > 0, got {ctl.tau2_max!r}")
         return ctl
+
+
+_DEFAULT_CONTROL = _Control()  # frozen: one instance serves every call without controls
 
 
 

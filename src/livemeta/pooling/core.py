@@ -54,6 +54,9 @@ PI_TYPES: tuple[str, ...] = ("default", "normal", "t(k-1)", "t(k-2)")
 _METHOD_ALIASES = {"EE": "FE", "CE": "FE"}
 
 # --------------------------------------------------------------------- checks
+_ALL = np.logical_and.reduce  # ndarray.all() without its Python wrapper (pool() is called in loops)
+
+
 def validate_inputs(yi, vi) -> tuple[np.ndarray, np.ndarray]:
     """Return ``yi``, ``vi`` as 1-D float arrays or raise :class:`ValueError`.
 
@@ -73,11 +76,12 @@ def validate_inputs(yi, vi) -> tuple[np.ndarray, np.ndarray]:
     if y.shape[0] == 0:
         raise ValueError("no studies: yi and vi are empty")
     for name, a in (("yi", y), ("vi", v)):
-        i = first_index(~np.isfinite(a))
-        if i is not None:
+        finite = np.isfinite(a)
+        if not _ALL(finite):
+            i = first_index(~finite)
             raise ValueError(f"{name}[{i}] = {float(a[i])!r} is not finite")
-    i = first_index(v <= 0)
-    if i is not None:
+    if not _ALL(v > 0):
+        i = first_index(v <= 0)
         raise ValueError(f"vi[{i}] = {float(v[i])!r} must be > 0 (sampling variances must be positive)")
     return y, v
 
@@ -115,110 +119,125 @@ def _check_pi(pi: str) -> str:
 # ----------------------------------------------------------------- the engine
 def _fit(seg: _Segments, y, v, *, method: str, test: str, level: float, pi: str, ctl: _Control):
     """Fit every analysis of ``seg``; returns a dict of per-analysis arrays."""
-    G = seg.G
-    k = seg.k
-    kf = seg.kf
-    multi = k > 1
-    alpha = 1.0 - level
     est_t2 = estimate_tau2(_InterceptModel(seg, v), y, method, ctl)
-    tau2, conv, n_iter, code = est_t2.tau2, est_t2.converged, est_t2.n_iter, est_t2.code
-    tau2_se = est_t2.tau2_se
-    notes = est_t2.notes
-    km1 = kf - 1.0
     with np.errstate(all="ignore"):
-        # ---------------------------------------- heterogeneity (inverse-variance weights)
-        q_e = est_t2.qe
-        q_df = k - 1
-        q_p = np.where(multi, special.chdtrc(np.maximum(q_df, 1), q_e), 1.0)
-        i2_q = np.where(multi & (q_e > 0), np.maximum(0.0, 100.0 * (q_e - q_df) / q_e), 0.0)
-
-        # ---------------------------------------- pooled estimate
-        w = 1.0 / (v + seg.rep(tau2))
+        w = 1.0 / (v + seg.rep(est_t2.tau2))
         W = seg.sum(w)
         est = seg.sum(w * y) / W
-        vb = 1.0 / W
-        knha = (test == "knha") & multi
+        rss = None
         if test == "knha":
             res = y - seg.rep(est)
             rss = seg.sum(w * res * res)
-            s2w = np.where(rss <= _EPS, 0.0, rss / km1)
-            vb = np.where(knha, s2w * vb, vb)
-        se = np.sqrt(vb)
-        stat = est / se
-        df = np.where(knha, km1, np.nan)
-        df_safe = np.where(knha, km1, 1.0)
-        p_z = 2.0 * special.ndtr(-np.abs(stat))
-        p_t = 2.0 * special.stdtr(df_safe, -np.abs(stat))
-        pval = np.where(knha, p_t, p_z)
-        crit_z = -special.ndtri(alpha / 2.0)
-        crit_t = -special.stdtrit(df_safe, alpha / 2.0)
-        crit = np.where(knha, crit_t, crit_z)
-        ci_low = est - crit * se
-        ci_high = est + crit * se
+        out = _summarise(seg.k, est_t2, W, est, rss, method=method, test=test, level=level, pi=pi)
+        out["weights"] = 100.0 * w / seg.rep(W)
+    return out
 
-        # ---------------------------------------- I2 / H2 (metafor, i2def = "1")
-        i2, h2 = i2_h2(method, est_t2, km1)
-        i2 = np.where(conv, i2, np.nan)
-        h2 = np.where(conv, h2, np.nan)
 
-        # ---------------------------------------- prediction interval (metafor predict())
-        if method == "FE":
-            pi_low, pi_high = ci_low, ci_high
-            pi_dist = np.where(knha, "t(k-1)", "normal")
-        else:
-            spred = np.sqrt(vb + tau2)
-            if pi == "default":
-                pcrit = crit
-                pi_dist = np.where(knha, "t(k-1)", "normal")
-            elif pi == "normal":
-                pcrit = np.full(G, crit_z)
-                pi_dist = np.full(G, "normal")
-            elif pi == "t(k-1)":
-                pcrit = np.where(multi, -special.stdtrit(np.maximum(km1, 1.0), alpha / 2.0), np.nan)
-                pi_dist = np.full(G, "t(k-1)")
-            else:  # t(k-2): Higgins, Thompson & Spiegelhalter (2009)
-                pcrit = np.where(k >= 3, -special.stdtrit(np.maximum(kf - 2.0, 1.0), alpha / 2.0), np.nan)
-                pi_dist = np.full(G, "t(k-2)")
-            pi_low = est - pcrit * spred
-            pi_high = est + pcrit * spred
-
-        weights = 100.0 * w / seg.rep(W)
-
-    test_used = np.where(multi, test, "z")
-    if method == "FE" and test == "knha":
-        for g in np.flatnonzero(multi):
-            notes[g].append("Knapp-Hartung is not meant for FE models (metafor warns the same)")
-    for g in np.flatnonzero(~multi & (test == "knha")):
-        notes[g].append("k = 1: test='knha' is not possible, used test='z' (as metafor does)")
-    messages = ["; ".join(n) for n in notes]
-    return {
-        "test": test_used,
+def _summarise(k: np.ndarray, est_t2, W: np.ndarray, est: np.ndarray, rss: np.ndarray | None, *,
+               method: str, test: str, level: float, pi: str) -> dict:
+    """Everything metafor reports of G fitted analyses, from per-analysis sums: ``k``, the tau2
+    estimate, ``W`` = sum of the weights ``1 / (vi + tau2)``, the estimate ``sum(w y) / W`` and
+    (``test="knha"``) ``rss`` = sum of ``w (y - estimate)^2``. Returns a dict of arrays (no
+    weights)."""
+    multi = k > 1
+    km1 = k.astype(float) - 1.0
+    conv = est_t2.converged
+    with np.errstate(all="ignore"):
+        out = _q_test(k, est_t2.qe)
+        out |= _estimate_test(k, W, est, rss, test=test, level=level)
+        i2, h2 = i2_h2(method, est_t2, km1)  # metafor's i2def = "1"
+        out["i2"], out["h2"] = np.where(conv, i2, np.nan), np.where(conv, h2, np.nan)
+        out |= _prediction_interval(k, est_t2.tau2, out, method=method, pi=pi, level=level)
+    _test_notes(est_t2.notes, multi, method=method, test=test)
+    return out | {
+        "test": np.where(multi, test, "z") if test != "z" else np.full(k.shape[0], "z"),
         "k": k,
-        "estimate": est,
-        "se": se,
-        "stat": stat,
-        "df": df,
-        "p": pval,
-        "ci_low": ci_low,
-        "ci_high": ci_high,
-        "tau2": tau2,
-        "tau2_se": tau2_se,
-        "tau": np.sqrt(tau2),
-        "i2": i2,
-        "h2": h2,
-        "i2_q": i2_q,
+        "tau2": est_t2.tau2,
+        "tau2_se": est_t2.tau2_se,
+        "tau": np.sqrt(est_t2.tau2),
+        "converged": conv,
+        "n_iter": est_t2.n_iter,
+        "message": ["; ".join(n) for n in est_t2.notes],
+        "code": est_t2.code,
+    }
+
+
+def _q_test(k: np.ndarray, q_e: np.ndarray) -> dict:
+    """Cochran's Q test of heterogeneity (inverse-variance weights) and the I2 of Q."""
+    multi = k > 1
+    q_df = k - 1
+    return {
         "q": q_e,
         "q_df": q_df,
-        "q_p": q_p,
-        "pi_low": pi_low,
-        "pi_high": pi_high,
-        "pi_dist": pi_dist,
-        "converged": conv,
-        "n_iter": n_iter,
-        "message": messages,
-        "code": code,
-        "weights": weights,
+        "q_p": np.where(multi, special.chdtrc(np.maximum(q_df, 1), q_e), 1.0),
+        "i2_q": np.where(multi & (q_e > 0), np.maximum(0.0, 100.0 * (q_e - q_df) / q_e), 0.0),
     }
+
+
+def _estimate_test(k: np.ndarray, W: np.ndarray, est: np.ndarray, rss: np.ndarray | None, *,
+                   test: str, level: float) -> dict:
+    """The pooled estimate's standard error, test and confidence interval: a z test, or (``knha``,
+    k > 1) Knapp-Hartung's t test on k - 1 df with its variance scaled by ``rss / (k - 1)``.
+    Also ``vb`` (the estimate's variance), ``crit`` and ``pi_default`` for the prediction interval."""
+    multi = k > 1
+    km1 = k.astype(float) - 1.0
+    alpha = 1.0 - level
+    vb = 1.0 / W
+    crit_z = -special.ndtri(alpha / 2.0)
+    if test == "knha":
+        s2w = np.where(rss <= _EPS, 0.0, rss / km1)
+        vb = np.where(multi, s2w * vb, vb)
+        se = np.sqrt(vb)
+        stat = est / se
+        df_safe = np.where(multi, km1, 1.0)
+        df = np.where(multi, km1, np.nan)
+        pval = np.where(multi, 2.0 * special.stdtr(df_safe, -np.abs(stat)), 2.0 * special.ndtr(-np.abs(stat)))
+        crit = np.where(multi, -special.stdtrit(df_safe, alpha / 2.0), crit_z)
+        pi_default = np.where(multi, "t(k-1)", "normal")
+    else:
+        se = np.sqrt(vb)
+        stat = est / se
+        df = np.full(k.shape[0], np.nan)
+        pval = 2.0 * special.ndtr(-np.abs(stat))
+        crit = crit_z
+        pi_default = np.full(k.shape[0], "normal")
+    return {"estimate": est, "se": se, "stat": stat, "df": df, "p": pval, "ci_low": est - crit * se,
+            "ci_high": est + crit * se, "vb": vb, "crit": crit, "crit_z": crit_z, "pi_default": pi_default}
+
+
+def _prediction_interval(k: np.ndarray, tau2: np.ndarray, fit: dict, *, method: str, pi: str, level: float) -> dict:
+    """metafor's ``predict()`` interval: the CI for FE; else ``estimate +- crit sqrt(vb + tau2)``
+    with ``crit`` from the test's distribution (``pi="default"``), the normal, t(k-1) or t(k-2)
+    (Higgins, Thompson & Spiegelhalter 2009). Takes ``vb``, ``crit``, ``crit_z`` and ``pi_default``
+    out of ``fit``."""
+    vb, crit, crit_z, pi_default = (fit.pop(name) for name in ("vb", "crit", "crit_z", "pi_default"))
+    if method == "FE":
+        return {"pi_low": fit["ci_low"], "pi_high": fit["ci_high"], "pi_dist": pi_default}
+    alpha = 1.0 - level
+    G = k.shape[0]
+    if pi == "default":
+        pcrit, pi_dist = crit, pi_default
+    elif pi == "normal":
+        pcrit, pi_dist = np.full(G, crit_z), np.full(G, "normal")
+    elif pi == "t(k-1)":
+        pcrit = np.where(k > 1, -special.stdtrit(np.maximum(k - 1.0, 1.0), alpha / 2.0), np.nan)
+        pi_dist = np.full(G, "t(k-1)")
+    else:  # t(k-2)
+        pcrit = np.where(k >= 3, -special.stdtrit(np.maximum(k - 2.0, 1.0), alpha / 2.0), np.nan)
+        pi_dist = np.full(G, "t(k-2)")
+    spred = np.sqrt(vb + tau2)
+    est = fit["estimate"]
+    return {"pi_low": est - pcrit * spred, "pi_high": est + pcrit * spred, "pi_dist": pi_dist}
+
+
+def _test_notes(notes: list[list[str]], multi: np.ndarray, *, method: str, test: str) -> None:
+    """What metafor warns of a Knapp-Hartung test, added to each analysis's notes."""
+    if test != "knha":
+        return
+    for g in np.flatnonzero(multi) if method == "FE" else ():
+        notes[g].append("Knapp-Hartung is not meant for FE models (metafor warns the same)")
+    for g in np.flatnonzero(~multi):
+        notes[g].append("k = 1: test='knha' is not possible, used test='z' (as metafor does)")
 
 
 # ------------------------------------------------------------------ public API
@@ -294,9 +313,171 @@ def pool(
     level = _check_level(level)
     pi = _check_pi(pi)
     ctl = _Control.make(control)
+    return _pool_checked(y, v, method=method, test=test, level=level, pi=pi, scale=scale, ctl=ctl)
+
+
+def _pool_checked(y, v, *, method: str, test: str, level: float, pi: str, scale: str, ctl: _Control,
+                  weights: bool = True) -> PoolResult:
+    """:func:`pool` of checked arguments; ``weights=False`` leaves the weights out (an empty
+    tuple), for callers that fit many subsets and show few weights."""
+    if method in _ONE:
+        return _pool_one(y, v, method=method, test=test, level=level, pi=pi, scale=scale, weights=weights)
     seg = _Segments(np.array([y.shape[0]]))
     out = _fit(seg, y, v, method=method, test=test, level=level, pi=pi, ctl=ctl)
-    return _result_at(out, 0, method=method, level=level, scale=scale, weights=out["weights"])
+    return _result_at(out, 0, method=method, level=level, scale=scale, weights=out["weights"] if weights else ())
+
+
+# ------------------------------------------------- one closed-form analysis, fast
+# pool() of one analysis by a closed-form estimator (FE, DL) is called once per analysis, per
+# revision, per cumulative step: the engine's array machinery for G analyses costs ~100 numpy calls
+# there. _pool_one computes the same quantities, operation for operation, on one analysis: the
+# per-study sums by the engine's own reduction (np.add.reduceat), everything per analysis in
+# scalars. tests/pooling/test_core_properties.py holds it to the engine bit for bit.
+_ONE = ("FE", "DL")
+_AT0 = np.zeros(1, dtype=np.intp)
+
+
+def _sum(x: np.ndarray, _reduceat=np.add.reduceat, _at=_AT0):
+    """The engine's segment sum of one segment (the same reduction, the same rounding)."""
+    return _reduceat(x, _at)[0]
+
+
+def _loo_one(x: np.ndarray) -> np.ndarray:
+    """``_tau2._loo_sum`` of one segment."""
+    total = _sum(x)
+    first = int(x.argmax())  # the largest, or the first nan (whose place is then 0, as the engine's)
+    if x[first] != x[first]:
+        first = 0
+    rest = x.copy()
+    rest[first] = 0.0
+    out = total - x
+    out[first] = _sum(rest)
+    return out
+
+
+_ZERO = np.float64(0.0)  # scalars stay numpy floats: x / 0 is inf or nan, as in the engine's arrays
+
+
+def _max0(x):
+    """``np.maximum(0.0, x)`` of a scalar (nan stays nan, -0.0 becomes 0.0)."""
+    return x if (x > 0.0 or x != x) else _ZERO
+
+
+_CRIT_Z: dict[float, float] = {}
+
+
+def _pool_one(y: np.ndarray, v: np.ndarray, *, method: str, test: str, level: float, pi: str,
+              scale: str, weights: bool = True) -> PoolResult:
+    """:func:`pool` of one analysis by FE or DL: what ``_fit`` computes, in scalars."""
+    k = y.shape[0]
+    multi = k > 1
+    alpha = 1.0 - level
+    crit_z = _CRIT_Z.get(alpha)
+    if crit_z is None:
+        crit_z = _CRIT_Z[alpha] = float(-special.ndtri(alpha / 2.0))
+    notes = []
+    with np.errstate(all="ignore"):
+        qe, tau2, tau2_se, tr_p0 = _tau2_one(y, v, method, notes)
+        conv = tau2 == tau2
+        # the pooled estimate (_fit) and what metafor reports of it (_summarise)
+        w = 1.0 / (v + tau2)
+        W = _sum(w)
+        est = _sum(w * y) / W
+        q_df = k - 1
+        q_p = float(special.chdtrc(max(q_df, 1), qe)) if multi else 1.0
+        i2_q = _max0(100.0 * (qe - q_df) / qe) if (multi and qe > 0) else 0.0
+        knha = test == "knha" and multi
+        vb, se, stat, df, pval, crit = _estimate_test_one(y, w, W, est, knha, alpha, crit_z)
+        i2, h2 = _i2_h2_one(method, k, qe, tau2, tr_p0) if conv else (math.nan, math.nan)
+        if method == "FE":
+            pi_low, pi_high, pi_dist = est - crit * se, est + crit * se, "t(k-1)" if knha else "normal"
+        else:
+            pcrit, pi_dist = _pi_crit_one(pi, k, knha, crit, crit_z, alpha)
+            spred = np.sqrt(vb + tau2)
+            pi_low, pi_high = est - pcrit * spred, est + pcrit * spred
+        weights = (100.0 * w / W).tolist() if weights else ()
+    if test == "knha":
+        if method == "FE" and multi:
+            notes.append("Knapp-Hartung is not meant for FE models (metafor warns the same)")
+        if not multi:
+            notes.append("k = 1: test='knha' is not possible, used test='z' (as metafor does)")
+    return PoolResult(
+        method=method, test=test if multi else "z", level=float(level), k=k, estimate=float(est), se=float(se),
+        stat=float(stat), df=float(df), p=pval, ci_low=float(est - crit * se), ci_high=float(est + crit * se),
+        tau2=float(tau2), tau2_se=float(tau2_se), tau=math.sqrt(tau2), i2=float(i2), h2=float(h2),
+        i2_q=float(i2_q), q=float(qe), q_df=q_df, q_p=q_p, pi_low=float(pi_low), pi_high=float(pi_high),
+        pi_dist=pi_dist, scale=str(scale), converged=bool(conv), n_iter=0, message="; ".join(notes),
+        weights=tuple(weights),
+    )
+
+
+def _tau2_one(y: np.ndarray, v: np.ndarray, method: str, notes: list[str]):
+    """The tau2 engine (``estimate_tau2``) for one analysis by FE or DL: (Q, tau2, its standard
+    error, the trace of P at tau2 = 0). A tau2 that is not finite becomes nan, with a note."""
+    k = y.shape[0]
+    multi = k > 1
+    dfr = k - 1.0
+    ymc = y - _sum(y) / float(k)
+    w0 = 1.0 / v
+    W0 = _sum(w0)
+    r0 = ymc - _sum(w0 * ymc) / W0
+    rss0 = _sum(w0 * r0 * r0)
+    loo0 = _loo_one(w0)
+    tr_p0 = _sum(w0 * loo0) / W0
+    qe = _max0(rss0) if multi else _ZERO
+    tau2 = _max0((rss0 - dfr) / tr_p0) if (multi and method == "DL") else _ZERO
+    if not (tau2 == tau2 and abs(tau2) != math.inf):
+        notes.append(f"{method}: tau2 estimate is not finite")
+        return qe, math.nan, math.nan, tr_p0
+    tau2_se = math.nan
+    if method == "DL" and multi:
+        p_ii = w0 * loo0 / W0
+        w2 = w0 * w0
+        sum_p2 = _sum(p_ii * p_ii) + _sum(w2 * _loo_one(w2)) / (W0 * W0)
+        num = 2.0 * dfr + 4.0 * tau2 * tr_p0 + 2.0 * tau2 * tau2 * sum_p2
+        tau2_se = math.sqrt(num / (tr_p0 * tr_p0))
+    return qe, tau2, tau2_se, tr_p0
+
+
+def _estimate_test_one(y, w, W, est, knha: bool, alpha: float, crit_z: float):
+    """``_estimate_test`` of one analysis: (vb, se, stat, df, p, crit)."""
+    vb = 1.0 / W
+    df = math.nan
+    if knha:
+        dfr = y.shape[0] - 1.0
+        res = y - est
+        rss = _sum(w * res * res)
+        s2w = 0.0 if rss <= _EPS else rss / dfr
+        vb = s2w * vb
+        df = dfr
+    se = np.sqrt(vb)
+    stat = est / se
+    if knha:
+        return vb, se, stat, df, float(2.0 * special.stdtr(df, -abs(stat))), float(-special.stdtrit(df, alpha / 2.0))
+    return vb, se, stat, df, float(2.0 * special.ndtr(-abs(stat))), crit_z
+
+
+def _i2_h2_one(method: str, k: int, qe, tau2, tr_p0):
+    """``i2_h2`` of one converged analysis by FE or DL."""
+    if k <= 1:
+        return 0.0, 1.0
+    dfr = k - 1.0
+    if method == "FE":
+        i2 = _max0(100.0 * (qe - dfr) / qe)
+        return (0.0 if i2 != i2 else i2), qe / max(dfr, 1.0)
+    vt = dfr / tr_p0
+    return 100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0
+
+
+def _pi_crit_one(pi: str, k: int, knha: bool, crit, crit_z: float, alpha: float):
+    """``_prediction_interval``'s critical value and distribution for one analysis."""
+    if pi == "normal":
+        return crit_z, "normal"
+    if pi == "t(k-1)":
+        return (float(-special.stdtrit(max(k - 1.0, 1.0), alpha / 2.0)) if k > 1 else math.nan), "t(k-1)"
+    if pi == "t(k-2)":
+        return (float(-special.stdtrit(max(k - 2.0, 1.0), alpha / 2.0)) if k >= 3 else math.nan), "t(k-2)"
+    return crit, "t(k-1)" if knha else "normal"
 
 
 def _result_at(out: dict, g: int, *, method: str, level: float, scale: str, weights) -> PoolResult:
@@ -331,7 +512,7 @@ def _result_at(out: dict, g: int, *, method: str, level: float, scale: str, weig
         converged=bool(out["converged"][g]),
         n_iter=int(out["n_iter"][g]),
         message=str(out["message"][g]),
-        weights=tuple(float(x) for x in weights),
+        weights=tuple(np.asarray(weights, dtype=float).tolist()),
     )
 
 
@@ -428,83 +609,17 @@ def confint_tau2(
         raise ValueError("confint_tau2: method='FE' has no random-effects component")
     if y.shape[0] < 2:
         raise ValueError("confint_tau2: needs k >= 2 studies (metafor stops because k = 1)")
-    opts = {"tol": _R_TOL, "maxiter": 1000, "tau2_max": None}
-    for key, val in (control or {}).items():
-        name = str(key).replace(".", "_")
-        if name not in opts:
-            raise ValueError(f"unknown control option {key!r}; expected one of {sorted(opts)}")
-        opts[name] = val
+    opts = _confint_control(control)
     fit = pool(y, v, method=method, level=level)
     k = y.shape[0]
-    alpha = 1.0 - level
     nan = float("nan")
     if not fit.converged:
         return Tau2CI(method, level, k, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
                       "", "", False, False, False, nan, False, fit.message)
-
-    seg = _Segments(np.array([k]))
     tau2_min = min(0.0, fit.tau2)
     tau2_max = float(opts["tau2_max"]) if opts["tau2_max"] is not None else max(100.0, fit.tau2 * 10.0, tau2_min * 10.0)
-    df = k - 1.0
-    crit_u = 2.0 * special.gammainccinv(df / 2.0, alpha / 2.0)  # qchisq(alpha/2, df, lower=FALSE)
-    crit_l = 2.0 * special.gammaincinv(df / 2.0, alpha / 2.0)  # qchisq(alpha/2, df)
-
-    model = _InterceptModel(seg, v)
-
-    def qfun(t):
-        return model.rss(model.state(1.0 / (v + np.asarray(t, dtype=float))), y)
-
-    q_max = float(qfun([tau2_max])[0])
-    q_min = float(qfun([tau2_min])[0])
-    lb = ub = nan
-    lb_sign = ub_sign = ""
-    ci_null = lb_trunc = ub_trunc = False
-    lb_ok = ub_ok = False
-    msgs = []
-
-    def solve(objective: float) -> tuple[float, bool]:
-        def f(t, idx):
-            return qfun(t) - objective
-
-        todo = np.array([True])
-        root, _, ok = _zeroin(
-            f, np.array([tau2_min]), np.array([tau2_max]), np.array([q_min - objective]),
-            np.array([q_max - objective]), float(opts["tol"]), int(opts["maxiter"]), todo,
-        )
-        return float(root[0]), bool(ok[0])
-
-    if q_min < crit_l:
-        lb = ub = tau2_min
-        lb_sign = ub_sign = "<"
-        lb_ok = ub_ok = True
-        ub_trunc = lb_trunc = True
-        if tau2_min <= 0:
-            ci_null = True
-    else:
-        if q_max > crit_l:
-            ub, ub_sign, ub_ok, ub_trunc = tau2_max, ">", True, True
-        else:
-            ub, ub_ok = solve(crit_l)
-    if q_max > crit_u:
-        lb = ub = tau2_max
-        lb_sign = ub_sign = ">"
-        lb_ok = ub_ok = True
-        lb_trunc = ub_trunc = True
-    else:
-        if q_min < crit_u:
-            lb, lb_ok, lb_trunc = tau2_min, True, True
-            if tau2_min > 0:
-                lb_sign = "<"
-        else:
-            lb, lb_ok = solve(crit_u)
-    if not lb_ok:
-        msgs.append("root finder did not converge for the lower bound")
-    if not ub_ok:
-        msgs.append("root finder did not converge for the upper bound")
-
-    seg_w = 1.0 / v
-    W0 = float(seg.sum(seg_w)[0])
-    vt = (k - 1.0) / (W0 - float(seg.sum(seg_w * seg_w)[0]) / W0)
+    b = _q_profile(y, v, 1.0 - level, tau2_min, tau2_max, float(opts["tol"]), int(opts["maxiter"]))
+    vt = _typical_variance(v)
 
     def _sqrt(x):
         return math.sqrt(x) if x >= 0 else nan
@@ -514,26 +629,120 @@ def confint_tau2(
         level=level,
         k=k,
         tau2=fit.tau2,
-        tau2_low=lb,
-        tau2_high=ub,
+        tau2_low=b.lb,
+        tau2_high=b.ub,
         tau=_sqrt(fit.tau2),
-        tau_low=_sqrt(lb),
-        tau_high=_sqrt(ub),
+        tau_low=_sqrt(b.lb),
+        tau_high=_sqrt(b.ub),
         i2=fit.i2,
-        i2_low=100.0 * lb / (vt + lb),
-        i2_high=100.0 * ub / (vt + ub),
+        i2_low=100.0 * b.lb / (vt + b.lb),
+        i2_high=100.0 * b.ub / (vt + b.ub),
         h2=fit.h2,
-        h2_low=lb / vt + 1.0,
-        h2_high=ub / vt + 1.0,
-        lb_sign=lb_sign,
-        ub_sign=ub_sign,
-        ci_null=ci_null,
-        tau2_low_truncated=lb_trunc,
-        tau2_high_truncated=ub_trunc,
+        h2_low=b.lb / vt + 1.0,
+        h2_high=b.ub / vt + 1.0,
+        lb_sign=b.lb_sign,
+        ub_sign=b.ub_sign,
+        ci_null=b.ci_null,
+        tau2_low_truncated=b.lb_trunc,
+        tau2_high_truncated=b.ub_trunc,
         tau2_max=tau2_max,
-        converged=lb_ok and ub_ok,
-        message="; ".join(msgs),
+        converged=b.lb_ok and b.ub_ok,
+        message="; ".join(b.messages()),
     )
+
+
+def _confint_control(control: Mapping[str, Any] | None) -> dict:
+    """metafor's ``confint(..., control=list(...))`` options (``tau2.max`` or ``tau2_max``),
+    with its defaults."""
+    opts = {"tol": _R_TOL, "maxiter": 1000, "tau2_max": None}
+    for key, val in (control or {}).items():
+        name = str(key).replace(".", "_")
+        if name not in opts:
+            raise ValueError(f"unknown control option {key!r}; expected one of {sorted(opts)}")
+        opts[name] = val
+    return opts
+
+
+@dataclass
+class _Bounds:
+    """The Q-profile bounds of tau2, as metafor's ``confint.rma.uni`` sets them: each bound with
+    its sign (``<``/``>`` when it lies at the end of the search interval), whether it was
+    truncated there, whether its root finder converged; ``ci_null``: the interval is {0}."""
+
+    lb: float = math.nan
+    ub: float = math.nan
+    lb_sign: str = ""
+    ub_sign: str = ""
+    ci_null: bool = False
+    lb_trunc: bool = False
+    ub_trunc: bool = False
+    lb_ok: bool = False
+    ub_ok: bool = False
+
+    def messages(self) -> list[str]:
+        return [f"root finder did not converge for the {which} bound"
+                for which, ok in (("lower", self.lb_ok), ("upper", self.ub_ok)) if not ok]
+
+
+def _q_profile(y: np.ndarray, v: np.ndarray, alpha: float, tau2_min: float, tau2_max: float,
+               tol: float, maxiter: int) -> _Bounds:
+    """The roots of ``Q(tau2) = qchisq(1 - alpha/2, k-1)`` (lower bound) and ``Q(tau2) =
+    qchisq(alpha/2, k-1)`` (upper bound) on ``[tau2_min, tau2_max]`` by R's ``uniroot``, with
+    metafor's rules where Q stays above or below a critical value over the whole interval."""
+    model = _InterceptModel(_Segments(np.array([y.shape[0]])), v)
+    df = y.shape[0] - 1.0
+    crit_u = 2.0 * special.gammainccinv(df / 2.0, alpha / 2.0)  # qchisq(alpha/2, df, lower=FALSE)
+    crit_l = 2.0 * special.gammaincinv(df / 2.0, alpha / 2.0)  # qchisq(alpha/2, df)
+
+    def qfun(t):
+        return model.rss(model.state(1.0 / (v + np.asarray(t, dtype=float))), y)
+
+    q_max = float(qfun([tau2_max])[0])
+    q_min = float(qfun([tau2_min])[0])
+
+    def solve(objective: float) -> tuple[float, bool]:
+        def f(t, idx):
+            return qfun(t) - objective
+
+        root, _, ok = _zeroin(
+            f, np.array([tau2_min]), np.array([tau2_max]), np.array([q_min - objective]),
+            np.array([q_max - objective]), tol, maxiter, np.array([True]),
+        )
+        return float(root[0]), bool(ok[0])
+
+    b = _Bounds()
+    if q_min < crit_l:
+        b.lb = b.ub = tau2_min
+        b.lb_sign = b.ub_sign = "<"
+        b.lb_ok = b.ub_ok = True
+        b.ub_trunc = b.lb_trunc = True
+        if tau2_min <= 0:
+            b.ci_null = True
+    elif q_max > crit_l:
+        b.ub, b.ub_sign, b.ub_ok, b.ub_trunc = tau2_max, ">", True, True
+    else:
+        b.ub, b.ub_ok = solve(crit_l)
+    if q_max > crit_u:
+        b.lb = b.ub = tau2_max
+        b.lb_sign = b.ub_sign = ">"
+        b.lb_ok = b.ub_ok = True
+        b.lb_trunc = b.ub_trunc = True
+    elif q_min < crit_u:
+        b.lb, b.lb_ok, b.lb_trunc = tau2_min, True, True
+        if tau2_min > 0:
+            b.lb_sign = "<"
+    else:
+        b.lb, b.lb_ok = solve(crit_u)
+    return b
+
+
+def _typical_variance(v: np.ndarray) -> float:
+    """metafor's typical within-study variance ``(k - 1) / (sum w - sum w^2 / sum w)``, ``w = 1/v``,
+    summed as the engine sums a segment."""
+    seg = _Segments(np.array([v.shape[0]]))
+    w = 1.0 / v
+    W0 = float(seg.sum(w)[0])
+    return (v.shape[0] - 1.0) / (W0 - float(seg.sum(w * w)[0]) / W0)
 
 
 # ------------------------------------------------------------- back-transform

@@ -21,7 +21,7 @@ The names follow metafor where it has one::
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 __all__ = ["PoolResult", "SCALAR_FIELDS"]
@@ -119,12 +119,11 @@ class PoolResult:
 
     # ------------------------------------------------------------------ views
     def to_dict(self, *, include_weights: bool = True) -> dict[str, Any]:
-        """All fields as a plain ``dict`` (``weights`` as a list)."""
-        out = asdict(self)
+        """All fields as a plain ``dict`` (``weights`` as a list). The fields are scalars: read as
+        they are, without ``dataclasses.asdict``'s deep copy (of the weights, too)."""
+        out = {name: getattr(self, name) for name in SCALAR_FIELDS}
         if include_weights:
             out["weights"] = list(self.weights)
-        else:
-            del out["weights"]
         return out
 
     def to_frame(self):

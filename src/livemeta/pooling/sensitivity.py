@@ -15,6 +15,7 @@ values, as metafor records ``NA`` for a failed fit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,32 +61,31 @@ class SensitivityResult:
     tau2: np.ndarray = field(repr=False)
     i2: np.ndarray = field(repr=False)
     h2: np.ndarray = field(repr=False)
+    columns: dict = field(repr=False, default_factory=dict)  # every PoolResult field per step
 
     def to_frame(self):
         """One row per step: ``step``, ``omitted``/``added`` (0-based index), ``k``
         and the PoolResult columns (metafor's printed columns among them)."""
         import pandas as pd
 
-        from .results import SCALAR_FIELDS
-
-        rows = []
         col = "omitted" if self.kind == "leave_one_out" else "added"
-        for step, (i, r) in enumerate(zip(self.index, self.results)):
-            d = {"step": step, col: int(i)}
-            if r is None:
-                d.update({f: np.nan for f in SCALAR_FIELDS})
-            else:
-                d.update(r.to_dict(include_weights=False))
-            rows.append(d)
-        return pd.DataFrame(rows)
+        return pd.DataFrame({"step": np.arange(len(self.index)), col: np.asarray(self.index, dtype=int),
+                             **self.columns})
 
 
-def _collect(kind, method, test, level, index, results):
-    arrays = {c: np.array([np.nan if r is None else float(getattr(r, c)) for r in results])
-              for c in _COLS}
+def _columns(results) -> dict:
+    """Every scalar field of ``results`` (``None``: a failed fit, all ``nan``) as one column each."""
+    from .results import SCALAR_FIELDS
+
+    return {f: [np.nan if r is None else getattr(r, f) for r in results] for f in SCALAR_FIELDS}
+
+
+def _collect(kind, method, test, level, index, results, columns=None):
+    columns = columns if columns is not None else _columns(results)
+    arrays = {c: np.array(columns[c], dtype=float) for c in _COLS}
     return SensitivityResult(kind=kind, method=method, test=test, level=level,
-                             index=np.asarray(index, dtype=int), results=tuple(results),
-                             **arrays)
+                             index=np.asarray(index, dtype=int), results=results,
+                             **arrays, columns=columns)
 
 
 def _fit(pool, y, v, method, test, level, scale) -> PoolResult | None:
@@ -119,7 +119,7 @@ def leave_one_out(yi, vi, *, method="REML", test="z", level=0.95,
     for i in range(k):
         keep = np.arange(k) != i
         res.append(_fit(pool, y[keep], v[keep], method, test, level, scale))
-    return _collect("leave_one_out", method, test, level, np.arange(k), res)
+    return _collect("leave_one_out", method, test, level, np.arange(k), tuple(res))
 
 
 def cumulative(yi, vi, order=None, *, decreasing=False, method="REML", test="z",
@@ -148,14 +148,85 @@ def cumulative(yi, vi, order=None, *, decreasing=False, method="REML", test="z",
         ``index[j]`` is the study added at step ``j``; step ``j`` pools
         ``index[:j + 1]``.
     """
-    from .core import pool
+    from functools import partial
+
+    from .core import _check_level, _check_method, _check_test, _Control, _pool_checked
 
     y, v = yi_vi(yi, vi)
     k = y.size
     idx = _order_index(order, k, decreasing)
-    res = [_fit(pool, y[idx[: j + 1]], v[idx[: j + 1]], method, test, level, scale)
-           for j in range(k)]
-    return _collect("cumulative", method, test, level, idx, res)
+    ys, vs = y[idx], v[idx]
+    method, test, level = _check_method(method), _check_test(test), _check_level(level)
+    if method == "FE":
+        columns = _prefix_fe(ys, vs, test=test, level=level, scale=scale)
+    else:  # each prefix by the engine, without its weights (made when a step is asked for)
+        fit = partial(_pool_checked, pi="default", ctl=_Control(), weights=False)
+        columns = _columns([_fit(fit, ys[: j + 1], vs[: j + 1], method, test, level, scale) for j in range(k)])
+    steps = _Steps(ys, vs, columns, dict(method=method, test=test, level=level, scale=scale))
+    return _collect("cumulative", method, test, level, idx, steps, columns)
+
+
+class _Steps(Sequence):
+    """The :class:`PoolResult` of each step of a cumulative analysis, made when asked for: the
+    numbers of the step (as in :attr:`SensitivityResult.columns`) with the weights of its studies.
+    Keeping every step's weights would hold k(k+1)/2 numbers."""
+
+    def __init__(self, ys, vs, columns: dict, kw: dict):
+        self._ys, self._vs, self._columns, self._kw = ys, vs, columns, kw
+
+    def __len__(self) -> int:
+        return len(self._ys)
+
+    def __getitem__(self, j):
+        if isinstance(j, slice):
+            return tuple(self[i] for i in range(*j.indices(len(self))))
+        j = range(len(self))[j]
+        from .results import PoolResult
+
+        fields = {f: _plain(self._columns[f][j]) for f in self._columns}
+        if not isinstance(fields["method"], str):
+            return None  # the fit failed (metafor: NA)
+        with np.errstate(all="ignore"):
+            w = 1.0 / (self._vs[: j + 1] + fields["tau2"])
+            weights = (100.0 * w / np.add.reduceat(w, [0])[0]).tolist()
+        return PoolResult(**fields, weights=tuple(weights))
+
+
+def _plain(x):
+    """A numpy scalar as the Python scalar a PoolResult holds."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
+def _prefix_fe(ys: np.ndarray, vs: np.ndarray, *, test: str, level: float, scale: str) -> dict:
+    """Every prefix of a fixed-effect analysis at once, from running sums (O(1) per prefix): the
+    weights, their sum and the weighted mean accumulate; Cochran's Q accumulates by non-negative
+    increments ``w_j (y_j - m_{j-1}) (y_j - m_j)`` (West 1979), free of cancellation. The rest is
+    what the engine reports of any fit (``core._summarise``)."""
+    from ._tau2 import Tau2Estimate
+    from .core import _summarise
+
+    n = ys.size
+    k = np.arange(1, n + 1)
+    with np.errstate(all="ignore"):
+        w = 1.0 / vs
+        W = np.cumsum(w)
+        est = np.cumsum(w * ys) / W
+        before = np.concatenate(([est[0]], est[:-1]))
+        q = np.cumsum(w * (ys - before) * (ys - est))
+        multi = k > 1
+        est_t2 = Tau2Estimate(
+            tau2=np.zeros(n), tau2_se=np.full(n, np.nan), converged=np.ones(n, dtype=bool),
+            n_iter=np.zeros(n, dtype=np.int64), code=np.zeros(n, dtype=np.int64), notes=[[] for _ in range(n)],
+            fitted=multi, qe=np.where(multi, np.maximum(0.0, q), 0.0), tr_p0=W - np.cumsum(w * w) / W, w0_sum=W,
+        )
+        out = _summarise(k, est_t2, W, est, q if test == "knha" else None, method="FE", test=test, level=level,
+                         pi="default")
+    out.pop("code")
+    return {"method": ["FE"] * n, "test": out["test"].tolist(), "level": [float(level)] * n, "k": k,
+            **{f: out[f] for f in ("estimate", "se", "stat", "df", "p", "ci_low", "ci_high", "tau2", "tau2_se", "tau",
+                                   "i2", "h2", "i2_q", "q", "q_df", "q_p", "pi_low", "pi_high")},
+            "pi_dist": out["pi_dist"].tolist(), "scale": [str(scale)] * n, "converged": out["converged"],
+            "n_iter": out["n_iter"], "message": out["message"]}
 
 
 def _order_index(order, k: int, decreasing: bool) -> np.ndarray:
@@ -215,7 +286,7 @@ def leave_one_out_tables(ai, bi, ci, di, *, method: str = "MH", measure: str = "
         raise ValueError("leave-one-out needs k >= 2 tables")
     method, fit = _tables_fitter(method, measure, level, options)
     res = [fit(a, b, c, d, np.arange(k) != i) for i in range(k)]
-    return _collect("leave_one_out", method, "z", level, np.arange(k), res)
+    return _collect("leave_one_out", method, "z", level, np.arange(k), tuple(res))
 
 
 def cumulative_tables(ai, bi, ci, di, order=None, *, decreasing: bool = False, method: str = "MH",
@@ -230,4 +301,4 @@ def cumulative_tables(ai, bi, ci, di, order=None, *, decreasing: bool = False, m
     idx = _order_index(order, k, decreasing)
     method, fit = _tables_fitter(method, measure, level, options)
     res = [fit(a, b, c, d, idx[: j + 1]) for j in range(k)]
-    return _collect("cumulative", method, "z", level, idx, res)
+    return _collect("cumulative", method, "z", level, idx, tuple(res))
