@@ -570,8 +570,9 @@ def _numbers(result) -> tuple:
 
 
 def _same_note(ctx: _Context, what: str, result, other: str) -> None:
+    noun = what if what.startswith("Baujat") else what.lower()  # a name keeps its capital
     ctx.doc.para(f"{what} of {result.spec.id}: the same studies, weights and pooled estimate as analysis {other} "
-                 f"(its {what.lower()} above); not drawn again.", "note")
+                 f"(its {noun} above); not drawn again.", "note")
 
 
 def _funnel(ctx: _Context, main) -> None:
@@ -656,10 +657,14 @@ def _influence(ctx: _Context, result) -> None:
         return
     flagged = [str(lab) for lab, f in zip(result.studies["label"], infl.is_infl) if f]
     doc.html.append(f"<details><summary>Influence of each trial (Baujat plot){': ' + html.escape(', '.join(flagged)) + ' flagged' if flagged else ''}</summary>")
-    ctx.figure(f"baujat_{slug(spec.id)}", "baujat", f"Baujat plot: {spec.title}",
-               f"Contribution of each trial to heterogeneity against its influence on the pooled estimate, analysis "
-               f"{spec.id}; flagged as influential by metafor's influence() rules: {', '.join(flagged) or 'none'}.",
-               result, infl, what=f"analysis {spec.id}", rows=result.k)
+    other = ctx.same_as("baujat", result)  # the same studies and model: the same influence
+    if other is not None:
+        _same_note(ctx, "Baujat plot", result, other)
+    else:
+        ctx.figure(f"baujat_{slug(spec.id)}", "baujat", f"Baujat plot: {spec.title}",
+                   f"Contribution of each trial to heterogeneity against its influence on the pooled estimate, analysis "
+                   f"{spec.id}; flagged as influential by metafor's influence() rules: {', '.join(flagged) or 'none'}.",
+                   result, infl, what=f"analysis {spec.id}", rows=result.k)
     doc.html.append("</details>")
 
 
