@@ -667,7 +667,7 @@ def report(
             results.append(run_analysis(con, spec, revision, views))
         if progress:
             progress("reading the evidence")
-        inputs = gather(con, revision, revisions=revisions, project=proj, results=results)
+        inputs = gather(con, revision, revisions=revisions, project=proj, results=results, views=views)
         set_as_of(con, revision)
         gaps = con.execute(named("report_gaps")).df()
         counts = con.execute(named("report_counts")).df()

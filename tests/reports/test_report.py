@@ -301,6 +301,9 @@ def test_figures_with_the_same_numbers_are_drawn_once_and_very_large_analyses_ge
     assert (figs / "forest_os.png").exists() and not (figs / "forest_os_copy.png").exists()
     assert ("Forest plot of os_copy: the same studies, weights and pooled estimate as analysis os (its forest plot "
             "above); not drawn again.") in page
+    assert (figs / "baujat_os.png").exists() and not (figs / "baujat_os_copy.png").exists()
+    assert ("Baujat plot of os_copy: the same studies, weights and pooled estimate as analysis os (its Baujat plot "
+            "above); not drawn again.") in page
     assert not (figs / "forest_big.png").exists() and (figs / "funnel_big.png").exists()
     table = pd.read_csv(figs / "forest_big.csv")
     assert len(table) == FIGURE_MAX_ROWS + 5 and list(table.columns) == [

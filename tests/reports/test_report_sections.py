@@ -203,6 +203,28 @@ def test_a_second_report_keeps_the_figures_whose_inputs_did_not_change(fict, tmp
     assert "its data are unchanged since" in page
 
 
+def test_report_loads_matplotlib_only_to_draw_and_never_great_expectations(fict, tmp_path):
+    """A report loads no validation (great_expectations); one that redraws no figure does not load
+    matplotlib either (the figures are the report's cost; a report of unchanged data is quick)."""
+    import sys
+    import textwrap
+
+    proj, out = fict["proj"], tmp_path / "report"
+    code = textwrap.dedent(f"""
+        import sys
+        from livemeta import api
+        from livemeta.project import load_project
+        api.report({str(proj.database)!r}, {str(out)!r}, project=load_project({str(proj.root)!r}))
+        print("LOADED", sorted(m for m in ("great_expectations", "matplotlib") if m in sys.modules))
+    """)
+    run = lambda: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)  # noqa: E731
+    first = run()
+    assert "LOADED ['matplotlib']" in first.stdout, first.stdout + first.stderr
+    again = run()
+    assert "LOADED []" in again.stdout, again.stdout + again.stderr
+    assert (out / "figures" / "forest_os.svg").exists()
+
+
 def test_a_bad_grade_file_stops_the_report(fict, tmp_path):
     from livemeta.errors import ValidationFailed
 

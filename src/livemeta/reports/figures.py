@@ -27,8 +27,8 @@ import pandas as pd
 from .. import __version__
 
 MANIFEST = "figures.json"
-#: draw in parallel only when there are at least this many figures to draw (a process pool costs
-#: about 0.1 s to start)
+#: draw in parallel only when there are at least this many figures to draw (a worker process costs
+#: about 0.1 s to start and 0.4 s to load matplotlib)
 PARALLEL_MIN_JOBS = 4
 
 
@@ -76,7 +76,7 @@ def _code_digest() -> str:
     """The drawing code's own hash: a changed plot module redraws every figure."""
     h = hashlib.sha256(__version__.encode())
     here = Path(__file__).resolve().parent
-    for name in ("plots.py", "rob_plots.py", "prisma.py", "figures.py"):
+    for name in ("plots.py", "display.py", "rob_plots.py", "prisma.py", "figures.py"):
         h.update((here / name).read_bytes())
     return h.hexdigest()
 
@@ -118,10 +118,18 @@ class _Job:
 
 @dataclass
 class Figures:
-    """The figures of one report in ``folder`` (``stamp``: the revision, as the footers say it)."""
+    """The figures of one report in ``folder`` (``stamp``: the revision, as the footers say it).
+
+    A figure to draw is handed to worker processes as soon as it is scheduled, once there are
+    :data:`PARALLEL_MIN_JOBS` of them (``workers``, default ``LIVEMETA_REPORT_WORKERS`` or the number
+    of CPUs; 1: drawn here by :meth:`render`): the figures are drawn while the report writes its
+    other sections. matplotlib is loaded when the first figure is to be drawn (before the workers
+    start, which inherit it), so a report that redraws nothing never loads it. :meth:`render` waits for them; :meth:`close` stops them (a report that failed).
+    """
 
     folder: Path
     stamp: str
+    workers: int | None = None
     jobs: list[_Job] = field(default_factory=list)
     kept: dict[str, dict] = field(default_factory=dict)
     extra: set = field(default_factory=set)  # other files the report wrote into the folder (CSV)
@@ -130,6 +138,10 @@ class Figures:
     def __post_init__(self):
         self.folder.mkdir(parents=True, exist_ok=True)
         self._code = _code_digest()
+        if self.workers is None:
+            self.workers = int(os.environ.get("LIVEMETA_REPORT_WORKERS", os.cpu_count() or 1))
+        self._pool = None
+        self._futures: dict = {}  # future -> job
         try:
             old = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
             self._old, self._old_extra = dict(old["figures"]), [str(f) for f in old.get("files", [])]
@@ -153,23 +165,35 @@ class Figures:
         if footer:
             kwargs["footer"] = footer(self.stamp)
         self.jobs.append(_Job(stem, kind, args, kwargs, key, self.stamp, rows))
+        self._dispatch()
         return None
 
-    def render(self, progress: Callable[[str], None] | None = None, workers: int | None = None) -> None:
-        """Draw the scheduled figures (in parallel when they are large), then write the manifest and
-        delete the figures the report no longer has."""
-        step = progress or (lambda _name: None)
-        n = workers if workers is not None else int(os.environ.get("LIVEMETA_REPORT_WORKERS", os.cpu_count() or 1))
-        if n > 1 and len(self.jobs) >= PARALLEL_MIN_JOBS and _fork_available():
+    def _dispatch(self) -> None:
+        """Hand the jobs not yet handed to the workers, starting them at the PARALLEL_MIN_JOBS-th job."""
+        if self._pool is None:
+            if self.workers <= 1 or len(self.jobs) < PARALLEL_MIN_JOBS or not _fork_available():
+                return
             import concurrent.futures as cf
             import multiprocessing as mp
 
-            order = sorted(self.jobs, key=lambda j: -j.rows)  # the largest first: less waiting at the end
-            with cf.ProcessPoolExecutor(max_workers=min(n, len(order)), mp_context=mp.get_context("fork")) as pool:
-                futures = {pool.submit(_draw, j.kind, j.args, j.kwargs, str(self.folder / j.stem)): j for j in order}
-                for fut in cf.as_completed(futures):
+            _load_drawing()  # here, once: the workers are forked with it
+            self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("fork"))
+        for j in sorted(self.jobs[len(self._futures):], key=lambda j: -j.rows):  # the largest first
+            self._futures[self._pool.submit(_draw, j.kind, j.args, j.kwargs, str(self.folder / j.stem))] = j
+
+    def render(self, progress: Callable[[str], None] | None = None) -> None:
+        """Draw the scheduled figures (or wait for the workers drawing them), then write the
+        manifest and delete the figures the report no longer has."""
+        step = progress or (lambda _name: None)
+        if self._pool is not None:
+            import concurrent.futures as cf
+
+            try:
+                for fut in cf.as_completed(self._futures):
                     fut.result()
-                    step(f"{futures[fut].kind} {futures[fut].stem}")
+                    step(f"{self._futures[fut].kind} {self._futures[fut].stem}")
+            finally:
+                self.close()
         else:
             for j in self.jobs:
                 step(f"{j.kind} {j.stem}")
@@ -184,6 +208,17 @@ class Figures:
         (self.folder / MANIFEST).write_text(json.dumps({"livemeta": __version__, "figures": manifest,
                                                         "files": sorted(self.extra)}, indent=1, sort_keys=True) + "\n",
                                             encoding="utf-8")
+
+    def close(self) -> None:
+        """Stop the worker processes (the figures not yet drawn are not drawn)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def _load_drawing() -> None:
+    """Load the drawing modules (matplotlib)."""
+    from . import plots, prisma, rob_plots  # noqa: F401
 
 
 def _fork_available() -> bool:

@@ -97,10 +97,18 @@ def whats_new(con, revision: int, versions: list[VersionColumn]):
     return None, "the first revision: nothing earlier to compare with"
 
 
-def gather(con: duckdb.DuckDBPyConnection, revision: int, *, revisions, project=None, results=()) -> ReportInputs:
+def gather(con: duckdb.DuckDBPyConnection, revision: int, *, revisions, project=None, results=(),
+           views: dict | None = None) -> ReportInputs:
     """Read the report's inputs as of ``revision`` (``revisions``: the database's revisions, for
     dates; ``project``: the evidence project, for its GRADE file and screening counts; ``results``:
-    the analyses, for their variants without trials at high risk of bias)."""
+    the analyses, for their variants without trials at high risk of bias; ``views``: the analysis
+    views already read for ``results``, see :func:`~livemeta.analysis.run.load_rows`, so that each
+    is read once).
+
+    A variant is computed without its sequential monitoring: the report shows its summary row only.
+    """
+    from dataclasses import replace
+
     from ..analysis import run_analysis
     from .doc import fmt_date
 
@@ -110,14 +118,14 @@ def gather(con: duckdb.DuckDBPyConnection, revision: int, *, revisions, project=
     inputs.versions = version_columns(con, revision, dates, screening)
     inputs.whats_new, inputs.whats_new_label = whats_new(con, revision, inputs.versions)
     _read_grade(inputs, project)
-    views: dict = {}
+    views = {} if views is None else views
     for res in results:
         spec = res.spec
         if spec.sensitivity_of or res.k == 0 or "rob_overall" not in res.studies.columns:
             continue
         variant = spec.variant(exclude_high_rob=True)
         if variant is not spec:
-            inputs.rob_variants[spec.id] = run_analysis(con, variant, revision, views)
+            inputs.rob_variants[spec.id] = run_analysis(con, replace(variant, monitoring=None), revision, views)
     return inputs
 
 

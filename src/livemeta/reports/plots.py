@@ -38,6 +38,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
+from .display import (  # noqa: F401 - EGGER_MIN_K, MEASURE_NAMES, method_label, display_scale: this module's API too
+    _CONTROL_WORDS, EGGER_MIN_K, MEASURE_NAMES, ROW_IN, _finite, _fmt_p, _fmt_ratio, _fmt_tau2, _is_true, _num,
+    _pretty, _Scale, display_scale, method_label,
+)
+
 __all__ = ["forest_plot", "funnel_plot", "cumulative_plot", "bubble_plot", "baujat_plot", "monitoring_plot",
            "save", "MEASURE_NAMES"]
 
@@ -56,7 +61,6 @@ FS = 8.5  # cell text
 FS_SMALL = 7.5  # notes, legend
 FS_TITLE = 11.0
 LAYOUT_DPI = 100
-ROW_IN = 0.24  # height of a one-line row, inches
 LINE_IN = FS * 1.2 / 72  # height of one text line
 GAP_IN = 0.16  # between text columns
 MARGIN_IN = 0.25
@@ -66,76 +70,6 @@ GREY = "#666666"
 STUDY_COLOR = "#2b4c7e"
 POOLED_COLOR = "#1a1a1a"
 SUBTOTAL_COLOR = "#555555"
-
-MEASURE_NAMES = {
-    "HR": ("Hazard ratio", "HR"),
-    "OR": ("Odds ratio", "OR"),
-    "RR": ("Risk ratio", "RR"),
-    "proportion": ("Proportion", "Proportion, %"),
-}
-_CLASS_WORDS = {"tki": "TKI", "io": "IO", "pd1": "PD-1", "pdl1": "PD-L1", "vegf": "VEGF", "ctla4": "CTLA-4"}
-_CONTROL_WORDS = {
-    "investigator_choice": "investigator's choice",
-    "placebo_docetaxel": "placebo + docetaxel",
-    "physician_choice": "physician's choice",
-    "soc": "standard of care",
-}
-
-
-def _pretty(value: Any, words: Mapping[str, str] | None = None) -> str:
-    """'multitarget_tki' -> 'multitarget TKI'; None/NaN -> ''."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    from ..words import CLASS_NAMES
-
-    s = str(value)
-    if words and s in words:
-        return words[s]
-    if s in CLASS_NAMES:  # a treatment class ('none' is the PD-(L)1 drug alone)
-        return CLASS_NAMES[s]
-    return " ".join(_CLASS_WORDS.get(w.lower(), w) for w in s.replace("_", " ").split())
-
-
-def _finite(*xs) -> bool:
-    return all(x is not None and isinstance(x, (int, float, np.floating)) and math.isfinite(x) for x in xs)
-
-
-def _fmt_p(p: float) -> str:
-    if not _finite(p):
-        return "p = n/a"
-    if p < 0.001:
-        return "p < 0.001"
-    if p < 0.01:
-        return f"p = {p:.3f}"
-    return f"p = {p:.2f}"
-
-
-def _fmt_tau2(t: float) -> str:
-    if not _finite(t):
-        return "n/a"
-    if t == 0:
-        return "0"
-    if t < 0.0001:
-        return "< 0.0001"
-    return f"{t:.4f}"
-
-
-def _fmt_ratio(x: float) -> str:
-    if not _finite(x):
-        return "—"
-    if x >= 100:
-        return f"{x:.0f}"
-    if x >= 10:
-        return f"{x:.1f}"
-    return f"{x:.2f}"
-
-
-def method_label(method: str, test: str = "z") -> str:
-    """'fixed effect' or 'random effects (REML, HKSJ)'."""
-    if method == "FE":
-        return "fixed effect"
-    return f"random effects ({method}{', HKSJ' if test == 'knha' else ''})"
-
 
 # ---------------------------------------------------------------------------- text measurement
 #: text widths in inches by (text, size, weight, style, dpi): the same in every figure, so shared
@@ -184,6 +118,8 @@ class _Measure:
         the colon (what tells two arms of one trial apart) and shortens the trial name instead.
         """
         s = " ".join(str(s).split())
+        if self.width(s, **kw) <= width:  # fits: what the greedy wrap gives, one measurement instead of a word each
+            return [s]
         lines = self._greedy(s, width, **kw)
         if len(lines) <= max_lines:
             return lines
@@ -607,46 +543,6 @@ def _draw_marker(ax, r: _Row, lo_lim: float, hi_lim: float) -> None:
 
 
 # ------------------------------------------------------------------------------ forest plot
-@dataclass(frozen=True)
-class _Scale:
-    """How an analysis is displayed: natural scale, axis, favours labels."""
-
-    measure: str
-    name: str
-    short: str
-    log: bool
-    percent: bool
-    left_label: str | None
-    right_label: str | None
-
-    def back(self, y):
-        y = np.asarray(y, dtype=float)
-        if self.percent:
-            return 100.0 / (1.0 + np.exp(-y))
-        return np.exp(y)
-
-    def fmt(self, x: float) -> str:
-        return (f"{x:.1f}" if _finite(x) else "—") if self.percent else _fmt_ratio(x)
-
-    def ci_text(self, est, lo, hi) -> str:
-        return f"{self.fmt(est)} [{self.fmt(lo)}, {self.fmt(hi)}]"
-
-
-def display_scale(spec) -> _Scale:
-    """The display of an analysis: ratio on a log axis (with favours labels), or percent."""
-    measure = spec.measure
-    name, short = MEASURE_NAMES.get(measure, (measure, measure))
-    if measure == "proportion":
-        return _Scale(measure, name, short, False, True, None, None)
-    view = (getattr(spec, "view", "") or "").lower()
-    harm = measure == "RR" or "_ae" in view or "adverse" in view
-    if harm:  # risk of an adverse event: higher = more AEs with rechallenge
-        return _Scale(measure, name, short, True, False, "more AEs with control", "more AEs with rechallenge")
-    if measure == "OR":  # odds of response: higher favours rechallenge
-        return _Scale(measure, name, short, True, False, "favours control", "favours rechallenge")
-    return _Scale(measure, name, short, True, False, "favours rechallenge", "favours control")
-
-
 def _het_text(p, scale_measure: str) -> str:
     if p is None or p.k <= 1:
         return "Heterogeneity: not applicable (k = 1)"
@@ -720,22 +616,6 @@ def _study_ci(row: Mapping, sc: _Scale, spec) -> tuple[float, float, float]:
     se = math.sqrt(vi) if vi > 0 else float("nan")
     est, lo, hi = (float(v) for v in sc.back([yi, yi - z * se, yi + z * se]))
     return est, lo, hi
-
-
-def _num(v):
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def _is_true(v) -> bool:
-    if isinstance(v, str):
-        return v.strip().lower() in ("true", "yes", "1", "verified")
-    try:
-        return bool(v)
-    except (TypeError, ValueError):
-        return False
 
 
 def _nn(events, total=None, nonevents=None) -> str:
@@ -921,9 +801,6 @@ def _empty(title: str, subtitle: str, message: str, footer: str) -> Figure:
 
 
 # ------------------------------------------------------------------------------ funnel plot
-EGGER_MIN_K = 10
-
-
 def _nice_log_ticks(lo: float, hi: float) -> list[float]:
     ladders = (
         [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2],

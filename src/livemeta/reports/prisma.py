@@ -12,14 +12,14 @@ candidates).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .characteristics import first_sentence
-from .plots import FS, FS_SMALL, FS_TITLE, GREY, INK, MARGIN_IN, _RC, _Measure, _new_figure
+
+if TYPE_CHECKING:  # the figure's modules load matplotlib: imported by the functions that draw
+    from matplotlib.figure import Figure
 
 NOT_RECORDED = "not recorded"
 STAGES = ("Identification", "Screening", "Eligibility", "Included")
@@ -135,11 +135,19 @@ def _boxes(f: FlowCounts) -> list[str]:
 
 def flow_figure(flows: list[FlowCounts], *, title: str, footer: str = "") -> Figure:
     """The flow diagram: a column of boxes per version, stages as rows."""
+    import matplotlib
+
+    from .plots import _RC
+
     with matplotlib.rc_context(_RC):
         return _flow(flows, title, footer)
 
 
 def _flow(flows: list[FlowCounts], title: str, footer: str) -> Figure:
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    from .plots import FS, FS_SMALL, FS_TITLE, GREY, INK, MARGIN_IN, _Measure, _new_figure
+
     fig = _new_figure()
     m = _Measure(fig)
     stage_w, col_w, gap, pad = 0.35, 2.9, 0.35, 0.09

@@ -36,13 +36,13 @@ from .. import __version__
 from ..analysis.present import trial_count
 from ..living.cumulative import cumulative_by_year, cumulative_rows
 from ..words import class_word
-from . import plots
+from . import display
 from .doc import CSS, Doc, Html, finite, fmt_ci, fmt_date, fmt_p, nat, slug
 from .figures import Figures
 
 __all__ = ["build_report", "cumulative_rows", "summary_rows", "FUNNEL_MIN_K"]
 
-FUNNEL_MIN_K = plots.EGGER_MIN_K  # 10: below this a funnel plot and Egger's test are not informative
+FUNNEL_MIN_K = display.EGGER_MIN_K  # 10: below this a funnel plot and Egger's test are not informative
 #: a cumulative plot adds one trial per row up to this many trials, then one publication year per row
 CUMULATIVE_MAX_ROWS = 40
 #: beyond this many studies a study-level figure (forest plot, traffic light) would be tens of inches
@@ -79,7 +79,7 @@ def _notes(result) -> list[str]:
     elif k < FUNNEL_MIN_K:
         notes.append("k < 10 (small-study effects not assessable)")
     if "verified" in result.studies.columns:
-        unverified = int((~result.studies["verified"].map(plots._is_true)).sum())
+        unverified = int((~result.studies["verified"].map(display._is_true)).sum())
         if unverified:
             notes.append(f"includes unverified values ({unverified} of {k})")
     if k > 1 and finite(o.i2) and o.i2 >= 50:
@@ -144,14 +144,14 @@ def summary_rows(result) -> list[dict]:
         if o.method == "FE":
             pi = "= CI (fixed effect)"
         elif result.k > 1 and finite(o.pi_low) and finite(o.pi_high):
-            pi = f"{plots._fmt_ratio(nat(o.pi_low, s)) if not percent else f'{100 * nat(o.pi_low, s):.1f}'}–" \
-                 f"{plots._fmt_ratio(nat(o.pi_high, s)) if not percent else f'{100 * nat(o.pi_high, s):.1f}'}"
+            pi = f"{display._fmt_ratio(nat(o.pi_low, s)) if not percent else f'{100 * nat(o.pi_low, s):.1f}'}–" \
+                 f"{display._fmt_ratio(nat(o.pi_high, s)) if not percent else f'{100 * nat(o.pi_high, s):.1f}'}"
         else:
             pi = "—"
     rows = [{
         "id": spec.id, "title": spec.title, "kind": "sens" if spec.sensitivity_of else "main",
         "trials": _trials_text(result), "estimate": est, "level": lvl, "i2": i2, "pi": pi,
-        "method": plots.method_label(spec.method, spec.test), "published": _published_text(spec),
+        "method": display.method_label(spec.method, spec.test), "published": _published_text(spec),
         "comparison": _comparison(result), "notes": "; ".join(_notes(result)),
     }]
     if result.subgroups is not None:
@@ -163,7 +163,7 @@ def summary_rows(result) -> list[dict]:
             ntr = result.studies.loc[groups == str(g), "trial_id"].nunique()
             trials = f"{ntr} trial{'s' if ntr != 1 else ''}" + (f", {p.k} cohorts" if p.k != ntr else "")
             rows.append({
-                "id": f"{spec.id}:{g}", "title": plots._pretty(g), "kind": "sub",
+                "id": f"{spec.id}:{g}", "title": display._pretty(g), "kind": "sub",
                 "trials": trials, "estimate": e if percent else f"{spec.measure} {e}", "level": lvl,
                 "i2": f"{p.i2:.0f}%" if finite(p.i2) and p.k > 1 else "—", "pi": "", "method": "",
                 "published": "", "comparison": "", "notes": "k = 1" if p.k == 1 else "",
@@ -285,12 +285,15 @@ def build_report(
         ctx.refs = References(inputs.view("sources"), trial_order(inputs.view("trials")))
     groups = _group(results)
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    title = _write_title(ctx, groups, generated, gaps is not None, counts is not None)
-    for name, write in _sections(ctx, results, groups, gaps, counts, cumulative):
-        ctx.step(name)
-        write()
-    ctx.step("figures")
-    ctx.figs.render(ctx.step)
+    try:
+        title = _write_title(ctx, groups, generated, gaps is not None, counts is not None)
+        for name, write in _sections(ctx, results, groups, gaps, counts, cumulative):
+            ctx.step(name)
+            write()
+        ctx.step("figures")
+        ctx.figs.render(ctx.step)
+    finally:
+        ctx.figs.close()  # the worker processes drawing figures, when a section failed
     return _write_files(ctx, out_dir, title, stamp, generated)
 
 
@@ -536,8 +539,8 @@ def _analysis_section(ctx: _Context, main, sens: list, cumulative: Mapping | Non
     doc, spec = ctx.doc, main.spec
     doc.heading(2, spec.title, f"a-{slug(spec.id)}")
     filters = ", ".join(f"{k} = {v}" for k, v in spec.filters.items())
-    doc.para(f"Analysis {spec.id}: {plots.MEASURE_NAMES.get(spec.measure, (spec.measure,))[0].lower()}, "
-             f"{plots.method_label(spec.method, spec.test)}, {spec.level * 100:g}% CI; view {spec.view}"
+    doc.para(f"Analysis {spec.id}: {display.MEASURE_NAMES.get(spec.measure, (spec.measure,))[0].lower()}, "
+             f"{display.method_label(spec.method, spec.test)}, {spec.level * 100:g}% CI; view {spec.view}"
              + (f" ({filters})" if filters else "") + (f"; subgroups by {spec.subgroup}" if spec.subgroup else "")
              + ".", "notes")
     _estimates_table(doc, summary_rows(main), ctx.caption, link=False)
@@ -567,8 +570,9 @@ def _numbers(result) -> tuple:
 
 
 def _same_note(ctx: _Context, what: str, result, other: str) -> None:
+    noun = what if what.startswith("Baujat") else what.lower()  # a name keeps its capital
     ctx.doc.para(f"{what} of {result.spec.id}: the same studies, weights and pooled estimate as analysis {other} "
-                 f"(its {what.lower()} above); not drawn again.", "note")
+                 f"(its {noun} above); not drawn again.", "note")
 
 
 def _funnel(ctx: _Context, main) -> None:
@@ -630,7 +634,7 @@ def _metaregression(ctx: _Context, result) -> None:
     t = m["test_of_moderators"]
     stat = f"F({t['df']}, {t['df2']}) = {t['statistic']:.2f}" if t["distribution"] == "F" else f"QM({t['df']}) = {t['statistic']:.2f}"
     r2 = f"; R² = {m['r2']:.0f}%" if m["r2"] is not None else ""
-    doc.para(f"rma(yi, vi, mods = ~ {' + '.join(spec.moderators)}), {plots.method_label(spec.method, spec.test)}; "
+    doc.para(f"rma(yi, vi, mods = ~ {' + '.join(spec.moderators)}), {display.method_label(spec.method, spec.test)}; "
              f"test of moderators {stat}, {fmt_p(t['p'])}{r2}; k = {m['k']}.", "notes")
     doc.table(header, rows, table_caption)
     if m["note"]:
@@ -653,10 +657,14 @@ def _influence(ctx: _Context, result) -> None:
         return
     flagged = [str(lab) for lab, f in zip(result.studies["label"], infl.is_infl) if f]
     doc.html.append(f"<details><summary>Influence of each trial (Baujat plot){': ' + html.escape(', '.join(flagged)) + ' flagged' if flagged else ''}</summary>")
-    ctx.figure(f"baujat_{slug(spec.id)}", "baujat", f"Baujat plot: {spec.title}",
-               f"Contribution of each trial to heterogeneity against its influence on the pooled estimate, analysis "
-               f"{spec.id}; flagged as influential by metafor's influence() rules: {', '.join(flagged) or 'none'}.",
-               result, infl, what=f"analysis {spec.id}", rows=result.k)
+    other = ctx.same_as("baujat", result)  # the same studies and model: the same influence
+    if other is not None:
+        _same_note(ctx, "Baujat plot", result, other)
+    else:
+        ctx.figure(f"baujat_{slug(spec.id)}", "baujat", f"Baujat plot: {spec.title}",
+                   f"Contribution of each trial to heterogeneity against its influence on the pooled estimate, analysis "
+                   f"{spec.id}; flagged as influential by metafor's influence() rules: {', '.join(flagged) or 'none'}.",
+                   result, infl, what=f"analysis {spec.id}", rows=result.k)
     doc.html.append("</details>")
 
 
@@ -745,7 +753,7 @@ def _study_table(ctx: _Context, result) -> None:
     """The studies of a very large analysis as a CSV file beside the figures, instead of a forest
     plot tens of inches tall."""
     spec = result.spec
-    sc = plots.display_scale(spec)
+    sc = display.display_scale(spec)
     st = result.studies
     z = NormalDist().inv_cdf(0.5 + spec.level / 2)
     se = st["vi"].astype(float) ** 0.5
@@ -758,7 +766,7 @@ def _study_table(ctx: _Context, result) -> None:
     table.to_csv(ctx.figs.folder / name, index=False, float_format="%.6g")
     ctx.figs.extra.add(name)
     ctx.doc.html.append(f'<p class="note">Forest plot of {html.escape(spec.id)} not drawn: with k = {result.k} studies it '
-                        f"would be {result.k * plots.ROW_IN:.0f} inches tall. Every study's estimate, "
+                        f"would be {result.k * display.ROW_IN:.0f} inches tall. Every study's estimate, "
                         f"{spec.level * 100:g}% CI and weight are in <a href=\"figures/{name}\">{name}</a>; the "
                         "funnel plot shows every study, and the table above the pooled estimate.</p>")
     ctx.doc.md += [f"Forest plot of {spec.id} not drawn (k = {result.k}): every study's estimate, CI and weight are "

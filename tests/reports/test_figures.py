@@ -1,0 +1,86 @@
+"""How the report's figures are scheduled (livemeta.reports.figures): each figure to draw is handed
+to the worker processes once, as soon as there are enough of them (while the report still writes
+its sections), drawn once, and matplotlib is loaded only when a figure is to be drawn."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+
+import pytest
+
+from livemeta.reports import figures
+from livemeta.reports.figures import PARALLEL_MIN_JOBS, Figures
+
+
+def _fake_draw(kind, args, kwargs, path):
+    """``figures._draw`` in these tests: writes the two files and logs the draw (one line per draw,
+    from whichever process drew it). Module level, so that it reaches the workers by name."""
+    with open(os.environ["LIVEMETA_TEST_DRAW_LOG"], "a", encoding="utf-8") as f:
+        f.write(f"{path.rsplit('/', 1)[-1]}\n")
+    for ext in ("png", "svg"):
+        with open(f"{path}.{ext}", "w", encoding="utf-8") as f:
+            f.write(kind)
+    return path
+
+
+@pytest.fixture
+def fake_draw(tmp_path, monkeypatch):
+    """The log of :func:`_fake_draw`, which replaces ``figures._draw`` (workers are forked after)."""
+    log = tmp_path / "draws.log"
+    monkeypatch.setenv("LIVEMETA_TEST_DRAW_LOG", str(log))
+    monkeypatch.setattr(figures, "_draw", _fake_draw)
+    return log
+
+
+def _add(figs: Figures, n: int, first: int = 0) -> None:
+    for i in range(first, first + n):
+        figs.add(f"fig_{i}", "forest", [i, float(i)], footer=lambda stamp: f"livemeta · {stamp}", rows=i)
+
+
+def test_figures_are_handed_to_the_workers_as_they_are_scheduled_and_drawn_once(tmp_path, fake_draw):
+    figs = Figures(tmp_path / "figures", "revision 1 of 2026-01-01", workers=2)
+    _add(figs, PARALLEL_MIN_JOBS - 1)
+    assert figs._pool is None and not figs._futures  # too few to be worth a process
+    _add(figs, PARALLEL_MIN_JOBS + 2, first=PARALLEL_MIN_JOBS - 1)
+    assert figs._pool is not None
+    assert len(figs._futures) == len(figs.jobs) == 2 * PARALLEL_MIN_JOBS + 1  # each handed out once, before render
+    figs.render()
+    assert figs._pool is None and mp.active_children() == []
+    drawn = fake_draw.read_text().split()
+    assert sorted(drawn) == sorted(j.stem for j in figs.jobs)  # every job drawn, none twice
+    manifest = json.loads((tmp_path / "figures" / figures.MANIFEST).read_text())
+    assert set(manifest["figures"]) == {f"fig_{i}" for i in range(2 * PARALLEL_MIN_JOBS + 1)}
+
+
+def test_one_worker_draws_here_at_render(tmp_path, fake_draw):
+    figs = Figures(tmp_path / "figures", "revision 1 of 2026-01-01", workers=1)
+    _add(figs, PARALLEL_MIN_JOBS + 1)
+    assert figs._pool is None and not fake_draw.exists()
+    steps = []
+    figs.render(steps.append)
+    assert fake_draw.read_text().split() == [f"fig_{i}" for i in range(PARALLEL_MIN_JOBS + 1)]
+    assert steps == [f"forest fig_{i}" for i in range(PARALLEL_MIN_JOBS + 1)]
+
+
+def test_a_second_report_draws_only_what_changed(tmp_path, fake_draw):
+    folder = tmp_path / "figures"
+    figs = Figures(folder, "revision 1 of 2026-01-01", workers=1)
+    _add(figs, 3)
+    figs.render()
+    again = Figures(folder, "revision 2 of 2026-02-01", workers=1)
+    assert again.add("fig_0", "forest", [0, 0.0], footer=lambda stamp: f"livemeta · {stamp}") == "revision 1 of 2026-01-01"
+    assert again.add("fig_1", "forest", [1, 1.5], footer=lambda stamp: f"livemeta · {stamp}") is None  # changed
+    again.render()
+    assert fake_draw.read_text().split() == ["fig_0", "fig_1", "fig_2", "fig_1"]
+    assert not (folder / "fig_2.png").exists()  # no longer in the report: deleted
+
+
+def test_close_stops_the_workers_of_a_report_that_failed(tmp_path, fake_draw):
+    figs = Figures(tmp_path / "figures", "revision 1 of 2026-01-01", workers=2)
+    _add(figs, PARALLEL_MIN_JOBS)
+    assert figs._pool is not None
+    figs.close()
+    assert figs._pool is None and mp.active_children() == []
+    assert not (tmp_path / "figures" / figures.MANIFEST).exists()  # nothing recorded as drawn
