@@ -183,3 +183,46 @@ def test_a_database_of_an_older_schema_is_refused_read_only_and_rebuilt_by_build
     assert "livemeta init" in e.value.hint
     report = api.build(clone, db=db)
     assert report.mode == "rebuilt" and api.pool(db).stored == "identical"
+
+
+def _gaps_columns(path) -> list[str]:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return [r[0] for r in con.execute("DESCRIBE evidence_gaps").fetchall()]
+    finally:
+        con.close()
+
+
+def test_views_are_installed_again_only_when_their_mark_is_not_todays(empty_db):
+    """A writable connection that applies no migration keeps the views when the mark (a hash of the
+    macros and views, a comment on view trials) is today's, and installs them again when it is not."""
+    import duckdb
+
+    from livemeta.db.migrations import _views_mark, views
+    from livemeta.paths import resource
+
+    mark = _views_mark(resource("queries", "macros.sql").read_text(encoding="utf-8"), views())
+    con = duckdb.connect(str(empty_db))
+    assert con.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'trials'").fetchall() == [(mark,)]
+    con.execute("CREATE OR REPLACE VIEW evidence_gaps AS SELECT 1 AS stand_in")  # the mark stays on trials
+    con.close()
+    with connect(empty_db):
+        pass
+    assert _gaps_columns(empty_db) == ["stand_in"]  # mark current: nothing installed again
+
+    con = duckdb.connect(str(empty_db))
+    con.execute("COMMENT ON VIEW trials IS 'livemeta views sha256:of another version'")
+    con.close()
+    with connect(empty_db):
+        pass
+    assert "stand_in" not in _gaps_columns(empty_db)
+
+    con = duckdb.connect(str(empty_db))  # replacing the marked view clears the mark: installed again
+    con.execute("CREATE OR REPLACE VIEW evidence_gaps AS SELECT 1 AS stand_in")
+    con.execute(f"CREATE OR REPLACE VIEW trials AS {next(v for v in views() if v.name == 'trials').sql}")
+    con.close()
+    with connect(empty_db):
+        pass
+    assert "stand_in" not in _gaps_columns(empty_db)

@@ -172,8 +172,8 @@ def connect(
             check_schema(con, path, writable=not read_only)
             if not read_only and migrate:
                 with storage_errors(path, f"could not prepare database {path} for writing (its schema and views)"):
-                    apply_migrations(con)
-                    install_views(con)
+                    applied = apply_migrations(con)
+                    install_views(con, unless_current=not applied)
             yield con
     finally:
         con.close()

@@ -160,10 +160,31 @@ def view_columns() -> dict[str, list[str]]:
         con.close()
 
 
-def install_views(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create the macros and every view. Views may use one another: retry until all resolve."""
-    con.execute(resource("queries", "macros.sql").read_text(encoding="utf-8"))
-    pending = views()
+#: the view that carries the mark of the views installed (see :func:`install_views`)
+_MARKED = "trials"
+
+
+def _views_mark(macros: str, found: list[View]) -> str:
+    digest = hashlib.sha256(macros.encode("utf-8"))
+    for v in found:
+        digest.update(f"\0{v.name}\0{v.sql}".encode("utf-8"))
+    return "livemeta views sha256:" + digest.hexdigest()
+
+
+def install_views(con: duckdb.DuckDBPyConnection, *, unless_current: bool = False) -> None:
+    """(Re)create the macros and every view. Views may use one another: retry until all resolve.
+
+    The views installed are marked with a hash of their text (a comment on one view, written
+    last); ``unless_current``: nothing is done when that mark is today's (a writable connection
+    that applied no migration: the views of this version are there already).
+    """
+    macros = resource("queries", "macros.sql").read_text(encoding="utf-8")
+    found = views()
+    mark = _views_mark(macros, found)
+    if unless_current and con.execute(named("views_marker"), [_MARKED]).fetchall() == [(mark,)]:
+        return
+    con.execute(macros)
+    pending = found
     while pending:
         failed = []
         for v in pending:
@@ -175,3 +196,4 @@ def install_views(con: duckdb.DuckDBPyConnection) -> None:
             v, exc = failed[0]
             raise LivemetaError(f"queries/views/{v.path.name}: {exc}")
         pending = [v for v, _ in failed]
+    con.execute(named("views_mark").format(view=_MARKED, mark=mark))

@@ -197,6 +197,22 @@ def _conflicts(git: Git, paths: _Paths, merge: Commit) -> list[Conflict]:
     return found
 
 
+#: what a merge commit holds of the project (its tree, the conflicts of its sides), by repository,
+#: project paths and commit: a commit never changes, and one command may read the history twice
+_MERGES: dict[tuple, tuple[dict[str, str], list[Conflict]]] = {}
+
+
+def _merge(git: Git, paths: _Paths, merge: Commit) -> tuple[dict[str, str], list[Conflict]]:
+    """A merge commit's project files (path -> blob) and :func:`_conflicts`, read once per process."""
+    key = (str(git.root), tuple(paths.all()), merge.sha)
+    if key not in _MERGES:
+        tree = {p: b for p, b in git.tree(merge.sha, paths.all()).items() if paths.relevant(p)}
+        if len(_MERGES) > 10_000:
+            _MERGES.clear()
+        _MERGES[key] = (tree, _conflicts(git, paths, merge))
+    return _MERGES[key]
+
+
 def read_history(project: Project) -> History:
     """The project's history from git: the steps to replay, merge conflicts, uncommitted files.
 
@@ -262,10 +278,10 @@ def read_history(project: Project) -> History:
         if len(c.parents) <= 1:
             changed = {ch.path: ch.blob for ch in c.changes if paths.relevant(ch.path)}
         else:
-            tree = {p: b for p, b in git.tree(sha, paths.all()).items() if paths.relevant(p)}
+            tree, found = _merge(git, paths, c)
             changed = {p: b for p, b in tree.items() if state.get(p) != b}
             changed.update({p: None for p in state if p not in tree})
-            conflicts += _conflicts(git, paths, c)
+            conflicts += found
         if not changed:
             continue
         for p, b in changed.items():
