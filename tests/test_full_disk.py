@@ -143,9 +143,25 @@ def _commit_points(filling_disk, argv) -> list[str]:
     return list(_FillingDisk.points)
 
 
+def _clear_views_mark(db) -> None:
+    """Make the database's views look out of date (as after an upgrade of livemeta): the next
+    writable connection installs them again."""
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("COMMENT ON VIEW trials IS NULL")
+    finally:
+        con.close()
+
+
 def test_commit_points_are_where_the_data_is(filling_disk, work):
-    """The injected failure reaches every database commit of an ingest: set-up, then the revision
-    (its rows and its estimates in one transaction)."""
+    """The injected failure reaches every database commit of an ingest: set-up (the bootstrap
+    migration; the views too when they are not this version's), then the revision (its rows and its
+    estimates in one transaction)."""
+    points = _commit_points(filling_disk, INGEST)
+    commits = [i for i, p in enumerate(points) if p == "COMMIT"]
+    assert len(commits) == 1 and commits[0] > 0
+    assert not any(p.startswith("CREATE OR REPLACE VIEW") for p in points)  # this version's views: kept
+    _clear_views_mark(work)
     points = _commit_points(filling_disk, INGEST)
     commits = [i for i, p in enumerate(points) if p == "COMMIT"]
     assert len(commits) == 1
@@ -229,38 +245,45 @@ def _fill(mnt, leave: int) -> None:
 
 @pytest.mark.skipif(not _CAN_MOUNT, reason="mounting a tmpfs needs root on Linux; the injected failures above cover the same paths")
 def test_ingest_on_a_really_full_disk(small_tmpfs, seeded, tmp_path):
-    """The database on a full tmpfs (the repository elsewhere), with less and less room left: with
-    none, nothing is committed; with a little, the commit is made and the database says it could
-    not record it; with enough, the ingest succeeds. No traceback, and the database always opens
-    and holds what the message says."""
-    seen = set()
-    for leave_kb in range(0, 320, 8):
-        root = tmp_path / f"project-{leave_kb}"
-        shutil.copytree(seeded, root)
-        shutil.copy(EXAMPLE, root / "studies" / "single-arm.yaml")
-        for old in small_tmpfs.iterdir():
-            old.unlink()
-        db = small_tmpfs / "db.duckdb"
-        shutil.copy(root / "livemeta.duckdb", db)
-        head = _head(root)
-        _fill(small_tmpfs, leave_kb * 1024)
-        out = subprocess.run([sys.executable, "-m", "livemeta", *INGEST, "--db", str(db)], cwd=root,
-                             capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "LIVEMETA_DB"})
-        (small_tmpfs / "filler").unlink()
-        assert "Traceback" not in out.stderr, out.stderr
-        if out.returncode == 0:
-            assert _state(db) == (3, [1, 2, 3])
-            seen.add("written")
-            break
-        assert out.returncode == 1 and "No space left on device" in out.stderr, out.stderr
-        assert _state(db) == (2, [1, 2])  # the database still opens, and holds what the message says
-        if _head(root) == head:
-            assert "nothing was committed to git or written to the database" in out.stderr, out.stderr
-            seen.add("nothing committed")
-        else:
-            assert "to git (the evidence is safe there), but the database could not record it" in out.stderr, out.stderr
-            seen.add("committed, not recorded")
-    assert seen == {"nothing committed", "committed, not recorded", "written"}
+    """The database on a full tmpfs (the repository elsewhere), with less and less room left. A
+    database whose views this version must install first (as after an upgrade): with no room,
+    nothing is committed. One with this version's views writes nothing before the git commit: with
+    little room, the commit is made and the database says it could not record it. With enough, the
+    ingest succeeds. No traceback, and the database always opens and holds what the message says."""
+    seen = {True: set(), False: set()}
+    for views_to_install in (True, False):
+        for leave_kb in range(0, 320, 8):
+            root = tmp_path / f"project-{views_to_install}-{leave_kb}"
+            shutil.copytree(seeded, root)
+            shutil.copy(EXAMPLE, root / "studies" / "single-arm.yaml")
+            for old in small_tmpfs.iterdir():
+                old.unlink()
+            db = small_tmpfs / "db.duckdb"
+            shutil.copy(root / "livemeta.duckdb", db)
+            if views_to_install:
+                _clear_views_mark(db)
+            head = _head(root)
+            _fill(small_tmpfs, leave_kb * 1024)
+            out = subprocess.run([sys.executable, "-m", "livemeta", *INGEST, "--db", str(db)], cwd=root,
+                                 capture_output=True, text=True,
+                                 env={k: v for k, v in os.environ.items() if k != "LIVEMETA_DB"})
+            (small_tmpfs / "filler").unlink()
+            assert "Traceback" not in out.stderr, out.stderr
+            if out.returncode == 0:
+                assert _state(db) == (3, [1, 2, 3])
+                seen[views_to_install].add("written")
+                break
+            assert out.returncode == 1 and "No space left on device" in out.stderr, out.stderr
+            assert _state(db) == (2, [1, 2])  # the database still opens, and holds what the message says
+            if _head(root) == head:
+                assert "nothing was committed to git or written to the database" in out.stderr, out.stderr
+                seen[views_to_install].add("nothing committed")
+            else:
+                assert "to git (the evidence is safe there), but the database could not record it" in out.stderr, out.stderr
+                seen[views_to_install].add("committed, not recorded")
+    assert seen[True] >= {"nothing committed", "written"}
+    assert seen[False] == {"committed, not recorded", "written"}
+    assert seen[True] | seen[False] == {"nothing committed", "committed, not recorded", "written"}
 
 
 def test_full_disk_while_migrating_a_new_database(filling_disk, tmp_path):
