@@ -146,6 +146,22 @@ def _check_folder(out: Path) -> None:
                             hint="choose a new or empty folder (an earlier export to it is replaced)")
 
 
+#: the columns of data/pooled_estimates.csv, in order
+STORED_COLUMNS = ["analysis_id", "stratum", "measure", "scale", "method", "test", "level", "pi_dist", "k", "trials",
+                  "estimate", "se", "stat", "p", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "h2", "q",
+                  "q_df", "q_p", "converged", "q_between", "df_between", "p_between", "method_spec"]
+
+
+def _stored_estimates(con: duckdb.DuckDBPyConnection, revision: int, ids: list[str]) -> pd.DataFrame:
+    """The estimates of analyses ``ids`` in force at ``revision`` (analysis scale), each analysis's
+    overall row first."""
+    from ..analysis import stored_results
+
+    df = stored_results(con, revision, ids)
+    df = df.assign(_later=df["stratum"] != "overall").sort_values(["analysis_id", "_later", "stratum"], kind="stable")
+    return df[STORED_COLUMNS].reset_index(drop=True)
+
+
 def export_package(con: duckdb.DuckDBPyConnection, revision: int, out: Path | str, *, revisions) -> Export:
     """Write the data package of ``revision`` into ``out`` (new, empty, or an earlier export)."""
     from ..analysis import analyses_at, run_analysis, select_specs
@@ -154,7 +170,7 @@ def export_package(con: duckdb.DuckDBPyConnection, revision: int, out: Path | st
     _check_folder(out)
     info = next(r for r in revisions if r.revision_id == revision)
     specs = select_specs(analyses_at(con, revision).specs, None)
-    stored = con.execute(named("export_pooled_estimates"), [revision, [s.id for s in specs]]).df()
+    stored = _stored_estimates(con, revision, [s.id for s in specs])
     if stored.empty:
         raise LivemetaError(f"no pooled estimates are stored at revision {revision}",
                             hint=f"store them with `livemeta pool --as-of {revision}`, then export again")
