@@ -19,7 +19,6 @@ import decimal
 import io
 import json
 import math
-import re
 import threading
 import time
 import uuid

@@ -334,7 +334,6 @@ def test_template_and_examples_validate_and_ingest_together(project):
     import shutil
 
     from livemeta import api
-    from livemeta.paths import resource
 
     files = [resource("ingest", "template.yaml"), *sorted(resource("ingest", "examples").iterdir())]
     assert {p.suffix for p in files} == {".yaml", ".json"}

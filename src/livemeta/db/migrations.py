@@ -90,8 +90,6 @@ def check_schema(con: duckdb.DuckDBPyConnection, path, *, writable: bool) -> int
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply every migration not yet applied; return the versions applied now. Idempotent."""
-    from .connection import rollback
-
     all_migrations = migrations()
     bootstrap, rest = all_migrations[0], all_migrations[1:]
     con.execute(bootstrap.sql)

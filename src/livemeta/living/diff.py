@@ -13,11 +13,15 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from ..db.revisions import resolve_revision
 from ..errors import LivemetaError
+
+if TYPE_CHECKING:  # (annotations only: log and diff of stored estimates need no pandas)
+    import pandas as pd
 
 # view -> natural key within a trial; fields never compared (bookkeeping)
 TABLES = {

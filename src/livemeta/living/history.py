@@ -35,6 +35,7 @@ import posixpath
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -42,6 +43,9 @@ from ..errors import DatabaseLocked, LivemetaError, Problem, StorageFailed
 from ..gitrepo import Commit, Git
 from ..project import PROJECT_FILE, Project, parse_project_text, parse_versions
 from ..sql import named
+
+if TYPE_CHECKING:  # (annotations only: pandas is loaded where rows are read)
+    import pandas as pd
 
 STUDY_SUFFIXES = (".yaml", ".yml", ".json")
 RESOLVES = "Livemeta-Resolves"
@@ -230,7 +234,7 @@ def read_history(project: Project) -> History:
     if head is None:
         raise HistoryError(
             f"the repository at {git.root} has no commits yet",
-            hint=f"commit the project: `git add -A && git commit -m 'Start the evidence project'`",
+            hint="commit the project: `git add -A && git commit -m 'Start the evidence project'`",
         )
     paths = _Paths(git, project)
     commits = {c.sha: c for c in git.log(head)}

@@ -39,7 +39,7 @@ from matplotlib.patches import Polygon
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
 from .display import (  # noqa: F401 - EGGER_MIN_K, MEASURE_NAMES, method_label, display_scale: this module's API too
-    _CONTROL_WORDS, EGGER_MIN_K, MEASURE_NAMES, ROW_IN, _finite, _fmt_p, _fmt_ratio, _fmt_tau2, _is_true, _num,
+    _CONTROL_WORDS, EGGER_MIN_K, MEASURE_NAMES, ROW_IN, _finite, _fmt_p, _fmt_tau2, _is_true, _num,
     _pretty, _Scale, display_scale, method_label,
 )
 
