@@ -275,6 +275,14 @@ def test_save_writes_png_at_150_dpi_and_svg(tmp_path):
     text = svg.read_text(encoding="utf-8")
     assert text.lstrip().startswith("<?xml") and "<svg" in text and text.rstrip().endswith("</svg>")
     assert svg.stat().st_size > 10_000
+    # text stays text (searchable, selectable), in DejaVu Sans or, where it is missing, narrower fonts
+    assert ">Overall survival, PD-(L)1 rechallenge vs control (RCTs)</text>" in text
+    assert "font-family: 'DejaVu Sans', 'Bitstream Vera Sans', 'Arial', 'Liberation Sans', 'Helvetica', sans-serif" in text
+    assert "text-anchor: end" in text  # right-aligned columns stay aligned in any font
+    from PIL import Image
+
+    with Image.open(png) as im:
+        assert im.mode == "RGB"  # opaque: no alpha channel
 
 
 # ------------------------------------------------------------------------- bundled database

@@ -31,13 +31,13 @@ from typing import Any
 import matplotlib
 import numpy as np
 from matplotlib import transforms as mtransforms
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # every figure gets its own Agg canvas
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
+from .canvas import canvas_for
 from .display import (  # noqa: F401 - EGGER_MIN_K, MEASURE_NAMES, method_label, display_scale: this module's API too
     _CONTROL_WORDS, EGGER_MIN_K, MEASURE_NAMES, ROW_IN, _finite, _fmt_p, _fmt_tau2, _is_true, _num,
     _pretty, _Scale, display_scale, method_label,
@@ -48,10 +48,13 @@ __all__ = ["forest_plot", "funnel_plot", "cumulative_plot", "bubble_plot", "bauj
 
 # ----------------------------------------------------------------------------------------- style
 _RC = {
-    "font.family": "DejaVu Sans",
+    # DejaVu Sans draws and measures every figure (matplotlib ships it); an SVG names it first and
+    # then narrower fonts, so that a viewer without it keeps the columns apart
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Bitstream Vera Sans", "Arial", "Liberation Sans", "Helvetica"],
     "font.size": 8.5,
     "svg.hashsalt": "livemeta",  # stable ids in SVG output
-    "svg.fonttype": "path",  # the SVG needs no fonts installed
+    "svg.fonttype": "none",  # text stays text: searchable, selectable, read aloud, a sixth of the size
     "text.hinting": "none",  # unhinted glyphs: a third faster to rasterise, no visible loss at 150 dpi
     "axes.linewidth": 0.8,
     "xtick.major.width": 0.8,
@@ -61,6 +64,7 @@ FS = 8.5  # cell text
 FS_SMALL = 7.5  # notes, legend
 FS_TITLE = 11.0
 LAYOUT_DPI = 100
+PNG_DPI = 150
 LINE_IN = FS * 1.2 / 72  # height of one text line
 GAP_IN = 0.16  # between text columns
 MARGIN_IN = 0.25
@@ -91,8 +95,8 @@ class _Measure:
             pkey = (size, weight, style)
             prop = self._props.get(pkey)
             if prop is None:
-                prop = self._props[pkey] = FontProperties(family=_RC["font.family"], size=size, weight=weight,
-                                                          style=style)
+                prop = self._props[pkey] = FontProperties(family=_RC["font.sans-serif"][0], size=size,
+                                                          weight=weight, style=style)
             w = max((self.renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
                      for line in s.split("\n")), default=0.0)
             self._cache[key] = w / self.dpi
@@ -224,7 +228,7 @@ class _Axis:
 
 def _new_figure(w: float = 10.0, h: float = 5.0) -> Figure:
     fig = Figure(figsize=(w, h), dpi=LAYOUT_DPI)
-    FigureCanvasAgg(fig)
+    canvas_for(fig)  # every figure gets its own Agg canvas
     return fig
 
 
@@ -1256,12 +1260,19 @@ def _monitoring(mon, title: str, measure: str, footer: str, secondary: bool) -> 
 
 # ------------------------------------------------------------------------------------ saving
 def save(fig: Figure, path_without_suffix: Path | str) -> tuple[Path, Path]:
-    """Write ``<path>.png`` (150 dpi) and ``<path>.svg``; returns both paths. Creates the folder."""
+    """Write ``<path>.png`` (:data:`PNG_DPI`) and ``<path>.svg``; returns both paths. Creates the folder."""
     base = Path(path_without_suffix)
     base.parent.mkdir(parents=True, exist_ok=True)
     png, svg = base.with_name(base.name + ".png"), base.with_name(base.name + ".svg")
+    from PIL import Image
+
     with matplotlib.rc_context(_RC):
-        fig.savefig(png, dpi=150, facecolor="white", metadata={"Software": None},
-                    pil_kwargs={"compress_level": 3})  # zlib level 3: a third faster than 6, a few % larger
+        fig.patch.set_facecolor("white")
+        fig.set_dpi(PNG_DPI)
+        fig.canvas.draw()
+        # opaque, so RGB: a quarter less to compress than matplotlib's RGBA, the same pixels;
+        # zlib level 3: a third faster than 6, a few % larger
+        rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+        Image.fromarray(rgb).save(png, format="png", compress_level=3, dpi=(PNG_DPI, PNG_DPI))
         fig.savefig(svg, format="svg", facecolor="white", metadata={"Date": None, "Creator": None})
     return png, svg
