@@ -650,11 +650,26 @@ def report(
     to ``out_dir`` are kept. ``progress`` is an optional callable taking a step name (the CLI draws
     a progress bar with it). Returns the path of ``index.html``.
     """
+    from .analysis import run  # noqa: F401 - pandas, numpy and scipy, loaded once: the workers are forked with them
+    from .reports import report as _writer  # noqa: F401
+    from .reports.figures import Workers
+
+    proj = project if isinstance(project, Project) or project is None else find_project(project)
+    # a first report into out_dir draws every figure: its workers start now (before the database is
+    # opened) and load matplotlib while the analyses run
+    workers = Workers.ahead_of(Path(out_dir) / "figures")
+    try:
+        return _report(db_path, Path(out_dir), as_of, progress, wait, proj, workers)
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _report(db_path, out_dir: Path, as_of, progress, wait: float, proj, workers) -> Path:
     from .analysis import analyses_at, run_analysis, select_specs
     from .reports.gather import gather
     from .reports.report import build_report
 
-    proj = project if isinstance(project, Project) or project is None else find_project(project)
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
         revisions = list_revisions(con)
@@ -671,8 +686,8 @@ def report(
         set_as_of(con, revision)
         gaps = con.execute(named("report_gaps")).df()
         counts = con.execute(named("report_counts")).df()
-    return build_report(results, revision_info=info, out_dir=Path(out_dir), gaps=gaps, counts=counts,
-                        progress=progress, inputs=inputs)
+    return build_report(results, revision_info=info, out_dir=out_dir, gaps=gaps, counts=counts,
+                        progress=progress, inputs=inputs, workers=workers)
 
 
 def status_note(project: Project | None, db_path: Path) -> str | None:

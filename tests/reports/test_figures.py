@@ -84,3 +84,25 @@ def test_close_stops_the_workers_of_a_report_that_failed(tmp_path, fake_draw):
     figs.close()
     assert figs._pool is None and mp.active_children() == []
     assert not (tmp_path / "figures" / figures.MANIFEST).exists()  # nothing recorded as drawn
+
+
+def test_workers_start_ahead_for_a_first_report_and_take_its_first_figure(tmp_path, fake_draw):
+    folder = tmp_path / "figures"
+    assert figures.Workers.ahead_of(folder, workers=1) is None  # drawn here
+    ready = figures.Workers.ahead_of(folder, workers=2)
+    assert ready is not None and len(mp.active_children()) == 2  # forked now, before any figure
+    figs = Figures(folder, "revision 1 of 2026-01-01", workers=2, ready=ready)
+    _add(figs, 1)  # fewer than PARALLEL_MIN_JOBS: handed to the workers already running
+    assert figs._pool is ready and len(figs._futures) == 1
+    figs.render()
+    assert mp.active_children() == [] and fake_draw.read_text().split() == ["fig_0"]
+    # the folder now has a report's figures: the next report may keep them all, no workers ahead
+    assert figures.Workers.ahead_of(folder, workers=2) is None
+
+
+def test_workers_started_ahead_stop_with_a_report_that_drew_nothing(tmp_path, fake_draw):
+    ready = figures.Workers.ahead_of(tmp_path / "figures", workers=2)
+    figs = Figures(tmp_path / "figures", "revision 1 of 2026-01-01", workers=2, ready=ready)
+    figs.render()
+    figs.close()
+    assert mp.active_children() == [] and not fake_draw.exists()

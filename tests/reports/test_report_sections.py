@@ -205,24 +205,45 @@ def test_a_second_report_keeps_the_figures_whose_inputs_did_not_change(fict, tmp
 
 def test_report_loads_matplotlib_only_to_draw_and_never_great_expectations(fict, tmp_path):
     """A report loads no validation (great_expectations); one that redraws no figure does not load
-    matplotlib either (the figures are the report's cost; a report of unchanged data is quick)."""
+    matplotlib either (the figures are the report's cost; a report of unchanged data is quick). With
+    worker processes drawing the figures, the process writing the report never loads matplotlib."""
+    import os
     import sys
     import textwrap
 
-    proj, out = fict["proj"], tmp_path / "report"
-    code = textwrap.dedent(f"""
-        import sys
-        from livemeta import api
-        from livemeta.project import load_project
-        api.report({str(proj.database)!r}, {str(out)!r}, project=load_project({str(proj.root)!r}))
-        print("LOADED", sorted(m for m in ("great_expectations", "matplotlib") if m in sys.modules))
-    """)
-    run = lambda: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)  # noqa: E731
-    first = run()
+    proj = fict["proj"]
+
+    def run(out, workers):
+        code = textwrap.dedent(f"""
+            import sys
+            from livemeta import api
+            from livemeta.project import load_project
+            api.report({str(proj.database)!r}, {str(out)!r}, project=load_project({str(proj.root)!r}))
+            print("LOADED", sorted(m for m in ("great_expectations", "matplotlib") if m in sys.modules))
+        """)
+        env = {**os.environ, "LIVEMETA_REPORT_WORKERS": str(workers)}
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+
+    here, drawn_apart = tmp_path / "report", tmp_path / "report-workers"
+    first = run(here, 1)
     assert "LOADED ['matplotlib']" in first.stdout, first.stdout + first.stderr
-    again = run()
+    again = run(here, 1)
     assert "LOADED []" in again.stdout, again.stdout + again.stderr
-    assert (out / "figures" / "forest_os.svg").exists()
+    assert (here / "figures" / "forest_os.svg").exists()
+    apart = run(drawn_apart, 2)
+    assert "LOADED []" in apart.stdout, apart.stdout + apart.stderr
+    assert sorted(p.name for p in (drawn_apart / "figures").iterdir()) == sorted(p.name for p in (here / "figures").iterdir())
+
+
+def test_a_report_that_fails_stops_the_workers_started_for_it(fict, tmp_path, monkeypatch):
+    import multiprocessing as mp
+
+    from livemeta.errors import LivemetaError
+
+    monkeypatch.setenv("LIVEMETA_REPORT_WORKERS", "2")
+    with pytest.raises(LivemetaError, match="nope"):
+        api.report(fict["proj"].database, tmp_path / "r", as_of="nope", project=fict["proj"])
+    assert mp.active_children() == []
 
 
 def test_a_bad_grade_file_stops_the_report(fict, tmp_path):

@@ -76,7 +76,7 @@ def _code_digest() -> str:
     """The drawing code's own hash: a changed plot module redraws every figure."""
     h = hashlib.sha256(__version__.encode())
     here = Path(__file__).resolve().parent
-    for name in ("plots.py", "display.py", "rob_plots.py", "prisma.py", "figures.py"):
+    for name in ("plots.py", "display.py", "rob_plots.py", "prisma.py", "figures.py", "canvas.py"):
         h.update((here / name).read_bytes())
     return h.hexdigest()
 
@@ -116,20 +116,58 @@ class _Job:
     rows: int
 
 
+def worker_count() -> int:
+    """How many processes draw figures: ``LIVEMETA_REPORT_WORKERS``, or the number of CPUs."""
+    return int(os.environ.get("LIVEMETA_REPORT_WORKERS", os.cpu_count() or 1))
+
+
+class Workers:
+    """Processes that draw figures, forked when made; each loads matplotlib itself, so the process
+    writing the report never does (it goes on with its sections while they load)."""
+
+    def __init__(self, n: int):
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        self._executor = cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"),
+                                                initializer=_load_drawing)
+        self._executor.submit(_ready)  # the first job forks all of them, now
+
+    @classmethod
+    def ahead_of(cls, folder: Path | str, workers: int | None = None) -> Workers | None:
+        """Workers started before a report into ``folder`` computes anything, when it will draw
+        every figure (no figures of an earlier report there): they load matplotlib meanwhile. None
+        when figures are drawn in one process, or an earlier report may leave few to draw (the
+        workers then start when :data:`PARALLEL_MIN_JOBS` figures are to be drawn)."""
+        n = worker_count() if workers is None else workers
+        if n <= 1 or not _fork_available() or (Path(folder) / MANIFEST).exists():
+            return None
+        return cls(n)
+
+    def submit(self, job: _Job, folder: Path):
+        return self._executor.submit(_draw, job.kind, job.args, job.kwargs, str(folder / job.stem))
+
+    def close(self) -> None:
+        """Stop them (figures not yet drawn are not drawn); closing twice is harmless."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
 @dataclass
 class Figures:
     """The figures of one report in ``folder`` (``stamp``: the revision, as the footers say it).
 
-    A figure to draw is handed to worker processes as soon as it is scheduled, once there are
-    :data:`PARALLEL_MIN_JOBS` of them (``workers``, default ``LIVEMETA_REPORT_WORKERS`` or the number
-    of CPUs; 1: drawn here by :meth:`render`): the figures are drawn while the report writes its
-    other sections. matplotlib is loaded when the first figure is to be drawn (before the workers
-    start, which inherit it), so a report that redraws nothing never loads it. :meth:`render` waits for them; :meth:`close` stops them (a report that failed).
+    A figure to draw is handed to worker processes as soon as it is scheduled: to ``ready``
+    (:meth:`Workers.ahead_of`) when given, otherwise to workers started once there are
+    :data:`PARALLEL_MIN_JOBS` figures to draw (``workers``, default :func:`worker_count`; 1: drawn
+    here by :meth:`render`). The figures are drawn while the report writes its other sections, and
+    the process writing it loads matplotlib only when it draws them itself. :meth:`render` waits for
+    them; :meth:`close` stops them (a report that failed).
     """
 
     folder: Path
     stamp: str
     workers: int | None = None
+    ready: Workers | None = None
     jobs: list[_Job] = field(default_factory=list)
     kept: dict[str, dict] = field(default_factory=dict)
     extra: set = field(default_factory=set)  # other files the report wrote into the folder (CSV)
@@ -139,8 +177,8 @@ class Figures:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._code = _code_digest()
         if self.workers is None:
-            self.workers = int(os.environ.get("LIVEMETA_REPORT_WORKERS", os.cpu_count() or 1))
-        self._pool = None
+            self.workers = worker_count()
+        self._pool: Workers | None = None
         self._futures: dict = {}  # future -> job
         try:
             old = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
@@ -171,15 +209,14 @@ class Figures:
     def _dispatch(self) -> None:
         """Hand the jobs not yet handed to the workers, starting them at the PARALLEL_MIN_JOBS-th job."""
         if self._pool is None:
-            if self.workers <= 1 or len(self.jobs) < PARALLEL_MIN_JOBS or not _fork_available():
+            if self.ready is not None:
+                self._pool, self.ready = self.ready, None
+            elif self.workers <= 1 or len(self.jobs) < PARALLEL_MIN_JOBS or not _fork_available():
                 return
-            import concurrent.futures as cf
-            import multiprocessing as mp
-
-            _load_drawing()  # here, once: the workers are forked with it
-            self._pool = cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("fork"))
+            else:
+                self._pool = Workers(self.workers)
         for j in sorted(self.jobs[len(self._futures):], key=lambda j: -j.rows):  # the largest first
-            self._futures[self._pool.submit(_draw, j.kind, j.args, j.kwargs, str(self.folder / j.stem))] = j
+            self._futures[self._pool.submit(j, self.folder)] = j
 
     def render(self, progress: Callable[[str], None] | None = None) -> None:
         """Draw the scheduled figures (or wait for the workers drawing them), then write the
@@ -211,14 +248,19 @@ class Figures:
 
     def close(self) -> None:
         """Stop the worker processes (the figures not yet drawn are not drawn)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for pool in (self._pool, self.ready):
+            if pool is not None:
+                pool.close()
+        self._pool = self.ready = None
 
 
 def _load_drawing() -> None:
-    """Load the drawing modules (matplotlib)."""
+    """Load the drawing modules (matplotlib): each worker's first step."""
     from . import plots, prisma, rob_plots  # noqa: F401
+
+
+def _ready() -> None:
+    """A job that does nothing: submitted first, it makes the executor fork its workers."""
 
 
 def _fork_available() -> bool:

@@ -38,7 +38,7 @@ from ..living.cumulative import cumulative_by_year, cumulative_rows
 from ..words import class_word
 from . import display
 from .doc import CSS, Doc, Html, finite, fmt_ci, fmt_date, fmt_p, nat, slug
-from .figures import Figures
+from .figures import Figures, Workers
 
 __all__ = ["build_report", "cumulative_rows", "summary_rows", "FUNNEL_MIN_K"]
 
@@ -248,6 +248,7 @@ def build_report(
     cumulative: Mapping[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     inputs: Any = None,
+    workers: Workers | None = None,
 ) -> Path:
     """Write the report into ``out_dir``; returns the path of ``index.html``.
 
@@ -272,12 +273,15 @@ def build_report(
     inputs
         A :class:`~livemeta.reports.gather.ReportInputs`: what's new, GRADE, PRISMA, study
         characteristics, references and risk of bias; None: those sections are omitted.
+    workers
+        Figure-drawing processes already started (:meth:`~livemeta.reports.figures.Workers.ahead_of`);
+        None: started when there are figures to draw. They are closed when the report is written.
     """
     out_dir = Path(out_dir)
     info = _revision_info(revision_info, results)
     stamp = f"revision {info['revision']} ({info['date']}) · livemeta {info['version']}"
-    ctx = _Context(Doc(), Figures(out_dir / "figures", f"revision {info['revision']} of {info['date']}"), info,
-                   f"Data: {stamp}.", progress or (lambda _name: None), inputs=inputs)
+    figs = Figures(out_dir / "figures", f"revision {info['revision']} of {info['date']}", ready=workers)
+    ctx = _Context(Doc(), figs, info, f"Data: {stamp}.", progress or (lambda _name: None), inputs=inputs)
     if inputs is not None:
         from .characteristics import trial_order
         from .references import References
