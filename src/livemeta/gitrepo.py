@@ -192,6 +192,13 @@ class Git:
         out = self.run("merge-base", a, b, check=False).decode().strip()
         return out or None
 
+    def touched_since(self, base: str, tip: str, paths: list[str]) -> bool:
+        """Whether a commit of base..tip (the sides of its merges included) changed ``paths``; True
+        also when ``base`` is not an ancestor of ``tip``."""
+        if self.merge_base(base, tip) != base:
+            return True
+        return bool(self.run("rev-list", "--full-history", "--max-count=1", f"{base}..{tip}", "--", *paths).strip())
+
     def changed_paths(self, a: str, b: str, folder: str) -> dict[str, str | None]:
         """Paths under ``folder`` that differ between commits a and b: path -> blob at b (None: deleted)."""
         out = self.run("diff-tree", "-r", "-z", "--no-renames", "--no-abbrev", a, b, "--", folder)

@@ -351,6 +351,36 @@ def test_the_status_note_reads_the_history_only_when_head_moved(history_project,
     assert len(read) == 1
 
 
+def test_commits_that_change_no_project_file_keep_the_status_note_from_reading_the_history(history_project,
+                                                                                           monkeypatch):
+    """A README or code commit after the last replayed one leaves the history as it was: in step,
+    told without reading it. A study file committed later, here from a merged branch, is caught."""
+    import livemeta.living.history as history
+
+    proj = history_project
+    read = []
+    real = history.read_history
+    monkeypatch.setattr(history, "read_history", lambda p: read.append(p) or real(p))
+    (proj.root / "NOTES.md").write_text("screening notes\n")
+    git(proj.root, "add", "NOTES.md")
+    git(proj.root, "commit", "-q", "-m", "notes, not evidence")
+    assert api.status_note(proj, proj.database) is None and read == []
+    git(proj.root, "checkout", "-q", "-b", "side")
+    write_study(proj, 8)
+    git(proj.root, "add", "studies")
+    git(proj.root, "commit", "-q", "-m", "a trial on a branch")
+    git(proj.root, "checkout", "-q", "-")
+    (proj.root / "NOTES.md").write_text("more notes\n")
+    git(proj.root, "commit", "-q", "-am", "more notes")
+    assert api.status_note(proj, proj.database) is None and read == []  # the branch is not merged
+    git(proj.root, "merge", "-q", "--no-edit", "side")
+    assert api.status_note(proj, proj.database) == "the database is 1 commit behind the repository: run `livemeta build`"
+    assert len(read) == 1
+    api.build(proj)
+    git(proj.root, "commit", "-q", "--allow-empty", "-m", "an empty commit")
+    assert api.status_note(proj, proj.database) is None  # in step (a merge since the last step: read again)
+
+
 def test_log_and_its_conclusions_need_neither_pandas_nor_the_engine(history_project):
     """`livemeta log` reads the stored estimates (one query for all revisions, one for the analyses
     files in force): no pandas, numpy or scipy is imported, and what it prints is what it printed

@@ -322,13 +322,18 @@ def _uncommitted(git: Git, paths: _Paths) -> list[tuple[str, str]]:
 
 
 def uncommitted_at(project: Project, sha: str) -> list[tuple[str, str]] | None:
-    """When HEAD is the commit ``sha`` (the last a database replayed), the uncommitted files as
-    :func:`read_history` lists them, without reading the history: the database then holds HEAD's
-    history, which no later commit can change. None when HEAD is another commit (or no git)."""
+    """When the history ends at the commit ``sha`` (the last a database replayed), the uncommitted
+    files as :func:`read_history` lists them, without reading the history: HEAD is ``sha``, or
+    descends from it by commits that change none of the project's files (a README, the code). None
+    when a later commit changed them, or HEAD does not descend from ``sha`` (or no git)."""
     git = Git.find(project.root)
-    if git is None or git.head() != sha:
+    if git is None:
         return None
-    return _uncommitted(git, _Paths(git, project))
+    paths = _Paths(git, project)
+    head = git.head()
+    if head is None or (head != sha and git.touched_since(sha, head, paths.all())):
+        return None
+    return _uncommitted(git, paths)
 
 
 # ---------------------------------------------------------------------------------------------
