@@ -183,10 +183,14 @@ def _view_names() -> set[str]:
     return {p.stem for p in resource("queries", "views").glob("*.sql")}
 
 
+#: PyYAML's safe loader, libyaml's where PyYAML has it (the same documents, ~8x faster)
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_analyses(text: str, name: str = "analyses.yaml") -> Analyses:
     """Read and check an analyses file's text: keys, vocabularies, views, unique ids."""
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise LivemetaError(f"{name}: not valid YAML: {exc}") from None
     if not isinstance(doc, dict):
