@@ -119,12 +119,12 @@ def read_view(
     con: duckdb.DuckDBPyConnection, view: str, revision: int | None, trial_ids: list[str] | None = None
 ) -> pd.DataFrame:
     """A view's rows as of ``revision`` (None: current), only those of ``trial_ids`` when given."""
-    from ..sql import named
+    from ..sql import named, view_frame
 
     set_as_of(con, revision)
     try:
         if trial_ids is None:
-            return con.table(view).df()
+            return view_frame(con, view)
         return con.execute(named("view_rows_of_trials").format(view=view.replace('"', '""')), [list(trial_ids)]).df()
     finally:
         set_as_of(con, None)

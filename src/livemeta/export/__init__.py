@@ -34,7 +34,7 @@ import pandas as pd
 from .. import __version__
 from ..db.revisions import set_as_of
 from ..errors import LivemetaError
-from ..sql import named
+from ..sql import named, view_frame
 
 #: the evidence views exported, with the columns that identify a row
 EVIDENCE = {
@@ -178,7 +178,7 @@ def export_package(con: duckdb.DuckDBPyConnection, revision: int, out: Path | st
     results = [run_analysis(con, s, revision, views) for s in specs]
     set_as_of(con, revision)
     try:
-        tables = {name: _table(con.table(name).df()) for name in EVIDENCE}
+        tables = {name: _table(view_frame(con, name)) for name in EVIDENCE}
     finally:
         set_as_of(con, None)
     tables["analyses"] = _analyses_table(specs)

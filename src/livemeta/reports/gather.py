@@ -15,7 +15,7 @@ import duckdb
 import pandas as pd
 
 from ..db.revisions import set_as_of
-from ..sql import named
+from ..sql import named, view_frame
 
 EVIDENCE_VIEWS = ("trials", "arms", "resistance_definitions", "outcomes", "adverse_events", "sources",
                   "risk_of_bias", "risk_of_bias_in_force")
@@ -53,7 +53,7 @@ class ReportInputs:
 def _views(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, pd.DataFrame]:
     set_as_of(con, revision)
     try:
-        return {name: con.table(name).df() for name in EVIDENCE_VIEWS}
+        return {name: view_frame(con, name) for name in EVIDENCE_VIEWS}
     finally:
         set_as_of(con, None)
 
@@ -61,7 +61,7 @@ def _views(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, pd.DataFr
 def _trials_at(con, revision: int) -> pd.DataFrame:
     set_as_of(con, revision)
     try:
-        return con.table("trials").df()[["trial_id", "name", "design", "inclusion", "inclusion_reason"]]
+        return view_frame(con, "trials")[["trial_id", "name", "design", "inclusion", "inclusion_reason"]]
     finally:
         set_as_of(con, None)
 
