@@ -655,9 +655,9 @@ def report(
     from .reports.figures import Workers
 
     proj = project if isinstance(project, Project) or project is None else find_project(project)
-    # a first report into out_dir draws every figure: its workers start now (before the database is
-    # opened) and load matplotlib while the analyses run
-    workers = Workers.ahead_of(Path(out_dir) / "figures")
+    # a first report into out_dir, or one after the data changed, draws many figures: its workers
+    # start now (before the database is opened) and load matplotlib while the analyses run
+    workers = Workers.ahead_of(Path(out_dir) / "figures", data=db_path)
     try:
         return _report(db_path, Path(out_dir), as_of, progress, wait, proj, workers)
     finally:

@@ -96,8 +96,19 @@ def test_workers_start_ahead_for_a_first_report_and_take_its_first_figure(tmp_pa
     assert figs._pool is ready and len(figs._futures) == 1
     figs.render()
     assert mp.active_children() == [] and fake_draw.read_text().split() == ["fig_0"]
-    # the folder now has a report's figures: the next report may keep them all, no workers ahead
+    # the folder now has a report's figures: the next report may keep them all, no workers ahead,
+    # unless the data changed since it was written
+    data = tmp_path / "evidence.duckdb"
+    data.write_bytes(b"")
+    manifest = folder / figures.MANIFEST
+    os.utime(data, ns=(manifest.stat().st_mtime_ns - 10**9,) * 2)
     assert figures.Workers.ahead_of(folder, workers=2) is None
+    assert figures.Workers.ahead_of(folder, workers=2, data=data) is None
+    os.utime(data, ns=(manifest.stat().st_mtime_ns + 10**9,) * 2)
+    again = figures.Workers.ahead_of(folder, workers=2, data=data)
+    assert again is not None
+    again.close()
+    assert mp.active_children() == []
 
 
 def test_workers_started_ahead_stop_with_a_report_that_drew_nothing(tmp_path, fake_draw):

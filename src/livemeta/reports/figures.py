@@ -134,15 +134,25 @@ class Workers:
         self._executor.submit(_ready)  # the first job forks all of them, now
 
     @classmethod
-    def ahead_of(cls, folder: Path | str, workers: int | None = None) -> Workers | None:
-        """Workers started before a report into ``folder`` computes anything, when it will draw
-        every figure (no figures of an earlier report there): they load matplotlib meanwhile. None
-        when figures are drawn in one process, or an earlier report may leave few to draw (the
+    def ahead_of(cls, folder: Path | str, workers: int | None = None, *, data: Path | str | None = None
+                 ) -> Workers | None:
+        """Workers started before a report into ``folder`` computes anything, when it is likely to
+        draw many figures: the folder has no figures of an earlier report, or ``data`` (the
+        database) changed since that report was written. They load matplotlib meanwhile. None when
+        figures are drawn in one process, or the last report's figures are likely all kept (the
         workers then start when :data:`PARALLEL_MIN_JOBS` figures are to be drawn)."""
         n = worker_count() if workers is None else workers
-        if n <= 1 or not _fork_available() or (Path(folder) / MANIFEST).exists():
+        if n <= 1 or not _fork_available():
             return None
-        return cls(n)
+        try:
+            written = (Path(folder) / MANIFEST).stat().st_mtime_ns
+        except OSError:
+            return cls(n)  # a first report
+        try:
+            changed = data is not None and Path(data).stat().st_mtime_ns > written
+        except OSError:
+            changed = False
+        return cls(n) if changed else None
 
     def submit(self, job: _Job, folder: Path):
         return self._executor.submit(_draw, job.kind, job.args, job.kwargs, str(folder / job.stem))
