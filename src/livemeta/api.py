@@ -666,28 +666,50 @@ def report(
 
 
 def _report(db_path, out_dir: Path, as_of, progress, wait: float, proj, workers) -> Path:
+    """The report, each analysis's section written as soon as its results (and its sensitivity
+    analyses') are computed, so that the workers draw its figures while the next are computed. With
+    no workers started ahead, the sections wait until the database is closed: workers are never
+    forked while it is open."""
     from .analysis import analyses_at, run_analysis, select_specs
-    from .reports.gather import gather
-    from .reports.report import build_report
+    from .reports.gather import gather_rest, gather_views, rob_variant
+    from .reports.report import Arrivals, ReportWriter
 
+    step = progress or (lambda _name: None)
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
         revisions = list_revisions(con)
         info = next(r for r in revisions if r.revision_id == revision)
         specs = select_specs(analyses_at(con, revision).specs, None)
-        results, views = [], {}
-        for spec in specs:
-            if progress:
-                progress(f"pooling {spec.id}")
-            results.append(run_analysis(con, spec, revision, views))
-        if progress:
-            progress("reading the evidence")
-        inputs = gather(con, revision, revisions=revisions, project=proj, results=results, views=views)
-        set_as_of(con, revision)
-        gaps = con.execute(named("report_gaps")).df()
-        counts = con.execute(named("report_counts")).df()
-    return build_report(results, revision_info=info, out_dir=out_dir, gaps=gaps, counts=counts,
-                        progress=progress, inputs=inputs, workers=workers)
+        inputs = gather_views(con, revision, proj)
+        writer = ReportWriter(revision_info=info, out_dir=out_dir, inputs=inputs, progress=progress, workers=workers)
+        try:
+            results, views, ready = [], {}, []
+            arrivals = Arrivals(specs)
+            for spec in specs:
+                step(f"pooling {spec.id}")
+                results.append(run_analysis(con, spec, revision, views))
+                for main, sens in arrivals.arrive(results[-1]):
+                    variant = rob_variant(con, main, revision, views)
+                    if variant is not None:
+                        inputs.rob_variants[main.spec.id] = variant
+                    if workers is not None:
+                        writer.add(main, sens)  # its figures go to the workers now
+                    else:
+                        ready.append((main, sens))
+            step("reading the evidence")
+            gather_rest(inputs, con, revision, revisions=revisions, project=proj)
+            set_as_of(con, revision)
+            gaps = con.execute(named("report_gaps")).df()
+            counts = con.execute(named("report_counts")).df()
+        except BaseException:
+            writer.close()
+            raise
+    try:
+        for main, sens in ready:
+            writer.add(main, sens)
+        return writer.finish(results, gaps=gaps, counts=counts)
+    finally:
+        writer.close()
 
 
 def status_note(project: Project | None, db_path: Path) -> str | None:

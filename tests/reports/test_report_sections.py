@@ -302,3 +302,57 @@ def test_bundled_report_html_is_well_formed_and_links_out_only_from_references(b
     outside_refs = page.replace(refs, "")
     assert not re.search(r'(src|href)="(https?:)?//', outside_refs)
     assert "<script" not in page.lower()
+
+
+def _without_time(text: str) -> str:
+    return re.sub(r"report made \d{4}-\d\d-\d\d \d\d:\d\d UTC", "report made …", text)
+
+
+def test_a_report_drawn_while_its_analyses_are_computed_is_the_report_written_after_them(fict, tmp_path,
+                                                                                          monkeypatch):
+    """With workers started ahead, each analysis's section is written (and its figures handed to the
+    workers) as soon as its results and its sensitivity analyses' are in, before the next analyses
+    are computed; the document and the figures are those of a report written after all of them."""
+    import livemeta.analysis as analysis
+    from livemeta.reports import figures
+
+    proj, events = fict["proj"], []
+    real_run, real_add = analysis.run_analysis, figures.Figures.add
+    monkeypatch.setattr(analysis, "run_analysis", lambda con, spec, *a, **k: events.append(("pooled", spec.id))
+                        or real_run(con, spec, *a, **k))
+    monkeypatch.setattr(figures.Figures, "add", lambda self, stem, *a, **k: events.append(("figure", stem))
+                        or real_add(self, stem, *a, **k))
+    monkeypatch.setenv("LIVEMETA_REPORT_WORKERS", "2")
+    apart, here = tmp_path / "apart", tmp_path / "here"
+    page = api.report(proj.database, apart, project=proj).read_text()
+    first_figure = events.index(("figure", "forest_os"))
+    assert ("pooled", "orr") in events[first_figure:]  # drawn while later analyses were computed
+    monkeypatch.setenv("LIVEMETA_REPORT_WORKERS", "1")  # written after every analysis, drawn here
+    events.clear()
+    after = api.report(proj.database, here, project=proj).read_text()
+    assert events.index(("figure", "forest_os")) > max(i for i, e in enumerate(events) if e[0] == "pooled")
+    assert _without_time(page) == _without_time(after)
+    assert _without_time((apart / "report.md").read_text()) == _without_time((here / "report.md").read_text())
+    drawn = sorted(p.name for p in (apart / "figures").iterdir())
+    assert drawn == sorted(p.name for p in (here / "figures").iterdir()) and len(drawn) > 10
+    for name in drawn:
+        if name.endswith(".png"):  # the same pixels from the workers as from the writing process
+            assert (apart / "figures" / name).read_bytes() == (here / "figures" / name).read_bytes(), name
+
+
+def test_groups_of_analyses_are_handed_out_in_order_once_complete():
+    from types import SimpleNamespace
+
+    from livemeta.reports.report import Arrivals, _group
+
+    def result(id, of=None):
+        return SimpleNamespace(spec=SimpleNamespace(id=id, sensitivity_of=of))
+
+    a, b, a_re, c, b_re, orphan = (result("a"), result("b"), result("a_re", "a"), result("c"), result("b_re", "b"),
+                                   result("x", "missing"))
+    order = [a, b, a_re, c, b_re, orphan]
+    arrivals = Arrivals([r.spec for r in order])
+    handed = [[(m.spec.id, [s.spec.id for s in sens]) for m, sens in arrivals.arrive(r)] for r in order]
+    assert handed == [[], [], [("a", ["a_re"])], [], [("b", ["b_re"]), ("c", [])], [("x", [])]]
+    assert [(m.spec.id, [s.spec.id for s in sens]) for m, sens in _group(order)] == [
+        ("a", ["a_re"]), ("b", ["b_re"]), ("c", []), ("x", [])]

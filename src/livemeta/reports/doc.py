@@ -194,6 +194,11 @@ class Doc:
         self.html: list[str] = []
         self.md: list[str] = []
 
+    def extend(self, other: Doc) -> None:
+        """Append what ``other`` holds."""
+        self.html += other.html
+        self.md += other.md
+
     def heading(self, level: int, text: str, anchor: str | None = None) -> None:
         a = f' id="{html.escape(anchor)}"' if anchor else ""
         self.html.append(f"<h{level}{a}>{html.escape(text)}</h{level}>")

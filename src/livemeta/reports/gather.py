@@ -103,30 +103,54 @@ def gather(con: duckdb.DuckDBPyConnection, revision: int, *, revisions, project=
     dates; ``project``: the evidence project, for its GRADE file and screening counts; ``results``:
     the analyses, for their variants without trials at high risk of bias; ``views``: the analysis
     views already read for ``results``, see :func:`~livemeta.analysis.run.load_rows`, so that each
-    is read once).
-
-    A variant is computed without its sequential monitoring: the report shows its summary row only.
+    is read once). The steps :func:`gather_views`, :func:`rob_variant` and :func:`gather_rest`, in
+    one call.
     """
-    from dataclasses import replace
+    inputs = gather_views(con, revision, project)
+    gather_rest(inputs, con, revision, revisions=revisions, project=project)
+    views = {} if views is None else views
+    for res in results:
+        variant = rob_variant(con, res, revision, views)
+        if variant is not None:
+            inputs.rob_variants[res.spec.id] = variant
+    return inputs
 
-    from ..analysis import run_analysis
+
+def gather_views(con: duckdb.DuckDBPyConnection, revision: int, project=None) -> ReportInputs:
+    """The report's inputs with the evidence views as of ``revision`` (what the references and the
+    characteristics tables are made from) and the project's GRADE file (a file that is not valid
+    stops the report here, before anything is written); the rest is added by :func:`gather_rest`."""
+    inputs = ReportInputs(_views(con, revision))
+    _read_grade(inputs, project)
+    return inputs
+
+
+def gather_rest(inputs: ReportInputs, con: duckdb.DuckDBPyConnection, revision: int, *, revisions,
+                project=None) -> None:
+    """Add the versions (PRISMA columns) and what's new to ``inputs``."""
     from .doc import fmt_date
 
     dates = {r.revision_id: fmt_date(r.created_at) for r in revisions}
     screening = {v.name: v.screening for v in getattr(project, "versions", ()) if v.screening}
-    inputs = ReportInputs(_views(con, revision))
     inputs.versions = version_columns(con, revision, dates, screening)
     inputs.whats_new, inputs.whats_new_label = whats_new(con, revision, inputs.versions)
-    _read_grade(inputs, project)
-    views = {} if views is None else views
-    for res in results:
-        spec = res.spec
-        if spec.sensitivity_of or res.k == 0 or "rob_overall" not in res.studies.columns:
-            continue
-        variant = spec.variant(exclude_high_rob=True)
-        if variant is not spec:
-            inputs.rob_variants[spec.id] = run_analysis(con, replace(variant, monitoring=None), revision, views)
-    return inputs
+
+
+def rob_variant(con: duckdb.DuckDBPyConnection, result, revision: int, views: dict):
+    """``result``'s analysis without the trials at high risk of bias (computed without its
+    sequential monitoring: the report shows its summary row only), or None: a sensitivity analysis,
+    no studies, no risk-of-bias column, or no such variant."""
+    from dataclasses import replace
+
+    from ..analysis import run_analysis
+
+    spec = result.spec
+    if spec.sensitivity_of or result.k == 0 or "rob_overall" not in result.studies.columns:
+        return None
+    variant = spec.variant(exclude_high_rob=True)
+    if variant is spec:
+        return None
+    return run_analysis(con, replace(variant, monitoring=None), revision, views)
 
 
 def _read_grade(inputs: ReportInputs, project) -> None:

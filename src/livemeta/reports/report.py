@@ -195,13 +195,37 @@ def _estimates_table(doc: Doc, rows: list[dict], caption: str, *, link: bool = T
 
 def _group(results: list) -> list[tuple[Any, list]]:
     """Main analyses in order, each with its sensitivity analyses; orphans stand alone."""
-    ids = {r.spec.id for r in results}
-    children: dict[str, list] = {}
-    for r in results:
-        if r.spec.sensitivity_of and r.spec.sensitivity_of in ids:
-            children.setdefault(r.spec.sensitivity_of, []).append(r)
-    return [(r, children.get(r.spec.id, [])) for r in results
-            if not (r.spec.sensitivity_of and r.spec.sensitivity_of in ids)]
+    arrivals = Arrivals([r.spec for r in results])
+    return [group for r in results for group in arrivals.arrive(r)]
+
+
+class Arrivals:
+    """The groups of :func:`_group` (a main analysis with its sensitivity analyses, in the order of
+    ``specs``), handed out in order as soon as every result of a group has arrived: a report can
+    write an analysis's section while the next analyses are computed."""
+
+    def __init__(self, specs: list):
+        ids = {s.id for s in specs}
+        self._mains = [s.id for s in specs if not (s.sensitivity_of and s.sensitivity_of in ids)]
+        self._children: dict[str, list[str]] = {}
+        for s in specs:
+            if s.sensitivity_of and s.sensitivity_of in ids:
+                self._children.setdefault(s.sensitivity_of, []).append(s.id)
+        self._got: dict[str, Any] = {}
+        self._next = 0
+
+    def arrive(self, result) -> list[tuple[Any, list]]:
+        """Record ``result``; the groups now complete (in order, each once)."""
+        self._got[result.spec.id] = result
+        out = []
+        while self._next < len(self._mains):
+            main = self._mains[self._next]
+            members = [main, *self._children.get(main, [])]
+            if not all(m in self._got for m in members):
+                break
+            out.append((self._got[main], [self._got[m] for m in members[1:]]))
+            self._next += 1
+        return out
 
 
 # ------------------------------------------------------------------------------ the report
@@ -277,53 +301,97 @@ def build_report(
         Figure-drawing processes already started (:meth:`~livemeta.reports.figures.Workers.ahead_of`);
         None: started when there are figures to draw. They are closed when the report is written.
     """
-    out_dir = Path(out_dir)
-    info = _revision_info(revision_info, results)
-    stamp = f"revision {info['revision']} ({info['date']}) · livemeta {info['version']}"
-    figs = Figures(out_dir / "figures", f"revision {info['revision']} of {info['date']}", ready=workers)
-    ctx = _Context(Doc(), figs, info, f"Data: {stamp}.", progress or (lambda _name: None), inputs=inputs)
-    if inputs is not None:
-        from .characteristics import trial_order
-        from .references import References
-
-        ctx.refs = References(inputs.view("sources"), trial_order(inputs.view("trials")))
-    groups = _group(results)
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    writer = ReportWriter(revision_info=revision_info, out_dir=out_dir, inputs=inputs, cumulative=cumulative,
+                          progress=progress, workers=workers, results=results)
     try:
-        title = _write_title(ctx, groups, generated, gaps is not None, counts is not None)
-        for name, write in _sections(ctx, results, groups, gaps, counts, cumulative):
+        for main, sens in _group(results):
+            writer.add(main, sens)
+        return writer.finish(results, gaps=gaps, counts=counts)
+    finally:
+        writer.close()
+
+
+class ReportWriter:
+    """:func:`build_report` in steps, for a report written as its analyses are computed.
+
+    :meth:`add` writes one main analysis's section (with its sensitivity analyses) and hands its
+    figures to the workers at once, so that they are drawn while the next analyses are computed;
+    :meth:`finish` writes the sections before and after the analyses (they need every result), waits
+    for the figures and writes the files. The document is the same whatever the pace of the calls.
+    :meth:`close` stops the figure workers (a report that failed). The parameters are
+    :func:`build_report`'s (``results``: only to find the revision when ``revision_info`` lacks it).
+    """
+
+    def __init__(self, *, revision_info: Mapping | Any, out_dir: Path | str, inputs: Any = None,
+                 cumulative: Mapping[str, Any] | None = None, progress: Callable[[str], None] | None = None,
+                 workers: Workers | None = None, results: list = ()):
+        self.out_dir = Path(out_dir)
+        info = _revision_info(revision_info, list(results))
+        self.stamp = f"revision {info['revision']} ({info['date']}) · livemeta {info['version']}"
+        figs = Figures(self.out_dir / "figures", f"revision {info['revision']} of {info['date']}", ready=workers)
+        self.ctx = _Context(Doc(), figs, info, f"Data: {self.stamp}.", progress or (lambda _name: None),
+                            inputs=inputs)
+        if inputs is not None:
+            from .characteristics import trial_order
+            from .references import References
+
+            self.ctx.refs = References(inputs.view("sources"), trial_order(inputs.view("trials")))
+        self.cumulative = cumulative
+        self.groups: list[tuple[Any, list]] = []
+
+    def add(self, main, sens: list) -> None:
+        """Write the section of ``main`` and its sensitivity analyses ``sens`` (in the report's order)."""
+        self.ctx.step(f"analysis {main.spec.id}")
+        self.groups.append((main, sens))
+        _analysis_section(self.ctx, main, sens, self.cumulative)
+
+    def finish(self, results: list, *, gaps: pd.DataFrame | None = None, counts: pd.DataFrame | None = None) -> Path:
+        """The title and the sections around the analyses, the figures, the files; the path of
+        ``index.html``."""
+        ctx = self.ctx
+        analyses, ctx.doc = ctx.doc, Doc()
+        generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        title = _write_title(ctx, self.groups, generated, gaps is not None, counts is not None)
+        before, after = _sections(ctx, results, self.groups, gaps, counts)
+        for name, write in before:
+            ctx.step(name)
+            write()
+        ctx.doc.extend(analyses)
+        for name, write in after:
             ctx.step(name)
             write()
         ctx.step("figures")
         ctx.figs.render(ctx.step)
-    finally:
-        ctx.figs.close()  # the worker processes drawing figures, when a section failed
-    return _write_files(ctx, out_dir, title, stamp, generated)
+        return _write_files(ctx, self.out_dir, title, self.stamp, generated)
+
+    def close(self) -> None:
+        """Stop the worker processes drawing figures (closing twice is harmless)."""
+        self.ctx.figs.close()
 
 
-def _sections(ctx: _Context, results, groups, gaps, counts, cumulative) -> list[tuple[str, Callable[[], None]]]:
-    """The sections in order, each a step of the progress bar; those without inputs left out."""
+def _sections(ctx: _Context, results, groups, gaps, counts) -> tuple[list, list]:
+    """The sections before the analyses and after them, in order, each a step of the progress bar;
+    those without inputs left out."""
     inputs = ctx.inputs
-    out: list[tuple[str, Callable[[], None]]] = []
+    before: list[tuple[str, Callable[[], None]]] = []
     if inputs is not None:
-        out.append(("what's new", lambda: _write_whats_new(ctx, results)))
+        before.append(("what's new", lambda: _write_whats_new(ctx, results)))
         if inputs.grade is not None:
-            out.append(("summary of findings", lambda: _write_grade(ctx, results)))
-    out.append(("pooled estimates", lambda: _write_estimates(ctx, groups)))
+            before.append(("summary of findings", lambda: _write_grade(ctx, results)))
+    before.append(("pooled estimates", lambda: _write_estimates(ctx, groups)))
     if inputs is not None and inputs.versions:
-        out.append(("PRISMA flow", lambda: _write_prisma(ctx)))
+        before.append(("PRISMA flow", lambda: _write_prisma(ctx)))
     if counts is not None or inputs is not None:
-        out.append(("studies", lambda: _write_studies(ctx, counts)))
+        before.append(("studies", lambda: _write_studies(ctx, counts)))
     if inputs is not None:
-        out.append(("risk of bias", lambda: _write_rob(ctx, results)))
-    for main, sens in groups:
-        out.append((f"analysis {main.spec.id}", lambda m=main, s=sens: _analysis_section(ctx, m, s, cumulative)))
+        before.append(("risk of bias", lambda: _write_rob(ctx, results)))
+    after: list[tuple[str, Callable[[], None]]] = []
     if gaps is not None:
-        out.append(("evidence gaps", lambda: _write_gaps(ctx, gaps)))
+        after.append(("evidence gaps", lambda: _write_gaps(ctx, gaps)))
     if ctx.refs is not None:
-        out.append(("references", lambda: _write_references(ctx)))
-    out.append(("methods", lambda: _write_methods(ctx)))
-    return out
+        after.append(("references", lambda: _write_references(ctx)))
+    after.append(("methods", lambda: _write_methods(ctx)))
+    return before, after
 
 
 def _write_title(ctx: _Context, groups, generated: str, has_gaps: bool, has_counts: bool) -> str:
