@@ -76,7 +76,7 @@ def _code_digest() -> str:
     """The drawing code's own hash: a changed plot module redraws every figure."""
     h = hashlib.sha256(__version__.encode())
     here = Path(__file__).resolve().parent
-    for name in ("plots.py", "display.py", "rob_plots.py", "prisma.py", "figures.py", "canvas.py"):
+    for name in ("plots.py", "display.py", "rob_plots.py", "prisma.py", "figures.py", "canvas.py", "png.py"):
         h.update((here / name).read_bytes())
     return h.hexdigest()
 
