@@ -137,9 +137,15 @@ def test_forest_hr_numbers_and_labels():
     assert "prediction interval = CI, not drawn" in text  # FE: said in the legend
     assert "95% prediction interval" not in text
     assert "revision 4 (2025-03-01) · livemeta 0.1.0" in text
-    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ticks = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "xtick"]
     assert ticks == ["0.5", "0.75", "1", "1.5", "2"]
     assert fig.axes[0].get_xscale() == "log"
+    # each label centred under its tick mark, at the tick's data position
+    boxes = dict(drawn_texts(fig))
+    ax = fig.axes[0]
+    for t in ("0.5", "1", "2"):
+        x = ax.transData.transform((float(t), 0))[0]
+        assert abs((boxes[t].x0 + boxes[t].x1) / 2 - x) < 0.5
 
 
 def test_forest_favours_labels_sit_either_side_of_the_null_line():
@@ -189,7 +195,7 @@ def test_forest_or_rr_and_proportion_axes():
     text = all_text(fig)
     assert "favours" not in text and "no difference" not in text
     assert fig.axes[0].get_xscale() == "linear"
-    assert "%" in fig.axes[0].get_xlabel()
+    assert "%" in next(t.get_text() for t in fig.axes[0].texts if t.get_gid() == "xlabel")
     assert "11/68" in text and "16.2 [9.2, 26.9]" in text
     assert "Test for overall effect" not in text  # meaningless for a response rate
     # the long arm labels keep their arm description (the trial name is shortened instead)

@@ -34,6 +34,7 @@ from matplotlib import transforms as mtransforms
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
+from matplotlib.markers import TICKDOWN
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
@@ -100,6 +101,15 @@ class _Measure:
             w = max((self.renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
                      for line in s.split("\n")), default=0.0)
             self._cache[key] = w / self.dpi
+        return self._cache[key]
+
+    def line_height(self, size: float = FS) -> float:
+        """A line's height in points as matplotlib boxes a one-line text (ascent of 'l' to descent
+        of 'p')."""
+        key = ("\0lp", size, self.dpi)
+        if key not in self._cache:
+            prop = FontProperties(family=_RC["font.sans-serif"][0], size=size)
+            self._cache[key] = self.renderer.get_text_width_height_descent("lp", prop, ismath=False)[1] / self.dpi * 72
         return self._cache[key]
 
     def ellipsize(self, s: str, width: float, **kw) -> str:
@@ -387,7 +397,7 @@ def _layout(m: _Measure, *, title: str, subtitle: str, footer: str, axis: _Axis,
                   legend_h, ncol, axis_h)
 
 
-def _draw_panel(fig: Figure, fr: _Frame, axis: _Axis, first_data: float, vline_until: _Row | None):
+def _draw_panel(fig: Figure, fr: _Frame, axis: _Axis, first_data: float, vline_until: _Row | None, m: _Measure):
     """The plot panel: axis scale, limits, ticks, the null and pooled lines, favours labels."""
     bottom = fr.footer_h + fr.legend_h + fr.axis_h
     ax = fig.add_axes((fr.fx(fr.panel_x0), fr.fy(bottom), fr.fx(fr.panel_w), fr.fy(fr.rows_h)))
@@ -398,13 +408,10 @@ def _draw_panel(fig: Figure, fr: _Frame, axis: _Axis, first_data: float, vline_u
         ax.spines[side].set_visible(False)
     ax.yaxis.set_major_locator(NullLocator())
     ax.yaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_locator(FixedLocator(axis.ticks))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda t, _pos: axis.fmt(t)))
+    ax.xaxis.set_major_locator(NullLocator())
     ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.tick_params(axis="x", labelsize=8, length=3.5, color=INK, labelcolor=INK)
     ax.patch.set_alpha(0)
-    ax.set_xlabel(axis.label, fontsize=8, labelpad=13 if (axis.left_label or axis.right_label) else 4, color=INK)
+    _draw_x_axis(fig, ax, axis, m)
     if axis.null is not None:
         ax.plot([axis.null, axis.null], [first_data, fr.total], color=GREY, lw=0.9, zorder=1, solid_capstyle="butt")
     if axis.pooled is not None and _finite(axis.pooled) and axis.lim[0] < axis.pooled < axis.lim[1]:
@@ -419,6 +426,34 @@ def _draw_panel(fig: Figure, fr: _Frame, axis: _Axis, first_data: float, vline_u
                     xytext=(5, -15), textcoords="offset points", ha="left", va="top", fontsize=FS_SMALL,
                     color=INK, annotation_clip=False)
     return ax
+
+
+#: the panel's x axis, in points: tick length, gap from tick to label, the labels' size; the gap
+#: from the labels to the axis title (wider when the favours labels sit between them)
+_TICK_PT, _TICK_PAD_PT, _TICK_FS = 3.5, 3.5, 8
+_TITLE_PAD_PT, _TITLE_PAD_FAVOURS_PT = 4, 13
+
+
+def _draw_x_axis(fig: Figure, ax, axis: _Axis, m: _Measure) -> None:
+    """The panel's x axis below its bottom spine: tick marks, their labels (``gid`` 'xtick') and the
+    axis title (``gid`` 'xlabel'), where matplotlib's axis would put them. Placed here once (the
+    ticks of a forest plot are fixed) rather than by matplotlib's axis, which makes and measures its
+    ticks again at every save."""
+    lo, hi = axis.lim
+    span = abs(hi - lo) * 1e-9
+    ticks = [t for t in axis.ticks if lo - span <= t <= hi + span]
+    xaxis = ax.get_xaxis_transform()  # x in data, y in axes fraction: 0 is the bottom spine
+    ax.plot(ticks, [0.0] * len(ticks), lw=0, marker=TICKDOWN, ms=_TICK_PT, mew=_RC["xtick.major.width"], color=INK,
+            transform=xaxis, clip_on=False)
+    below = mtransforms.offset_copy(xaxis, fig=fig, y=-(_TICK_PT + _TICK_PAD_PT), units="points")
+    for t in ticks:
+        ax.text(t, 0.0, axis.fmt(t), transform=below, ha="center", va="top", fontsize=_TICK_FS, color=INK,
+                gid="xtick", parse_math=False, clip_on=False)
+    pad = _TITLE_PAD_FAVOURS_PT if (axis.left_label or axis.right_label) else _TITLE_PAD_PT
+    drop = _TICK_PT + _TICK_PAD_PT + m.line_height(size=_TICK_FS) + pad
+    title = mtransforms.offset_copy(ax.transAxes, fig=fig, y=-drop, units="points")
+    ax.text(0.5, 0.0, axis.label, transform=title, ha="center", va="top", fontsize=_TICK_FS, color=INK, gid="xlabel",
+            parse_math=False, clip_on=False)
 
 
 def _draw_rows(fig: Figure, ax, fr: _Frame, rows: list[_Row], cols: list[_Col], axis: _Axis,
@@ -526,7 +561,7 @@ def _render(*, title: str, subtitle: str, left: list[_Col], right: list[_Col], r
                  panel_x0=panel_x0, panel_w=panel_w, total=total)
     fig.set_size_inches(fr.fig_w, fr.fig_h)
     first_data = all_rows[2].y - all_rows[2].h / 2 if len(all_rows) > 3 else 0
-    ax = _draw_panel(fig, fr, axis, first_data, vline_until)
+    ax = _draw_panel(fig, fr, axis, first_data, vline_until, m)
     _draw_rows(fig, ax, fr, all_rows, cols, axis, panel_header)
     _draw_legend(fig, fr, legend, m)
     _draw_titles(fig, fr)
