@@ -13,6 +13,7 @@ the report are deleted.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import math
@@ -131,7 +132,13 @@ class Workers:
 
         self._executor = cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"),
                                                 initializer=_load_drawing)
-        self._executor.submit(_ready)  # the first job forks all of them, now
+        # the objects made so far are left out of the workers' garbage collections, which would
+        # otherwise write to every one of them and so copy the memory the workers share with this one
+        gc.freeze()
+        try:
+            self._executor.submit(_ready)  # the first job forks all of them, now
+        finally:
+            gc.unfreeze()
 
     @classmethod
     def ahead_of(cls, folder: Path | str, workers: int | None = None, *, data: Path | str | None = None
