@@ -131,7 +131,7 @@ class Workers:
         import multiprocessing as mp
 
         self._executor = cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"),
-                                                initializer=_load_drawing)
+                                                initializer=_start_worker)
         # the objects made so far are left out of the workers' garbage collections, which would
         # otherwise write to every one of them and so copy the memory the workers share with this one
         gc.freeze()
@@ -272,8 +272,14 @@ class Figures:
 
 
 def _load_drawing() -> None:
-    """Load the drawing modules (matplotlib): each worker's first step."""
+    """Load the drawing modules (matplotlib)."""
     from . import plots, prisma, rob_plots  # noqa: F401
+
+
+def _start_worker() -> None:
+    """A worker's first step: load the drawing modules, then leave them out of its collections."""
+    _load_drawing()
+    gc.freeze()
 
 
 def _ready() -> None:
