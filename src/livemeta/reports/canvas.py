@@ -4,7 +4,8 @@ matplotlib 3.11 draws text glyph by glyph, each placed, rendered and copied from
 figure has a few hundred strings of about twenty glyphs, and that loop was a third of the time a
 PNG took. :class:`Canvas` draws each string as FreeType lays it out, into one bitmap copied once:
 matplotlib 3.10's way, with the same font, size, hinting and layout (the one
-``get_text_width_height_descent`` measures), glyphs placed within a pixel of 3.11's.
+``get_text_width_height_descent`` measures), glyphs placed within a pixel of 3.11's (two for rotated
+text).
 ``tests/reports/test_canvas.py`` holds the two drawings of the report's figures to that.
 
 Everything else is matplotlib's: mathtext, and a matplotlib whose FreeType wrapper lacks these calls,

@@ -271,14 +271,11 @@ class Figures:
         self._pool = self.ready = None
 
 
-def _load_drawing() -> None:
-    """Load the drawing modules (matplotlib)."""
+def _start_worker() -> None:
+    """A worker's first step: load the drawing modules (matplotlib), then leave them out of its
+    collections."""
     from . import plots, prisma, rob_plots  # noqa: F401
 
-
-def _start_worker() -> None:
-    """A worker's first step: load the drawing modules, then leave them out of its collections."""
-    _load_drawing()
     gc.freeze()
 
 

@@ -369,11 +369,16 @@ def _wrap_rows(m: _Measure, rows: list[_Row], cols: list[_Col], note_w: float, p
     return y
 
 
+#: legend geometry, in ems of the legend's font (FS_SMALL points): a key's length, the gap from key to
+#: label and between columns, the distance between rows' centres
+_KEY_EM, _KEY_PAD_EM, _COLUMN_GAP_EM, _LEGEND_ROW_EM = 2.2, 0.6, 1.6, 1.66
+
+
 def _legend_columns(m: _Measure, legend: list[tuple[Any, str]], width: float) -> tuple[int, float]:
     """As many legend columns as fit ``width`` (at most 3), and the legend's height."""
     if not legend:
         return 1, 0.0
-    item_w = [m.width(lbl, size=FS_SMALL) + 2.8 * FS_SMALL / 72 for _, lbl in legend]
+    item_w = [m.width(lbl, size=FS_SMALL) + (_KEY_EM + _KEY_PAD_EM) * FS_SMALL / 72 for _, lbl in legend]
     ncol = min(3, len(legend))
     while ncol > 1 and _legend_width(item_w, ncol) > width:
         ncol -= 1
@@ -486,11 +491,6 @@ def _draw_rows(fig: Figure, ax, fr: _Frame, rows: list[_Row], cols: list[_Col], 
         _draw_marker(ax, r, lo_lim, hi_lim)
 
 
-#: legend geometry, in ems of the legend's font (FS_SMALL points): a key's length, the gap from key to
-#: label and between columns, the distance between rows' centres
-_KEY_EM, _KEY_PAD_EM, _COLUMN_GAP_EM, _LEGEND_ROW_EM = 2.2, 0.6, 1.6, 1.66
-
-
 def _draw_legend(fig: Figure, fr: _Frame, legend: list[tuple[Any, str]], m: _Measure) -> None:
     """The legend under the axis, centred, read row by row: each key (a short line with its marker,
     drawn with the handle's style) and its label, in columns as wide as their widest item.
@@ -570,7 +570,7 @@ def _render(*, title: str, subtitle: str, left: list[_Col], right: list[_Col], r
 
 def _legend_width(item_w: list[float], ncol: int) -> float:
     cols = [item_w[c::ncol] for c in range(ncol)]  # items are read row by row
-    return (sum(max(c) for c in cols) + (len(cols) - 1) * 1.6 * FS_SMALL / 72 + 0.1) * 1.05
+    return (sum(max(c) for c in cols) + (len(cols) - 1) * _COLUMN_GAP_EM * FS_SMALL / 72 + 0.1) * 1.05
 
 
 def _draw_marker(ax, r: _Row, lo_lim: float, hi_lim: float) -> None:
