@@ -35,6 +35,7 @@ import pandas as pd
 from .. import __version__
 from ..analysis.present import trial_count
 from ..living.cumulative import cumulative_by_year, cumulative_rows
+from ..safe import md_code, md_text
 from ..words import class_word
 from . import display
 from .doc import CSS, Doc, Html, finite, fmt_ci, fmt_date, fmt_p, nat, slug
@@ -184,9 +185,10 @@ def _estimates_table(doc: Doc, rows: list[dict], caption: str, *, link: bool = T
         name = r["title"]
         if r["kind"] != "sub":
             inner = f'<a href="#a-{slug(r["id"])}">{html.escape(name)}</a>' if link else html.escape(name)
-            name = Html(f"{inner}<br><code>{html.escape(r['id'])}</code>", f"{name} (`{r['id']}`)")
+            name = Html(f"{inner}<br><code>{html.escape(r['id'])}</code>", f"{md_text(name)} ({md_code(r['id'])})")
         if r["kind"] in ("sens", "sub"):
-            name = Html(f"↳ {name.html if isinstance(name, Html) else html.escape(name)}", f"↳ {name}")
+            name = Html(f"↳ {name.html if isinstance(name, Html) else html.escape(name)}",
+                        f"↳ {name.md if isinstance(name, Html) else md_text(name)}")
         cells.append([name, r["trials"], r["estimate"], r["i2"], r["pi"], r["method"], r["published"],
                       r["comparison"], r["notes"]])
         classes.append({"sens": "sens", "sub": "sub"}.get(r["kind"], ""))
@@ -423,7 +425,7 @@ def _write_title(ctx: _Context, groups, generated: str, has_gaps: bool, has_coun
     sections.append(("methods", "Methods"))
     doc.html.append("<nav><strong>Contents</strong><ol>" + "".join(
         f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in sections) + "</ol></nav>")
-    doc.md += ["**Contents:** " + " · ".join(t for _, t in sections), ""]
+    doc.md += ["**Contents:** " + " · ".join(md_text(t) for _, t in sections), ""]
     return title
 
 
@@ -580,7 +582,7 @@ def _write_files(ctx: _Context, out_dir: Path, title: str, stamp: str, generated
     """The footer, then index.html and report.md."""
     doc = ctx.doc
     doc.html.append(f"<footer>{html.escape(stamp)} · report made {html.escape(generated)}</footer>")
-    doc.md += ["---", f"*{stamp} · report made {generated}*", ""]
+    doc.md += ["---", f"*{md_text(stamp)} · report made {md_text(generated)}*", ""]
     ctx.step("write index.html")
     page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -841,5 +843,5 @@ def _study_table(ctx: _Context, result) -> None:
                         f"would be {result.k * display.ROW_IN:.0f} inches tall. Every study's estimate, "
                         f"{spec.level * 100:g}% CI and weight are in <a href=\"figures/{name}\">{name}</a>; the "
                         "funnel plot shows every study, and the table above the pooled estimate.</p>")
-    ctx.doc.md += [f"Forest plot of {spec.id} not drawn (k = {result.k}): every study's estimate, CI and weight are "
+    ctx.doc.md += [f"Forest plot of {md_text(spec.id)} not drawn (k = {result.k}): every study's estimate, CI and weight are "
                    f"in [figures/{name}](figures/{name}).", ""]

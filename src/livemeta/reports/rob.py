@@ -5,8 +5,11 @@ disagreements."""
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
+from ..safe import md_text
 from .doc import Html
 from .report import FIGURE_MAX_ROWS
 
@@ -41,7 +44,8 @@ def _status_table(ctx, endpoints: list[str]) -> None:
                 word = f"{j.replace('_', ' ')} ({TOOL_WORDS[r['tool']]}, {r['status']})" if j is not None and j == j \
                     else f"{TOOL_WORDS[r['tool']]}: {r['status']}"
                 css = j if j is not None and j == j else "na"
-                row.append(Html(f'<span class="rob rob-{css}">&nbsp;</span> {word}', word))
+                row.append(Html(f'<span class="rob rob-{html.escape(str(css), quote=True)}">&nbsp;</span> '
+                                f'{html.escape(word)}', md_text(word)))
             else:
                 row.append(Html('<span class="rob rob-na">&nbsp;</span> not assessed', "not assessed"))
         rows.append(row)

@@ -14,6 +14,7 @@ import html
 import pandas as pd
 
 from ..analysis.grade import DOMAIN_NAMES, DOMAINS, RULES, absolute_effect, certainty
+from ..safe import md_code, md_text
 from .doc import Doc, Html, fmt_ci, nat, num
 
 SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
@@ -122,7 +123,7 @@ def _certainty_cell(c, g, notes: list[str]) -> Html:
             letters.append(letter)
     level = c.level if c.level == "not rated" else f"{SYMBOLS[c.level]} {c.level}"
     return Html(f'<span class="cert">{html.escape(level)}</span>' + (f"<sup>{','.join(letters)}</sup>" if letters else ""),
-                level + (f" ({', '.join(letters)})" if letters else ""))
+                md_text(level + (f" ({', '.join(letters)})" if letters else "")))
 
 
 def _sof_row(res, g, c, inputs, notes: list[str]) -> list:
@@ -144,7 +145,7 @@ def _sof_row(res, g, c, inputs, notes: list[str]) -> list:
         comment = (comment + " " if comment else "") + f"Baseline: {ae.basis}."
     imp = f" ({g.importance})" if g.importance else ""
     return [Html(f"{html.escape(g.outcome)}{html.escape(imp)}<br><code>{html.escape(g.analysis)}</code>",
-                 f"{g.outcome}{imp} (`{g.analysis}`)"), ctl, inter, rel, n_text, cert, comment]
+                 f"{md_text(g.outcome + imp)} ({md_code(g.analysis)})"), ctl, inter, rel, n_text, cert, comment]
 
 
 def write_sof(doc: Doc, results: dict, inputs, caption: str) -> None:
