@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
-__all__ = ["md_text", "md_code", "md_link", "safe_url", "csv_cell", "csv_uncell", "csv_text", "CSV_RULE",
+__all__ = ["md_text", "md_code", "md_link", "safe_url", "csv_cell", "csv_uncell", "csv_text", "frame_csv", "CSV_RULE",
            "FORMULA_START"]
 
 # ----------------------------------------------------------------------------------- Markdown
@@ -138,10 +138,50 @@ def csv_uncell(value):
     return value
 
 
-def csv_text(header: Iterable, rows: Iterable[Iterable]) -> str:
-    """CSV text (``\\n`` line ends) of a header and rows, every cell through :func:`csv_cell`."""
+def csv_frame(df):
+    """A pandas frame with every text cell through :func:`csv_cell` (numeric, boolean and date
+    columns unchanged), and text column names likewise."""
+    import pandas as pd
+
+    out = df.rename(columns=lambda c: csv_cell(c) if isinstance(c, str) else c)
+    for i, col in enumerate(out.columns):
+        s = out.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        out.isetitem(i, s.map(csv_cell))
+    return out
+
+
+def _lines(rows: Iterable[Iterable]) -> str:
+    """CSV text with ``\n`` line ends. Python's csv writer before 3.12 leaves a carriage return
+    inside a cell unquoted unless it ends lines with one: such text is written row by row with
+    ``\r\n`` and each row's own ending replaced."""
+    rows = [list(r) for r in rows]
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow([csv_cell(c) for c in header])
-    w.writerows([csv_cell(c) for c in r] for r in rows)
-    return buf.getvalue()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    text = buf.getvalue()
+    if "\r" not in text:
+        return text
+    w, out = csv.writer(buf, lineterminator="\r\n"), []
+    for r in rows:
+        buf.seek(0)
+        buf.truncate()
+        w.writerow(r)
+        out.append(buf.getvalue()[:-2] + "\n")
+    return "".join(out)
+
+
+def csv_text(header: Iterable, rows: Iterable[Iterable]) -> str:
+    """CSV text (``\n`` line ends) of a header and rows, every cell through :func:`csv_cell`."""
+    return _lines([[csv_cell(c) for c in header], *([csv_cell(c) for c in r] for r in rows)])
+
+
+def frame_csv(df, **to_csv) -> str:
+    """The CSV text of a pandas frame (``to_csv``'s formatting, ``\n`` line ends), every text cell
+    through :func:`csv_cell`."""
+    df = csv_frame(df)
+    text = df.to_csv(index=False, lineterminator="\n", **to_csv)
+    if "\r" not in text:
+        return text
+    quoted = df.to_csv(index=False, lineterminator="\r\n", **to_csv)  # every cell with a CR quoted
+    return _lines(csv.reader(io.StringIO(quoted, newline="")))

@@ -13,7 +13,6 @@ its columns, and each value is shown as its own text.
 
 from __future__ import annotations
 
-import html
 import re
 from html.parser import HTMLParser
 

@@ -35,7 +35,7 @@ import pandas as pd
 from .. import __version__
 from ..analysis.present import trial_count
 from ..living.cumulative import cumulative_by_year, cumulative_rows
-from ..safe import md_code, md_text
+from ..safe import frame_csv, md_code, md_text
 from ..words import class_word
 from . import display
 from .doc import CSS, Doc, Html, finite, fmt_ci, fmt_date, fmt_p, nat, slug
@@ -837,7 +837,7 @@ def _study_table(ctx: _Context, result) -> None:
     })
     name = f"forest_{slug(spec.id)}.csv"
     ctx.figs.folder.mkdir(parents=True, exist_ok=True)
-    table.to_csv(ctx.figs.folder / name, index=False, float_format="%.6g")
+    (ctx.figs.folder / name).write_text(frame_csv(table, float_format="%.6g"), encoding="utf-8", newline="")
     ctx.figs.extra.add(name)
     ctx.doc.html.append(f'<p class="note">Forest plot of {html.escape(spec.id)} not drawn: with k = {result.k} studies it '
                         f"would be {result.k * display.ROW_IN:.0f} inches tall. Every study's estimate, "
