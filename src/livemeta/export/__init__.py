@@ -35,6 +35,7 @@ from .. import __version__
 from ..db.revisions import set_as_of
 from ..errors import LivemetaError
 from ..safe import CSV_RULE, frame_csv, md_text
+from ..words import count
 from ..sql import named, view_frame
 
 #: the evidence views exported, with the columns that identify a row
@@ -76,7 +77,7 @@ class Export:
     def summary(self) -> str:
         names = f" (version {', '.join(self.versions)})" if self.versions else ""
         return (f"wrote the data package of revision {self.revision}{names} to {self.folder}: "
-                f"{len(self.files)} tables, {self.analyses} analyses; reproduce them with "
+                f"{count(len(self.files), 'table')}, {count(self.analyses, 'analysis')}; reproduce them with "
                 f"`Rscript {self.folder / 'reproduce.R'}`")
 
 

@@ -41,7 +41,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLo
 from .canvas import canvas_for
 from .display import (  # noqa: F401 - EGGER_MIN_K, MEASURE_NAMES, method_label, display_scale: this module's API too
     _CONTROL_WORDS, EGGER_MIN_K, MEASURE_NAMES, ROW_IN, _finite, _fmt_p, _fmt_tau2, _is_true, _num,
-    _pretty, _Scale, display_scale, method_label,
+    _pretty, _Scale, display_scale, method_label, z_sides,
 )
 
 __all__ = ["forest_plot", "funnel_plot", "cumulative_plot", "bubble_plot", "baujat_plot", "monitoring_plot",
@@ -1302,7 +1302,8 @@ def _monitoring(mon, title: str, measure: str, footer: str, secondary: bool) -> 
     lim = max(4.0, float(np.nanmax(np.abs(z))) + 0.5, float(np.nanmax(np.where(shown, crit, 0))) + 0.5)
     ax.set_ylim(-lim, lim)
     ax.set_xlabel(f"Cumulative information ({mon.information_kind})", fontsize=8)
-    ax.set_ylabel("Cumulative z", fontsize=8)
+    below, above = z_sides(measure)
+    ax.set_ylabel(f"Cumulative z (below 0: {below}; above 0: {above})", fontsize=8)
     ax.tick_params(labelsize=8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

@@ -36,7 +36,7 @@ from .. import __version__
 from ..analysis.present import trial_count
 from ..living.cumulative import cumulative_by_year, cumulative_rows
 from ..safe import frame_csv, md_code, md_text
-from ..words import class_word
+from ..words import class_word, column_word, count
 from . import display
 from .doc import CSS, Doc, Html, finite, fmt_ci, fmt_date, fmt_p, nat, slug
 from .figures import Figures, Workers
@@ -107,7 +107,7 @@ def _published_text(spec) -> str:
         return ""
     if pub.estimate is not None:
         txt = fmt_ci(pub.estimate, pub.ci_low, pub.ci_high)
-        return txt + (f", {pub.trials} trials" if pub.trials else "")
+        return txt + (f", {count(pub.trials, 'trial')}" if pub.trials else "")
     return pub.text or ""
 
 
@@ -162,7 +162,7 @@ def summary_rows(result) -> list[dict]:
             p = result.subgroups.subgroups[g]
             e = fmt_ci(nat(p.estimate, s), nat(p.ci_low, s), nat(p.ci_high, s), percent)
             ntr = result.studies.loc[groups == str(g), "trial_id"].nunique()
-            trials = f"{ntr} trial{'s' if ntr != 1 else ''}" + (f", {p.k} cohorts" if p.k != ntr else "")
+            trials = count(ntr, "trial") + (f", {count(p.k, 'cohort')}" if p.k != ntr else "")
             rows.append({
                 "id": f"{spec.id}:{g}", "title": display._pretty(g), "kind": "sub",
                 "trials": trials, "estimate": e if percent else f"{spec.measure} {e}", "level": lvl,
@@ -513,7 +513,7 @@ def _write_gaps(ctx: _Context, gaps: pd.DataFrame) -> None:
     doc.heading(2, "Evidence gaps", "gaps")
     view = _gaps_view(gaps, ctx.refs)
     if len(view):
-        doc.para(f"{len(view)} trials known to exist do not contribute to every analysis: what is missing "
+        doc.para(f"{count(len(view), 'trial')} known to exist do not contribute to every analysis: what is missing "
                  "and why. These gaps are data too: they say where the estimates above may be incomplete.")
         doc.frame(view, ctx.caption)
     else:
@@ -677,7 +677,7 @@ def _cumulative(ctx: _Context, main, cumulative: Mapping | None) -> None:
             _same_note(ctx, "Cumulative plot", main, other)
             return
         if main.k > CUMULATIVE_MAX_ROWS:
-            rows, note = cumulative_by_year(main), f" One row per publication year ({main.k} trials)."
+            rows, note = cumulative_by_year(main), f" One row per publication year ({count(main.k, 'trial')})."
         else:
             rows = cumulative_rows(main)
     if rows is None or not len(rows):
@@ -694,7 +694,7 @@ def _metaregression(ctx: _Context, result) -> None:
     doc, table_caption, spec = ctx.doc, ctx.caption, result.spec
     if not spec.moderators:
         return
-    doc.heading(3, f"Meta-regression on {', '.join(spec.moderators)}")
+    doc.heading(3, f"Meta-regression on {', '.join(map(column_word, spec.moderators))}")
     m = metareg_summary(result)
     if result.metareg is None:
         doc.para(f"No meta-regression at this revision: {m['note']}.", "note")
@@ -704,7 +704,7 @@ def _metaregression(ctx: _Context, result) -> None:
     rows = []
     for c in m["coefficients"]:
         est = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if ratio else (c["estimate"], c["ci_low"], c["ci_high"])
-        rows.append([c["name"], fmt_ci(*est), fmt_p(c["p"])])
+        rows.append([c["label"], fmt_ci(*est), fmt_p(c["p"])])
     t = m["test_of_moderators"]
     stat = f"F({t['df']}, {t['df2']}) = {t['statistic']:.2f}" if t["distribution"] == "F" else f"QM({t['df']}) = {t['statistic']:.2f}"
     r2 = f"; R² = {m['r2']:.0f}%" if m["r2"] is not None else ""
@@ -799,8 +799,8 @@ def _rob_variant_note(main, variant) -> str:
     assessed = int(st["rob_overall"].notna().sum())
     left_out = main.k - variant.k
     if assessed == 0:
-        return f"not assessed: none of the {main.k} studies has a risk-of-bias judgement; nothing left out"
-    return (f"{assessed} of {main.k} studies assessed; {left_out} at high risk left out; "
+        return f"not assessed: none of the {count(main.k, 'study')} has a risk-of-bias judgement; nothing left out"
+    return (f"{assessed} of {count(main.k, 'study')} assessed; {left_out} at high risk left out; "
             f"{main.k - assessed} not assessed kept")
 
 
