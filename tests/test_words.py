@@ -78,4 +78,4 @@ def test_the_monitoring_plot_says_which_way_favours_rechallenge():
     mon = monitor(np.log([0.69, 0.76, 0.98, 0.88]), np.array([0.023, 0.046, 0.013, 0.018]), [1, 2, 3, 4],
                   target=np.log(0.8))
     fig = plots.monitoring_plot(mon, title="OS", measure="HR")
-    assert fig.axes[0].get_ylabel() == "Cumulative z (below 0: favours rechallenge; above 0: favours control)"
+    assert fig.axes[0].get_ylabel() == "Cumulative z\nbelow 0: favours rechallenge · above 0: favours control"
