@@ -41,7 +41,7 @@ def test_formats(one_revision):
     assert res.rows == [(1, "m|1", 1.5, None)]
     assert json.loads(res.format("json")) == [{"revision_id": 1, "message": "m|1", "x": 1.5, "y": None}]
     assert res.format("csv").splitlines() == ["revision_id,message,x,y", "1,m|1,1.5,"]
-    assert res.format("markdown").splitlines()[2] == "| 1 | m\\|1 | 1.5 |  |"
+    assert res.format("markdown").splitlines()[2] == "| 1 | m&#124;1 | 1.5 |  |"  # escaped: text, never a cell break
     assert res.format("table").splitlines()[-1] == "(1 row)"
 
 

@@ -22,6 +22,7 @@ from .paths import resource
 from .project import Project, find_project, require_project
 from .query import QueryResult, run_query
 from .sql import named
+from .words import count
 
 __all__ = [
     "IngestResult",
@@ -213,7 +214,7 @@ class IngestResult:
         if self.dry_run:
             what = []
             if r.added:
-                what.append(f"add {len(r.added)} trial{'s' if len(r.added) != 1 else ''} ({', '.join(r.added)})")
+                what.append(f"add {count(len(r.added), 'trial')} ({', '.join(r.added)})")
             if r.superseded:
                 what.append(f"supersede {len(r.superseded)} ({', '.join(r.superseded)})")
             lines.append(f"dry run: would {' and '.join(what) or 'change nothing'}. Nothing was committed or written.")

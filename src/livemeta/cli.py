@@ -7,6 +7,7 @@ printed as one message with a hint, never as a traceback, and exit non-zero.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import click
 
 from . import __version__, api
 from .errors import LivemetaError
+from .words import count
 
 
 class _Group(click.Group):
@@ -28,16 +30,14 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
 
 
+def _project_option(f, help: str = "The evidence project (its folder or livemeta.yaml) [env LIVEMETA_PROJECT; "
+                    "default: the nearest livemeta.yaml in this folder or its parents].", envvar="LIVEMETA_PROJECT"):
+    return click.option("--project", "project", type=click.Path(path_type=Path), envvar=envvar, default=None,
+                        help=help)(f)
+
+
 def _db_options(f):
-    f = click.option(
-        "--project",
-        "project",
-        type=click.Path(path_type=Path),
-        envvar="LIVEMETA_PROJECT",
-        default=None,
-        help="The evidence project (its folder or livemeta.yaml) [env LIVEMETA_PROJECT; default: the nearest "
-        "livemeta.yaml in this folder or its parents].",
-    )(f)
+    f = _project_option(f)
     f = click.option(
         "--wait",
         type=click.FloatRange(min=0),
@@ -166,17 +166,24 @@ def verify(db, wait, project):
         for d in report.differences:
             click.echo(f"  {d}")
         raise SystemExit(1)
-    click.echo(f"{report.database} agrees with the repository at {report.head[:9]}: {report.revisions} revisions, "
+    click.echo(f"{report.database} agrees with the repository at {report.head[:9]}: {count(report.revisions, 'revision')}, "
                f"{report.tables} tables, {report.rows} evidence rows and {report.estimates} stored estimates "
                f"identical to a fresh replay ({report.seconds:.1f} s)")
 
 
 @main.command("new-project")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), required=False)
 @click.option("--name", required=True, help="What the review is about.")
-def new_project(folder, name):
-    """Create an evidence project in FOLDER: livemeta.yaml, studies/, analyses.yaml and a git repository
-    with its first commit (where the history starts)."""
+@functools.partial(_project_option, help="The folder of the new project (the same as FOLDER).", envvar=None)
+def new_project(folder, name, project):
+    """Create an evidence project in FOLDER (or --project): livemeta.yaml, studies/, neutral analyses in
+    analyses.yaml (no published figures: add the ones you compare with) and a git repository with its
+    first commit (where the history starts)."""
+    if folder is not None and project is not None and Path(folder).resolve() != Path(project).resolve():
+        raise click.UsageError(f"FOLDER {folder} and --project {project} name two folders: give one")
+    folder = folder or project
+    if folder is None:
+        raise click.UsageError("name the folder of the new project: livemeta new-project DIR --name NAME")
     proj, sha = api.new_project(folder, name=name)
     click.echo(f"created the evidence project {proj.root}" + (f" (commit {sha[:9]})" if sha else ""))
     if not sha:
@@ -225,9 +232,20 @@ def resolve(db, wait, project, trials, message):
 
 
 @main.command()
-def template():
-    """Print the annotated study-file template (ingest/template.yaml)."""
+@_project_option
+def template(project):
+    """Print the annotated study-file template (ingest/template.yaml; the same for every project)."""
+    _check_project(project)
     click.echo(api.template_text(), nl=False)
+
+
+def _check_project(project: Path | None) -> None:
+    """A project named by --project (or LIVEMETA_PROJECT) must be one, even where the command reads
+    nothing of it: a wrong folder is said, never ignored."""
+    if project is not None:
+        from .project import load_project
+
+        load_project(project)
 
 
 @main.command()
@@ -310,11 +328,14 @@ def query(db, wait, project, sql, fmt, as_of, timeout, max_rows, max_mb):
 
 
 @main.command()
+@_project_option
 @click.option("--no-columns", is_flag=True, help="Names and descriptions only.")
-def views(no_columns):
-    """List the named views (queries/views/) with their descriptions and columns."""
+def views(project, no_columns):
+    """List the named views (queries/views/) with their descriptions and columns (the same for every
+    project)."""
     import textwrap
 
+    _check_project(project)
     items = api.view_list()
     columns = {} if no_columns else api.view_columns()
     name_w = max(len(v.name) for v in items)
@@ -387,7 +408,7 @@ def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified
         n = len(run.since)
         if run.since:
             in_analysis = [t for t in run.since if t in pooled]
-            click.echo(f"+{n} trial{'s' if n != 1 else ''} since {run.version}: {', '.join(run.since)}; "
+            click.echo(f"+{count(n, 'trial')} since {run.version}: {', '.join(run.since)}; "
                        + (f"{len(in_analysis)} of them in an analysis" if in_analysis else "none of them in an analysis yet"))
         elif run.revision != run.version_revision:
             click.echo(f"no trial added since {run.version}")
@@ -612,7 +633,7 @@ def cumulative(db, wait, project, analysis, as_of, fmt, plot):
     from .living.cumulative import rounded
 
     spec, revision, table = api.cumulative(_db(db, project), analysis, as_of=as_of, wait=wait)
-    shown = rounded(table, spec.measure) if fmt in ("table", "markdown") else table  # machines get every digit
+    shown = rounded(table, spec.measure, spec.method) if fmt in ("table", "markdown") else table  # machines: every digit
     rows = [tuple(None if v != v else v for v in r) for r in shown.itertuples(index=False)]
     click.echo(QueryResult(list(shown.columns), rows, revision).format(fmt))
     if plot is not None:

@@ -239,7 +239,9 @@ def new_project(folder: Path | str, *, name: str, commit: bool = True) -> tuple[
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "studies").mkdir()
     (folder / "studies" / ".gitkeep").write_text("")
-    shutil.copyfile(resource("queries", "analyses.yaml"), folder / "analyses.yaml")
+    # neutral analyses: no published figures, no published version (queries/analyses.yaml is the
+    # bundled review's own)
+    shutil.copyfile(resource("queries", "new_project_analyses.yaml"), folder / "analyses.yaml")
     (folder / ".gitignore").write_text(_GITIGNORE)
     (folder / "README.md").write_text(_README.format(name=name))
     (folder / PROJECT_FILE).write_text(

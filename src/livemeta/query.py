@@ -13,10 +13,8 @@ module avoids pandas so that `livemeta query` starts fast.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import decimal
-import io
 import json
 import math
 import threading
@@ -32,6 +30,7 @@ from .db.connection import open_connection, storage_error
 from .db.migrations import check_schema
 from .db.revisions import resolve_revision, set_as_of
 from .errors import LivemetaError
+from .safe import csv_text, md_text
 
 FORMATS = ("table", "csv", "json", "markdown")
 _READING = {duckdb.StatementType.SELECT, duckdb.StatementType.PRAGMA}
@@ -285,11 +284,9 @@ def _table(columns: list[str], rows) -> str:
 
 
 def _csv(columns: list[str], rows) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    w.writerows([[_text(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else _plain(v) for v in r] for r in rows])
-    return buf.getvalue().rstrip("\n")
+    # no spreadsheet formulas (livemeta.safe.CSV_RULE)
+    return csv_text(columns, ([_text(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else _plain(v)
+                               for v in r] for r in rows)).rstrip("\n")
 
 
 def _json(columns: list[str], rows) -> str:
@@ -298,9 +295,7 @@ def _json(columns: list[str], rows) -> str:
 
 
 def _markdown(columns: list[str], rows) -> str:
-    def esc(s: str) -> str:
-        return s.replace("|", "\\|").replace("\n", " ")
-
-    out = ["| " + " | ".join(esc(c) for c in columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    out += ["| " + " | ".join(esc(_text(v)) for v in r) + " |" for r in rows]
+    """A Markdown table; every value escaped (livemeta.safe.md_text: text, never markup)."""
+    out = ["| " + " | ".join(md_text(c) for c in columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    out += ["| " + " | ".join(md_text(_text(v)) for v in r) + " |" for r in rows]
     return "\n".join(out)

@@ -290,7 +290,10 @@ def test_bundled_report_has_every_section_and_no_guessed_judgement(bundled):
     os_sec = section(page, "a-os")
     assert "not assessed: none of the 7 studies has a risk-of-bias judgement; nothing left out" in os_sec
     assert "only one subgroup (acquired) has data" in section(page, "a-os_by_resistance")
-    _ = sof
+    # participants: the trials whose n is unknown are named, not counted
+    unknown = re.findall(r"n unknown for ([^)]*)\)", sof)
+    assert unknown and all(re.fullmatch(r"[A-Z][\w-]+(, [A-Z][\w-]+)*", u) for u in unknown), unknown
+    assert "KEYVIBE-002" in unknown[0] and not re.search(r"\(1 RCTs|\b1 trials\b|\b1 studies\b", page)
 
 
 @pytest.mark.slow

@@ -27,6 +27,7 @@ import numpy as np
 import yaml
 
 from ..errors import LivemetaError
+from ..words import count
 
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
 DOMAIN_NAMES = {
@@ -396,7 +397,7 @@ def baseline_value(g: OutcomeGrade, control_values: list[float]) -> tuple[float,
     m = float(median(vals))
     unit = f" {b.unit}" if b.kind == "median" else ""
     what = "median" if b.kind == "median" else "risk"
-    return m, f"the median of the control arms' {what}s ({len(vals)} trials): {m:.3g}{unit}"
+    return m, f"the median of the control arms' {what}s ({count(len(vals), 'trial')}): {m:.3g}{unit}"
 
 
 def absolute_effect(result, g: OutcomeGrade, control_values: list[float], endpoint: str | None = None

@@ -7,6 +7,7 @@ import math
 
 from .run import AnalysisResult
 from ..pooling import back_transform
+from ..words import coefficient_word, count
 
 def _ratio(x: float | None, scale: str) -> float | None:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
@@ -50,12 +51,12 @@ def printed_interval(row, spec) -> tuple[float, float, float] | None:
 
 def trial_count(result: AnalysisResult) -> str:
     """How many trials are behind the estimate, beside the review's count: '7 of 10 RCTs'."""
-    word = "single-arm trials" if result.spec.measure == "proportion" else "RCTs"
+    word = "single-arm trial" if result.spec.measure == "proportion" else "RCT"
     n = len(result.trials)
     pub = result.spec.published
     if pub is not None and pub.trials:
-        return f"{n} of {pub.trials} {word}"
-    return f"{n} {word}"
+        return f"{n} of {count(pub.trials, word)}"
+    return count(n, word)
 
 
 def comparison(result: AnalysisResult) -> str:
@@ -159,7 +160,7 @@ def metareg_summary(result: AnalysisResult) -> dict:
         "k": reg.k,
         "method": {"estimator": reg.method, "test": reg.test, "level": reg.level},
         "coefficients": [
-            {"name": n, "estimate": float(b), "se": float(se), "stat": float(z), "p": float(pv),
+            {"name": n, "label": coefficient_word(n, result.spec.moderators), "estimate": float(b), "se": float(se), "stat": float(z), "p": float(pv),
              "ci_low": float(lo), "ci_high": float(hi),
              **({"ratio": math.exp(b), "ratio_ci_low": math.exp(lo), "ratio_ci_high": math.exp(hi)} if ratio else {})}
             for n, b, se, z, pv, lo, hi in zip(reg.names, reg.beta, reg.se, reg.stat, reg.pval, reg.ci_low, reg.ci_high)
@@ -228,15 +229,14 @@ METHOD_WORDS = {
 
 
 def _trials_word(res: AnalysisResult, n: int) -> str:
-    word = "single-arm trial" if res.spec.measure == "proportion" else "RCT"
-    return f"{n} {word}{'s' if n != 1 else ''}"
+    return count(n, "single-arm trial" if res.spec.measure == "proportion" else "RCT")
 
 
 def _cohorts(res: AnalysisResult) -> str:
     """' (8 cohorts)' when the analysis pools several arms or cohorts of one trial."""
     if res.k == len(res.trials) or res.k == 0:
         return ""
-    return f" ({res.k} {'cohorts' if res.spec.measure == 'proportion' else 'comparisons'})"
+    return f" ({count(res.k, 'cohort' if res.spec.measure == 'proportion' else 'comparison')})"
 
 
 def _since(res: AnalysisResult, ref: AnalysisResult | None, version: str | None) -> str:
@@ -267,7 +267,7 @@ def _subgroup_rows(res: AnalysisResult, s: dict) -> list:
     for sg in s["subgroups"]:
         sel = res.studies[groups == str(sg["subgroup"])]
         n = sel["trial_id"].nunique()
-        trials = _trials_word(res, n) + (f" ({sg['k']} cohorts)" if sg["k"] != n else "")
+        trials = _trials_word(res, n) + (f" ({count(sg['k'], 'cohort')})" if sg["k"] != n else "")
         name = class_word(sg["subgroup"]) if res.spec.subgroup == "treatment_class" else str(sg["subgroup"])
         est = {"estimate": sg["estimate"], "ci_low": sg["ci_low"], "ci_high": sg["ci_high"]}
         i2 = f"{sg['i2']:.0f}%" if sg["i2"] is not None and sg["k"] > 1 else ""
@@ -285,11 +285,27 @@ def _metareg_rows(res: AnalysisResult) -> list:
     out: list = []
     for c in m["coefficients"][1 if res.metareg.intercept else 0:]:
         v = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if "ratio" in c else (c["estimate"], c["ci_low"], c["ci_high"])
-        out.append(f"    {c['name']}: {unit} ×{_fmt_ci(*v)} per unit, p = {c['p']:.3f} (k = {m['k']})")
+        if c["name"] in res.spec.moderators:
+            out.append(f"    {c['label']}: {unit} ×{_fmt_ci(*v)} per unit, p = {c['p']:.3f} (k = {m['k']})")
+        else:  # a level of a factor, against its reference level (the first, as R's factor())
+            out.append(f"    {c['label']} vs {_reference_level(res, c['name'])}: {unit} ×{_fmt_ci(*v)}, "
+                       f"p = {c['p']:.3f} (k = {m['k']})")
     t = m["test_of_moderators"]
     r2 = f", R² {m['r2']:.0f}%" if m["r2"] is not None and math.isfinite(m["r2"]) else ""
     out.append(f"    test of moderators: {'F' if t['distribution'] == 'F' else 'QM'} = {t['statistic']:.2f}, p = {t['p']:.3f}{r2}")
     return out
+
+
+def _reference_level(res: AnalysisResult, coefficient: str) -> str:
+    """The reference level of the factor a coefficient belongs to, as a reader names it."""
+    from ..words import class_word
+
+    for m in sorted(res.spec.moderators, key=len, reverse=True):
+        if coefficient.startswith(m) and m in res.studies.columns:
+            levels = sorted(res.studies[m].dropna().astype(str).unique())
+            if levels:
+                return class_word(levels[0]) if m == "treatment_class" else levels[0].replace("_", " ")
+    return "the reference level"
 
 
 _COLUMNS = [("name", "analysis"), ("trials", "trials"), ("estimate", "estimate (CI)"), ("i2", "I²"),
@@ -314,7 +330,8 @@ def _render(entries: list, extra: list[tuple[str, str]], width: int | None) -> l
     widths["name"] = max([len("analysis")] + [len(_name(r, 10_000)) for r in rows])
     least_name = max([len("analysis")] + [len(_name(r, 0)) if "title" in r else len(r["name"]) for r in rows])
     widths["name"] = max(least_name, min(widths["name"], 60))
-    widths["published"] = min(widths["published"], 36)  # cut to fit on one line; whole when stacked
+    if "published" in widths:
+        widths["published"] = min(widths["published"], 36)  # cut to fit on one line; whole when stacked
 
     def total():
         return sum(widths[k] for k, _ in cols) + 2 * (len(cols) - 1)
@@ -363,8 +380,9 @@ def to_table(
     trials behind each estimate. A legend of the method codes follows."""
     reference = reference or {}
     with_ref = bool(reference)
-    extra = ([("version", f"{version} (trials)")] if with_ref else []) + [("published", "published"),
-                                                                          ("compare", "vs published")]
+    published = any(res.spec.published is not None for res in results)  # else no column for it
+    extra = ([("version", f"{version} (trials)")] if with_ref else []) + (
+        [("published", "published"), ("compare", "vs published")] if published else [])
     entries: list = []
     for res in results:
         s = summary(res)

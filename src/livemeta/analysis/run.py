@@ -20,6 +20,7 @@ from ..pooling import PoolResult, pool
 from ..pooling.effects import log_or, log_rr, logit_proportion
 from ..pooling.metareg import MetaRegResult, metareg
 from ..pooling.subgroups import SubgroupResult, pool_subgroups
+from ..words import count
 from .spec import AnalysisSpec
 
 #: How a hazard-ratio analysis reads a CI whose level is disputed (``ci_level`` of the spec): the
@@ -238,8 +239,14 @@ def _metaregression(df: pd.DataFrame, spec: AnalysisSpec) -> tuple[MetaRegResult
     if dropped:
         notes.append(f"constant over the studies left, so not estimable: {', '.join(dropped)}")
     need = len(mods) + 1 + (spec.method != "FE")
-    if not mods or k < need:
-        notes.append(f"no meta-regression: {k} studies for {len(mods)} moderator column(s)")
+    if not mods:
+        notes.append("no meta-regression: " + ("no study has every moderator" if k == 0 else
+                                               "one study has every moderator" if k == 1 else
+                                               f"no moderator varies over the {k} studies that have every one"))
+        return None, "; ".join(notes)
+    if k < need:
+        notes.append(f"no meta-regression: {count(k, 'study')} for {count(len(mods), 'moderator column')}; "
+                     f"at least {need} needed")
         return None, "; ".join(notes)
     try:
         reg = metareg(df.loc[complete, "yi"].to_numpy(float), df.loc[complete, "vi"].to_numpy(float), mods,

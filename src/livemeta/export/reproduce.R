@@ -24,8 +24,20 @@ here <- if (length(args) >= 1) args[1] else {
   file_arg <- grep("^--file=", commandArgs(FALSE), value = TRUE)
   if (length(file_arg)) dirname(sub("^--file=", "", file_arg[1])) else "."
 }
-rd <- function(name) read.csv(file.path(here, "data", paste0(name, ".csv")), stringsAsFactors = FALSE,
-                              na.strings = "", check.names = FALSE)
+# A text cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) or that begins with
+# an apostrophe is written with one apostrophe before it (datapackage.json: livemeta.text_cells):
+# unguard_cells() gives the exact value back, guard_cells() writes reproduced.csv the same way.
+unguard_cells <- function(d) { for (j in seq_along(d)) if (is.character(d[[j]])) d[[j]] <- sub("^'", "", d[[j]]); d }
+guard_cells <- function(d) {
+  for (j in seq_along(d)) if (is.character(d[[j]])) {
+    x <- d[[j]]
+    f <- !is.na(x) & (grepl("^'", x) | (grepl("^[-=+@\t\r]", x) & !grepl("^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$", x)))
+    d[[j]][f] <- paste0("'", x[f])
+  }
+  d
+}
+rd <- function(name) unguard_cells(read.csv(file.path(here, "data", paste0(name, ".csv")),
+                                            stringsAsFactors = FALSE, na.strings = "", check.names = FALSE))
 analyses <- rd("analyses")
 rows <- rd("analysis_rows")
 stored <- rd("pooled_estimates")
@@ -124,7 +136,7 @@ for (i in seq_len(nrow(analyses))) {
 }
 
 res <- do.call(rbind, out)
-write.csv(res, file.path(here, "reproduced.csv"), row.names = FALSE)
+write.csv(guard_cells(res), file.path(here, "reproduced.csv"), row.names = FALSE)
 num <- function(x) if (is.na(x)) "null" else sprintf("%.17g", x)
 str_ <- function(x) paste0('"', gsub('"', '\\\\"', x), '"')
 md5 <- tools::md5sum(file.path(here, "data", c("analyses.csv", "analysis_rows.csv", "pooled_estimates.csv")))

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import LivemetaError, Problem, ValidationFailed
+from ..safe import csv_text, csv_uncell
 
 #: livemeta's judgement -> robvis's word
 WORDS = {
@@ -78,7 +79,7 @@ def parse(text: str, name: str, tool: str) -> list[Row]:
         if len(raw) > len(head):
             problems.append(Problem(name, f"line {n}", f"{len(raw)} cells; the header has {len(head)}"))
             continue
-        study = cells[0]
+        study = csv_uncell(cells[0])  # a name written by to_csv against spreadsheet formulas
         if not study:
             problems.append(Problem(name, f"line {n}.Study", "no study name"))
             continue
@@ -107,16 +108,13 @@ def parse(text: str, name: str, tool: str) -> list[Row]:
 def to_csv(records: list[dict], tool: str, weighted: bool = False) -> str:
     """robvis CSV text from records with ``study``, ``d1_judgement``.., ``overall_judgement`` and
     (when ``weighted``) ``weight``."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header(tool, weighted))
-    n = TOOL_DOMAINS[tool]
+    n, out = TOOL_DOMAINS[tool], []
     for r in records:
         row = [r["study"], *(WORDS[r[f"d{i}_judgement"]] for i in range(1, n + 1)), WORDS[r["overall_judgement"]]]
         if weighted:
             row.append(f"{r['weight']:.2f}")
-        w.writerow(row)
-    return buf.getvalue()
+        out.append(row)
+    return csv_text(header(tool, weighted), out)  # a study name is never a spreadsheet formula
 
 
 # --------------------------------------------------------------------------------------- import

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import LivemetaError, Problem, StorageFailed, ValidationFailed
+from ..words import count
 from .parse import StudyBlob, load_study, read_study
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class ValidationReport:
             lines.append(f"{n} problem{'s' if n != 1 else ''} in {bad} of {len(self.files)} file{'s' if len(self.files) != 1 else ''}")
             return "\n".join(lines)
         n = len(self.files)
-        text = f"{n} file{'s' if n != 1 else ''} valid: {len(self.trials)} trial{'s' if len(self.trials) != 1 else ''} ({_ids(self.trials)}); {_rows_text(self.rows)}"
+        text = f"{count(n, 'file')} valid: {count(len(self.trials), 'trial')} ({_ids(self.trials)}); {_rows_text(self.rows)}"
         if self.added is not None:
             text += f"\nagainst the database: {len(self.added)} new"
             if self.superseded:
@@ -105,7 +106,7 @@ class IngestReport:
     def summary(self) -> str:
         parts = []
         if self.added:
-            parts.append(f"{len(self.added)} trial{'s' if len(self.added) != 1 else ''} added ({_ids(self.added)})")
+            parts.append(f"{count(len(self.added), 'trial')} added ({_ids(self.added)})")
         if self.superseded:
             parts.append(f"{len(self.superseded)} superseded ({_ids(self.superseded)})")
         what = "; ".join(parts) or "nothing"

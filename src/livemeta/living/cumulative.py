@@ -10,6 +10,7 @@ from ..analysis import AnalysisResult, AnalysisSpec, run_analysis
 from ..analysis.present import printed_interval
 from ..pooling import back_transform
 from ..pooling.sensitivity import cumulative
+from ..words import count
 
 COLUMNS = ["step", "trial_id", "label", "first_published", "k", "estimate", "ci_low", "ci_high", "p", "tau2", "i2"]
 
@@ -67,10 +68,11 @@ def cumulative_rows(result: AnalysisResult) -> pd.DataFrame:
     })[COLUMNS]
 
 
-def rounded(table: pd.DataFrame, measure: str) -> pd.DataFrame:
+def rounded(table: pd.DataFrame, measure: str, method: str | None = None) -> pd.DataFrame:
     """The cumulative table as a reader sees it: ratios to two decimals (proportions in percent to
-    one), p to three (below 0.001 as '< 0.001'), tau² to four decimals, I² in whole percent."""
-    from ..living.diff import PRINTED
+    one), p to three (below 0.001 as '< 0.001'), tau² to four decimals (a fixed-effect ``method``
+    has none, and says so), I² in whole percent."""
+    from ..living.diff import FIXED_EFFECT, NO_TAU2, PRINTED
 
     def ratio(v):
         if v is None or v != v:
@@ -84,7 +86,8 @@ def rounded(table: pd.DataFrame, measure: str) -> pd.DataFrame:
     for col in ("estimate", "ci_low", "ci_high"):
         out[col] = [ratio(v) for v in table[col]]
     out["p"] = [p(v) for v in table["p"]]
-    out["tau2"] = ["" if v != v else PRINTED["tau2"].format(v) for v in table["tau2"]]
+    out["tau2"] = [NO_TAU2 if method == FIXED_EFFECT else "" if v != v else PRINTED["tau2"].format(v)
+                   for v in table["tau2"]]
     out["i2"] = ["" if v != v else PRINTED["i2"].format(v) + "%" for v in table["i2"]]
     out["first_published"] = ["" if v is None or v != v else str(v) for v in table["first_published"]]
     return out
@@ -111,7 +114,7 @@ def cumulative_by_year(result: AnalysisResult) -> pd.DataFrame:
         n = end + 1 - prev
         y = year[end]
         rows.append({"step": step, "trial_id": studies["trial_id"].iloc[end],
-                     "label": f"+ {n} trial{'s' if n != 1 else ''} ({y if y == y else 'date unknown'})",
+                     "label": f"+ {count(n, 'trial')} ({y if y == y else 'date unknown'})",
                      "first_published": y, "k": end + 1,
                      **{k: float(back_transform(getattr(r, k), scale=spec.scale)) for k in ("estimate", "ci_low", "ci_high")},
                      "p": r.p, "tau2": r.tau2, "i2": r.i2})

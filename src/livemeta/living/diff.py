@@ -19,6 +19,7 @@ import duckdb
 
 from ..db.revisions import resolve_revision
 from ..errors import LivemetaError
+from ..words import count
 
 if TYPE_CHECKING:  # (annotations only: log and diff of stored estimates need no pandas)
     import pandas as pd
@@ -102,7 +103,7 @@ class RevisionDiff:
                 f"| {_pair(a, 'tau2', PRINTED['tau2'])} | {_pair(a, 'i2', PRINTED['i2'] + '%')} "
                 f"| {', '.join(a.flags) or '—'} |"
             )
-        out += ["", f"{len(changed)} of {len(self.analyses)} analyses changed."]
+        out += ["", f"{len(changed)} of {count(len(self.analyses), 'analysis')} changed."]
         recomputed = sorted({a.analysis for a in self.analyses for d in (a.old, a.new) if d and d.get("recomputed")})
         if recomputed:
             out.append(f"Recomputed (not stored at that revision): {', '.join(recomputed)}.")
@@ -123,6 +124,9 @@ def _show(v) -> str:
     return "—" if v is None else f"`{v}`"
 
 
+FIXED_EFFECT = "FE"
+#: what a fixed-effect analysis shows for tau²: the model has none (I² still describes the studies)
+NO_TAU2 = "none (fixed effect)"
 #: how diff prints each number of an estimate; a change that does not show at this precision is
 #: not flagged (a reader cannot see it)
 PRINTED = {"estimate": "{:.2f}", "ci_low": "{:.2f}", "ci_high": "{:.2f}", "pi_low": "{:.2f}", "pi_high": "{:.2f}",
@@ -157,6 +161,8 @@ def _est(d: dict | None, measure: str) -> str:
 
 def _pair(a: AnalysisChange, key: str, fmt: str) -> str:
     def one(d):
+        if key == "tau2" and d is not None and d.get("method") == FIXED_EFFECT and d.get("estimate") is not None:
+            return NO_TAU2
         v = None if d is None else d.get(key)
         return "—" if v is None else fmt.format(v)
 
@@ -356,14 +362,15 @@ class EstimateHistory:
             row = self._stored_at(spec.id, revision)
             if row is not None:
                 out[spec.id] = {k: _normal(row[k]) for k in _ESTIMATE_KEYS} | {
-                    "p_between": _normal(row["p_between"]), "recomputed": False}
+                    "p_between": _normal(row["p_between"]), "recomputed": False, "method": spec.method}
             else:
                 from ..analysis.present import summary
                 from ..analysis.run import run_analysis
 
                 s = summary(run_analysis(self.con, spec, revision))
                 between = s.get("test_for_subgroup_differences") or {}
-                out[spec.id] = {k: s[k] for k in _ESTIMATE_KEYS} | {"p_between": between.get("p"), "recomputed": True}
+                out[spec.id] = {k: s[k] for k in _ESTIMATE_KEYS} | {"p_between": between.get("p"), "recomputed": True,
+                                                                   "method": spec.method}
         return out
 
 

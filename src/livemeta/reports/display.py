@@ -126,6 +126,18 @@ def display_scale(spec) -> _Scale:
     return _Scale(measure, name, short, True, False, "favours rechallenge", "favours control")
 
 
+def z_sides(measure: str, view: str = "") -> tuple[str, str]:
+    """What a z (of a log ratio) below 0 and above 0 favours: ('favours rechallenge', 'favours
+    control') for a hazard ratio, the other way for the odds of response, fewer / more adverse events
+    with rechallenge for a risk ratio."""
+    from types import SimpleNamespace
+
+    sc = display_scale(SimpleNamespace(measure=measure, view=view))
+    if sc.left_label is None:  # a proportion: no comparator
+        return "lower than the null", "higher than the null"
+    return sc.left_label, sc.right_label
+
+
 def _num(v):
     try:
         return float(v)

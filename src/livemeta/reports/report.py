@@ -35,7 +35,8 @@ import pandas as pd
 from .. import __version__
 from ..analysis.present import trial_count
 from ..living.cumulative import cumulative_by_year, cumulative_rows
-from ..words import class_word
+from ..safe import frame_csv, md_code, md_text
+from ..words import class_word, column_word, count
 from . import display
 from .doc import CSS, Doc, Html, finite, fmt_ci, fmt_date, fmt_p, nat, slug
 from .figures import Figures, Workers
@@ -106,7 +107,7 @@ def _published_text(spec) -> str:
         return ""
     if pub.estimate is not None:
         txt = fmt_ci(pub.estimate, pub.ci_low, pub.ci_high)
-        return txt + (f", {pub.trials} trials" if pub.trials else "")
+        return txt + (f", {count(pub.trials, 'trial')}" if pub.trials else "")
     return pub.text or ""
 
 
@@ -161,7 +162,7 @@ def summary_rows(result) -> list[dict]:
             p = result.subgroups.subgroups[g]
             e = fmt_ci(nat(p.estimate, s), nat(p.ci_low, s), nat(p.ci_high, s), percent)
             ntr = result.studies.loc[groups == str(g), "trial_id"].nunique()
-            trials = f"{ntr} trial{'s' if ntr != 1 else ''}" + (f", {p.k} cohorts" if p.k != ntr else "")
+            trials = count(ntr, "trial") + (f", {count(p.k, 'cohort')}" if p.k != ntr else "")
             rows.append({
                 "id": f"{spec.id}:{g}", "title": display._pretty(g), "kind": "sub",
                 "trials": trials, "estimate": e if percent else f"{spec.measure} {e}", "level": lvl,
@@ -184,9 +185,10 @@ def _estimates_table(doc: Doc, rows: list[dict], caption: str, *, link: bool = T
         name = r["title"]
         if r["kind"] != "sub":
             inner = f'<a href="#a-{slug(r["id"])}">{html.escape(name)}</a>' if link else html.escape(name)
-            name = Html(f"{inner}<br><code>{html.escape(r['id'])}</code>", f"{name} (`{r['id']}`)")
+            name = Html(f"{inner}<br><code>{html.escape(r['id'])}</code>", f"{md_text(name)} ({md_code(r['id'])})")
         if r["kind"] in ("sens", "sub"):
-            name = Html(f"↳ {name.html if isinstance(name, Html) else html.escape(name)}", f"↳ {name}")
+            name = Html(f"↳ {name.html if isinstance(name, Html) else html.escape(name)}",
+                        f"↳ {name.md if isinstance(name, Html) else md_text(name)}")
         cells.append([name, r["trials"], r["estimate"], r["i2"], r["pi"], r["method"], r["published"],
                       r["comparison"], r["notes"]])
         classes.append({"sens": "sens", "sub": "sub"}.get(r["kind"], ""))
@@ -423,7 +425,7 @@ def _write_title(ctx: _Context, groups, generated: str, has_gaps: bool, has_coun
     sections.append(("methods", "Methods"))
     doc.html.append("<nav><strong>Contents</strong><ol>" + "".join(
         f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in sections) + "</ol></nav>")
-    doc.md += ["**Contents:** " + " · ".join(t for _, t in sections), ""]
+    doc.md += ["**Contents:** " + " · ".join(md_text(t) for _, t in sections), ""]
     return title
 
 
@@ -511,7 +513,7 @@ def _write_gaps(ctx: _Context, gaps: pd.DataFrame) -> None:
     doc.heading(2, "Evidence gaps", "gaps")
     view = _gaps_view(gaps, ctx.refs)
     if len(view):
-        doc.para(f"{len(view)} trials known to exist do not contribute to every analysis: what is missing "
+        doc.para(f"{count(len(view), 'trial')} known to exist do not contribute to every analysis: what is missing "
                  "and why. These gaps are data too: they say where the estimates above may be incomplete.")
         doc.frame(view, ctx.caption)
     else:
@@ -580,7 +582,7 @@ def _write_files(ctx: _Context, out_dir: Path, title: str, stamp: str, generated
     """The footer, then index.html and report.md."""
     doc = ctx.doc
     doc.html.append(f"<footer>{html.escape(stamp)} · report made {html.escape(generated)}</footer>")
-    doc.md += ["---", f"*{stamp} · report made {generated}*", ""]
+    doc.md += ["---", f"*{md_text(stamp)} · report made {md_text(generated)}*", ""]
     ctx.step("write index.html")
     page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -675,7 +677,7 @@ def _cumulative(ctx: _Context, main, cumulative: Mapping | None) -> None:
             _same_note(ctx, "Cumulative plot", main, other)
             return
         if main.k > CUMULATIVE_MAX_ROWS:
-            rows, note = cumulative_by_year(main), f" One row per publication year ({main.k} trials)."
+            rows, note = cumulative_by_year(main), f" One row per publication year ({count(main.k, 'trial')})."
         else:
             rows = cumulative_rows(main)
     if rows is None or not len(rows):
@@ -692,7 +694,7 @@ def _metaregression(ctx: _Context, result) -> None:
     doc, table_caption, spec = ctx.doc, ctx.caption, result.spec
     if not spec.moderators:
         return
-    doc.heading(3, f"Meta-regression on {', '.join(spec.moderators)}")
+    doc.heading(3, f"Meta-regression on {', '.join(map(column_word, spec.moderators))}")
     m = metareg_summary(result)
     if result.metareg is None:
         doc.para(f"No meta-regression at this revision: {m['note']}.", "note")
@@ -702,7 +704,7 @@ def _metaregression(ctx: _Context, result) -> None:
     rows = []
     for c in m["coefficients"]:
         est = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if ratio else (c["estimate"], c["ci_low"], c["ci_high"])
-        rows.append([c["name"], fmt_ci(*est), fmt_p(c["p"])])
+        rows.append([c["label"], fmt_ci(*est), fmt_p(c["p"])])
     t = m["test_of_moderators"]
     stat = f"F({t['df']}, {t['df2']}) = {t['statistic']:.2f}" if t["distribution"] == "F" else f"QM({t['df']}) = {t['statistic']:.2f}"
     r2 = f"; R² = {m['r2']:.0f}%" if m["r2"] is not None else ""
@@ -797,8 +799,8 @@ def _rob_variant_note(main, variant) -> str:
     assessed = int(st["rob_overall"].notna().sum())
     left_out = main.k - variant.k
     if assessed == 0:
-        return f"not assessed: none of the {main.k} studies has a risk-of-bias judgement; nothing left out"
-    return (f"{assessed} of {main.k} studies assessed; {left_out} at high risk left out; "
+        return f"not assessed: none of the {count(main.k, 'study')} has a risk-of-bias judgement; nothing left out"
+    return (f"{assessed} of {count(main.k, 'study')} assessed; {left_out} at high risk left out; "
             f"{main.k - assessed} not assessed kept")
 
 
@@ -835,11 +837,11 @@ def _study_table(ctx: _Context, result) -> None:
     })
     name = f"forest_{slug(spec.id)}.csv"
     ctx.figs.folder.mkdir(parents=True, exist_ok=True)
-    table.to_csv(ctx.figs.folder / name, index=False, float_format="%.6g")
+    (ctx.figs.folder / name).write_text(frame_csv(table, float_format="%.6g"), encoding="utf-8", newline="")
     ctx.figs.extra.add(name)
     ctx.doc.html.append(f'<p class="note">Forest plot of {html.escape(spec.id)} not drawn: with k = {result.k} studies it '
                         f"would be {result.k * display.ROW_IN:.0f} inches tall. Every study's estimate, "
                         f"{spec.level * 100:g}% CI and weight are in <a href=\"figures/{name}\">{name}</a>; the "
                         "funnel plot shows every study, and the table above the pooled estimate.</p>")
-    ctx.doc.md += [f"Forest plot of {spec.id} not drawn (k = {result.k}): every study's estimate, CI and weight are "
+    ctx.doc.md += [f"Forest plot of {md_text(spec.id)} not drawn (k = {result.k}): every study's estimate, CI and weight are "
                    f"in [figures/{name}](figures/{name}).", ""]

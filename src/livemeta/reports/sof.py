@@ -14,6 +14,8 @@ import html
 import pandas as pd
 
 from ..analysis.grade import DOMAIN_NAMES, DOMAINS, RULES, absolute_effect, certainty
+from ..safe import md_code, md_text
+from ..words import count
 from .doc import Doc, Html, fmt_ci, nat, num
 
 SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
@@ -32,17 +34,18 @@ def _outcome_rows(result, outcomes: pd.DataFrame) -> list[dict]:
     return out
 
 
-def participants(result, inputs) -> tuple[int, int]:
-    """(participants known, trials whose number is unknown) of an analysis: the arms compared."""
+def participants(result, inputs) -> tuple[int, list[str]]:
+    """(participants known, the names of the trials whose number is unknown) of an analysis: the arms
+    compared."""
     st = result.studies
     if {"n1i", "n2i"} <= set(st.columns):
-        return int((st["n1i"] + st["n2i"]).sum()), 0
+        return int((st["n1i"] + st["n2i"]).sum()), []
     if "ni" in st.columns:
-        return int(st["ni"].sum()), 0
+        return int(st["ni"].sum()), []
     arms = inputs.view("arms").set_index(["trial_id", "arm_id"])["n_randomised"]
     trials = inputs.view("trials").set_index("trial_id")
     n_arms = inputs.view("arms").groupby("trial_id").size()
-    total, unknown = 0, 0
+    total, unknown = 0, []
     for o in _outcome_rows(result, inputs.view("outcomes")):
         e, c = num(o.get("experimental_n")), num(o.get("control_n"))
         if e is None or c is None:
@@ -55,8 +58,8 @@ def participants(result, inputs) -> tuple[int, int]:
         if n is not None and n_arms.get(o["trial_id"]) == 2:
             total += int(n)
         else:
-            unknown += 1
-    return total, unknown
+            unknown.append(str(trials["name"].get(o["trial_id"], o["trial_id"])))
+    return total, list(dict.fromkeys(unknown))
 
 
 def control_values(result, inputs, kind: str) -> list[float]:
@@ -122,7 +125,7 @@ def _certainty_cell(c, g, notes: list[str]) -> Html:
             letters.append(letter)
     level = c.level if c.level == "not rated" else f"{SYMBOLS[c.level]} {c.level}"
     return Html(f'<span class="cert">{html.escape(level)}</span>' + (f"<sup>{','.join(letters)}</sup>" if letters else ""),
-                level + (f" ({', '.join(letters)})" if letters else ""))
+                md_text(level + (f" ({', '.join(letters)})" if letters else "")))
 
 
 def _sof_row(res, g, c, inputs, notes: list[str]) -> list:
@@ -130,9 +133,9 @@ def _sof_row(res, g, c, inputs, notes: list[str]) -> list:
     rel = "—" if o is None else f"{spec.measure} " + fmt_ci(nat(o.estimate, spec.scale), nat(o.ci_low, spec.scale),
                                                           nat(o.ci_high, spec.scale))
     known, unknown = participants(res, inputs)
-    word = "single-arm trials" if spec.measure == "proportion" else "RCTs"
-    n_text = f"{'≥ ' if unknown else ''}{known:,} ({len(res.trials)} {word}" + (
-        f"; n unknown for {unknown})" if unknown else ")")
+    word = "single-arm trial" if spec.measure == "proportion" else "RCT"
+    n_text = f"{'≥ ' if unknown else ''}{known:,} ({count(len(res.trials), word)}" + (
+        f"; n unknown for {', '.join(unknown)})" if unknown else ")")
     ctl, inter, ae = _absolute_cells(res, g, inputs)
     cert = _certainty_cell(c, g, notes)
     comment = g.comment or ""
@@ -144,7 +147,7 @@ def _sof_row(res, g, c, inputs, notes: list[str]) -> list:
         comment = (comment + " " if comment else "") + f"Baseline: {ae.basis}."
     imp = f" ({g.importance})" if g.importance else ""
     return [Html(f"{html.escape(g.outcome)}{html.escape(imp)}<br><code>{html.escape(g.analysis)}</code>",
-                 f"{g.outcome}{imp} (`{g.analysis}`)"), ctl, inter, rel, n_text, cert, comment]
+                 f"{md_text(g.outcome + imp)} ({md_code(g.analysis)})"), ctl, inter, rel, n_text, cert, comment]
 
 
 def write_sof(doc: Doc, results: dict, inputs, caption: str) -> None:

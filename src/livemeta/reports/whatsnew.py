@@ -4,7 +4,10 @@ see at the printed precision)."""
 
 from __future__ import annotations
 
+import html
+
 from ..living.diff import CONCLUSION_FLAGS, printed
+from ..safe import md_text
 from .doc import Doc, Html
 from .references import References
 
@@ -28,13 +31,13 @@ def write_whats_new(doc: Doc, d, label: str, refs: References | None, titles: di
     if d.trials:
         items = []
         for t in d.trials:
-            name = refs.cite(t.name, t.trial_id) if refs is not None and t.kind != "removed" else Html(t.name, t.name)
+            name = refs.cite(t.name, t.trial_id) if refs is not None and t.kind != "removed" else Html.text(t.name)
             detail = ""
             if t.kind in ("corrected", "new data cut"):
                 n = len(t.changes) + len(t.rows_added) + len(t.rows_removed)
                 detail = f": {n} value{'s' if n != 1 else ''} or rows changed"
-            items.append(Html(f"{name.html}: {_KIND.get(t.kind, t.kind)}{detail}",
-                              f"{name.md}: {_KIND.get(t.kind, t.kind)}{detail}"))
+            what = f": {_KIND.get(t.kind, t.kind)}{detail}"
+            items.append(Html(f"{name.html}{html.escape(what)}", f"{name.md}{md_text(what)}"))
         doc.para(f"Trials ({len(d.trials)}):")
         doc.bullets(items)
     else:
