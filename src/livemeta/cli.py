@@ -127,6 +127,9 @@ def build(db, wait, project, backup):
                    "its branch as one revision")
     for line in report.dropped_lines():
         click.echo(f"warning: {line}", err=True)
+    if report.busy:
+        click.echo(f"note: {report.busy} is in progress: this is the history as it stands mid-way; build again "
+                   "when it is finished or aborted", err=True)
     if report.damaged:
         click.echo(f"the old database could not be read ({report.damaged}); it was rebuilt", err=True)
     if report.backup and not report.dropped:

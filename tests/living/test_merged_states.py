@@ -70,8 +70,7 @@ def resolved(origin, tmp_path):  # noqa: F811
     git(alice.root, "commit", "-q", "--no-edit")
     with pytest.raises(HistoryError, match="changed on both branches"):
         api.build(alice)
-    report = api.resolve([TRIAL], message=RESOLUTION, project=alice)
-    assert report.revision == 4
+    api.resolve([TRIAL], message=RESOLUTION, project=alice)
     return alice
 
 

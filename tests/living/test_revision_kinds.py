@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from livemeta import api
 from livemeta.cli import main
-from livemeta.living.diff import AnalysisChange, RevisionDiff, RevisionInfo
+from livemeta.living.diff import AnalysisChange, RevisionDiff
 from livemeta.reports.doc import Doc
 from livemeta.reports.whatsnew import write_whats_new
 
@@ -143,6 +143,8 @@ def test_notes_are_the_reviews_own_words(project):
 
 
 def _diff(old: dict, new: dict, flags: list[str]) -> RevisionDiff:
+    from livemeta.living.diff import RevisionInfo
+
     return RevisionDiff(1, 2, [], [AnalysisChange("os", "HR", old, new, flags)],
                         [RevisionInfo(2, "2026-01-01", "A. Reviewer", "evidence", "add a trial", [])])
 

@@ -481,7 +481,7 @@ _NOT_POOLED = ("title", "published")
 def spec_change(old, new) -> str | None:
     """What changed in an analysis between two revisions: 'added', 'removed', 'changed: method,
     monitoring' (the fields of its specification that changed what it pools or how), or None."""
-    if old is None and new is None:
+    if old == new:
         return None
     if old is None:
         return "added"

@@ -897,6 +897,7 @@ class SyncReport:
     #: revisions of the old database now part of one revision of a merge: (old, new, commit, merge)
     folded: list[tuple[int, int, str, str]] = field(default_factory=list)
     recover: str | None = None  # how to get the dropped revisions back
+    busy: str | None = None  # a git operation under way (a rebase, a merge, ...): the history may move again
 
     def dropped_lines(self) -> list[str]:
         """What ``livemeta build`` says of the revisions that left the history (empty: none)."""
@@ -1036,6 +1037,8 @@ def sync(project: Project, db: Path, *, wait: float = 10.0, backup: bool = False
     if dropped:
         report.recover = _recovery(history.git, stored[-1][1], report.backup)
     report.mode = "created" if not db_existed else "rebuilt"
+    busy = history.git.in_progress()
+    report.busy = busy[0] if busy else None
     return report
 
 
