@@ -261,7 +261,8 @@ def validate(db, wait, project, files, supersede, engine):
 @main.command()
 @_db_options
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-m", "--message", default=None, help="What this revision adds and why (the commit message).")
+@click.option("-m", "--message", default=None,
+              help="What this revision adds and why (the commit message, and the revision's note).")
 @click.option("--author", default=None, help='Who makes the revision ("Name" or "Name <email>") [default: git\'s user].')
 @click.option("--dry-run", is_flag=True, help="Validate and report what would change; commit and write nothing.")
 @click.option("--supersede", is_flag=True, help="Replace trials already in the database (a correction or a new data cut).")

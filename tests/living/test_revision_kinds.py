@@ -73,7 +73,7 @@ def test_an_analyses_only_merge_is_labelled_and_moves_nothing(project, tmp_path)
         ("analyses only", None, ["analyses.yaml"])]
 
     d = api.diff(proj.database, 3, 4)
-    assert d.trials == [] and d.analyses_only
+    assert d.trials == [] and d.evidence_unchanged
     assert {a.analysis: a.flags for a in d.analyses if a.flags} == {}
     assert {a.analysis: a.change for a in d.analyses if a.change} == {"os_dl": "added", "pfs": "changed: monitoring"}
     md = d.to_markdown()
@@ -146,7 +146,7 @@ def _diff(old: dict, new: dict, flags: list[str]) -> RevisionDiff:
     from livemeta.living.diff import RevisionInfo
 
     return RevisionDiff(1, 2, [], [AnalysisChange("os", "HR", old, new, flags)],
-                        [RevisionInfo(2, "2026-01-01", "A. Reviewer", "evidence", "add a trial", [])])
+                        [RevisionInfo(2, "2026-01-01", "A. Reviewer", "evidence", "add a trial", [], ["evidence"])])
 
 
 def _est(estimate, lo, hi, **kw) -> dict:

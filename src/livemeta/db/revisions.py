@@ -33,11 +33,6 @@ class Revision:
     changed_files: tuple[str, ...] = ()  # the project's files other than study files it changed
     label: str | None = None  # what kind of change it is, in words (the SQL macro revision_kind)
 
-    @property
-    def analyses_only(self) -> bool:
-        """A revision that changed what is computed or judged from the evidence, not the evidence."""
-        return self.kind != "build" and bool(self.changes) and "evidence" not in self.changes
-
 
 def new_revision(
     con: duckdb.DuckDBPyConnection,

@@ -90,6 +90,7 @@ class RevisionInfo:
     kind: str  # 'evidence', 'analyses only', ... (Revision.label)
     note: str | None
     changed_files: list[str]
+    changes: list[str] | None = None  # the kinds of project file it changed (None: not recorded)
 
     def line(self) -> str:
         files = f" ({', '.join(self.changed_files)})" if self.changed_files else ""
@@ -106,9 +107,10 @@ class RevisionDiff:
     revisions: list[RevisionInfo] = field(default_factory=list)  # those after from_revision, up to to_revision
 
     @property
-    def analyses_only(self) -> bool:
-        """No revision of the range changed the evidence (each changed the analyses only)."""
-        return bool(self.revisions) and all(r.kind.endswith(" only") or r.kind == "no change" for r in self.revisions)
+    def evidence_unchanged(self) -> bool:
+        """No revision of the range changed the evidence (each changed the analyses, say, only)."""
+        return bool(self.revisions) and all(r.changes is not None and "evidence" not in r.changes
+                                            for r in self.revisions)
 
     def spec_changes(self) -> dict[str, list[str]]:
         """The analyses added, changed and removed in the range: {'added': [...], ...} (present keys only)."""
@@ -130,7 +132,7 @@ class RevisionDiff:
         if self.revisions:
             out += ["## Revisions", ""]
             out += [f"- {r.line()}" for r in self.revisions]
-            if self.analyses_only:
+            if self.evidence_unchanged:
                 out += ["", "The evidence did not change: no estimate moved because of evidence, and no conclusion "
                             "changed. What changed in the analyses is listed below."]
             out.append("")
@@ -497,7 +499,8 @@ def revision_infos(con: duckdb.DuckDBPyConnection, from_r: int, to_r: int) -> li
     from ..db import list_revisions
 
     return [RevisionInfo(r.revision_id, f"{r.created_at:%Y-%m-%d}", r.author, r.label or "evidence", r.note,
-                         list(r.changed_files)) for r in list_revisions(con) if from_r < r.revision_id <= to_r]
+                         list(r.changed_files), list(r.changes) if r.changes is not None else None)
+            for r in list_revisions(con) if from_r < r.revision_id <= to_r]
 
 
 def diff(con: duckdb.DuckDBPyConnection, from_rev: str | int | None = None, to_rev: str | int | None = None) -> RevisionDiff:

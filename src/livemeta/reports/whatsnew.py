@@ -54,7 +54,7 @@ def write_whats_new(doc: Doc, d, label: str, refs: References | None, titles: di
     if d.revisions:
         doc.para(f"Revisions ({len(d.revisions)}), each with what kind of change it is and the review's note:")
         doc.bullets([r.line() for r in d.revisions])
-    if d.analyses_only:
+    if d.evidence_unchanged:
         doc.para("The evidence did not change: only the analyses did, so no estimate moved and no conclusion "
                  "changed because of new evidence.")
     if d.trials:
