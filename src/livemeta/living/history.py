@@ -57,7 +57,6 @@ from ..sql import named
 if TYPE_CHECKING:  # (annotations only: pandas is loaded where rows are read)
     import pandas as pd
 
-STUDY_SUFFIXES = (".yaml", ".yml", ".json")
 RESOLVES = "Livemeta-Resolves"
 NOTE = "Livemeta-Note"
 
