@@ -36,11 +36,11 @@ def one_revision(empty_db):
 
 
 def test_formats(one_revision):
-    res = run_query(one_revision, "select revision_id, message, 1.5 as x, null as y from revisions")
-    assert res.columns == ["revision_id", "message", "x", "y"]
+    res = run_query(one_revision, "select revision_id, note, 1.5 as x, null as y from revisions")
+    assert res.columns == ["revision_id", "note", "x", "y"]
     assert res.rows == [(1, "m|1", 1.5, None)]
-    assert json.loads(res.format("json")) == [{"revision_id": 1, "message": "m|1", "x": 1.5, "y": None}]
-    assert res.format("csv").splitlines() == ["revision_id,message,x,y", "1,m|1,1.5,"]
+    assert json.loads(res.format("json")) == [{"revision_id": 1, "note": "m|1", "x": 1.5, "y": None}]
+    assert res.format("csv").splitlines() == ["revision_id,note,x,y", "1,m|1,1.5,"]
     assert res.format("markdown").splitlines()[2] == "| 1 | m&#124;1 | 1.5 |  |"  # escaped: text, never a cell break
     assert res.format("table").splitlines()[-1] == "(1 row)"
 

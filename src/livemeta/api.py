@@ -190,6 +190,29 @@ def validate(paths: list[Path | str], *, project=None, db: Path | str | None = N
     return report
 
 
+def refuse_unless_on_a_branch(project: Project, command: str) -> None:
+    """Refuse (nothing committed, nothing written) to commit to the evidence history while git is in
+    the middle of a merge, rebase, cherry-pick, revert or bisect, or on a detached HEAD: a commit
+    made then is replaced or dropped when the operation ends (a rebase aborted deletes the file),
+    or belongs to no branch and leaves the history at the next switch."""
+    from .gitrepo import Git
+
+    git = Git.find(project.root)
+    if git is None or git.head() is None:
+        return  # no history to protect: read_history says what to do
+    busy = git.in_progress()
+    if busy is not None:
+        what, how = busy
+        raise LivemetaError(f"{command} refused: {what} is in progress in {git.root}; nothing was committed or written",
+                            hint=f"finish it or undo it ({how}), then run `livemeta {command}` again")
+    if git.branch() is None:
+        raise LivemetaError(
+            f"{command} refused: HEAD is detached (no branch is checked out in {git.root}), so the commit would "
+            "belong to no branch; nothing was committed or written",
+            hint=f"switch to a branch (`git switch BRANCH`, or `git switch -c NEW-BRANCH` to start one here), then "
+            f"run `livemeta {command}` again")
+
+
 @dataclass
 class IngestResult:
     """What ``livemeta ingest`` did: the validation, the commit, and the revisions replayed."""
@@ -253,6 +276,8 @@ def ingest(
     files = [Path(p) for p in paths]
     if not files:
         raise LivemetaError("no study files given")
+    if not dry_run:
+        refuse_unless_on_a_branch(proj, "ingest")
     for f in files:
         if not proj.in_studies(f):
             raise LivemetaError(
@@ -319,6 +344,7 @@ def version_add(name: str, *, description: str, project=None, db: Path | str | N
         )
     if any(v.name == name for v in proj.versions):
         raise LivemetaError(f"version {name!r} is already named in {proj.file.name}")
+    refuse_unless_on_a_branch(proj, "version add")
     from .gitrepo import Git
 
     git = Git.find(proj.root)
@@ -358,6 +384,7 @@ def resolve(trials: list[str], *, message: str, project=None, db: Path | str | N
     from .living.history import RESOLVES, read_history
 
     proj = _project(project)
+    refuse_unless_on_a_branch(proj, "resolve")
     history = read_history(proj)
     open_conflicts = {c.trial_id: c for c in history.unresolved}
     unknown = [t for t in trials if t not in open_conflicts]
@@ -561,17 +588,20 @@ def diff(db_path: Path | str, from_rev: str | int | None = None, to_rev: str | i
 class LogEntry:
     """One revision of ``livemeta log``."""
 
-    revision: Revision
+    revision: Revision  # with its kind (``label``, ``changes``) and the review's ``note``
     commit: str | None
     status: str | None  # applied | rejected (None: written before the history moved to git)
     versions: list[str]
     problems: list[str]
-    changes: list[str]
+    changes: list[str]  # the analyses whose conclusion the evidence changed at it
+    analyses: list[str] = field(default_factory=list)  # the analyses it added, changed or removed
+    version_notes: list[str] = field(default_factory=list)  # 'review-2025: description' of the versions naming it
 
 
 def log(db_path: Path | str, *, wait: float = 10.0) -> list[LogEntry]:
-    """Every revision with its commit, whether it was applied or rejected (and why), the versions
-    that name it and the analyses whose conclusion changed at it (direction or significance)."""
+    """Every revision with its commit, what kind of change it is and the review's note on it,
+    whether it was applied or rejected (and why), the versions that name it, the analyses it
+    added, changed or removed, and the analyses whose conclusion the evidence changed at it."""
     from .living.diff import EstimateHistory, conclusion_changes
 
     with connect(db_path, read_only=True, wait=wait) as con:
@@ -582,10 +612,17 @@ def log(db_path: Path | str, *, wait: float = 10.0) -> list[LogEntry]:
         problems: dict[int, list[str]] = {}
         for rid, file, path, reason in con.execute(named("revision_problems")).fetchall():
             problems.setdefault(rid, []).append(f"{file}: {path}: {reason}" if path else f"{file}: {reason}")
+        labels = {r.revision_id: r.label for r in list_revisions(con)}
         out = []
-        for rid, created, author, message, kind, version, sha, status, names in con.execute(named("revision_log")).fetchall():
-            rev = Revision(rid, created, author, message, kind, version)
-            out.append(LogEntry(rev, sha, status, list(names), problems.get(rid, []), conclusion_changes(con, rid, estimates)))
+        for (rid, created, author, message, kind, version, kinds, note, files, sha, status, names,
+             descriptions) in con.execute(named("revision_log")).fetchall():
+            rev = Revision(rid, created, author, message, kind, version, tuple(kinds) if kinds is not None else None,
+                           note, tuple(files or ()), labels.get(rid))
+            compared = estimates.compare(rid - 1, rid) if rid > 1 else []
+            specs = [f"{a.analysis}: {a.change}" for a in compared if a.change]
+            out.append(LogEntry(rev, sha, status, list(names), problems.get(rid, []),
+                                conclusion_changes(con, rid, estimates, compared), specs,
+                                [f"{n}: {d}" if d else n for n, d in zip(names, descriptions)]))
         return out
 
 

@@ -108,20 +108,31 @@ def init(db, wait, project):
 def build(db, wait, project, backup):
     """Build the database from the project's git history, or bring it up to date.
 
-    Every commit that changed the study files or the analyses file is one revision (its message,
-    author and time); every analysis is pooled and stored at each. A database that already
-    follows the history only gets the new commits. Refuses, writing nothing, when the database
-    holds revisions the repository cannot reproduce (see --backup) or when a merge changed the
-    same trial on both sides (see `livemeta resolve`).
+    Every commit that changed the project's files (study files: an evidence revision; the analyses,
+    GRADE or project file: an analyses revision) is one revision, with its author, time and the
+    review's note; every analysis is pooled and stored at each. A database that already follows
+    the history only gets the new commits. When the history was rewritten (a rebase, a reset, a
+    switch of branch), names the revisions that leave it, keeps the old file as a .bak and says how
+    to get them back. Refuses, writing nothing, when the database holds revisions the repository
+    cannot reproduce (see --backup) or when a merge changed the same trial on both sides (see
+    `livemeta resolve`).
     """
     with _progress("build") as step:
         report = api.build(project, db=db, backup=backup, wait=wait, progress=step)
     _print_applied(report.applied)
     for old, new, sha in report.renumbered:
         click.echo(f"revision {old} (commit {sha[:9]}) is now revision {new}: the history was merged")
+    for old, new, sha, merge in report.folded:
+        click.echo(f"revision {old} (commit {sha[:9]}) is now part of revision {new}: merge {merge[:9]} brings "
+                   "its branch as one revision")
+    for line in report.dropped_lines():
+        click.echo(f"warning: {line}", err=True)
+    if report.busy:
+        click.echo(f"note: {report.busy} is in progress: this is the history as it stands mid-way; build again "
+                   "when it is finished or aborted", err=True)
     if report.damaged:
         click.echo(f"the old database could not be read ({report.damaged}); it was rebuilt", err=True)
-    if report.backup:
+    if report.backup and not report.dropped:
         click.echo(f"the old database was kept as {report.backup}")
     head = report.head[:9]
     click.echo(f"{report.database}: {report.mode}, revision {report.revision} (repository at {head})")
@@ -268,7 +279,8 @@ def validate(db, wait, project, files, supersede, engine):
 @main.command()
 @_db_options
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-m", "--message", default=None, help="What this revision adds and why (the commit message).")
+@click.option("-m", "--message", default=None,
+              help="What this revision adds and why (the commit message, and the revision's note).")
 @click.option("--author", default=None, help='Who makes the revision ("Name" or "Name <email>") [default: git\'s user].')
 @click.option("--dry-run", is_flag=True, help="Validate and report what would change; commit and write nothing.")
 @click.option("--supersede", is_flag=True, help="Replace trials already in the database (a correction or a new data cut).")
@@ -579,16 +591,26 @@ class _progress:
 @main.command()
 @_db_options
 def log(db, wait, project):
-    """List the revisions, oldest first: commit, author, message, the versions that name each, the
-    analyses whose conclusion changed at it, and why a revision was rejected when replayed."""
+    """List the revisions, oldest first: commit, what kind of change each is (evidence, analyses
+    only, ...), author and the review's note on it, the versions that name each, the analyses it
+    added or changed, the analyses whose conclusion the evidence changed at it, and why a revision
+    was rejected when replayed."""
     _note(db, project)
     for e in api.log(_db(db, project), wait=wait):
         r = e.revision
         sha = e.commit[:9] if e.commit else r.kind
-        subject = r.message.splitlines()[0] if r.message else ""
-        click.echo(f"{r.revision_id:>4}  {r.created_at:%Y-%m-%d %H:%M:%S}  {sha:<9}  {r.author}: {subject}")
-        for name in e.versions:
+        note = r.note.splitlines() if r.note else ["(no note)"]
+        click.echo(f"{r.revision_id:>4}  {r.created_at:%Y-%m-%d %H:%M:%S}  {sha:<9}  {r.label or 'evidence'}  "
+                   f"{r.author}: {note[0]}")
+        for line in note[1:]:
+            if line.strip():
+                click.echo(f"        {line}")
+        for name in e.version_notes or e.versions:
             click.echo(f"        version {name}")
+        if r.changed_files:
+            click.echo(f"        changed: {', '.join(r.changed_files)}")
+        for c in e.analyses:
+            click.echo(f"        analysis {c}")
         if e.status == "rejected":
             click.echo("        REJECTED when replayed under today's validation; what failed was not applied:")
             for p in e.problems:

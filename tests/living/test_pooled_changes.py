@@ -137,7 +137,12 @@ def test_a_rebuild_stores_what_the_updates_stored(mixed, tmp_path):
     assert api.verify(proj, db=db).ok
 
 
-def assert_same_tables(db_a, db_b):
+#: what a database written before migration 0008 lacks (revision kinds and notes: `livemeta build`
+#: replays it again for them)
+_SINCE_0008 = ("changes", "note", "changed_files")
+
+
+def assert_same_tables(db_a, db_b, *, before_0008: bool = False):
     con = duckdb.connect(":memory:")
     try:
         _attach(con, db_a, "stored", 10)
@@ -147,6 +152,9 @@ def assert_same_tables(db_a, db_b):
         diffs = [d for t in tables if t != "schema_migrations" for d in _compare_table(con, t)[0]]
     finally:
         con.close()
+    if before_0008:
+        diffs = [d for d in diffs if not (d.startswith("revisions ") and all(
+            part.split(":")[0] in _SINCE_0008 for part in d.split(": ", 1)[1].split("; ")))]
     assert diffs == []
 
 
@@ -180,7 +188,10 @@ def _old_layout(new_db, old_db):
         for table in sorted(tables, key=lambda t: t != "revisions"):  # what the others refer to first
             if table in ("schema_migrations", "pooled_estimates", "pooled_trials", "pooled_revisions"):
                 continue
-            con.execute(f"INSERT INTO history.{table} SELECT * FROM new.history.{table}")
+            columns = [r[0] for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND "
+                "schema_name = 'history' AND table_name = ? ORDER BY column_index", [table]).fetchall()]
+            con.execute(f"INSERT INTO history.{table} SELECT {', '.join(columns)} FROM new.history.{table}")
         revisions = [r[0] for r in con.execute("SELECT revision_id FROM new.history.pooled_revisions").fetchall()]
         con.execute("DETACH new")
     finally:
@@ -210,5 +221,5 @@ def test_migration_0007_converts_a_database_to_what_a_replay_stores(mixed, tmp_p
     _old_layout(db, old)
     with connect(old) as con:  # a writable connection migrates it
         assert con.execute("SELECT count(*) FROM history.pooled_trials").fetchone()[0] > 0
-    assert_same_tables(old, db)
+    assert_same_tables(old, db, before_0008=True)
     assert api.pool(old, as_of=9).stored == "identical"

@@ -73,20 +73,26 @@ def test_two_branches_merge_into_one_linear_history(origin, tmp_path):
     report = api.build(alice)
     assert report.revision == 4
     log = api.log(alice.database)
-    assert [e.revision.message for e in log] == [
-        "Start the livemeta project: Team review", "add two trials", "add SYNTHETIC-00003", "correct SYNTHETIC-00002"]
-    assert [e.revision.author for e in log][2:] == ["Alice Extractor", "Bob Reviewer"]
+    # Alice's branch left from main as it still was: her commit is replayed as she made it (revision
+    # 3). Bob's left before it: his branch comes as one revision, the merge (the tree the lead
+    # committed), with his note and name; his own tree, without Alice's trial, is no revision
+    assert [e.revision.note for e in log] == [
+        "Start the livemeta project: Team review", "add two trials", "add SYNTHETIC-00003",
+        "correct SYNTHETIC-00002 (Bob Reviewer)"]
+    assert [e.revision.author for e in log][2:] == ["Alice Extractor", "Test Author"]
+    assert [e.revision.message for e in log][3] == "Merge correct"
     for rev in (1, 2, 3):  # every earlier revision answers as it did before the merge
         assert query(alice, "select trial_id, outcome_id, estimate, note from outcomes order by all", rev) == alice_before[rev]
     now = query(alice, "select trial_id, outcome_id, estimate, note from outcomes order by all")
     assert {t for t, *_ in now} == {"synthetic-00001", "synthetic-00002", "synthetic-00003"}
     assert ("checked against the full text" in {n for *_, n in now})
 
-    # Bob pulls main: his revision 3 is now revision 4, his database is rebuilt, equal to the lead's
+    # Bob pulls main: his revision 3 is now part of revision 4, his database is rebuilt, equal to the lead's
     git(bob.root, "switch", "-q", main)
     git(bob.root, "pull", "-q", "--ff-only", "origin", main)
     report = api.build(bob)
-    assert report.mode == "rebuilt" and [(old, new) for old, new, _ in report.renumbered] == [(3, 4)]
+    assert report.mode == "rebuilt" and report.renumbered == [] and report.dropped == []
+    assert [(old, new) for old, new, *_ in report.folded] == [(3, 4)]
     assert query(bob, "select trial_id, outcome_id, estimate, note from outcomes order by all", 4)[:0] == []
     assert tables(bob.database) == tables(alice.database)
     assert set(bob_rev3) <= set(query(bob, "select trial_id, outcome_id, estimate, note from outcomes order by all", 4))
@@ -124,7 +130,11 @@ def test_the_same_trial_changed_on_both_branches_is_a_conflict_naming_it(origin,
     assert out.returncode == 2 and "merge conflict in the evidence" in out.stderr and "Traceback" not in out.stderr
 
     report = api.resolve(["synthetic-00001"], message="Both corrections are right", project=alice)
-    assert report.revision == 5  # 3 and 4 the branches' corrections, 5 the merged file (at the merge commit)
+    # 3 Alice's correction (her branch left from main as it was), 4 the merged file (at the merge
+    # commit), with the resolution's note and Bob's
+    assert report.revision == 4
+    assert api.log(alice.database)[-1].revision.note == (
+        "Both corrections are right\nb: correct SYNTHETIC-00001 (Bob Reviewer)")
     notes = query(alice, "select t.note, a.note from trials t join adverse_events a using (trial_id) "
                          "where trial_id = 'synthetic-00001' and a.note is not null")
     assert notes == [("Alice: phase checked", "Bob: counts checked")]

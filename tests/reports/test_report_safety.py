@@ -65,8 +65,8 @@ def hostile(tmp_path_factory):
         con.execute("update history.sources set doi = ?, url = ? where trial_id = ?", [BAD_DOI, JS_URL, two])
         con.execute("update history.arms set regimen = ? where trial_id = ? and role = 'experimental'", [REGIMEN, one])
         con.execute("update history.resistance_definitions set definition = ? where trial_id = ?", [DEFINITION, one])
-        con.execute("update history.revisions set message = ?, author = ? where revision_id = 3",
-                    [MESSAGE, "Eve <script>alert('xss-author')</script>"])
+        con.execute("update history.revisions set message = ?, note = ?, author = ? where revision_id = 3",
+                    [MESSAGE, MESSAGE, "Eve <script>alert('xss-author')</script>"])
     out = tmp_path_factory.mktemp("report") / "report"
     index = api.report(proj.database, out, project=proj)
     return {"out": out, "page": index.read_text(encoding="utf-8"),

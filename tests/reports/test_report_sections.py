@@ -49,7 +49,7 @@ def git(root, *args):
 @pytest.fixture(scope="module")
 def fict(tmp_path_factory):
     """Nine fictional RCTs with robvis's RoB 2 judgements (revision 3), named version fict-1 with
-    screening counts, then a tenth trial (revision 4); a GRADE file."""
+    screening counts, a GRADE file (revision 4: analyses only), then a tenth trial (revision 5)."""
     proj = fictional_project(tmp_path_factory.mktemp("fict") / "review")
     api.version_add("fict-1", description="first fictional version", project=proj)
     doc = yaml.safe_load(proj.file.read_text())
@@ -59,10 +59,10 @@ def fict(tmp_path_factory):
     (proj.root / "grade.yaml").write_text(GRADE)
     git(proj.root, "add", "livemeta.yaml", "grade.yaml")
     git(proj.root, "commit", "-q", "-m", "screening counts and GRADE judgements")
+    proj = load_project(proj.root)  # with its GRADE file
     path = proj.studies / "study-10.yaml"
     path.write_text(yaml.safe_dump(fictional_study(10), sort_keys=False))
     api.ingest([path], message="add Study 10", project=proj)
-    proj = load_project(proj.root)
     out = tmp_path_factory.mktemp("out") / "report"
     labels = {}
     real = plots.forest_plot
@@ -87,7 +87,8 @@ def section(page: str, anchor: str) -> str:
 
 def test_whats_new_lists_the_added_trial_since_the_version(fict):
     new = section(fict["page"], "new")
-    assert "Changes since version fict-1 (revision 3 to revision 4)" in new
+    assert "Changes since version fict-1 (revision 3 to revision 5)" in new
+    assert "revision 4 — analyses only (grade.yaml, livemeta.yaml) — " in new and "— add Study 10" in new
     assert re.search(r"Study 10 \[<a class=\"cite\" href=\"#ref-\d+\">\d+</a>\]: added", new)
     assert "No analysis changed its conclusion" in new or "Analyses whose conclusion changed" in new
 
@@ -115,7 +116,7 @@ def test_grade_summary_of_findings(fict):
 def test_prisma_flow_has_a_column_per_version_with_the_recorded_counts(fict):
     page = section(fict["page"], "prisma")
     assert 'src="figures/prisma_flow.svg"' in page
-    assert "<th>fict-1 (revision 3)</th>" in page and "<th>revision 4 (living)</th>" in page
+    assert "<th>fict-1 (revision 3)</th>" in page and "<th>revision 5 (living)</th>" in page
     assert "449 (databases 412, registers 37)" in page and "fictional search log" in page
     assert "New trials included</td><td>9 (9 RCTs, 0 single-arm)</td><td>1 (1 RCT, 0 single-arm)" in page
     assert "Records identified</td><td>449 (databases 412, registers 37)</td><td>not recorded" in page
@@ -199,7 +200,7 @@ def test_a_second_report_keeps_the_figures_whose_inputs_did_not_change(fict, tmp
     assert after["forest_os.png"] == before["forest_os.png"]
     assert after["rob_rob2_os_traffic_light.png"] == before["rob_rob2_os_traffic_light.png"]
     assert after["forest_orr.png"] != before["forest_orr.png"]
-    assert "Forest plot, analysis os (k = 10). Drawn at revision 4 of" in page
+    assert "Forest plot, analysis os (k = 10). Drawn at revision 5 of" in page
     assert "its data are unchanged since" in page
 
 

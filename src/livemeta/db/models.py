@@ -190,8 +190,10 @@ class Revision(SQLModel, table=True):
     revision_id: int = Field(primary_key=True)
     created_at: NaiveDatetime  # UTC: the commit's time
     author: str
-    message: str
-    kind: str
+    kind: str  # what kind of change: 'evidence', 'analyses only', 'evidence and analyses', 'start', 'no change'
+    note: str | None = None  # the review's own words about it
+    changes: list[str] | None = Field(default=None, sa_column=Column(ARRAY(String)))  # 'evidence', 'analyses'
+    changed_files: list[str] | None = Field(default=None, sa_column=Column(ARRAY(String)))
     livemeta_version: str
     commit_sha: str | None = None
     status: str | None = None

@@ -15,8 +15,8 @@ The package (the Frictionless layout: ``datapackage.json`` describing CSV tables
 * ``README.md``.
 
 ``datapackage.json`` gives each file's SHA-256 and byte count, its columns with their types, and
-the revision (id, date, commit, message) and the version names that name it. The same revision
-always gives the same files, byte for byte.
+the revision (id, date, commit, kind of change, the review's note on it) and the version names that
+name it. The same revision always gives the same files, byte for byte.
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def export_package(con: duckdb.DuckDBPyConnection, revision: int, out: Path | st
         "version": versions[-1] if versions else f"revision-{revision}",
         "created": info.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "livemeta": {"revision": revision, "commit": commit[0] if commit else None, "versions": versions,
-                     "revision_message": info.message, "revision_author": info.author,
+                     "revision_kind": info.label, "revision_note": info.note, "revision_author": info.author,
                      "exported_by": f"livemeta {__version__}", "text_cells": CSV_RULE},
         "resources": resources,
     }
@@ -237,8 +237,8 @@ def _readme(package: dict, n_analyses: int) -> str:
     lm = package["livemeta"]
     lines = [f"# {package['title']}", "",
              f"A data package written by `livemeta export` ({lm['exported_by']}) from revision {lm['revision']} "
-             f"(commit {lm['commit']}, {package['created']}): "
-             + md_text(lm['revision_message'].splitlines()[0] if lm['revision_message'] else ''),
+             f"(commit {lm['commit']}, {package['created']}; {lm['revision_kind'] or 'evidence'}): "
+             + md_text(lm['revision_note'].splitlines()[0] if lm['revision_note'] else '(no revision note)'),
              "", "`datapackage.json` (Frictionless tabular data package) describes every file: its columns and types, "
              "its SHA-256 and size.", "", md_text(CSV_RULE) + " `reproduce.R` reads them back exactly.", "",
              "| file | what it holds |", "|---|---|"]

@@ -52,9 +52,12 @@ FIGURE_MAX_ROWS = 250
 
 
 def _revision_info(info: Any, results: list) -> dict:
-    """Normalise ``revision_info`` (a dict, or a Revision dataclass) to revision/date/version/message."""
+    """Normalise ``revision_info`` (a dict, or a Revision dataclass) to revision/date/version/note.
+
+    A revision's note is the review's own words about it (its ``note``; the commit message is not
+    one); a dict may give it as ``note`` or ``message``."""
     if is_dataclass(info) and not isinstance(info, type):
-        info = asdict(info)
+        info = asdict(info) | {"message": None}
     info = dict(info or {})
     rev = info.get("revision", info.get("revision_id"))
     if rev is None and results:
@@ -64,7 +67,8 @@ def _revision_info(info: Any, results: list) -> dict:
         "date": fmt_date(info.get("date", info.get("created_at"))),
         "version": str(info.get("version") or __version__),
         "written_by": info.get("livemeta_version"),
-        "message": info.get("message"),
+        "note": info.get("note") or info.get("message"),
+        "label": info.get("label"),
         "author": info.get("author"),
     }
 
@@ -284,7 +288,7 @@ def build_report(
         :class:`~livemeta.analysis.run.AnalysisResult` objects, main analyses with their
         sensitivity analyses (``spec.sensitivity_of``) in any order.
     revision_info
-        ``{"revision": 3, "date": datetime, "version": "0.1.0", "message": ...}`` (a
+        ``{"revision": 3, "date": datetime, "version": "0.1.0", "note": ...}`` (a
         :class:`~livemeta.db.revisions.Revision` or its ``asdict()`` works too: ``revision_id``,
         ``created_at``). The version defaults to the running livemeta's.
     gaps
@@ -403,8 +407,11 @@ def _write_title(ctx: _Context, groups, generated: str, has_gaps: bool, has_coun
     doc.heading(1, title)
     doc.para(f"Revision {info['revision']} of {info['date']} · livemeta {info['version']} · report made {generated}",
              "stamp")
-    if info.get("message"):
-        doc.para(f"Revision note: {info['message']}" + (f" ({info['author']})" if info.get("author") else ""), "lead")
+    if info.get("label"):
+        doc.para(f"Revision {info['revision']}: {info['label']}" + ("" if info.get("note") else "; no revision note"),
+                 "stamp")
+    if info.get("note"):
+        doc.para(f"Revision note: {info['note']}" + (f" ({info['author']})" if info.get("author") else ""), "lead")
     sections = []
     if inputs is not None:
         sections.append(("new", "What's new in this version"))
