@@ -43,6 +43,7 @@ PINNED = {
     "metadat": "1.2.0",
     "Matrix": "1.5.3",
     "rpact": "3.3.4",
+    "lme4": "1.1.31",
     "calcTE": "04496cb762c7c91cc09676d5a384ede209a62770",
 }
 
@@ -71,6 +72,7 @@ REFERENCES = (
               (f"{POOLING}/sequential_reference.json",)),
     Reference("convergence", (_rscript(f"{POOLING}/make_reference_convergence.R"),),
               (f"{POOLING}/convergence_reference.json",)),
+    Reference("glmm", (_rscript(f"{POOLING}/make_reference_glmm.R"),), (f"{POOLING}/glmm_reference.json",)),
     Reference("hazard", (_rscript(f"{POOLING}/make_reference_hazard.R"),), (f"{POOLING}/hazard_reference.json",),
               needs_calcte=True),
     Reference("bundled", ((sys.executable, "tests/analysis/reference/derive_inputs.py", "OUT"),
