@@ -15,7 +15,9 @@
 --                                     given (Lung-MAP S1800A's one-sided P = .05), else vi
 -- One row per outcome (overall, resistance subgroup or other subgroup); trial_resistance is the
 -- category the trial's own eligibility implies (its scope = 'trial' definition), min_prior_io_months
--- the minimum prior PD-(L)1 exposure it required (a moderator for meta-regression); rob_overall and
+-- the minimum prior PD-(L)1 exposure it required (a moderator for meta-regression);
+-- n_randomised the patients of the comparison (the outcome's n per arm, else the arms' n randomised, else
+-- the trial's: an upper bound of the events any variance may imply); rob_overall and
 -- rob_status the risk-of-bias judgement in force for the trial's outcome (risk_of_bias_in_force;
 -- NULL: not assessed).
 WITH trial_resistance AS (
@@ -128,6 +130,7 @@ SELECT
     CASE WHEN o.derivation = 'ci' AND o.ci_level_alternative IS NOT NULL AND o.vi_p IS NOT NULL
          THEN 'p_value' ELSE o.derivation END AS derivation_p_value,
     o.d_events AS events,
+    coalesce(o.experimental_n + o.control_n, e.n_randomised + c.n_randomised, t.randomised_n) AS n_randomised,
     o.p_value,
     o.p_sided,
     o.o_minus_e,

@@ -75,6 +75,8 @@ REFERENCES = (
     Reference("glmm", (_rscript(f"{POOLING}/make_reference_glmm.R"),), (f"{POOLING}/glmm_reference.json",)),
     Reference("hazard", (_rscript(f"{POOLING}/make_reference_hazard.R"),), (f"{POOLING}/hazard_reference.json",),
               needs_calcte=True),
+    Reference("grade", (_rscript("tests/analysis/reference/make_grade_reference.R"),),
+              ("tests/analysis/reference/grade_reference.json",)),
     Reference("bundled", ((sys.executable, "tests/analysis/reference/derive_inputs.py", "OUT"),
                           _rscript("tests/analysis/reference/make_bundled_reference.R")),
               ("tests/analysis/reference/bundled_inputs.csv", "tests/analysis/reference/bundled_reference.json")),

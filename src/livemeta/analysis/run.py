@@ -60,6 +60,22 @@ class AnalysisResult:
         return len(self.studies)
 
     @cached_property
+    def input_flags(self) -> list:
+        """The implausible inputs this analysis pools, as it reads them
+        (:func:`livemeta.analysis.caveats.input_flags`): every output shows them beside the estimate."""
+        from .caveats import input_flags
+
+        return input_flags(self)
+
+    @cached_property
+    def caveats(self) -> list:
+        """Caveats of few studies for the model, meta-regression and subgroups
+        (:func:`livemeta.analysis.caveats.caveats`)."""
+        from .caveats import caveats
+
+        return caveats(self)
+
+    @cached_property
     def trials(self) -> list[str]:
         """The trials pooled, in the order pooled (several rows of one trial: one trial)."""
         return list(dict.fromkeys(self.studies["trial_id"].tolist()))

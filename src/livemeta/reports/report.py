@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
+from ..analysis.caveats import capped, flag_summary
 from ..analysis.present import trial_count
 from ..living.cumulative import cumulative_by_year, cumulative_rows
 from ..words import class_word
@@ -48,6 +49,8 @@ CUMULATIVE_MAX_ROWS = 40
 #: beyond this many studies a study-level figure (forest plot, traffic light) would be tens of inches
 #: tall: the rows go to a CSV file beside the figures instead, and the funnel plot shows every study
 FIGURE_MAX_ROWS = 250
+#: flagged inputs the report lists in full (beyond: how many more)
+FLAGS_LISTED = 25
 
 
 def _revision_info(info: Any, results: list) -> dict:
@@ -97,6 +100,8 @@ def _notes(result) -> list[str]:
         notes.append("disputed CIs read at their alternative level")
     if not getattr(o, "converged", True):
         notes.append("estimator did not converge")
+    notes += [f"flagged input: {f}" for f in flag_summary(result.input_flags, limit=3)]
+    notes += [f"caveat: {c.short}" for c in result.caveats]
     return notes
 
 
@@ -428,11 +433,12 @@ def _write_title(ctx: _Context, groups, generated: str, has_gaps: bool, has_coun
 
 
 def _write_whats_new(ctx: _Context, results) -> None:
-    from .whatsnew import write_whats_new
+    from .whatsnew import write_robustness, write_whats_new
 
     ctx.doc.heading(2, "What's new in this version", "new")
     write_whats_new(ctx.doc, ctx.inputs.whats_new, ctx.inputs.whats_new_label, ctx.refs,
                     {r.spec.id: r.spec.title for r in results})
+    write_robustness(ctx.doc, results)
 
 
 def _write_grade(ctx: _Context, results) -> None:
@@ -455,6 +461,24 @@ def _write_estimates(ctx: _Context, groups) -> None:
         for s in sens:
             rows += summary_rows(s)[:1]
     _estimates_table(ctx.doc, rows, ctx.caption)
+    _flagged_inputs(ctx.doc, [r for main, sens in groups for r in (main, *sens)])
+
+
+def _flagged_inputs(doc: Doc, results: list) -> None:
+    """Each implausible input once, with the analyses that pool it (livemeta.analysis.caveats)."""
+    uses: dict[str, list[str]] = {}
+    for r in results:
+        for f in r.input_flags:
+            uses.setdefault(f.text, []).append(r.spec.id)
+    if not uses:
+        return
+    doc.para("Flagged inputs: values the analyses pool as printed although, as read, they cannot all be right "
+             "(a hazard ratio's variance implies at least 4 / variance events, more than the patients randomised; "
+             "its interval implies another P than the one printed, beyond rounding). They are kept, as the analyses "
+             "declare, and flagged beside every estimate that uses them; the sensitivity analyses read them otherwise.",
+             "note")
+    doc.bullets(capped([f"{text} (analyses {', '.join(dict.fromkeys(ids))})" for text, ids in uses.items()],
+                       FLAGS_LISTED, "flagged inputs (livemeta pool --json lists every one)"))
 
 
 def _write_prisma(ctx: _Context) -> None:
@@ -620,6 +644,10 @@ def _analysis_section(ctx: _Context, main, sens: list, cumulative: Mapping | Non
         doc.para(f"The review: {spec.published.text}.", "notes")
     if main.note:
         doc.para(f"Note: {main.note}.", "note")
+    for line in capped([f.text for f in main.input_flags], FLAGS_LISTED, "flagged inputs"):
+        doc.para(f"Flagged input: {line}.", "note")
+    for c in main.caveats:
+        doc.para(f"Caveat: {c.text}.", "note")
     _forest(ctx, main)
     _funnel(ctx, main)
     _cumulative(ctx, main, cumulative)
@@ -698,11 +726,11 @@ def _metaregression(ctx: _Context, result) -> None:
         doc.para(f"No meta-regression at this revision: {m['note']}.", "note")
         return
     ratio = spec.scale == "log"
-    header = ["coefficient", f"{spec.measure} ratio per unit [CI]" if ratio else "estimate [CI]", "p"]
+    header = ["coefficient", "what it estimates", "exp(coefficient) [CI]" if ratio else "estimate [CI]", "p"]
     rows = []
     for c in m["coefficients"]:
         est = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if ratio else (c["estimate"], c["ci_low"], c["ci_high"])
-        rows.append([c["name"], fmt_ci(*est), fmt_p(c["p"])])
+        rows.append([c["name"], c["label"], fmt_ci(*est), fmt_p(c["p"])])
     t = m["test_of_moderators"]
     stat = f"F({t['df']}, {t['df2']}) = {t['statistic']:.2f}" if t["distribution"] == "F" else f"QM({t['df']}) = {t['statistic']:.2f}"
     r2 = f"; R² = {m['r2']:.0f}%" if m["r2"] is not None else ""

@@ -93,6 +93,12 @@ for (a in unique(d$analysis)) {
     }
     ok <- complete.cases(mods)
     f <- as.formula(paste("~", paste(names(mods), collapse = " + ")))
+    X <- model.matrix(f, data = droplevels(mods[ok, , drop = FALSE]))
+    if (sum(ok) < ncol(X) + (method != "FE")) {  # more parameters than studies: no model (livemeta says so too)
+      extra <- paste0(extra, ', "metareg": null')
+      out <- c(out, record(a, "overall", overall, call, extra), sub)
+      next
+    }
     reg <- rma(es$yi[ok], es$vi[ok], mods = f, data = mods[ok, , drop = FALSE], method = method, test = test)
     arr <- function(x) paste0("[", paste(vapply(as.numeric(x), num, ""), collapse = ", "), "]")
     extra <- paste0(extra, ', "metareg": {"k": ', reg$k, ', "beta": ', arr(reg$beta), ', "se": ', arr(reg$se),
