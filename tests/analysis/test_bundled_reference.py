@@ -110,7 +110,7 @@ def test_livemeta_selects_the_rows_of_the_independent_derivation(bundled_db, der
 
 
 VIEW_COLUMNS = ("trial_id", "label", "inclusion", "verified", "treatment_class", "derivation", "resistance_category",
-                "min_prior_io_months")
+                "min_prior_io_months", "prior_io_minimum")
 
 
 @pytest.mark.parametrize("view", sorted(DERIVE.VIEWS))

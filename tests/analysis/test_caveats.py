@@ -60,3 +60,28 @@ def test_meta_regression_with_fewer_than_ten_studies_per_moderator_has_a_caveat(
         assert reg is not None and cav and "(Cochrane Handbook 10.11.5.1)" in cav[0], a
         assert f"on {reg.k} studies" in cav[0]
     assert not any(c.text.startswith("random effects") for c in results["pfs_re"].caveats)  # k = 5: none
+
+
+def test_meta_regression_coefficients_say_what_they_estimate(results):
+    from livemeta.analysis.present import coefficient_labels, metareg_summary
+
+    labels = coefficient_labels(results["os_by_partner"])
+    assert labels == ["intercept: HR where treatment_class = antiangiogenic",
+                      "treatment_class: dual_checkpoint vs antiangiogenic (ratio of HRs)",
+                      "treatment_class: multitarget_tki vs antiangiogenic (ratio of HRs)"]
+    assert all("per unit" not in c["label"] for c in metareg_summary(results["os_by_partner"])["coefficients"])
+    table = to_table([results["os_by_partner"]])
+    assert "    intercept: HR where treatment_class = antiangiogenic: 0.87 (0.66–1.15)" in table
+    assert "HR ×" not in table  # the intercept used to read "HR ratio per unit"
+
+
+def test_the_moderator_is_coded_from_what_each_trial_required(bundled_db):
+    """'none required' is not 'zero months': trials without a minimum prior exposure get no number of
+    months; Pragmatica-Lung's 'progression > 84 days after the start' is a minimum, as S1800A's."""
+    with connect(bundled_db, read_only=True) as con:
+        rows = con.execute("SELECT trial_id, prior_io_minimum, round(min_prior_io_months, 2) FROM analysis_rct_os "
+                           "WHERE inclusion = 'included' ORDER BY trial_id").fetchall()
+    assert rows == [("contact-01", "none required", None), ("keyvibe-002", "none required", None),
+                    ("leap-008", "none required", None), ("lung-map-s1800a", "required", 2.76),
+                    ("pragmatica-lung-s2302", "required", 2.76), ("saffron-301", "none required", None),
+                    ("sapphire", "required", 4.0)]
