@@ -468,7 +468,7 @@ def propose_publication_bias(result) -> tuple[str | None, str]:
     if k < EGGER_MIN_K:
         return None, f"k = {k} < {EGGER_MIN_K}: funnel asymmetry cannot be assessed"
     spec = result.spec
-    eg = egger_test(result.studies["yi"].to_numpy(float), result.studies["vi"].to_numpy(float), method=spec.method,
+    eg = egger_test(result.studies["yi"].to_numpy(float), result.studies["vi"].to_numpy(float), method=spec.rma_method,
                     test=spec.test, level=spec.level)
     p = float(eg.rma.p)
     reason = f"Egger's test p = {p:.3f} (k = {k})"

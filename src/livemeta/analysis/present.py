@@ -263,6 +263,7 @@ METHOD_WORDS = {
     "SJ": "random effects, Sidik-Jonkman tau²",
     "HE": "random effects, Hedges tau²",
     "HS": "random effects, Hunter-Schmidt tau²",
+    "GLMM": "random effects, binomial-normal GLMM of the counts (ML; metafor rma.glmm), no continuity correction",
     "z": "normal-theory CI",
     "knha": "Hartung-Knapp-Sidik-Jonkman t-based CI",
 }
@@ -313,6 +314,13 @@ def _subgroup_rows(res: AnalysisResult, s: dict) -> list:
         est = {"estimate": sg["estimate"], "ci_low": sg["ci_low"], "ci_high": sg["ci_high"]}
         i2 = f"{sg['i2']:.0f}%" if sg["i2"] is not None and sg["k"] > 1 else ""
         out.append({"name": f"    {name}", "trials": trials, "estimate": _est(res, est), "i2": i2})
+        if res.spec.measure == "proportion" and sg["k"] == 1 and {"xi", "ni"} <= set(sel.columns):
+            from ..pooling.effects import proportion_ci_exact
+
+            x, n = float(sel["xi"].iloc[0]), float(sel["ni"].iloc[0])
+            lo, hi = proportion_ci_exact([x], [n], res.spec.level)
+            out.append(f"      one study: {x:.0f}/{n:.0f} = {100 * x / n:.1f}% (exact {100 * lo[0]:.1f}–{100 * hi[0]:.1f})"
+                       + ("; the row above adds 1/2 to its zero cell" if x in (0, n) else ""))
     t = s["test_for_subgroup_differences"]
     out.append(f"    subgroup differences: Q = {t['q']:.2f}, df = {t['df']}, p = {t['p']:.3f}")
     return out
