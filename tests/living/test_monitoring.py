@@ -69,7 +69,7 @@ def test_report_has_monitoring_and_metaregression(bundled_db, tmp_path):
     index = api.report(bundled_db, tmp_path / "r")
     text = index.read_text()
     assert text.count("Sequential monitoring (secondary analysis)") == 3  # os, pfs, os_acquired
-    assert "Meta-regression on min_prior_io_months" in text and "Meta-regression on treatment_class" in text
+    assert "Meta-regression on prior_io_minimum" in text and "Meta-regression on treatment_class" in text
     figs = {p.name for p in (tmp_path / "r" / "figures").iterdir()}
     assert {"monitoring_os.png", "monitoring_pfs.png", "monitoring_os_acquired.png",
             "bubble_os_by_prior_io.png", "bubble_os_by_partner.png"} <= figs
