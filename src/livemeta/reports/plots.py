@@ -619,7 +619,8 @@ def _het_text(p, scale_measure: str) -> str:
         parts.append(f"tau² {t}" if t.startswith("<") else f"tau² = {t}")
     if _finite(p.i2):
         parts.append(f"I² = {p.i2:.0f}%")
-    parts.append(f"Q = {p.q:.2f} (df = {p.q_df}, {_fmt_p(p.q_p)})")
+    q = "likelihood-ratio test" if p.method == "GLMM" else "Q"  # a GLMM's q is its LRT (metafor QE.LRT)
+    parts.append(f"{q} = {p.q:.2f} (df = {p.q_df}, {_fmt_p(p.q_p)})")
     return "Heterogeneity: " + ", ".join(parts)
 
 
@@ -852,7 +853,8 @@ def _forest(result, footer: str) -> Figure:
     left, right = _forest_columns(result, sc)
     rows, study_rows, total_row, pi = _forest_rows(result, sc)
     axis = _forest_axis(rows, sc, float(sc.back(overall.estimate)))
-    panel_header = f"{sc.name}\n{'GLMM' if spec.method == 'GLMM' else 'IV'}, {method_label(spec.method, spec.test)}, {lvl} CI"
+    panel_header = (f"{sc.name}\nGLMM (binomial-normal, ML), {lvl} CI" if spec.method == "GLMM"
+                    else f"{sc.name}\nIV, {method_label(spec.method, spec.test)}, {lvl} CI")
     return _render(title=title, subtitle=subtitle, left=left, right=right, rows=rows, axis=axis,
                    panel_header=panel_header, footer=footer, legend=_forest_legend(spec, axis, pi, study_rows),
                    vline_until=total_row)
