@@ -399,3 +399,13 @@ def test_bundled_report_says_where_the_conclusions_rest_on_a_judgement(bundled):
     # the ORR imprecision in patients, not events / 4
     orr = next(line for line in lines if line.startswith("- ") and "Objective response, imprecision" in line)
     assert "954 participants vs OIS 4,626 patients" in orr and "events" not in orr
+    # Methods states the prediction-interval formula, the zero-cell rules and why fixed effect is the main model
+    methods = section(page, "methods")
+    assert "Prediction intervals: estimate ± crit × sqrt(tau² + SE²)" in methods and "t on k - 1 df" in methods
+    assert "Zero cells of proportions" in methods and "Clopper-Pearson" in methods and "Schwarzer" in methods
+    assert "Why fixed effect: the main analyses pool by fixed effect" in methods
+    assert re.search(r"I² of the fixed-effect analyses at this revision: 0% to 5\d%", methods)
+    assert "Cochrane Handbook 10.11.5.1" in methods and "Röver" in methods
+    rules = section(page, "sof")
+    for source in ("GRADE guidelines 7", "GRADE guidelines 6", "GRADE guidelines 5", "Wetterslev", "Schoenfeld"):
+        assert source in rules, source
