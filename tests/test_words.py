@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from livemeta.cli import main
-from livemeta.words import coefficient_word, column_word, count, plural_of
+from livemeta.words import column_word, count, plural_of
 
 
 def test_count_takes_the_number_of_its_noun():
@@ -24,11 +24,6 @@ def test_count_takes_the_number_of_its_noun():
 
 
 def test_coefficients_and_columns_by_name():
-    mods = ["treatment_class"]
-    assert coefficient_word("treatment_classdual_checkpoint", mods) == "treatment class: dual checkpoint"
-    assert coefficient_word("treatment_classnone", mods) == "treatment class: PD-(L)1 alone"
-    assert coefficient_word("intrcpt", mods) == "intercept"
-    assert coefficient_word("min_prior_io_months", ["min_prior_io_months"]) == column_word("min_prior_io_months")
     assert column_word("min_prior_io_months") == "minimum prior PD-(L)1 exposure required (months)"
 
 

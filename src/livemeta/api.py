@@ -233,6 +233,7 @@ class IngestResult:
         lines = []
         for a in self.caught_up:
             lines.append(f"caught up: {a.line()}")
+        lines += [str(w) for w in r.warnings]
         lines += [f"note: {u}" for u in r.unused]
         if self.dry_run:
             what = []

@@ -369,8 +369,9 @@ def views(project, no_columns):
 @_db_options
 @click.argument("analyses", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per analysis.")
-@click.option("--method", type=click.Choice(["FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS"]), default=None,
-              help="Override the estimator (the variant is stored under its own id, e.g. os[method=REML]).")
+@click.option("--method", type=click.Choice(["FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS", "GLMM"]),
+              default=None, help="Override the estimator (the variant is shown under its own id, e.g. "
+              "os[method=REML]; GLMM: proportions by the binomial-normal model).")
 @click.option("--test", "test_", type=click.Choice(["z", "knha"]), default=None, help="Override the CI test.")
 @click.option("--exclude-unverified", is_flag=True, help="Leave out values marked verified: false.")
 @click.option("--reported-intervals-only", is_flag=True,

@@ -27,21 +27,6 @@ def column_word(name: str) -> str:
     return COLUMN_NAMES.get(name, name.replace("_", " "))
 
 
-def coefficient_word(name: str, moderators) -> str:
-    """A meta-regression coefficient as a reader names it. metafor (and livemeta's stored results)
-    name a factor's level by the column and the level run together ('treatment_classdual_checkpoint'):
-    here 'treatment class: dual checkpoint'; 'intrcpt' is 'intercept'."""
-    if name == "intrcpt":
-        return "intercept"
-    if name in moderators:
-        return column_word(name)
-    for m in sorted(moderators, key=len, reverse=True):
-        if name.startswith(m):
-            level = name[len(m):]
-            return f"{column_word(m)}: {class_word(level) if m == 'treatment_class' else level.replace('_', ' ')}"
-    return name.replace("_", " ")
-
-
 def count(n, noun: str, plural: str | None = None) -> str:
     """``n`` with its noun in the number it takes: '1 trial', '2 trials', '1 study', '0 studies',
     '1 RCT', '3 RCTs', '1 single-arm trial'; ``plural`` for other irregular nouns. Every count livemeta

@@ -23,7 +23,7 @@ def _write(tmp_path, extra: str):
 
 def test_bundled_specs_and_unchanged_method_specs():
     specs = {s.id: s for s in load_specs()}
-    assert specs["os_by_prior_io"].moderators == ("min_prior_io_months",)
+    assert specs["os_by_prior_io"].moderators == ("prior_io_minimum",)
     assert specs["os"].monitoring == {"target": 0.8} and specs["os_s1800a_p"].ci_level == "p_value"
     # analyses without the new keys keep the method spec they were stored with
     spec = json.loads(specs["os_re"].method_spec())

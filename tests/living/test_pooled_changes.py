@@ -106,16 +106,19 @@ def test_each_revision_stores_what_it_changed(mixed):
     assert per[1] == (n_analyses, 0)  # no trial: every analysis stored, without data
     assert per[2][0] == n_analyses and per[2][1] > 100  # the base: everything, once
     assert per[4] == (0, 0)  # a note no view reads: nothing stored
-    assert per[5] == (1, 2)  # a single-arm trial: one analysis, its id entering the overall and its class stratum
+    single_arm = sum(s.view == "analysis_single_arm_orr" for s in api.analyses(db))
+    assert single_arm == 2  # single_arm_orr_by_class (subgroups by class) and single_arm_orr_glmm (no subgroups)
+    # a single-arm trial: the single-arm analyses, its id entering each overall result and the class stratum
+    assert per[5] == (single_arm, single_arm + 1)
     # a new RCT (with acquired and primary subgroups) enters each stratum it pools in once: every
-    # analysis but the single-arm one, its id in each overall result, its class and both resistance
+    # analysis but the single-arm ones, its id in each overall result, its class and both resistance
     # strata; not the base again
-    assert per[3] == (n_analyses - 1, n_analyses - 1 + 1 + 2)
+    assert per[3] == (n_analyses - single_arm, n_analyses - single_arm + 1 + 2)
     os_analyses = sum(s.view == "analysis_rct_os" for s in api.analyses(db))
     assert per[6] == (os_analyses, 0)  # a corrected OS: the OS analyses it enters, no trial list
     assert per[7] == per[3]  # a removed RCT leaves the strata a new one enters
     assert per[8] == (1, 0)  # only the analysis whose spec changed
-    assert per[9] == (n_analyses - 1, 0)  # an earlier first publication reorders the lists: stored, no id
+    assert per[9] == (n_analyses - single_arm, 0)  # an earlier first publication reorders the lists: stored, no id
     assert per[10] == per[3]  # an excluded RCT leaves every stratum
 
 

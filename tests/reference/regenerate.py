@@ -43,6 +43,7 @@ PINNED = {
     "metadat": "1.2.0",
     "Matrix": "1.5.3",
     "rpact": "3.3.4",
+    "lme4": "1.1.31",
     "calcTE": "04496cb762c7c91cc09676d5a384ede209a62770",
 }
 
@@ -71,8 +72,11 @@ REFERENCES = (
               (f"{POOLING}/sequential_reference.json",)),
     Reference("convergence", (_rscript(f"{POOLING}/make_reference_convergence.R"),),
               (f"{POOLING}/convergence_reference.json",)),
+    Reference("glmm", (_rscript(f"{POOLING}/make_reference_glmm.R"),), (f"{POOLING}/glmm_reference.json",)),
     Reference("hazard", (_rscript(f"{POOLING}/make_reference_hazard.R"),), (f"{POOLING}/hazard_reference.json",),
               needs_calcte=True),
+    Reference("grade", (_rscript("tests/analysis/reference/make_grade_reference.R"),),
+              ("tests/analysis/reference/grade_reference.json",)),
     Reference("bundled", ((sys.executable, "tests/analysis/reference/derive_inputs.py", "OUT"),
                           _rscript("tests/analysis/reference/make_bundled_reference.R")),
               ("tests/analysis/reference/bundled_inputs.csv", "tests/analysis/reference/bundled_reference.json")),

@@ -98,11 +98,15 @@ def test_grade_summary_of_findings(fict):
     md = fict["md"]
     row = next(line for line in md.splitlines() if line.startswith("| Overall survival (critical)"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    # risk of bias serious (reviewed), inconsistency serious (proposed: the prediction interval crosses the
-    # null, the CI does not), the other domains not serious: low
+    # risk of bias serious (reviewed), imprecision serious (proposed: the CI of the random-effects model
+    # os_re, which the heterogeneity calls for, includes 1), the other domains not serious: low
     assert cells[5] == "⊕⊕◯◯ low (a, b)"
     assert "- a. Overall survival, risk of bias: serious (−1), reviewed: 61% of the weight" in md
-    assert "- b. Overall survival, inconsistency: serious (−1), proposed by the rule: I² = " in md
+    assert "- b. Overall survival, imprecision: serious (−1), proposed by the rule: 95% CI 0.82–1.02 (os_re: REML, " \
+           "HKSJ: the heterogeneity" in md
+    # the main CI excludes 1, os_re's includes it: the comment and the footnote say so, with the estimate
+    assert "Not robust: the main analysis's CI, HR 0.92 (0.85–0.99), excludes 1; in 1 declared sensitivity " \
+           "analysis it includes 1: OS, random effects (REML, Hartung-Knapp-Sidik-Jonkman) [os_re]: HR 0.92 (0.82–1.02)" in cells[6]
     assert re.match(r"\d+ per 1,000 \(deaths by 12 months\); median \d+\.\d months", cells[1])
     assert "HR 0." in cells[3] and cells[4].endswith("(10 RCTs)")
     orr = next(line for line in md.splitlines() if line.startswith("| Objective response"))
@@ -360,3 +364,52 @@ def test_groups_of_analyses_are_handed_out_in_order_once_complete():
     assert handed == [[], [], [("a", ["a_re"])], [], [("b", ["b_re"]), ("c", [])], [("x", [])]]
     assert [(m.spec.id, [s.spec.id for s in sens]) for m, sens in _group(order)] == [
         ("a", ["a_re"]), ("b", ["b_re"]), ("c", []), ("x", [])]
+
+
+@pytest.mark.slow
+def test_bundled_report_says_where_the_conclusions_rest_on_a_judgement(bundled):
+    """issue 23 items 2 and 5, issue 20 item 3: one prediction interval under one label in the GRADE
+    footnotes and the pooled table; S1800A flagged beside every estimate that uses it; the SoF
+    comment, the GRADE imprecision footnote and What's new name the sensitivity analyses that cross 1."""
+    page, md = bundled
+    lines = md.splitlines()
+    # the PFS inconsistency reads pfs_re's prediction interval, labelled, as the pooled table prints it
+    pfs_re = next(line for line in lines if "(`pfs_re`)" in line and line.startswith("| ↳"))
+    pi_cell = [c.strip() for c in pfs_re.strip("|").split("|")][4]
+    assert pi_cell == "0.59–1.27"
+    assert f"95% prediction interval {pi_cell} (pfs_re: REML, HKSJ; t on 4 df)" in md
+    assert "0.66–1.14" not in md  # the normal-based interval the footnote printed before
+    acq = next(line for line in lines if "(`os_acquired_re`)" in line and line.startswith("| ↳"))
+    assert f"95% prediction interval {[c.strip() for c in acq.strip('|').split('|')][4]} (os_acquired_re" in md
+    # imprecision of PFS on the random-effects interval
+    assert re.search(r"- [a-z]\. Progression-free survival, imprecision: serious \(−1\), proposed by the rule: 95% CI "
+                     r"0\.71–1\.06 \(pfs_re: REML, HKSJ", md)
+    os_row = next(line for line in lines if line.startswith("| Overall survival (critical)"))
+    assert "Not robust: the main analysis's CI, HR 0.90 (0.82–0.99), excludes 1" in os_row
+    assert "[os_s1800a_80]: HR 0.91 (0.83–1.01)" in os_row and "[os_s1800a_p]: HR 0.91 (0.83–1.01)" in os_row
+    assert "Pools a flagged input: Lung-MAP S1800A (variance implies more events than patients randomised" in os_row
+    imprecision = next(line for line in lines if line.startswith("- ") and "Overall survival, imprecision" in line)
+    assert "Note: The main analysis's CI" in imprecision and "[os_s1800a_80]: HR 0.91 (0.83–1.01)" in imprecision
+    new = section(page, "new")
+    assert "Conclusions that a declared sensitivity analysis changes" in new and "[os_s1800a_p]: HR 0.91" in new
+    assert "Lung-MAP S1800A (variance implies more events than patients randomised" in new
+    estimates = section(page, "estimates")
+    assert "flagged input: Lung-MAP S1800A" in estimates
+    assert "Lung-MAP S1800A: its 95% CI 0.51–0.92 implies at least 167 events" in estimates
+    os_row = next(line for line in lines if line.startswith("| Overall survival, PD-(L)1 rechallenge vs control (RCTs) (`os`)"))
+    assert "flagged input: Lung-MAP S1800A" in os_row
+    s80 = next(line for line in lines if "(`os_s1800a_80`)" in line)
+    assert "flagged input" not in s80
+    # the ORR imprecision in patients, not events / 4
+    orr = next(line for line in lines if line.startswith("- ") and "Objective response, imprecision" in line)
+    assert "954 participants vs OIS 4,626 patients" in orr and "events" not in orr
+    # Methods states the prediction-interval formula, the zero-cell rules and why fixed effect is the main model
+    methods = section(page, "methods")
+    assert "Prediction intervals: estimate ± crit × sqrt(tau² + SE²)" in methods and "t on k - 1 df" in methods
+    assert "Zero cells of proportions" in methods and "Clopper-Pearson" in methods and "Schwarzer" in methods
+    assert "Why fixed effect: the main analyses pool by fixed effect" in methods
+    assert re.search(r"I² of the fixed-effect analyses at this revision: 0% to 5\d%", methods)
+    assert "Cochrane Handbook 10.11.5.1" in methods and "Röver" in methods
+    rules = section(page, "sof")
+    for source in ("GRADE guidelines 7", "GRADE guidelines 6", "GRADE guidelines 5", "Wetterslev", "Schoenfeld"):
+        assert source in rules, source

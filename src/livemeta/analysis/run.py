@@ -18,6 +18,7 @@ from ..db.revisions import set_as_of
 from ..errors import LivemetaError
 from ..pooling import PoolResult, pool
 from ..pooling.effects import log_or, log_rr, logit_proportion
+from ..pooling.glmm import pool_glmm
 from ..pooling.metareg import MetaRegResult, metareg
 from ..pooling.subgroups import SubgroupResult, pool_subgroups
 from ..words import count
@@ -59,6 +60,22 @@ class AnalysisResult:
     @property
     def k(self) -> int:
         return len(self.studies)
+
+    @cached_property
+    def input_flags(self) -> list:
+        """The implausible inputs this analysis pools, as it reads them
+        (:func:`livemeta.analysis.caveats.input_flags`): every output shows them beside the estimate."""
+        from .caveats import input_flags
+
+        return input_flags(self)
+
+    @cached_property
+    def caveats(self) -> list:
+        """Caveats of few studies for the model, meta-regression and subgroups
+        (:func:`livemeta.analysis.caveats.caveats`)."""
+        from .caveats import caveats
+
+        return caveats(self)
 
     @cached_property
     def trials(self) -> list[str]:
@@ -186,6 +203,9 @@ def _run(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int, view
     if spec.measure == "HR" and HR_READINGS[spec.ci_level][1] in df.columns:
         df = df.assign(derivation=df[HR_READINGS[spec.ci_level][1]])
     kw = dict(method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
+    if spec.method == "GLMM":  # the binomial-normal model of the counts (spec.py allows proportions only)
+        overall = pool_glmm(df["xi"].to_numpy(float), df["ni"].to_numpy(float), level=spec.level)
+        return AnalysisResult(spec, revision, df.assign(weight=np.asarray(overall.weights, float)), overall)
     overall = pool(yi, vi, pi=spec.pi, **kw)
     df = df.assign(weight=np.asarray(overall.weights, float))
     reg, reg_note = _metaregression(df, spec) if spec.moderators else (None, None)

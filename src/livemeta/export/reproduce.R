@@ -9,7 +9,8 @@
 #      CI at the level the analysis reads it, (ln upper - ln lower) / (2 qnorm(1 - (1 - level)/2));
 #      escalc() for odds and risk ratios (2x2 counts) and logit proportions (metafor's default
 #      zero-cell rule: 1/2 added to every cell of a table with a zero); they must equal livemeta's;
-#   2. rma(yi, vi, method, test, level) overall and per subgroup; the prediction interval from
+#   2. rma(yi, vi, method, test, level) overall and per subgroup (method GLMM: rma.glmm(measure = "PLO",
+#      xi, ni), the likelihood-ratio test of heterogeneity as q; it needs lme4); the prediction interval from
 #      predict() (or, for the other PI distributions, est +/- crit sqrt(tau2 + se^2)); the test for
 #      subgroup differences as Q of a fixed-effect rma() over the subgroup estimates (tau2 separate
 #      per subgroup) or QM of rma(mods = ~ factor(subgroup)) (a common tau2);
@@ -110,6 +111,20 @@ for (i in seq_len(nrow(analyses))) {
   add(a, "overall", "max |yi - livemeta yi|", max(abs(es$yi - s$yi)), 0, 1e-12)
   add(a, "overall", "max |vi - livemeta vi|", max(abs(es$vi - s$vi)), 0, 1e-12)
   fit <- function(j) rma(es$yi[j], es$vi[j], method = an$method, test = an$test, level = 100 * an$level)
+  if (an$method == "GLMM") {  # proportions by the binomial-normal model: rma.glmm (needs lme4), its
+    # optimiser run to convergence (metafor's default settings stop about 1e-5 short of the optimum)
+    if (!requireNamespace("lme4", quietly = TRUE)) {
+      add(a, "overall", "rma.glmm needs the R package lme4 (not installed)", NA, 1, tol)
+      next
+    }
+    fit <- function(j) {
+      r <- rma.glmm(measure = "PLO", xi = s$xi[j], ni = s$ni[j], level = 100 * an$level,
+                    control = list(glmerCtrl = list(optimizer = "bobyqa",
+                                                    optCtrl = list(rhobeg = 1e-3, rhoend = 1e-12, maxfun = 1e5))))
+      r$QE <- r$QE.LRT; r$QEp <- r$QEp.LRT  # livemeta stores the likelihood-ratio test as q
+      r
+    }
+  }
   st <- stored[stored$analysis_id == a, ]
   overall <- fit(seq_len(nrow(s)))
   compare_fit(a, "overall", overall, st[st$stratum == "overall", ], an$pi, an$level, tol)

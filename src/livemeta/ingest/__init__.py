@@ -67,6 +67,8 @@ class ValidationReport:
     batch: Batch | None = field(default=None, repr=False)
     #: valid rows that no analysis in force reads (livemeta.analysis.coverage.Unused), with why
     unused: list = field(default_factory=list)
+    #: what is valid but implausible (livemeta.ingest.plausibility): warned of, never refused
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -85,7 +87,7 @@ class ValidationReport:
             text += f"\nagainst the database: {len(self.added)} new"
             if self.superseded:
                 text += f", {len(self.superseded)} superseding ({_ids(self.superseded)})"
-        return text + "".join(f"\nnote: {u}" for u in self.unused)
+        return text + "".join(f"\n{w}" for w in self.warnings) + "".join(f"\nnote: {u}" for u in self.unused)
 
     def raise_for_problems(self) -> None:
         if self.problems:
@@ -219,8 +221,11 @@ def validate_files(
     names, problems, batch = _prepare(paths, progress, engine)
     report = ValidationReport(files=names, problems=problems, batch=batch)
     if batch is not None:
+        from .plausibility import plausibility_warnings
+
         report.trials = [s.trial_id for s in batch.studies]
         report.rows = batch.row_counts()
+        report.warnings = plausibility_warnings(batch)
     if con is not None:
         db_problems, plan = _check_db(con, batch, supersede)
         report.problems.extend(db_problems)

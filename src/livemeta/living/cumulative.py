@@ -40,8 +40,11 @@ def cumulative_rows(result: AnalysisResult) -> pd.DataFrame:
     studies, spec = result.studies, result.spec
     if studies.empty:
         return pd.DataFrame(columns=COLUMNS)
-    res = cumulative(studies["yi"].to_numpy(float), studies["vi"].to_numpy(float), np.arange(len(studies)),
-                     method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
+    if spec.method == "GLMM":
+        res = _cumulative_glmm(studies, spec)
+    else:
+        res = cumulative(studies["yi"].to_numpy(float), studies["vi"].to_numpy(float), np.arange(len(studies)),
+                         method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
     added = np.asarray(res.index, dtype=int)
     if "first_published" in studies:
         year = studies["first_published"].to_numpy()[added]
@@ -66,6 +69,24 @@ def cumulative_rows(result: AnalysisResult) -> pd.DataFrame:
         "tau2": np.asarray(res.tau2, float),
         "i2": np.asarray(res.i2, float),
     })[COLUMNS]
+
+
+def _cumulative_glmm(studies: pd.DataFrame, spec):
+    """The steps of a cumulative GLMM (one fit of the counts per step, in the order of the rows);
+    the first step, one study, is the study itself with its exact interval (a GLMM needs two)."""
+    from types import SimpleNamespace
+
+    from ..pooling.effects import proportion_ci_exact
+    from ..pooling.glmm import pool_glmm
+
+    x, n = studies["xi"].to_numpy(float), studies["ni"].to_numpy(float)
+    fits = [pool_glmm(x[: s + 1], n[: s + 1], level=spec.level) for s in range(len(x))]
+    cols = {k: np.array([getattr(f, k) for f in fits], float) for k in ("estimate", "ci_low", "ci_high", "p", "tau2", "i2")}
+    lo, hi = proportion_ci_exact(x[:1], n[:1], spec.level)
+    with np.errstate(divide="ignore"):
+        cols["estimate"][0], cols["ci_low"][0], cols["ci_high"][0] = np.log(
+            np.array([x[0] / n[0], lo[0], hi[0]]) / (1 - np.array([x[0] / n[0], lo[0], hi[0]])))
+    return SimpleNamespace(index=np.arange(len(x)), **cols)
 
 
 def rounded(table: pd.DataFrame, measure: str, method: str | None = None) -> pd.DataFrame:
@@ -110,7 +131,14 @@ def cumulative_by_year(result: AnalysisResult) -> pd.DataFrame:
     ends = [i for i in range(len(year)) if i == len(year) - 1 or year[i + 1] != year[i]]
     rows, prev = [], 0
     for step, end in enumerate(ends, start=1):
-        r = pool(yi[: end + 1], vi[: end + 1], method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
+        if spec.method == "GLMM":
+            from ..pooling.glmm import pool_glmm
+
+            r = pool_glmm(studies["xi"].to_numpy(float)[: end + 1], studies["ni"].to_numpy(float)[: end + 1],
+                          level=spec.level)
+        else:
+            r = pool(yi[: end + 1], vi[: end + 1], method=spec.method, test=spec.test, level=spec.level,
+                     scale=spec.scale)
         n = end + 1 - prev
         y = year[end]
         rows.append({"step": step, "trial_id": studies["trial_id"].iloc[end],

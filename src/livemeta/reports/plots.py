@@ -42,7 +42,7 @@ from ..words import column_word
 from .canvas import canvas_for
 from .display import (  # noqa: F401 - EGGER_MIN_K, MEASURE_NAMES, method_label, display_scale: this module's API too
     _CONTROL_WORDS, EGGER_MIN_K, MEASURE_NAMES, ROW_IN, _finite, _fmt_p, _fmt_tau2, _is_true, _num,
-    _pretty, _Scale, display_scale, method_label, z_sides,
+    _pretty, _Scale, display_scale, exact_interval, method_label, z_sides,
 )
 
 __all__ = ["forest_plot", "funnel_plot", "cumulative_plot", "bubble_plot", "baujat_plot", "monitoring_plot",
@@ -620,7 +620,8 @@ def _het_text(p, scale_measure: str) -> str:
         parts.append(f"tau² {t}" if t.startswith("<") else f"tau² = {t}")
     if _finite(p.i2):
         parts.append(f"I² = {p.i2:.0f}%")
-    parts.append(f"Q = {p.q:.2f} (df = {p.q_df}, {_fmt_p(p.q_p)})")
+    q = "likelihood-ratio test" if p.method == "GLMM" else "Q"  # a GLMM's q is its LRT (metafor QE.LRT)
+    parts.append(f"{q} = {p.q:.2f} (df = {p.q_df}, {_fmt_p(p.q_p)})")
     return "Heterogeneity: " + ", ".join(parts)
 
 
@@ -675,6 +676,8 @@ def _study_ci(row: Mapping, sc: _Scale, spec) -> tuple[float, float, float]:
     """
     from ..analysis.present import printed_interval
 
+    if sc.percent and _finite(_num(row.get("xi"))) and _finite(_num(row.get("ni"))) and _num(row.get("ni")) > 0:
+        return exact_interval(row, spec.level)
     printed = None if sc.percent else printed_interval(row, spec)
     if printed is not None:
         return printed
@@ -772,7 +775,8 @@ def _forest_rows(result, sc: _Scale) -> tuple[list[_Row], list[_Row], _Row, _Row
     prediction-interval row or None)."""
     spec, overall = result.spec, result.overall
     lvl = f"{spec.level * 100:g}%"
-    wmax = float(np.nanmax(result.studies["weight"].to_numpy(float))) if result.k else 1.0
+    w = result.studies["weight"].to_numpy(float) if result.k else np.array([])
+    wmax = float(np.nanmax(w)) if np.isfinite(w).any() else 1.0  # a GLMM has no study weights
     records = result.studies.to_dict("records")
     study_rows = [_study_cells(r, sc, spec, wmax) for r in records]
     sg = result.subgroups
@@ -812,7 +816,9 @@ def _forest_legend(spec, axis: _Axis, pi: _Row | None, study_rows: list[_Row]) -
     lvl = f"{spec.level * 100:g}%"
     legend = [
         (Line2D([], [], color=INK, lw=1.0, marker="s", ms=6, mfc=STUDY_COLOR, mec=STUDY_COLOR),
-         f"study estimate and {lvl} CI (square area ∝ weight)"),
+         (f"study proportion and exact {lvl} CI (Clopper-Pearson; "
+          + ("a GLMM has no study weights)" if spec.method == "GLMM" else "square area ∝ weight)")
+          if spec.measure == "proportion" else f"study estimate and {lvl} CI (square area ∝ weight)")),
         (Line2D([], [], lw=0, marker="D", ms=7, mfc=POOLED_COLOR, mec=POOLED_COLOR),
          f"pooled estimate and {lvl} CI"),
     ]
@@ -839,15 +845,17 @@ def _forest(result, footer: str) -> Figure:
     title = spec.title
     design = "single-arm trials" if sc.percent else "RCTs"
     ntrials = len(dict.fromkeys(result.studies["trial_id"])) if k else 0
+    model = "binomial likelihood" if spec.method == "GLMM" else "inverse variance"
     subtitle = (f"{spec.id} · {sc.name} ({'pooled on the logit scale' if sc.percent else 'log scale'}), "
-                f"inverse variance, {method_label(spec.method, spec.test)}, {lvl} CI · "
+                f"{model}, {method_label(spec.method, spec.test)}, {lvl} CI · "
                 f"k = {k} ({ntrials} {design})")
     if overall is None or k == 0:
         return _empty(title, subtitle, "No studies in this analysis at this revision.", footer)
     left, right = _forest_columns(result, sc)
     rows, study_rows, total_row, pi = _forest_rows(result, sc)
     axis = _forest_axis(rows, sc, float(sc.back(overall.estimate)))
-    panel_header = f"{sc.name}\nIV, {method_label(spec.method, spec.test)}, {lvl} CI"
+    panel_header = (f"{sc.name}\nGLMM (binomial-normal, ML), {lvl} CI" if spec.method == "GLMM"
+                    else f"{sc.name}\nIV, {method_label(spec.method, spec.test)}, {lvl} CI")
     return _render(title=title, subtitle=subtitle, left=left, right=right, rows=rows, axis=axis,
                    panel_header=panel_header, footer=footer, legend=_forest_legend(spec, axis, pi, study_rows),
                    vline_until=total_row)
@@ -907,10 +915,10 @@ def _egger_notes(result, sc: _Scale, k: int) -> list[str]:
 
         yi = result.studies["yi"].to_numpy(float)
         vi = result.studies["vi"].to_numpy(float)
-        eg = egger_test(yi, vi, method=spec.method, test=spec.test, level=lvl)
+        eg = egger_test(yi, vi, method=spec.rma_method, test=spec.test, level=lvl)
         r, c = eg.rma, eg.classical
         stat = f"t({r.df}) = {r.stat:.2f}" if r.df is not None else f"z = {r.stat:.2f}"
-        notes.append(f"Egger's test (metafor regtest default: rma({spec.method}) with SE as moderator): "
+        notes.append(f"Egger's test (metafor regtest default: rma({spec.rma_method}) with SE as moderator): "
                      f"{stat}, {_fmt_p(r.p)}; limit estimate {sc.short.split(',')[0]} "
                      f"{_nat_text(sc, r.limit_estimate)} [{_nat_text(sc, r.limit_ci_low)}, "
                      f"{_nat_text(sc, r.limit_ci_high)}]")

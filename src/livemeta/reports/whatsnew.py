@@ -103,3 +103,28 @@ def write_whats_new(doc: Doc, d, label: str, refs: References | None, titles: di
     if sequential:
         doc.para("Sequential monitoring (secondary):")
         doc.bullets(sequential)
+
+
+def write_robustness(doc: Doc, results: list) -> None:
+    """Where the estimates stand on a judgement (whatever changed in this version): the main
+    analyses whose conclusion a declared sensitivity analysis changes, with its estimate, and the
+    inputs flagged as implausible that they pool (livemeta.analysis.caveats)."""
+    from ..analysis.caveats import capped, changes_sentence, flag_summary, sensitivity_changes
+
+    rows = []
+    for r in results:
+        if r.spec.sensitivity_of:
+            continue
+        changes = sensitivity_changes(r, results)
+        if changes:
+            rows.append(f"{r.spec.title} ({r.spec.id}): {changes_sentence(changes)}")
+    if rows:
+        doc.para("Conclusions that a declared sensitivity analysis changes (the CI crosses 1 in one and not the other):")
+        doc.bullets(rows)
+    flagged: dict[str, list[str]] = {}
+    for r in results:
+        for f in flag_summary(r.input_flags):
+            flagged.setdefault(f, []).append(r.spec.id)
+    if flagged:
+        doc.para("Inputs flagged as implausible, pooled as the analyses read them:")
+        doc.bullets(capped([f"{f}: used by {', '.join(ids)}" for f, ids in flagged.items()], 25, "flagged studies"))
