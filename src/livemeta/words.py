@@ -15,6 +15,7 @@ CLASS_NAMES = {
 #: view columns as a reader names them (moderators, subgroups); others lose their underscores
 COLUMN_NAMES = {
     "min_prior_io_months": "minimum prior PD-(L)1 exposure required (months)",
+    "prior_io_minimum": "minimum prior PD-(L)1 exposure",
     "treatment_class": "treatment class",
     "resistance_category": "resistance category",
     "control_type": "control",

@@ -66,12 +66,12 @@ def test_meta_regression_coefficients_say_what_they_estimate(results):
     from livemeta.analysis.present import coefficient_labels, metareg_summary
 
     labels = coefficient_labels(results["os_by_partner"])
-    assert labels == ["intercept: HR where treatment_class = antiangiogenic",
-                      "treatment_class: dual_checkpoint vs antiangiogenic (ratio of HRs)",
-                      "treatment_class: multitarget_tki vs antiangiogenic (ratio of HRs)"]
+    assert labels == ["intercept: HR where treatment class = antiangiogenic",
+                      "treatment class: dual checkpoint vs antiangiogenic (ratio of HRs)",
+                      "treatment class: multitarget TKI vs antiangiogenic (ratio of HRs)"]
     assert all("per unit" not in c["label"] for c in metareg_summary(results["os_by_partner"])["coefficients"])
     table = to_table([results["os_by_partner"]])
-    assert "    intercept: HR where treatment_class = antiangiogenic: 0.87 (0.66–1.15)" in table
+    assert "    intercept: HR where treatment class = antiangiogenic: 0.87 (0.66–1.15)" in table
     assert "HR ×" not in table  # the intercept used to read "HR ratio per unit"
 
 

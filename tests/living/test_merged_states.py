@@ -16,6 +16,7 @@ import yaml
 
 from livemeta import api
 from livemeta.living.history import HistoryError
+from ..mdtext import plain
 
 from .test_history import git
 from .test_team import ALICE, BOB, clone, edit, origin  # noqa: F401 (origin: a fixture)
@@ -105,6 +106,6 @@ def test_the_resolution_note_shows_in_log_the_revisions_view_and_the_report(reso
     note, kind = api.query(proj.database, "select note, kind from revisions where revision_id = 4").rows[0]
     assert note.startswith(RESOLUTION) and kind == "evidence"
     api.report(proj.database, tmp_path / "report", project=proj)
-    page = (tmp_path / "report" / "report.md").read_text()
+    page = plain((tmp_path / "report" / "report.md").read_text())
     assert f"Revision note: {RESOLUTION}" in page
     assert "revision 4 — evidence — " in page and RESOLUTION in page[page.index("## What's new"):]

@@ -70,7 +70,7 @@ def test_report_has_monitoring_and_metaregression(bundled_db, tmp_path):
     text = index.read_text()
     assert text.count("Sequential monitoring (secondary analysis)") == 3  # os, pfs, os_acquired
     # the moderators as a reader names them (not the view's column names)
-    assert "Meta-regression on minimum prior PD-(L)1 exposure required" in text
+    assert "Meta-regression on minimum prior PD-(L)1 exposure" in text
     assert "Meta-regression on treatment class" in text
     figs = {p.name for p in (tmp_path / "r" / "figures").iterdir()}
     assert {"monitoring_os.png", "monitoring_pfs.png", "monitoring_os_acquired.png",

@@ -16,6 +16,7 @@ from livemeta.cli import main
 from livemeta.living.diff import AnalysisChange, RevisionDiff
 from livemeta.reports.doc import Doc
 from livemeta.reports.whatsnew import write_whats_new
+from ..mdtext import plain
 
 from .test_history import git, write_study
 
@@ -32,19 +33,19 @@ NEW_ANALYSIS = """
 
 def _developer_merge(proj) -> None:
     """Revision 2 adds three trials; a developer branch (left from there) adds an analysis, drops the
-    monitoring of PFS and changes code; main adds a fourth trial (revision 3); the merge brings the
+    method of PFS and changes code; main adds a fourth trial (revision 3); the merge brings the
     branch with a developer's message."""
     api.ingest([write_study(proj, i) for i in (1, 2, 3)], message="add three trials", project=proj)
     main_branch = git(proj.root, "branch", "--show-current")
     git(proj.root, "switch", "-q", "-c", "dev")
     text = proj.analyses.read_text()
     pfs = text.index("  - id: pfs\n")
-    monitoring = text.index("    monitoring:\n      target: 0.80\n", pfs)
-    text = text[:monitoring] + text[monitoring + len("    monitoring:\n      target: 0.80\n"):] + NEW_ANALYSIS
+    measure = text.index("    measure: HR\n", pfs) + len("    measure: HR\n")
+    text = text[:measure] + "    method: DL\n" + text[measure:] + NEW_ANALYSIS
     proj.analyses.write_text(text)
     (proj.root / "tool.py").write_text("print('a developer tool')\n")
     git(proj.root, "add", "-A")
-    git(proj.root, "commit", "-q", "-m", f"os_dl and no PFS monitoring: {DEVELOPER_TEXT}")
+    git(proj.root, "commit", "-q", "-m", f"os_dl and PFS by DL: {DEVELOPER_TEXT}")
     git(proj.root, "switch", "-q", main_branch)
     api.ingest([write_study(proj, 4)], message="add a fourth trial", project=proj)
     git(proj.root, "merge", "-q", "--no-ff", "-m", f"Merge dev: {DEVELOPER_TEXT}", "dev")
@@ -58,14 +59,14 @@ def test_an_analyses_only_merge_is_labelled_and_moves_nothing(project, tmp_path)
     entry = api.log(proj.database)[-1]
     assert (entry.revision.revision_id, entry.revision.label, entry.revision.note) == (4, "analyses only", None)
     assert entry.revision.changed_files == ("analyses.yaml",)
-    assert entry.analyses == ["os_dl: added", "pfs: changed: monitoring"]
+    assert entry.analyses == ["os_dl: added", "pfs: changed: method"]
     assert entry.changes == []  # no conclusion changed: the evidence did not
 
     out = CliRunner().invoke(main, ["log"])
     assert out.exit_code == 0, out.output
     rev4 = out.output[out.output.index("\n   4  "):]
     assert "analyses only" in rev4 and "(no note)" in rev4
-    assert "analysis os_dl: added" in rev4 and "analysis pfs: changed: monitoring" in rev4
+    assert "analysis os_dl: added" in rev4 and "analysis pfs: changed: method" in rev4
     assert "conclusion changed" not in rev4
     assert "Merge dev" not in out.output and DEVELOPER_TEXT not in out.output
 
@@ -75,13 +76,13 @@ def test_an_analyses_only_merge_is_labelled_and_moves_nothing(project, tmp_path)
     d = api.diff(proj.database, 3, 4)
     assert d.trials == [] and d.evidence_unchanged
     assert {a.analysis: a.flags for a in d.analyses if a.flags} == {}
-    assert {a.analysis: a.change for a in d.analyses if a.change} == {"os_dl": "added", "pfs": "changed: monitoring"}
+    assert {a.analysis: a.change for a in d.analyses if a.change} == {"os_dl": "added", "pfs": "changed: method"}
     md = d.to_markdown()
     assert "The evidence did not change" in md and "new estimate" not in md and "boundary" not in md
     assert DEVELOPER_TEXT not in md and "revision 4 — analyses only (analyses.yaml)" in md
 
     api.report(proj.database, tmp_path / "report", project=proj)
-    page = (tmp_path / "report" / "report.md").read_text()
+    page = plain((tmp_path / "report" / "report.md").read_text())
     assert "Revision 4: analyses only; no revision note" in page
     assert "Revision note:" not in page and DEVELOPER_TEXT not in page and "Merge dev" not in page
     new = page[page.index("## What's new in this version"):page.index("## Summary of findings")

@@ -331,7 +331,7 @@ def test_every_figure_kind_of_the_bundled_database_keeps_its_texts_apart(bundled
         if res.k >= 2 and res.subgroups is None:
             figs["cumulative"] = plots.cumulative_plot(cumulative_rows(res), title=spec.title, measure=spec.measure,
                                                        footer="x")
-        if res.k >= 3 and res.subgroups is None:
+        if res.k >= 3 and res.subgroups is None and spec.method != "GLMM":  # as the report (no influence() of a GLMM)
             infl = influence(res.studies["yi"].to_numpy(float), res.studies["vi"].to_numpy(float),
                              method=spec.method, test=spec.test, level=spec.level)
             figs["baujat"] = plots.baujat_plot(res, infl, footer="x")
@@ -344,7 +344,7 @@ def test_every_figure_kind_of_the_bundled_database_keeps_its_texts_apart(bundled
             assert overlapping(fig) == [], (spec.id, kind, overlapping(fig))
             assert outside(fig) == [], (spec.id, kind, outside(fig))
             text = all_text(fig)
-            if kind != "forest":  # (the forest plot cuts study labels to its column, by design)
+            if kind not in ("forest", "cumulative"):  # (these cut study labels to their column, by design)
                 assert "…" not in text, (spec.id, kind)
                 assert " ".join(spec.title.split()) in " ".join(text.split()), (spec.id, kind)
             words = re.sub(r"rma\([^)]*\)", "", text)  # (the model in R's own words stays R's)
@@ -355,4 +355,4 @@ def test_every_figure_kind_of_the_bundled_database_keeps_its_texts_apart(bundled
     infl = influence(pfs.studies["yi"].to_numpy(float), pfs.studies["vi"].to_numpy(float), method="FE")
     assert {"KEYVIBE-002", "SAFFRON-301", "LEAP-008"} <= set(all_text(plots.baujat_plot(pfs, infl)).splitlines())
     by_io = next(r for r in bundled_results if r.spec.id == "os_by_prior_io")
-    assert "minimum prior PD-(L)1 exposure required (months)" in all_text(plots.bubble_plot(by_io))
+    assert "minimum prior PD-(L)1 exposure" in all_text(plots.bubble_plot(by_io)).splitlines()  # its axis, in words

@@ -18,6 +18,7 @@ from livemeta.reports import plots, prisma, rob_plots
 
 from ..conftest import REPO
 from ..fictional import ROB2_OVERALL, fictional_project, fictional_study
+from ..mdtext import plain
 from ._layout import all_text, outside, overlapping
 from .test_report import _parse
 
@@ -95,7 +96,7 @@ def test_whats_new_lists_the_added_trial_since_the_version(fict):
 
 def test_grade_summary_of_findings(fict):
     sof = section(fict["page"], "sof")
-    md = fict["md"]
+    md = plain(fict["md"])
     row = next(line for line in md.splitlines() if line.startswith("| Overall survival (critical)"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     # risk of bias serious (reviewed), imprecision serious (proposed: the CI of the random-effects model
@@ -372,6 +373,7 @@ def test_bundled_report_says_where_the_conclusions_rest_on_a_judgement(bundled):
     footnotes and the pooled table; S1800A flagged beside every estimate that uses it; the SoF
     comment, the GRADE imprecision footnote and What's new name the sensitivity analyses that cross 1."""
     page, md = bundled
+    md = plain(md)
     lines = md.splitlines()
     # the PFS inconsistency reads pfs_re's prediction interval, labelled, as the pooled table prints it
     pfs_re = next(line for line in lines if "(`pfs_re`)" in line and line.startswith("| ↳"))
