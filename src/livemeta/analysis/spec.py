@@ -29,7 +29,8 @@ _KEYS = {
     "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "exclude", "ci_level",
     "subgroup", "subgroup_tau2", "sensitivity_of", "published", "moderators", "monitoring",
 }
-_MONITORING_KEYS = {"target", "alpha", "power", "sided", "heterogeneity", "information", "type_of_design", "futility"}
+_MONITORING_KEYS = {"target", "justification", "alpha", "power", "sided", "heterogeneity", "estimator", "information",
+                    "type_of_design", "futility", "overrun"}
 _PUBLISHED_KEYS = {"estimate", "ci_low", "ci_high", "trials", "text"}
 
 
@@ -80,6 +81,8 @@ class AnalysisSpec:
         for key in ("moderators", "monitoring"):  # unused, they leave the spec as it always was
             if not d[key]:
                 d.pop(key)
+        if d.get("monitoring"):  # the target's justification is a reason, not a method
+            d["monitoring"] = {k: v for k, v in d["monitoring"].items() if k != "justification"}
         d["scale"] = self.scale
         d["zero_cell_rule"] = self.zero_cell_rule
         return json.dumps(d, sort_keys=True)
@@ -161,6 +164,7 @@ def spec_from_dict(raw: Any, defaults: dict | None = None, where: str = "analysi
             target = monitoring["target"]
             if not isinstance(target, (int, float)) or isinstance(target, bool) or not target > 0 or target == 1:
                 raise LivemetaError(f"{where}.monitoring.target must be a ratio > 0 other than 1, got {target!r}")
+            _check_monitoring(monitoring, f"{where}.monitoring")
         spec = AnalysisSpec(**{k: v for k, v in merged.items()}, published=published, moderators=tuple(mods),
                             monitoring=monitoring)
     except TypeError as exc:
@@ -177,6 +181,26 @@ def spec_from_dict(raw: Any, defaults: dict | None = None, where: str = "analysi
     if spec.view not in view_names:
         _choice(spec.view, tuple(sorted(view_names)), "view", f"{where}: ")
     return spec
+
+
+def _check_monitoring(block: dict, where: str) -> None:
+    """The keys of a ``monitoring:`` block beyond the target: its justification (text), the
+    estimator of the random-effects model (a tau2 estimator, or FE with heterogeneity none: one
+    model for the adjustment and the z-curve) and the over-run rule."""
+    from ..pooling.sequential import OVERRUN_RULES
+
+    just = block.get("justification")
+    if just is not None and not (isinstance(just, str) and just.strip()):
+        raise LivemetaError(f"{where}.justification: the reason for the target, as text")
+    _choice(block.get("estimator", "DL"), METHODS, "estimator", f"{where}: ")
+    _choice(block.get("overrun", "alpha_preserving"), OVERRUN_RULES, "overrun", f"{where}: ")
+    het = block.get("heterogeneity", "D2")
+    if het not in ("D2", "I2", "none") and not (isinstance(het, (int, float)) and not isinstance(het, bool)
+                                                 and 0 <= het < 1):
+        raise LivemetaError(f"{where}.heterogeneity {het!r} is not valid; choose D2, I2, none or a number in [0, 1)")
+    if block.get("estimator") == "FE" and het != "none":
+        raise LivemetaError(f"{where}: estimator FE goes with heterogeneity none: a heterogeneity adjustment "
+                            f"({het}) assumes a random-effects model, which the z-curve then follows")
 
 
 def _view_names() -> set[str]:
