@@ -637,7 +637,7 @@ def monitor(
                                 heterogeneity=heterogeneity, estimator=estimator, information=information,
                                 type_of_design=type_of_design, futility=futility, overrun=overrun)
         result = run_analysis(con, replace(spec, monitoring=None), revision)
-    run = monitor_result(result, settings)
+    run = monitor_result(result, settings, characteristics=True)
     return spec, revision, run, monitoring_table(result, run.main)
 
 

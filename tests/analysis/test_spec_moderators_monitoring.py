@@ -24,7 +24,12 @@ def _write(tmp_path, extra: str):
 def test_bundled_specs_and_unchanged_method_specs():
     specs = {s.id: s for s in load_specs()}
     assert specs["os_by_prior_io"].moderators == ("min_prior_io_months",)
-    assert specs["os"].monitoring == {"target": 0.8} and specs["os_s1800a_p"].ci_level == "p_value"
+    assert specs["os_s1800a_p"].ci_level == "p_value"
+    for aid in ("os", "pfs", "os_acquired"):  # the reviewed monitoring settings (issue 23), each target justified
+        mon = specs[aid].monitoring
+        assert {k: mon[k] for k in ("target", "heterogeneity", "estimator", "overrun")} == {
+            "target": 0.8, "heterogeneity": "D2", "estimator": "DL", "overrun": "alpha_preserving"}
+        assert len(mon["justification"]) > 80
     # analyses without the new keys keep the method spec they were stored with
     spec = json.loads(specs["os_re"].method_spec())
     assert "moderators" not in spec and "monitoring" not in spec

@@ -123,20 +123,23 @@ class MonitoringRun:
     notes: tuple[str, ...] = ()
 
 
-def _run(studies: pd.DataFrame, looks, settings: MonitoringSettings, target_log: float, events, spec_id: str):
+def _run(studies: pd.DataFrame, looks, settings: MonitoringSettings, target_log: float, events, spec_id: str,
+         characteristics: bool = False):
     try:
         return monitor(studies["yi"].to_numpy(float), studies["vi"].to_numpy(float), looks,
                        target=target_log, alpha=settings.alpha, power=settings.power, sided=settings.sided,
                        heterogeneity=settings.heterogeneity, estimator=settings.estimator,
                        information=settings.information, events=events, type_of_design=settings.type_of_design,
-                       futility=settings.futility, overrun=settings.overrun)
+                       futility=settings.futility, overrun=settings.overrun, characteristics=characteristics)
     except ValueError as exc:
         raise LivemetaError(f"analysis {spec_id}: {exc}") from None
 
 
-def monitor_result(result: AnalysisResult, settings: MonitoringSettings) -> MonitoringRun:
+def monitor_result(result: AnalysisResult, settings: MonitoringSettings, *,
+                   characteristics: bool = False) -> MonitoringRun:
     """Trial sequential analysis of one computed analysis (its studies and scale), at the target and
-    at the pooled CI limit."""
+    at the pooled CI limit (``characteristics``: also the drift and inflation factor of the design at
+    the target, as ``livemeta monitor --json`` shows them)."""
     spec = result.spec
     if spec.measure == "proportion":
         raise LivemetaError(f"analysis {spec.id}: sequential monitoring needs a comparison (HR, OR or RR), "
@@ -156,7 +159,7 @@ def monitor_result(result: AnalysisResult, settings: MonitoringSettings) -> Moni
                                 f"trial; missing for {missing}", hint="use the default information (sum of 1/vi)")
         events = studies["events"].to_numpy(float)
     target = math.log(settings.target)
-    main = _run(studies, looks, settings, target, events, spec.id)
+    main = _run(studies, looks, settings, target, events, spec.id, characteristics)
     # the limit of the pooled CI on the target's side, under the monitoring model (Wetterslev 2017)
     level = 1.0 - 2.0 * settings.alpha / settings.sided
     zq = NormalDist().inv_cdf(1.0 - settings.alpha / settings.sided)

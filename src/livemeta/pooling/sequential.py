@@ -788,7 +788,7 @@ def monitor(yi, vi, looks, *, target: float, alpha: float = 0.05, power: float =
             sided: int = 2, heterogeneity="D2", estimator: str = "DL",
             information: str = "inverse_variance", events=None, type_of_design: str = "asOF",
             futility: str = "none", binding_futility: bool = False,
-            overrun: str = "alpha_preserving") -> Monitoring:
+            overrun: str = "alpha_preserving", characteristics: bool = True) -> Monitoring:
     """Trial sequential analysis of the cumulative meta-analysis of ``yi``, ``vi``.
 
     Parameters
@@ -823,6 +823,9 @@ def monitor(yi, vi, looks, *, target: float, alpha: float = 0.05, power: float =
         left of alpha (later looks are not tested), or every one reuses the boundary planned at
         the required information (the TSA software's convention; the total alpha then exceeds
         ``alpha``, see ``alpha_total``).
+    characteristics : bool
+        Also compute the drift and inflation factor of the planned design (``design``; NaN
+        without).
     """
     from .core import pool
 
@@ -868,7 +871,7 @@ def monitor(yi, vi, looks, *, target: float, alpha: float = 0.05, power: float =
     frac = info / ris_adj
     crit, fut_b, spent, design, over_design, m = _look_boundaries(
         frac, alpha=alpha, sided=sided, type_of_design=type_of_design, beta=1.0 - power, futility=futility,
-        binding_futility=binding_futility, overrun=overrun, characteristics=True)
+        binding_futility=binding_futility, overrun=overrun, characteristics=characteristics)
     tested = np.isfinite(crit)
     direction = 1.0 if target > 0 else -1.0
     z = np.array(z)
