@@ -21,6 +21,10 @@ SCALES = {"HR": "log", "OR": "log", "RR": "log", "proportion": "logit"}
 #: how a CI whose level is disputed is read: at its printed level, at its alternative level, or
 #: replaced by the variance derived from the printed p-value and HR
 CI_LEVEL_CHOICES = ("printed", "alternative", "p_value")
+#: the rules for looks past the required information of a sequential monitoring (those of
+#: ``livemeta.pooling.sequential.OVERRUN_RULES``, named here so that reading an analyses file loads no
+#: numerical library)
+OVERRUN_RULES = ("alpha_preserving", "final_boundary")
 #: the overall risk-of-bias judgements a "leave out high risk of bias" sensitivity analysis drops
 #: (RoB 2 high; ROBINS-I serious or critical); trials not assessed stay in
 HIGH_RISK_OF_BIAS = ["high", "serious", "critical"]
@@ -187,8 +191,6 @@ def _check_monitoring(block: dict, where: str) -> None:
     """The keys of a ``monitoring:`` block beyond the target: its justification (text), the
     estimator of the random-effects model (a tau2 estimator, or FE with heterogeneity none: one
     model for the adjustment and the z-curve) and the over-run rule."""
-    from ..pooling.sequential import OVERRUN_RULES
-
     just = block.get("justification")
     if just is not None and not (isinstance(just, str) and just.strip()):
         raise LivemetaError(f"{where}.justification: the reason for the target, as text")
