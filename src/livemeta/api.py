@@ -642,34 +642,42 @@ def monitor(
     db_path: Path | str,
     analysis: str,
     *,
-    target: float,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    sided: int = 2,
-    heterogeneity: str | float = "D2",
-    information: str = "inverse_variance",
-    type_of_design: str = "asOF",
-    futility: str = "none",
+    target: float | None = None,
+    alpha: float | None = None,
+    power: float | None = None,
+    sided: int | None = None,
+    heterogeneity: str | float | None = None,
+    estimator: str | None = None,
+    information: str | None = None,
+    type_of_design: str | None = None,
+    futility: str | None = None,
+    overrun: str | None = None,
     as_of: str | int | None = None,
     wait: float = 10.0,
 ):
     """Sequential monitoring (trial sequential analysis) of one analysis, looks by first publication.
 
-    ``target`` is the clinically relevant effect on the ratio scale (e.g. HR 0.80). Returns
-    ``(spec, revision, monitoring, table)``: the :class:`~livemeta.pooling.sequential.Monitoring`
-    and its table (one row per look).
+    The settings are the analysis's ``monitoring:`` block of the analyses file in force at the
+    revision (defaults: :data:`livemeta.living.monitoring.DEFAULTS`); each argument given overrides
+    its setting. ``target`` (the ratio, e.g. HR 0.80) overrides the analyses file's target and is
+    reported as an override. Returns ``(spec, revision, run, table)``: the
+    :class:`~livemeta.living.monitoring.MonitoringRun` (``run.main`` at the target, ``run.at_ci_limit``
+    at the pooled CI limit) and the table of ``run.main`` (one row per look).
     """
-    from .analysis import analyses_at, run_analysis, select_specs
-    from .living.monitoring import MonitoringSettings, monitor_result, monitoring_table
+    from dataclasses import replace
 
-    settings = MonitoringSettings(target=target, alpha=alpha, power=power, sided=sided, heterogeneity=heterogeneity,
-                                  information=information, type_of_design=type_of_design, futility=futility)
+    from .analysis import analyses_at, run_analysis, select_specs
+    from .living.monitoring import monitor_result, monitoring_table, settings_for
+
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
         (spec,) = select_specs(analyses_at(con, revision).specs, [analysis])
-        result = run_analysis(con, spec, revision)
-    mon = monitor_result(result, settings)
-    return spec, revision, mon, monitoring_table(result, mon)
+        settings = settings_for(spec, target=target, alpha=alpha, power=power, sided=sided,
+                                heterogeneity=heterogeneity, estimator=estimator, information=information,
+                                type_of_design=type_of_design, futility=futility, overrun=overrun)
+        result = run_analysis(con, replace(spec, monitoring=None), revision)
+    run = monitor_result(result, settings, characteristics=True)
+    return spec, revision, run, monitoring_table(result, run.main)
 
 
 def report(

@@ -453,63 +453,95 @@ def _heterogeneity(value: str):
 @main.command()
 @_db_options
 @click.argument("analysis")
-@click.option("--target-hr", "target", type=click.FloatRange(min=0, min_open=True), required=True,
-              help="The clinically relevant effect as a ratio (HR, or OR / RR for those analyses), e.g. 0.80.")
-@click.option("--alpha", type=click.FloatRange(0, 0.5, min_open=True, max_open=True), default=0.05, show_default=True,
-              help="Type I error (two-sided unless --one-sided).")
-@click.option("--power", type=click.FloatRange(0.5, 1, max_open=True), default=0.8, show_default=True)
+@click.option("--target-hr", "target", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Override the analyses file's target for this run: the effect as a ratio (HR, or OR / RR), "
+                   "e.g. 0.85. Printed as an override.")
+@click.option("--alpha", type=click.FloatRange(0, 0.5, min_open=True, max_open=True), default=None,
+              help="Type I error (two-sided unless --one-sided)  [analyses file, else 0.05]")
+@click.option("--power", type=click.FloatRange(0.5, 1, max_open=True), default=None,
+              help="[analyses file, else 0.8]")
 @click.option("--one-sided", is_flag=True, help="One-sided monitoring in the direction of the target.")
-@click.option("--heterogeneity", default="D2", show_default=True, callback=lambda _c, _p, v: _heterogeneity(v),
-              help="Adjustment of the required information: D2 (diversity), I2, none, or a number in [0, 1).")
-@click.option("--information", type=click.Choice(["inverse-variance", "events"]), default="inverse-variance",
-              show_default=True, help="Accrued information: sum of 1/vi, or events/4 (log hazard ratios).")
-@click.option("--spending", type=click.Choice(["OF", "P"]), default="OF", show_default=True,
-              help="Lan-DeMets alpha spending: O'Brien-Fleming or Pocock type.")
-@click.option("--futility", type=click.Choice(["none", "OF", "P"]), default="none", show_default=True,
-              help="Beta-spending futility boundaries (with --one-sided).")
+@click.option("--heterogeneity", default=None, callback=lambda _c, _p, v: None if v is None else _heterogeneity(v),
+              help="Adjustment of the required information: D2 (diversity), I2, none, or a number in [0, 1); "
+                   "with an adjustment z comes from the random-effects model, with none from the fixed-effect "
+                   "model  [analyses file, else D2]")
+@click.option("--estimator", type=click.Choice(["DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS"]), default=None,
+              help="tau2 estimator of the random-effects model behind the adjustment and z  [analyses file, else DL]")
+@click.option("--information", type=click.Choice(["inverse-variance", "events"]), default=None,
+              help="Accrued information: sum of 1/vi, or events/4 (log hazard ratios)  [inverse-variance]")
+@click.option("--spending", type=click.Choice(["OF", "P"]), default=None,
+              help="Lan-DeMets alpha spending: O'Brien-Fleming or Pocock type  [OF]")
+@click.option("--futility", type=click.Choice(["none", "OF", "P"]), default=None,
+              help="Beta-spending futility boundaries (with --one-sided)  [none]")
+@click.option("--overrun", type=click.Choice(["alpha-preserving", "final-boundary"]), default=None,
+              help="Looks past the required information: the first is the final analysis with what is left of "
+                   "alpha, or the planned final boundary is reused (TSA software)  [analyses file, else "
+                   "alpha-preserving]")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also draw the TSA plot (PNG; an SVG is written beside it).")
 @click.option("--as-of", default=None, help="Monitor the evidence as of a revision id or date.")
 @click.option("--json", "as_json", is_flag=True, help="Print the monitoring as JSON.")
-def monitor(db, wait, project, analysis, target, alpha, power, one_sided, heterogeneity, information, spending, futility,
-            plot, as_of, as_json):
+def monitor(db, wait, project, analysis, target, alpha, power, one_sided, heterogeneity, estimator, information,
+            spending, futility, overrun, plot, as_of, as_json):
     """Sequential monitoring (trial sequential analysis) of ANALYSIS by first publication date.
 
+    The settings (target and its justification, alpha, power, heterogeneity, estimator, over-run rule)
+    are the analysis's `monitoring:` block of the analyses file; options override them for this run.
+
     \b
-    livemeta monitor os --target-hr 0.80
-    livemeta monitor os --target-hr 0.80 --alpha 0.05 --power 0.9 --plot tsa-os.png
-    livemeta monitor os --target-hr 0.80 --one-sided --alpha 0.025 --futility OF
+    livemeta monitor os
+    livemeta monitor os --target-hr 0.85 --plot tsa-os.png
+    livemeta monitor os --overrun final-boundary
+    livemeta monitor os --one-sided --alpha 0.025 --futility OF
     """
     import json as _json
     import math
 
-    spec, revision, mon, table = api.monitor(
-        _db(db, project), analysis, target=target, alpha=alpha, power=power, sided=1 if one_sided else 2,
-        heterogeneity=heterogeneity, information=information.replace("-", "_"), type_of_design=f"as{spending}",
-        futility="none" if futility == "none" else f"bs{futility}", as_of=as_of, wait=wait)
+    from .living.monitoring import summary_lines
+
+    spec, revision, run, table = api.monitor(
+        _db(db, project), analysis, target=target, alpha=alpha, power=power, sided=1 if one_sided else None,
+        heterogeneity=heterogeneity, estimator=estimator,
+        information=None if information is None else information.replace("-", "_"),
+        type_of_design=None if spending is None else f"as{spending}",
+        futility=None if futility is None else ("none" if futility == "none" else f"bs{futility}"),
+        overrun=None if overrun is None else overrun.replace("-", "_"), as_of=as_of, wait=wait)
+    mon = run.main
     if as_json:
-        click.echo(_json.dumps({"analysis": spec.id, "revision": revision, **mon.to_dict()}, indent=2,
-                               default=lambda x: None if isinstance(x, float) and not math.isfinite(x) else str(x)))
+        s = run.settings
+        click.echo(_json.dumps({
+            "analysis": spec.id, "revision": revision,
+            "target_source": s.target_source, "justification": s.justification, "project_target": s.project_target,
+            **mon.to_dict(),
+            "ci_limit": None if run.ci_limit is None else {
+                "level": run.ci_level, "ratio": math.exp(run.ci_limit), **run.at_ci_limit.to_dict()},
+            "ci_limit_note": run.ci_limit_note, "notes": list(run.notes), "summary": summary_lines(run, spec.measure),
+        }, indent=2, default=lambda x: None if isinstance(x, float) and not math.isfinite(x) else str(x)))
     else:
         click.echo(f"{spec.id}: {spec.title} (revision {revision})")
-        click.echo(f"target {spec.measure} {target:g}; alpha {alpha:g} {'one' if one_sided else 'two'}-sided, power "
-                   f"{power:g}; required information {mon.required_information:.1f}, adjusted by {mon.heterogeneity} "
-                   f"= {mon.adjustment:.3f}: {mon.required_information_adjusted:.1f} ({mon.information_kind})")
+        lines = summary_lines(run, spec.measure)
+        for line in lines[:4]:
+            click.echo(line)
+
+        def bound(v):
+            return "not tested" if v != v else f"{v:.3f}"
         shown = table.assign(
             information=table["information"].map(lambda v: f"{v:.1f}"),
             fraction=table["fraction"].map(lambda v: f"{v:.3f}"),
             ratio=table["ratio"].map(lambda v: f"{v:.3f}"),
             z=table["z"].map(lambda v: f"{v:.3f}"),
-            efficacy_bound=table["efficacy_bound"].map(lambda v: f"{v:.3f}"),
-            harm_bound=table["harm_bound"].map(lambda v: "" if v != v else f"{v:.3f}"),
+            efficacy_bound=table["efficacy_bound"].map(bound),
+            harm_bound=table["harm_bound"].map(bound),
             futility_bound=table["futility_bound"].map(lambda v: "" if v != v else f"{v:.3f}"),
             alpha_spent=table["alpha_spent"].map(lambda v: f"{v:.2g}"))
-        if futility == "none":
+        if mon.futility == "none":
             shown = shown.drop(columns=["futility_bound"])
-        if one_sided:
+        if mon.sided == 1:
             shown = shown.drop(columns=["harm_bound"])
         click.echo(shown.to_string(index=False))
-        click.echo(f"{mon.conclusion} (sequential monitoring is a secondary analysis)")
+        for line in lines[4:]:
+            click.echo(line)
+        click.echo("Sequential monitoring is a secondary analysis.")
     if plot is not None:
         from .reports.plots import monitoring_plot, save
 

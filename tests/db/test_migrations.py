@@ -226,3 +226,36 @@ def test_views_are_installed_again_only_when_their_mark_is_not_todays(empty_db):
     with connect(empty_db):
         pass
     assert "stand_in" not in _gaps_columns(empty_db)
+
+
+def test_migration_0008_records_the_rule_of_monitoring_stored_before_it(tmp_path):
+    """A pooled estimate with a sequential monitoring stored before 0008 gets its target, model and
+    adjustment from its monitoring_spec, and the over-run rule livemeta had then (the final boundary
+    reused); rows without monitoring stay NULL."""
+    import json
+
+    import duckdb
+
+    from livemeta.sql import named
+
+    path = tmp_path / "pre-0008.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(migrations()[0].sql)
+    for m in migrations()[1:8]:
+        con.execute(m.sql)
+        con.execute(named("migration_record"), [m.version, m.name, m.sha256, "2025-01-01"])
+    con.execute("INSERT INTO history.revisions BY NAME SELECT 1 AS revision_id, TIMESTAMP '2025-01-01' AS created_at, "
+                "'a' AS author, 'm' AS message, 'build' AS kind, '0.1.0' AS livemeta_version")
+    spec = json.dumps({"target": 0.8, "model": "FE", "heterogeneity": "D2 (DL)", "adjustment": 0.48})
+    for analysis, mon in (("pfs", spec), ("orr", None)):
+        con.execute("INSERT INTO history.pooled_estimates BY NAME SELECT ? AS analysis_id, 1 AS revision_id, "
+                    "'overall' AS stratum, TIMESTAMP '2025-01-01' AS computed_at, '0.1.0' AS livemeta_version, "
+                    "'v' AS view_name, 'HR' AS measure, 'log' AS scale, 'FE' AS method, 'z' AS test, 0.95 AS level, "
+                    "'{}' AS method_spec, 5 AS k, true AS converged, ? AS monitoring_spec", [analysis, mon])
+    con.close()
+    with connect(path) as c:
+        assert schema_version(c) == migrations()[-1].version
+        rows = dict((r[0], r[1:]) for r in c.execute(
+            "SELECT analysis_id, monitoring_target, monitoring_model, monitoring_heterogeneity, monitoring_overrun "
+            "FROM history.pooled_estimates").fetchall())
+    assert rows == {"pfs": (0.8, "FE", "D2 (DL)", "final_boundary"), "orr": (None, None, None, None)}

@@ -175,6 +175,10 @@ def test_log_and_diff_read_the_stored_results(mixed):
     assert pfs.old["k"] == pfs.new["k"] and pfs.new["estimate"] == pytest.approx(pfs.old["estimate"], rel=1e-12)
 
 
+#: columns of history.pooled_estimates added by migrations after 0007 (0009: the monitoring's rule)
+ADDED_LATER = ("monitoring_target", "monitoring_model", "monitoring_heterogeneity", "monitoring_overrun")
+
+
 def _old_layout(new_db, old_db):
     """The database as livemeta wrote it before migration 0007: every analysis stored at every
     pooled revision with its trial list."""
@@ -209,6 +213,7 @@ def _old_layout(new_db, old_db):
     import pandas as pd
 
     frame = pd.concat(rows, ignore_index=True)
+    frame = frame.drop(columns=[c for c in frame.columns if c in ADDED_LATER])  # not in the layout before 0007
     con = duckdb.connect(str(old_db))
     try:
         con.register("old_rows", frame)

@@ -54,7 +54,7 @@ class AnalysisResult:
     note: str | None = None
     metareg: MetaRegResult | None = None
     metareg_note: str | None = None
-    monitoring: object | None = None  # livemeta.pooling.sequential.Monitoring (spec `monitoring:`)
+    monitoring: object | None = None  # livemeta.living.monitoring.MonitoringRun (spec `monitoring:`)
     monitoring_note: str | None = None
 
     @property
@@ -178,10 +178,10 @@ def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: i
         return result
     from dataclasses import replace
 
-    from ..living.monitoring import MonitoringSettings, monitor_result
+    from ..living.monitoring import monitor_result, settings_for
 
     try:
-        return replace(result, monitoring=monitor_result(result, MonitoringSettings(**spec.monitoring)))
+        return replace(result, monitoring=monitor_result(result, settings_for(spec)))
     except LivemetaError as exc:
         return replace(result, monitoring_note=exc.message)
 

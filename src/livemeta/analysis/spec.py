@@ -30,6 +30,10 @@ SCALES = {"HR": "log", "OR": "log", "RR": "log", "proportion": "logit"}
 #: how a CI whose level is disputed is read: at its printed level, at its alternative level, or
 #: replaced by the variance derived from the printed p-value and HR
 CI_LEVEL_CHOICES = ("printed", "alternative", "p_value")
+#: the rules for looks past the required information of a sequential monitoring (those of
+#: ``livemeta.pooling.sequential.OVERRUN_RULES``, named here so that reading an analyses file loads no
+#: numerical library)
+OVERRUN_RULES = ("alpha_preserving", "final_boundary")
 #: the overall risk-of-bias judgements a "leave out high risk of bias" sensitivity analysis drops
 #: (RoB 2 high; ROBINS-I serious or critical); trials not assessed stay in
 HIGH_RISK_OF_BIAS = ["high", "serious", "critical"]
@@ -38,7 +42,8 @@ _KEYS = {
     "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "exclude", "ci_level",
     "subgroup", "subgroup_tau2", "sensitivity_of", "published", "moderators", "monitoring",
 }
-_MONITORING_KEYS = {"target", "alpha", "power", "sided", "heterogeneity", "information", "type_of_design", "futility"}
+_MONITORING_KEYS = {"target", "justification", "alpha", "power", "sided", "heterogeneity", "estimator", "information",
+                    "type_of_design", "futility", "overrun"}
 _PUBLISHED_KEYS = {"estimate", "ci_low", "ci_high", "trials", "text"}
 
 
@@ -97,6 +102,8 @@ class AnalysisSpec:
         for key in ("moderators", "monitoring"):  # unused, they leave the spec as it always was
             if not d[key]:
                 d.pop(key)
+        if d.get("monitoring"):  # the target's justification is a reason, not a method
+            d["monitoring"] = {k: v for k, v in d["monitoring"].items() if k != "justification"}
         d["scale"] = self.scale
         d["zero_cell_rule"] = self.zero_cell_rule
         return json.dumps(d, sort_keys=True)
@@ -182,6 +189,7 @@ def spec_from_dict(raw: Any, defaults: dict | None = None, where: str = "analysi
             target = monitoring["target"]
             if not isinstance(target, (int, float)) or isinstance(target, bool) or not target > 0 or target == 1:
                 raise LivemetaError(f"{where}.monitoring.target must be a ratio > 0 other than 1, got {target!r}")
+            _check_monitoring(monitoring, f"{where}.monitoring")
         spec = AnalysisSpec(**{k: v for k, v in merged.items()}, published=published, moderators=tuple(mods),
                             monitoring=monitoring)
     except TypeError as exc:
@@ -214,6 +222,24 @@ def _check_glmm(spec: AnalysisSpec, where: str) -> None:
         if bad:
             raise LivemetaError(f"{where}: method GLMM takes no {key} (a Wald z test and metafor's prediction "
                                 "interval; one pool of the proportions, no subgroups, moderators or monitoring)")
+
+
+def _check_monitoring(block: dict, where: str) -> None:
+    """The keys of a ``monitoring:`` block beyond the target: its justification (text), the
+    estimator of the random-effects model (a tau2 estimator, or FE with heterogeneity none: one
+    model for the adjustment and the z-curve) and the over-run rule."""
+    just = block.get("justification")
+    if just is not None and not (isinstance(just, str) and just.strip()):
+        raise LivemetaError(f"{where}.justification: the reason for the target, as text")
+    _choice(block.get("estimator", "DL"), METHODS, "estimator", f"{where}: ")
+    _choice(block.get("overrun", "alpha_preserving"), OVERRUN_RULES, "overrun", f"{where}: ")
+    het = block.get("heterogeneity", "D2")
+    if het not in ("D2", "I2", "none") and not (isinstance(het, (int, float)) and not isinstance(het, bool)
+                                                 and 0 <= het < 1):
+        raise LivemetaError(f"{where}.heterogeneity {het!r} is not valid; choose D2, I2, none or a number in [0, 1)")
+    if block.get("estimator") == "FE" and het != "none":
+        raise LivemetaError(f"{where}: estimator FE goes with heterogeneity none: a heterogeneity adjustment "
+                            f"({het}) assumes a random-effects model, which the z-curve then follows")
 
 
 def _view_names() -> set[str]:

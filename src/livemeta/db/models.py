@@ -247,6 +247,11 @@ class PooledEstimate(SQLModel, table=True):
     monitoring_bound: float | None = None
     monitoring_fraction: float | None = None
     monitoring_spec: str | None = None
+    # the rule and model behind it (0009)
+    monitoring_target: float | None = None
+    monitoring_model: str | None = None
+    monitoring_heterogeneity: str | None = None
+    monitoring_overrun: str | None = None
 
 
 #: the classes, by the view each maps

@@ -13,7 +13,8 @@ log_hr_from_p, log_hr_from_p_events, log_hr_from_oe, log_hr_from_observed_expect
 log_hr_from_logrank. 2x2 pooling: pool_mh, pool_peto, mh_tests. Subgroups: pool_subgroups.
 Meta-regression: metareg, metareg_many. Sensitivity: leave_one_out, cumulative (and their
 Mantel-Haenszel / Peto forms), influence. Small-study effects: egger_test, trimfill. Sequential
-monitoring: group_sequential_design, required_information, diversity, monitor, monitor_many.
+monitoring: group_sequential_design, required_information, diversity, monitor, monitor_many,
+monitoring_model, crossing_probability.
 All estimators of tau2 come from one engine (``_tau2.py``) with metafor's control settings.
 """
 
@@ -47,12 +48,15 @@ from .metareg import MetaRegResult, Prediction, metareg, metareg_many
 from .results import SCALAR_FIELDS, PoolResult
 from .sensitivity import SensitivityResult, cumulative, cumulative_tables, leave_one_out, leave_one_out_tables
 from .sequential import (
+    OVERRUN_RULES,
     GroupSequentialDesign,
     Monitoring,
+    crossing_probability,
     diversity,
     group_sequential_design,
     monitor,
     monitor_many,
+    monitoring_model,
     required_information,
 )
 from .subgroups import SubgroupResult, pool_subgroups
@@ -75,5 +79,5 @@ __all__ = [
     "influence", "InfluenceResult", "egger_test", "EggerResult", "trimfill", "TrimFillResult",
     # sequential monitoring
     "group_sequential_design", "GroupSequentialDesign", "monitor", "monitor_many", "Monitoring",
-    "required_information", "diversity",
+    "required_information", "diversity", "monitoring_model", "crossing_probability", "OVERRUN_RULES",
 ]

@@ -1372,30 +1372,43 @@ def _monitoring(mon, title: str, measure: str, footer: str, secondary: bool) -> 
     info = np.asarray(mon.information, float)
     z = np.asarray(mon.z, float)
     d = mon.design
-    t = np.array(d.information_rates)
-    crit = np.array(d.critical_values)
+    final = float(d.critical_values[-1])  # planned at the required information
     sign = -1.0 if mon.target < 0 else 1.0
     xmax = max(ris, float(info.max())) * 1.08
     ax.plot(np.r_[0, info], np.r_[0, z], color=STUDY_COLOR, lw=1.6, marker="o", ms=4, zorder=4,
             label="cumulative z")
-    shown = crit < 8
+    # the boundary at the looks tested below the required information, then: the planned final boundary
+    # at the required information (no look there yet), the final analysis past it (alpha-preserving), or the
+    # planned final boundary from the required information on (the TSA software's convention)
+    below = np.asarray(mon.fraction) < 1.0
+    xs, cs = list(info[below]), list(np.abs(np.asarray(mon.efficacy_bound, float))[below])
+    j = mon.overrun_look
+    if j is None:
+        xs, cs = xs + [ris], cs + [final]
+    elif mon.overrun == "alpha_preserving":
+        xs, cs = xs + [float(info[j])], cs + [abs(float(mon.efficacy_bound[j]))]
+    else:
+        xs, cs = xs + [ris, xmax], cs + [final, final]
+    xs, cs = np.array(xs), np.array(cs)
+    shown = cs < 8
     kind = "O'Brien-Fleming" if d.type_of_design == "asOF" else "Pocock"
-    xs_b = np.r_[t[shown] * ris, xmax]  # beyond the required information the final boundary holds
-    ax.plot(xs_b, sign * np.r_[crit[shown], crit[-1]], color="#b22222", lw=1.3, marker="s", ms=3, markevery=list(
-        range(int(shown.sum()))), label=f"alpha-spending boundary ({kind} type)")
+    marks = list(range(int(shown.sum()) - (1 if j is not None and mon.overrun == "final_boundary" else 0)))
+    ax.plot(xs[shown], sign * cs[shown], color="#b22222", lw=1.3, marker="s", ms=3, markevery=marks,
+            label=f"alpha-spending boundary ({kind} type)")
     if mon.sided == 2:
-        ax.plot(xs_b, -sign * np.r_[crit[shown], crit[-1]], color="#b22222", lw=1.0, ls=(0, (4, 2)), marker="s",
-                ms=2.5, markevery=list(range(int(shown.sum()))), label="harm boundary")
+        ax.plot(xs[shown], -sign * cs[shown], color="#b22222", lw=1.0, ls=(0, (4, 2)), marker="s",
+                ms=2.5, markevery=marks, label="harm boundary")
     if d.futility_bounds:
-        fb = np.r_[d.futility_bounds, crit[-1]]
-        ax.plot(t * ris, sign * fb, color="#2e7d32", lw=1.2, marker="^", ms=3, label="futility boundary (beta spending)")
+        fb = np.r_[np.abs(np.asarray(mon.futility_bound, float))[below], final]
+        ax.plot(np.r_[info[below], ris], sign * fb, color="#2e7d32", lw=1.2, marker="^", ms=3,
+                label="futility boundary (beta spending)")
     zc = _ND().inv_cdf(1 - mon.alpha / mon.sided)
     for v in ([sign * zc, -sign * zc] if mon.sided == 2 else [sign * zc]):
         ax.axhline(v, color=GREY, lw=0.8, ls=":")
     ax.axhline(0, color=INK, lw=0.6)
     ax.axvline(ris, color=INK, lw=1.0, ls="--", label="required information size")
     ax.set_xlim(0, xmax)
-    lim = max(4.0, float(np.nanmax(np.abs(z))) + 0.5, float(np.nanmax(np.where(shown, crit, 0))) + 0.5)
+    lim = max(4.0, float(np.nanmax(np.abs(z))) + 0.5, float(np.nanmax(np.where(shown, cs, 0))) + 0.5)
     ax.set_ylim(-lim, lim)
     ax.set_xlabel(f"Cumulative information ({mon.information_kind})", fontsize=8)
     below, above = z_sides(measure)
@@ -1404,16 +1417,22 @@ def _monitoring(mon, title: str, measure: str, footer: str, secondary: bool) -> 
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     target = f"{measure} {math.exp(mon.target):.2f}"
+    if j is None:
+        rule = "none past the required information yet"
+    elif mon.overrun == "alpha_preserving":
+        rule = f"alpha-preserving, look {mon.looks[j]} the final analysis"
+    else:
+        rule = f"final boundary reused from look {mon.looks[j]} (TSA software; {100 * mon.alpha_total:.1f}% spent)"
     notes = [f"Required information {mon.required_information:.1f} for a target {target} (alpha {mon.alpha:g}, "
-             f"{'two' if mon.sided == 2 else 'one'}-sided; power {mon.power:g}), heterogeneity adjustment "
-             f"{mon.heterogeneity} = {mon.adjustment:.2f}: {ris:.1f}. {mon.conclusion}. Dotted: conventional "
-             f"z = {zc:.2f}."]
+             f"{'two' if mon.sided == 2 else 'one'}-sided, spent per side as rpact; power {mon.power:g}), heterogeneity "
+             f"adjustment {mon.heterogeneity} = {mon.adjustment:.2f}: {ris:.1f}. {mon.conclusion[0].upper()}"
+             f"{mon.conclusion[1:]}. Looks past the required information: {rule}. Dotted: conventional z = {zc:.2f}."]
     if secondary:
         notes.append("Sequential monitoring is a secondary analysis: it controls the error of repeated looks at "
                      "an accumulating meta-analysis; the main estimates are those of the forest plots.")
     _titles(fig, fig_w, fig_h, f"Trial sequential analysis: {title}",
             f"Lan-DeMets {d.type_of_design} spending at the cumulative information fractions · z from "
-            f"{method_label(mon.method, 'z')}", notes, footer, m, ax)
+            f"{method_label(mon.model, 'z')}", notes, footer, m, ax)
     legend = ax.legend(loc="best", fontsize=FS_SMALL, frameon=True, framealpha=0.9, edgecolor="#dddddd")
     _label_points(ax, info, z, [str(lab) for lab in mon.looks], m, avoid=[legend.get_window_extent(m.renderer)])
     return fig

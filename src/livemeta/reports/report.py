@@ -599,6 +599,7 @@ def _fixed_effect_heterogeneity(results) -> str:
 
 def _write_methods(ctx: _Context, results=()) -> None:
     from ..analysis.caveats import METAREG_PER_MODERATOR, RE_MIN_K
+    from ..living.monitoring import methods_texts
 
     doc = ctx.doc
     doc.heading(2, "Methods", "methods")
@@ -663,6 +664,7 @@ def _write_methods(ctx: _Context, results=()) -> None:
             "and proportional hazards; those of an odds ratio are risks by construction; those of a risk ratio are "
             "the risk ratio times the control risk, bounded at 1,000 per 1,000 (said where it binds).",
         ]
+    texts += methods_texts([r for r in results if r.monitoring is not None])
     for text in texts:
         doc.para(text)
 
@@ -836,33 +838,40 @@ def _influence(ctx: _Context, result) -> None:
 
 
 def _monitoring(ctx: _Context, result) -> None:
-    """Sequential monitoring (secondary) of an analysis that names a target in analyses.yaml."""
-    from ..living.monitoring import monitoring_table
+    """Sequential monitoring (secondary) of an analysis with a ``monitoring:`` block in the analyses
+    file: its settings, rules and conclusions (at the target and at the pooled CI limit), the looks,
+    the notes on its inputs, the plot."""
+    from ..living.monitoring import monitoring_table, summary_lines
 
     doc, table_caption, spec = ctx.doc, ctx.caption, result.spec
     if not spec.monitoring or result.k == 0:
         return
     doc.heading(3, "Sequential monitoring (secondary analysis)")
-    mon = result.monitoring
-    if mon is None:
+    run = result.monitoring
+    if run is None:
         doc.para(f"No sequential monitoring: {result.monitoring_note}", "note")
         return
-    doc.para(f"Trial sequential analysis by first publication: target {spec.measure} {math.exp(mon.target):.2f} (an assumed "
-             f"clinically relevant effect), alpha {mon.alpha:g} {'two' if mon.sided == 2 else 'one'}-sided, power "
-             f"{mon.power:g}; required information {mon.required_information:.1f} ({mon.information_kind}), adjusted "
-             f"by {mon.heterogeneity} = {mon.adjustment:.2f} to {mon.required_information_adjusted:.1f}. "
-             f"{mon.conclusion[0].upper() + mon.conclusion[1:]}. A secondary analysis: it guards the repeated "
-             "looks of a living review; the estimate is the forest plot's.", "notes")
+    mon = run.main
+    lines = summary_lines(run, spec.measure)
+    doc.para("Trial sequential analysis by first publication. " + " ".join(lines[:4]), "notes")
+    doc.para(" ".join(lines[4:6]) + " A secondary analysis: it guards the repeated looks of a living review; "
+             "the estimate is the forest plot's.", "notes")
+    for note in lines[6:]:
+        doc.para(note, "note")
     table = monitoring_table(result, mon)
+
+    def bound(v):
+        return "not tested" if v != v else f"{v:.2f}"
     shown = pd.DataFrame({
         "look": table["look"], "trials added": table["trials_added"], "k": table["k"],
         "information": table["information"].map(lambda v: f"{v:.1f}"),
         "fraction": table["fraction"].map(lambda v: f"{v:.2f}"),
         spec.measure: table["ratio"].map(lambda v: f"{v:.2f}"), "z": table["z"].map(lambda v: f"{v:.2f}"),
-        "boundary": table["efficacy_bound"].map(lambda v: f"{v:.2f}"), "crossed": table["crossed"]})
+        "boundary": table["efficacy_bound"].map(bound), "crossed": table["crossed"]})
     doc.frame(shown, table_caption)
     ctx.figure(f"monitoring_{slug(spec.id)}", "monitoring", f"Trial sequential analysis: {spec.title}",
-               f"Sequential monitoring (secondary), analysis {spec.id}: cumulative z, boundaries, required information.",
+               f"Sequential monitoring (secondary), analysis {spec.id}: cumulative z ({mon.model} model), boundaries, "
+               f"required information; target {spec.measure} {math.exp(mon.target):.2f}.",
                mon, title=spec.title, measure=spec.measure, what=f"analysis {spec.id}", rows=len(table))
 
 

@@ -349,9 +349,9 @@ def derive(root: Path = ROOT) -> list[dict]:
     return rows
 
 
-def write(rows: list[dict], path: Path = OUT) -> None:
+def write(rows: list[dict], path: Path = OUT, columns: list[str] = COLUMNS) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
 
