@@ -209,6 +209,7 @@ class IngestResult:
         lines = []
         for a in self.caught_up:
             lines.append(f"caught up: {a.line()}")
+        lines += [f"warning: {w}" for w in r.warnings]
         lines += [f"note: {u}" for u in r.unused]
         if self.dry_run:
             what = []
@@ -381,7 +382,7 @@ def query(
     db_path: Path | str, sql: str, *, as_of: str | int | None = None, wait: float = 10.0, timeout: float = 30.0,
     **limits,
 ) -> QueryResult:
-    """Run read-only SQL (see :func:`livemeta.query.run_query`; ``limits``: max_rows, max_mb)."""
+    """Run read-only SQL (see :func:`livemeta.query.run_query`; ``limits``: max_rows, max_mb, max_memory_mb)."""
     return run_query(db_path, sql, as_of=as_of, wait=wait, timeout=timeout, **limits)
 
 

@@ -138,10 +138,10 @@ class Imported:
 
 
 def _match(studies, label: str):
-    from ..ingest.checks import _name_key
+    from ..ingest.identifiers import name_keys
 
-    key = _name_key(label)
-    hits = [s for s in studies if s.trial_id == label or _name_key(s.data["trial"].get("name", "")) == key]
+    keys = set(name_keys(label))
+    hits = [s for s in studies if s.trial_id == label or keys & set(name_keys(s.data["trial"].get("name", "")))]
     return hits[0] if len(hits) == 1 else None
 
 
