@@ -24,6 +24,9 @@ def test_a_clone_builds_the_bundled_history_and_verifies(tmp_path):
                      r"review-2025\): 29 added; names version review-2025$", out.stdout, re.M), out.stdout
     assert re.search(r"^revision 2 [0-9a-f]{9} Living update: trials reported after the review's search window: "
                      r"5 added$", out.stdout, re.M), out.stdout
+    # issue 21: the sources cite the primary publications (no number changed: the estimates stay)
+    assert re.search(r"^revision 4 [0-9a-f]{9} Provenance: cite each included trial's primary publication; no source "
+                     r"on a staging copy but one: 11 superseded$", out.stdout, re.M), out.stdout
     out = livemeta(clone, "verify")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "agrees with the repository" in out.stdout and "identical to a fresh replay" in out.stdout

@@ -233,3 +233,23 @@ def test_no_two_bundled_trials_share_an_identifier():
     paths = sorted((REPO / "data" / "studies").glob("*.yaml"))
     report = validate_files(paths, raise_on_problems=False)
     assert report.ok, report.summary()
+
+
+def test_identifiers_in_different_fields_meet_within_a_batch(tmp_path):
+    """The same comparison within one batch: a DOI given as a doi.org URL in one file and as a DOI in
+    another, an NCT id in other_ids of one and nct_id of another."""
+    a, b = study(21), study(22)
+    a["sources"][0]["doi"] = "10.1200/JCO.23.02166"
+    b["sources"][0].update(doi=None, url="https://doi.org/10.1200/jco.23.02166")
+    b["trial"]["other_ids"] = a["trial"]["nct_id"].lower()
+    files = []
+    for d in (a, b):
+        f = tmp_path / f"{d['trial']['id']}.yaml"
+        f.write_text(yaml.safe_dump(d, sort_keys=False))
+        files.append(f)
+    report = validate_files(files, raise_on_problems=False)
+    got = {(p.path, p.reason.split(";")[0]) for p in report.problems if p.file == str(files[1])}
+    assert ("sources[0].url", "trial 'synthetic-00021' in this batch already has the DOI '10.1200/JCO.23.02166' (the same "
+            "DOI as 'https://doi.org/10.1200/jco.23.02166' here)") in got
+    assert ("trial.other_ids", f"trial 'synthetic-00021' in this batch already has the NCT id '{a['trial']['nct_id']}' "
+            f"(the same NCT id as '{a['trial']['nct_id'].lower()}' here)") in got

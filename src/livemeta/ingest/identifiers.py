@@ -30,7 +30,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ..paths import resource
 
@@ -51,6 +51,8 @@ def is_ignorable(ch: str) -> bool:
 
 
 def _drop_ignorable(text: str) -> str:
+    if text.isascii():  # no ASCII character is ignorable
+        return text
     return "".join(ch for ch in text if not is_ignorable(ch))
 
 
@@ -158,39 +160,38 @@ def host_of(url: str) -> str | None:
         return None
 
 
+_URL_DOI = (
+    re.compile(r"^https?://(?:dx\.|www\.)?doi\.org/([^?#]+)", re.IGNORECASE),
+    re.compile(r"^https?://[^/?#]+/(?:[^?#]*/)?doi/(?:(?:abs|full|pdf|epdf|epub|reader|book|figure)/)?(10\.[0-9]{4,9}/[^?#]+)",
+               re.IGNORECASE),
+    re.compile(r"^https?://[^?#]*\?(?:[^#]*&)?doi=([^&#]+)", re.IGNORECASE),
+)
+_URL_PMID = re.compile(r"^https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov|pubmed\.gov|ncbi\.nlm\.nih\.gov/pubmed)/"
+                       r"([0-9]{1,9})/?(?:[?#]|$)", re.IGNORECASE)
+_URL_REGISTRY = re.compile(r"^https?://(?:[a-z0-9-]+\.)*clinicaltrials\.gov(?:[:/?#]|$)", re.IGNORECASE)
+
+
 def url_identifiers(url) -> list[tuple[str, str]]:
-    """The (kind, key) identifiers a source URL carries: a DOI, a PMID or an NCT id (see the module)."""
+    """The (kind, key) identifiers a source URL carries: a DOI (doi.org, a publisher's ``/doi/10...``
+    path or a ``doi=`` query), a PMID (PubMed) or an NCT id (ClinicalTrials.gov)."""
     if not isinstance(url, str):
         return []
-    text = clean(url)
-    try:
-        parts = urlsplit(text)
-    except ValueError:
+    lower = url.lower()
+    if not any(k in lower for k in ("doi", "pubmed", "clinicaltrials")):  # nothing to find: quick
         return []
-    host = (parts.hostname or "").lower()
-    path = unquote(parts.path)
+    text = clean(url)
     out: list[tuple[str, str]] = []
-    if host in ("doi.org", "dx.doi.org", "www.doi.org"):
-        key = doi_key(path.lstrip("/"))
+    for pattern in _URL_DOI:
+        m = pattern.match(text)
+        key = doi_key(unquote(m.group(1))) if m else None
         if key:
             out.append(("DOI", key))
-    else:
-        m = re.search(r"/doi/(?:(?:abs|full|pdf|epdf|epub|reader|book|figure)/)?(10\.[0-9]{4,9}/.+)$", path)
-        key = doi_key(m.group(1)) if m else None
-        for name, value in parse_qsl(parts.query):
-            if name.lower() == "doi" and key is None:
-                key = doi_key(value)
-        if key:
-            out.append(("DOI", key))
-    if host == "pubmed.gov" or host.endswith((".pubmed.gov", "pubmed.ncbi.nlm.nih.gov")) or (
-        host.endswith("ncbi.nlm.nih.gov") and path.startswith("/pubmed/")
-    ):
-        m = re.match(r"/(?:pubmed/)?([0-9]{1,9})/?$", path)
-        if m:
-            out.append(("PMID", str(int(m.group(1)))))
-    if host == "clinicaltrials.gov" or host.endswith(".clinicaltrials.gov"):
-        for found in _NCT.findall(path + "?" + parts.query):
-            out.append(("NCT id", found.upper()))
+            break
+    m = _URL_PMID.match(text)
+    if m:
+        out.append(("PMID", str(int(m.group(1)))))
+    if _URL_REGISTRY.match(text):
+        out += [("NCT id", found.upper()) for found in _NCT.findall(text)]
     return out
 
 
@@ -198,16 +199,17 @@ def url_identifiers(url) -> list[tuple[str, str]]:
 
 
 @functools.cache
-def _prototypes() -> dict[str, str]:
-    """Unicode's confusables data (ingest/unicode/confusables.txt): character -> prototype."""
-    table: dict[str, str] = {}
+def _prototypes() -> dict[int, str]:
+    """Unicode's confusables data (ingest/unicode/confusables.txt) as a ``str.translate`` table:
+    code point -> prototype."""
+    table: dict[int, str] = {}
     path = resource("ingest", "unicode", "confusables.txt")
     for line in path.read_text(encoding="utf-8-sig").splitlines():
         data = line.split("#", 1)[0].strip()
         if not data:
             continue
         source, target = (f.strip() for f in data.split(";")[:2])
-        table[chr(int(source, 16))] = "".join(chr(int(c, 16)) for c in target.split())
+        table[int(source, 16)] = "".join(chr(int(c, 16)) for c in target.split())
     return table
 
 
@@ -215,15 +217,21 @@ def skeleton(text: str) -> str:
     """The UTS #39 skeleton: NFD, default-ignorable characters removed, each character replaced by
     its prototype in Unicode's confusables data, NFD again. Two strings whose skeletons are equal look
     alike (``СОNTACT`` with Cyrillic С and О, and ``CONTACT``)."""
-    table = _prototypes()
-    nfd = _drop_ignorable(unicodedata.normalize("NFD", text))
-    return unicodedata.normalize("NFD", "".join(table.get(ch, ch) for ch in nfd))
+    nfd = _drop_ignorable(unicodedata.normalize("NFD", text)) if not text.isascii() else text
+    return unicodedata.normalize("NFD", nfd.translate(_prototypes()))
+
+
+_NOT_ASCII_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 
 
 def _letters(text: str) -> str:
+    """The letters and digits of ``text`` (any script), in order."""
+    if text.isascii():
+        return _NOT_ASCII_ALNUM.sub("", text)
     return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
 
 
+@functools.lru_cache(maxsize=65536)
 def name_keys(name) -> tuple[str, ...]:
     """A trial name as compared: case, spaces, punctuation and look-alike characters set aside.
 
