@@ -110,16 +110,22 @@ def test_an_identifier_of_another_trial_is_refused_naming_it(contact_db, tmp_pat
     assert any(p.startswith(path) and reason in r for p, r in problems), problems
 
 
+def _batch(tmp_path, *studies) -> list:
+    """Each study written to its own file in ``tmp_path``; the paths, in order."""
+    files = []
+    for d in studies:
+        f = tmp_path / f"{d['trial']['id']}.yaml"
+        f.write_text(yaml.safe_dump(d, sort_keys=False))
+        files.append(f)
+    return files
+
+
 def test_another_registry_id_and_duplicates_within_a_batch(tmp_path):
     a, b = study(1), study(2)
     a["trial"]["other_ids"] = "ChiCTR1900027634"
     b["trial"]["other_ids"] = "EudraCT 2020-001; ChiCTR1900027634"
     b["sources"][0]["pmid"] = a["sources"][0]["pmid"]
-    files = []
-    for d in (a, b):
-        f = tmp_path / f"{d['trial']['id']}.yaml"
-        f.write_text(yaml.safe_dump(d, sort_keys=False))
-        files.append(f)
+    files = _batch(tmp_path, a, b)
     report = validate_files(files, raise_on_problems=False)
     got = {(p.file.endswith("00002.yaml"), p.path, p.reason.split(";")[0]) for p in report.problems}
     assert (True, "trial.other_ids", "trial 'synthetic-00001' in this batch already has the registry id 'ChiCTR1900027634'") in got
@@ -242,11 +248,7 @@ def test_identifiers_in_different_fields_meet_within_a_batch(tmp_path):
     a["sources"][0]["doi"] = "10.1200/JCO.23.02166"
     b["sources"][0].update(doi=None, url="https://doi.org/10.1200/jco.23.02166")
     b["trial"]["other_ids"] = a["trial"]["nct_id"].lower()
-    files = []
-    for d in (a, b):
-        f = tmp_path / f"{d['trial']['id']}.yaml"
-        f.write_text(yaml.safe_dump(d, sort_keys=False))
-        files.append(f)
+    files = _batch(tmp_path, a, b)
     report = validate_files(files, raise_on_problems=False)
     got = {(p.path, p.reason.split(";")[0]) for p in report.problems if p.file == str(files[1])}
     assert ("sources[0].url", "trial 'synthetic-00021' in this batch already has the DOI '10.1200/JCO.23.02166' (the same "
