@@ -255,3 +255,26 @@ def test_identifiers_in_different_fields_meet_within_a_batch(tmp_path):
             "DOI as 'https://doi.org/10.1200/jco.23.02166' here)") in got
     assert ("trial.other_ids", f"trial 'synthetic-00021' in this batch already has the NCT id '{a['trial']['nct_id']}' "
             f"(the same NCT id as '{a['trial']['nct_id'].lower()}' here)") in got
+
+
+@pytest.mark.parametrize("url, kind, reason", [
+    ("https://develop-sr3snxi-tt7lcx6s5gdv4.us-4.platformsh.site/site/onc/news/x", "a staging copy", "Platform.sh preview"),
+    ("https://stage.medifind.com/articles/publication/562488586", "a staging copy", "a staging server"),
+    ("https://www.medifind.com/conditions/x", "an aggregator", "MediFind republishes"),
+])
+def test_a_source_on_a_staging_copy_or_an_aggregator_is_valid_with_a_warning(tmp_path, url, kind, reason):
+    from click.testing import CliRunner
+
+    from livemeta.cli import main
+
+    d = study(31)
+    d["sources"][0]["url"] = url
+    (f,) = _batch(tmp_path, d)
+    report = validate_files([f])
+    assert report.ok and [(w.path, kind in w.reason and reason in w.reason) for w in report.warnings] == [
+        ("sources[0].url", True)]
+    out = CliRunner().invoke(main, ["validate", str(f)])
+    assert out.exit_code == 0 and f"warning: {f}: sources[0].url: " in out.output and "(ingest/hosts.yaml)" in out.output
+    d["sources"][0]["url"] = f"https://pubmed.ncbi.nlm.nih.gov/{d['sources'][0]['pmid']}"
+    (f,) = _batch(tmp_path, d)
+    assert validate_files([f]).warnings == []
