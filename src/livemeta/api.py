@@ -233,7 +233,7 @@ class IngestResult:
         lines = []
         for a in self.caught_up:
             lines.append(f"caught up: {a.line()}")
-        lines += [str(w) for w in r.warnings]
+        lines += [f"warning: {w}" for w in r.warnings]
         lines += [f"note: {u}" for u in r.unused]
         if self.dry_run:
             what = []
@@ -385,6 +385,7 @@ def resolve(trials: list[str], *, message: str, project=None, db: Path | str | N
     from .living.history import RESOLVES, read_history
 
     proj = _project(project)
+    _no_unfinished_merge(proj, trials)  # (the more precise refusal: git left the study file unmerged)
     refuse_unless_on_a_branch(proj, "resolve")
     history = read_history(proj)
     open_conflicts = {c.trial_id: c for c in history.unresolved}
@@ -401,6 +402,36 @@ def resolve(trials: list[str], *, message: str, project=None, db: Path | str | N
     return build(proj, db=db, wait=wait)
 
 
+def _no_unfinished_merge(proj: Project, trials: list[str]) -> None:
+    """Refuse to resolve while git itself has not merged a study file (a conflict left ``UU``): the
+    file holds conflict markers, and the merge that livemeta reviews is not a commit yet."""
+    from .gitrepo import Git
+    from .living.history import _trial_of
+
+    git = Git.find(proj.root)
+    if git is None:
+        return
+    unmerged = git.unmerged([git.relative(proj.studies)])
+    if not unmerged:
+        return
+    named = []
+    for state, path in unmerged:
+        ours = git.run("show", f":2:{path}", check=False) or git.run("show", f"HEAD:{path}", check=False)
+        tid = _trial_of(ours or None, path)
+        named.append((tid if not tid.startswith("file ") else Path(path).stem, state, path))
+    asked = [(t, st, p) for t, st, p in named if t in trials or Path(p).stem in trials] or named
+    files = ", ".join(f"{p} ({st})" for _, st, p in asked)
+    first = asked[0][2]
+    raise LivemetaError(
+        f"git has not finished merging {files}: the file holds git's conflict markers and the merge is not "
+        f"committed yet, so there is no merged trial for livemeta to review; nothing was done",
+        hint=f"edit {first} to keep the right values and remove the <<<<<<< ======= >>>>>>> lines, then "
+        f"`git add {first}` and `git commit` to finish the merge; then `livemeta build` names the trials the merge "
+        f"changed on both sides, and `livemeta resolve {' '.join(sorted({t for t, _, _ in asked}))} -m \"...\"` records "
+        "your review",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------------
@@ -410,7 +441,7 @@ def query(
     db_path: Path | str, sql: str, *, as_of: str | int | None = None, wait: float = 10.0, timeout: float = 30.0,
     **limits,
 ) -> QueryResult:
-    """Run read-only SQL (see :func:`livemeta.query.run_query`; ``limits``: max_rows, max_mb)."""
+    """Run read-only SQL (see :func:`livemeta.query.run_query`; ``limits``: max_rows, max_mb, max_memory_mb)."""
     return run_query(db_path, sql, as_of=as_of, wait=wait, timeout=timeout, **limits)
 
 
@@ -822,8 +853,27 @@ def ctgov_draft(
     if save_record is not None:
         import json
 
-        Path(save_record).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _write_output(save_record, json.dumps(data, indent=2, ensure_ascii=False) + "\n", "--save-record")
     return draft
+
+
+def _writable(path: Path | str, option: str) -> None:
+    """Refuse, before any work, an output file whose folder does not exist (or is not a folder)."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        what = "does not exist" if not folder.exists() else "is not a folder"
+        raise LivemetaError(f"cannot write {path}: the folder {folder} {what}; nothing was written",
+                            hint=f"create the folder first (mkdir -p {folder}), or choose another {option}")
+
+
+def _write_output(path: Path | str, text: str, option: str) -> None:
+    """Write a command's output file; a failure (a folder gone meanwhile, no permission, a full disk)
+    is a message naming the file and the option, not a traceback."""
+    _writable(path, option)
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise LivemetaError(f"cannot write {path}: {exc.strerror or exc}", hint=f"choose another {option}") from None
 
 
 def import_ctgov(
@@ -842,9 +892,12 @@ def import_ctgov(
     """
     if out is not None and Path(out).exists() and not force:
         raise LivemetaError(f"{out} exists; the draft was not written", hint="choose another --out, or pass --force to overwrite it")
+    for path, option in ((out, "--out"), (save_record, "--save-record")):
+        if path is not None:
+            _writable(path, option)  # before a record is fetched or read: nothing is lost
     draft = ctgov_draft(record, nct=nct, base_url=base_url, save_record=save_record)
     if out is not None:
-        Path(out).write_text(draft.text, encoding="utf-8")
+        _write_output(out, draft.text, "--out")
     return draft
 
 
@@ -910,6 +963,8 @@ def rob_import(
     robvis.check_choice(role, ROB_ROLES, "--role")
     if not (assessor or "").strip():
         raise LivemetaError("an assessment needs its assessor", hint='pass --assessor "Name" (for a consensus: both names)')
+    if assessed_on is not None:
+        robvis.check_date(assessed_on, "--date")
     proj = _project(project)
     path = Path(csv_path)
     try:

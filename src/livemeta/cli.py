@@ -36,11 +36,32 @@ def _project_option(f, help: str = "The evidence project (its folder or livemeta
                         help=help)(f)
 
 
+class _Finite(click.FloatRange):
+    """A float option within its range, and finite: click's FloatRange lets ``nan`` through (every
+    comparison with it is false), which would switch a limit off."""
+
+    def convert(self, value, param, ctx):
+        import math
+
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{rv!r} is not a finite number; give a value in the range {self._describe_range()}.", param, ctx)
+        return rv
+
+
+def _limit(name: str):
+    """The click type of a query limit: its range from :data:`livemeta.query.LIMITS`."""
+    from .query import LIMITS
+
+    _, low, high, _ = LIMITS[name]
+    return click.IntRange(low, high) if isinstance(low, int) else _Finite(low, high)
+
+
 def _db_options(f):
     f = _project_option(f)
     f = click.option(
         "--wait",
-        type=click.FloatRange(min=0),
+        type=_Finite(min=0, max=86_400),
         default=10.0,
         show_default=True,
         help="Seconds to keep retrying while another process holds the database.",
@@ -318,13 +339,15 @@ def ingest(db, wait, project, files, message, author, dry_run, supersede):
     show_default=True,
 )
 @click.option("--as-of", default=None, help="Read the views as of a revision id, a date (YYYY-MM-DD, UTC) or a version name.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+@click.option("--timeout", type=_limit("timeout"), default=30.0, show_default=True,
               help="Seconds for running, fetching and formatting before the query is stopped.")
-@click.option("--max-rows", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+@click.option("--max-rows", type=_limit("max_rows"), default=1_000_000, show_default=True,
               help="Refuse a result with more rows.")
-@click.option("--max-mb", type=click.FloatRange(min=0.001), default=100.0, show_default=True,
+@click.option("--max-mb", type=_limit("max_mb"), default=100.0, show_default=True,
               help="Refuse a result holding more megabytes of values.")
-def query(db, wait, project, sql, fmt, as_of, timeout, max_rows, max_mb):
+@click.option("--max-memory-mb", type=_limit("max_memory_mb"), default=2000.0, show_default=True,
+              help="Stop a query that needs more megabytes of memory while it runs.")
+def query(db, wait, project, sql, fmt, as_of, timeout, max_rows, max_mb, max_memory_mb):
     """Run read-only SQL against the views (see `livemeta views`).
 
     \b
@@ -335,7 +358,8 @@ def query(db, wait, project, sql, fmt, as_of, timeout, max_rows, max_mb):
     import time
 
     deadline = time.monotonic() + timeout
-    result = api.query(_db(db, project), sql, as_of=as_of, wait=wait, timeout=timeout, max_rows=max_rows, max_mb=max_mb)
+    result = api.query(_db(db, project), sql, as_of=as_of, wait=wait, timeout=timeout, max_rows=max_rows, max_mb=max_mb,
+                       max_memory_mb=max_memory_mb)
     click.echo(result.format(fmt, deadline=deadline, timeout=timeout))
 
 
@@ -445,20 +469,23 @@ def _heterogeneity(value: str):
     if value in ("D2", "I2", "none"):
         return value
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: use D2, I2, none or a number in [0, 1)") from None
+        number = float("nan")
+    if not 0 <= number < 1:  # also refuses nan and inf
+        raise click.BadParameter(f"{value!r}: use D2, I2, none or a number in [0, 1)")
+    return number
 
 
 @main.command()
 @_db_options
 @click.argument("analysis")
-@click.option("--target-hr", "target", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--target-hr", "target", type=_Finite(min=0, min_open=True), default=None,
               help="Override the analyses file's target for this run: the effect as a ratio (HR, or OR / RR), "
                    "e.g. 0.85. Printed as an override.")
-@click.option("--alpha", type=click.FloatRange(0, 0.5, min_open=True, max_open=True), default=None,
+@click.option("--alpha", type=_Finite(0, 0.5, min_open=True, max_open=True), default=None,
               help="Type I error (two-sided unless --one-sided)  [analyses file, else 0.05]")
-@click.option("--power", type=click.FloatRange(0.5, 1, max_open=True), default=None,
+@click.option("--power", type=_Finite(0.5, 1, max_open=True), default=None,
               help="[analyses file, else 0.8]")
 @click.option("--one-sided", is_flag=True, help="One-sided monitoring in the direction of the target.")
 @click.option("--heterogeneity", default=None, callback=lambda _c, _p, v: None if v is None else _heterogeneity(v),

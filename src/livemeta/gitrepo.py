@@ -264,6 +264,19 @@ class Git:
             found.append((kind, path))
         return found
 
+    #: the two-letter states `git status` gives a path with an unresolved merge conflict
+    UNMERGED = frozenset({"DD", "AU", "UD", "UA", "DU", "AA", "UU"})
+
+    def unmerged(self, paths: list[str]) -> list[tuple[str, str]]:
+        """Paths under ``paths`` that git has not merged yet (a merge, rebase or cherry-pick stopped
+        on a conflict): (state, path), the state as `git status` shows it (UU, AA, ...)."""
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=no", "--no-renames", "--", *paths)
+        found = []
+        for entry in out.split(b"\x00"):
+            if len(entry) >= 4 and entry[:2].decode() in self.UNMERGED:
+                found.append((entry[:2].decode(), entry[3:].decode("utf-8", "surrogateescape")))
+        return found
+
     def identity(self) -> tuple[str, str] | None:
         """The author git would record (its configuration or GIT_AUTHOR_*), or None when unknown."""
         out = self.run("var", "GIT_AUTHOR_IDENT", check=False, env={"GIT_CONFIG_NOSYSTEM": "0"}).decode().strip()

@@ -12,7 +12,7 @@ import yaml
 
 from livemeta import api
 from livemeta.db import connect
-from livemeta.db.migrations import migrations
+from livemeta.db.migrations import apply_migrations, install_views, migrations
 from livemeta.ingest.synthetic import mixed_study
 from livemeta.living.verify import _attach, _compare_table
 from livemeta.project import new_project
@@ -227,7 +227,15 @@ def test_migration_0007_converts_a_database_to_what_a_replay_stores(mixed, tmp_p
     proj, db, steps = mixed
     old = tmp_path / "old.duckdb"
     _old_layout(db, old)
-    with connect(old) as con:  # a writable connection migrates it
+    # the migration itself converts the layout (livemeta's own commands rebuild such a git-built
+    # database instead of migrating it in place: tests/db/test_migrations.py)
+    raw = duckdb.connect(str(old))
+    try:
+        apply_migrations(raw)
+        install_views(raw)
+    finally:
+        raw.close()
+    with connect(old) as con:
         assert con.execute("SELECT count(*) FROM history.pooled_trials").fetchone()[0] > 0
     assert_same_tables(old, db, before_0008=True)
     assert api.pool(old, as_of=9).stored == "identical"

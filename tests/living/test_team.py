@@ -159,3 +159,53 @@ def test_two_ingests_at_once_each_pool_their_own_revision(origin, tmp_path):
     assert k == [(1, 0), (2, 2), (3, 3), (4, 4)]
     assert len(git(proj.root, "log", "--format=%H").splitlines()) == 4
     assert api.verify(proj).ok
+
+
+def test_resolve_during_an_unfinished_git_merge_says_to_finish_it_in_git(origin, tmp_path):
+    """Both branches change the same line: git stops with the study file unmerged (UU). `livemeta
+    resolve` says that git's merge must be finished first, and how (issue 21), instead of "no
+    unresolved merge conflict"; once the merge is committed, build names the conflict and resolve
+    records the review."""
+    from livemeta.errors import LivemetaError
+
+    alice, bob = clone(origin, tmp_path / "alice"), clone(origin, tmp_path / "bob")
+    main = git(alice.root, "branch", "--show-current")
+    for p, who, branch, note in ((alice, ALICE, "a", "Alice: 0.74"), (bob, BOB, "b", "Bob: 0.75")):
+        api.build(p)
+        git(p.root, "switch", "-q", "-c", branch)
+        path = p.studies / "synthetic-00001.yaml"
+        edit(path, lambda d, note=note: d["trial"].update(note=note))
+        api.ingest([path], message=f"{branch}: note", project=p, author=who, supersede=True)
+        git(p.root, "push", "-q", "origin", branch)
+    git(alice.root, "switch", "-q", main)
+    git(alice.root, "fetch", "-q")
+    git(alice.root, "merge", "-q", "--no-ff", "-m", "Merge a", "origin/a")
+    done = subprocess.run(["git", "merge", "-q", "--no-ff", "-m", "Merge b", "origin/b"], cwd=alice.root,
+                          capture_output=True, text=True)
+    assert done.returncode != 0  # a real conflict
+    status = git(alice.root, "status", "--porcelain")
+    assert "UU studies/synthetic-00001.yaml" in status
+    head = git(alice.root, "rev-parse", "HEAD")
+    with pytest.raises(LivemetaError) as info:
+        api.resolve(["synthetic-00001"], message="checked", project=alice)
+    text = str(info.value)
+    assert "git has not finished merging studies/synthetic-00001.yaml (UU)" in text
+    assert "no unresolved merge conflict" not in text
+    assert "`git add studies/synthetic-00001.yaml` and `git commit`" in info.value.hint
+    assert "livemeta resolve synthetic-00001" in info.value.hint
+    assert git(alice.root, "rev-parse", "HEAD") == head  # nothing committed
+    out = subprocess.run([sys.executable, "-m", "livemeta", "resolve", "synthetic-00001", "-m", "x"], cwd=alice.root,
+                         capture_output=True, text=True)
+    assert out.returncode == 1 and "git has not finished merging" in out.stderr and "Traceback" not in out.stderr
+
+    # finish git's merge as the hint says; then livemeta's review of the merged trial
+    path = alice.studies / "synthetic-00001.yaml"
+    text = path.read_text()
+    ours = text.split("<<<<<<< HEAD\n", 1)[1].split("=======\n", 1)[0]
+    start, end = text.index("<<<<<<< HEAD\n"), text.index(">>>>>>> origin/b\n") + len(">>>>>>> origin/b\n")
+    path.write_text(text[:start] + ours + text[end:])
+    git(alice.root, "add", "studies/synthetic-00001.yaml")
+    git(alice.root, "commit", "-q", "--no-edit")
+    with pytest.raises(HistoryError, match="changed on both branches"):
+        api.build(alice)
+    assert api.resolve(["synthetic-00001"], message="Alice's value checked", project=alice).revision == 5

@@ -67,7 +67,8 @@ class ValidationReport:
     batch: Batch | None = field(default=None, repr=False)
     #: valid rows that no analysis in force reads (livemeta.analysis.coverage.Unused), with why
     unused: list = field(default_factory=list)
-    #: what is valid but implausible (livemeta.ingest.plausibility): warned of, never refused
+    #: what is valid but should be looked at (livemeta.ingest.plausibility: an implausible hazard ratio;
+    #: a source on a staging or aggregator host): warned of, never refused
     warnings: list[Problem] = field(default_factory=list)
 
     @property
@@ -87,7 +88,7 @@ class ValidationReport:
             text += f"\nagainst the database: {len(self.added)} new"
             if self.superseded:
                 text += f", {len(self.superseded)} superseding ({_ids(self.superseded)})"
-        return text + "".join(f"\n{w}" for w in self.warnings) + "".join(f"\nnote: {u}" for u in self.unused)
+        return text + "".join(f"\nwarning: {w}" for w in self.warnings) + "".join(f"\nnote: {u}" for u in self.unused)
 
     def raise_for_problems(self) -> None:
         if self.problems:
@@ -173,7 +174,7 @@ def _check_batch(good: list, engine: str = "fast") -> tuple[Batch | None, list[P
 
     try:
         batch = build_batch(good)
-        return batch, check_batch(batch, engine) + identity_problems(None, batch, set())
+        return batch, check_batch(batch, engine) + form_problems(batch) + identity_problems(None, batch, set())
     except LivemetaError:
         raise
     except Exception as exc:
@@ -191,6 +192,23 @@ def _check_batch(good: list, engine: str = "fast") -> tuple[Batch | None, list[P
         raise together
     batch, found = _check_batch(fine, engine) if fine else (None, [])
     return batch, failed + found
+
+
+def form_problems(batch: Batch) -> list[Problem]:
+    """Identifiers not written in the form to use (:func:`.identifiers.form_problems`): checked with
+    the batch, so that a disguised identifier is reported beside the trial that already holds it."""
+    from .identifiers import form_problems as found
+
+    return [study.problem(p, r) for study in batch.studies for p, r in found(study.data["sources"])]
+
+
+def warnings_of(batch: Batch | None) -> list[Problem]:
+    """Sources on a staging or aggregator host (``ingest/hosts.yaml``): valid, but worth a look."""
+    from .identifiers import host_warnings
+
+    if batch is None:
+        return []
+    return [study.problem(p, r) for study in batch.studies for p, r in host_warnings(study.data["sources"])]
 
 
 def _check_db(con, batch: Batch | None, supersede: bool):
@@ -225,7 +243,7 @@ def validate_files(
 
         report.trials = [s.trial_id for s in batch.studies]
         report.rows = batch.row_counts()
-        report.warnings = plausibility_warnings(batch)
+        report.warnings = plausibility_warnings(batch) + warnings_of(batch)
     if con is not None:
         db_problems, plan = _check_db(con, batch, supersede)
         report.problems.extend(db_problems)

@@ -68,6 +68,6 @@ def plausibility_warnings(batch: Batch) -> list[Problem]:
             reason += (f" (read at its alternative level {alt:g}%, the interval is plausible)" if not other else
                        f" (and at its alternative level {alt:g}%: {'; '.join(t for _, t in other)})")
         study = batch.studies[int(row["_study"])]
-        problem = study.problem(str(row["_path"]), f"warning: implausible hazard ratio: {reason}")
+        problem = study.problem(str(row["_path"]), f"implausible hazard ratio: {reason}")
         out.append(problem)
     return out
