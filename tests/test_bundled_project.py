@@ -35,8 +35,9 @@ def test_a_clone_builds_the_bundled_history_and_verifies(tmp_path):
     assert "Merge issue-12" not in log and "migration 0005" not in log and "conclusion changed" not in merges
     assert re.search(r"^   3  \S+ \S+  a43229da6  analyses only  .*: \(no note\)$", log, re.M), log
     # issue 21: the sources cite the primary publications (no number changed: the estimates stay)
-    assert re.search(r"^revision 4 [0-9a-f]{9} Provenance: cite each included trial's primary publication; no source "
-                     r"on a staging copy but one: 11 superseded$", out.stdout, re.M), out.stdout
+    assert re.search(r"^revision 8 [0-9a-f]{9} Sources now cite the trials' primary publications \(DOI, PMID\) where "
+                     r"found; news pages stay as secondary sources and no estimate changed\.: 11 superseded; a merge",
+                     out.stdout, re.M), out.stdout
     out = livemeta(clone, "verify")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "agrees with the repository" in out.stdout and "identical to a fresh replay" in out.stdout
