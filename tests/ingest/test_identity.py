@@ -271,10 +271,11 @@ def test_a_source_on_a_staging_copy_or_an_aggregator_is_valid_with_a_warning(tmp
     d["sources"][0]["url"] = url
     (f,) = _batch(tmp_path, d)
     report = validate_files([f])
-    assert report.ok and [(w.path, kind in w.reason and reason in w.reason) for w in report.warnings] == [
+    sources = [w for w in report.warnings if w.path.startswith("sources")]  # (not the template HR's plausibility)
+    assert report.ok and [(w.path, kind in w.reason and reason in w.reason) for w in sources] == [
         ("sources[0].url", True)]
     out = CliRunner().invoke(main, ["validate", str(f)])
     assert out.exit_code == 0 and f"warning: {f}: sources[0].url: " in out.output and "(ingest/hosts.yaml)" in out.output
     d["sources"][0]["url"] = f"https://pubmed.ncbi.nlm.nih.gov/{d['sources'][0]['pmid']}"
     (f,) = _batch(tmp_path, d)
-    assert validate_files([f]).warnings == []
+    assert [w for w in validate_files([f]).warnings if w.path.startswith("sources")] == []
