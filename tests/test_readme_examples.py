@@ -48,7 +48,7 @@ def _merge_two_corrections_of_contact_01(clone) -> None:
     main_branch = git(clone, "branch", "--show-current")
     study = clone / "data" / "studies" / "contact-01.yaml"
     for branch, old, new in (("a", "read as the PubMed abstract", "read as the PubMed abstract (checked by A)"),
-                             ("b", "no number is taken from it alone", "no number is taken from it alone (checked by B)")):
+                             ("b", "secondary source (congress coverage)", "secondary source (congress coverage, checked by B)")):
         git(clone, "switch", "-q", "-c", branch, main_branch)
         _replace(study, old, new)
         git(clone, "commit", "-q", "-am", f"{branch}: check CONTACT-01's sources")

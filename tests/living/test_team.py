@@ -208,4 +208,7 @@ def test_resolve_during_an_unfinished_git_merge_says_to_finish_it_in_git(origin,
     git(alice.root, "commit", "-q", "--no-edit")
     with pytest.raises(HistoryError, match="changed on both branches"):
         api.build(alice)
-    assert api.resolve(["synthetic-00001"], message="Alice's value checked", project=alice).revision == 5
+    # revisions: 1-2 the origin's, 3 the merge of a, 4 the merge of b that this review records (a merge is one revision)
+    assert api.resolve(["synthetic-00001"], message="Alice's value checked", project=alice).revision == 4
+    shown = subprocess.run([sys.executable, "-m", "livemeta", "log"], cwd=alice.root, capture_output=True, text=True)
+    assert "Alice's value checked" in shown.stdout, shown.stdout

@@ -338,7 +338,7 @@ def test_every_figure_kind_of_the_bundled_database_keeps_its_texts_apart(bundled
         if spec.moderators:
             figs["bubble"] = plots.bubble_plot(res, footer="x")
         if res.monitoring is not None:
-            figs["monitoring"] = plots.monitoring_plot(res.monitoring, title=spec.title, measure=spec.measure,
+            figs["monitoring"] = plots.monitoring_plot(res.monitoring.main, title=spec.title, measure=spec.measure,
                                                        footer="x")
         for kind, fig in figs.items():
             assert overlapping(fig) == [], (spec.id, kind, overlapping(fig))
