@@ -14,6 +14,8 @@ its named versions::
         description: the evidence set of the published review
         screening: {...}             # optional: the PRISMA 2020 counts of its search
     grade: grade.yaml                # optional: the reviewed GRADE judgements of the report
+    searches: searches               # optional (this default): the search runs (livemeta search)
+    screening: screening             # optional (this default): screening protocol and decisions
 
 Paths are relative to the project file. A command finds the project from ``--project DIR``, else
 ``$LIVEMETA_PROJECT``, else the working directory and its parents. ``livemeta new-project DIR``
@@ -39,7 +41,7 @@ from .errors import LivemetaError
 
 PROJECT_FILE = "livemeta.yaml"
 FORMAT = 1
-_KEYS = {"livemeta_project", "name", "studies", "analyses", "database", "versions", "grade"}
+_KEYS = {"livemeta_project", "name", "studies", "analyses", "database", "versions", "grade", "searches", "screening"}
 _VERSION_KEYS = {"name", "description", "screening"}
 #: the PRISMA 2020 counts a version may record of its search (all optional; see parse_screening)
 SCREENING_COUNTS = ("identified", "duplicates_removed", "screened", "excluded_at_screening", "reports_sought",
@@ -69,10 +71,20 @@ class Project:
     database: Path
     versions: tuple[Version, ...] = ()
     grade: Path | None = None  # the reviewed GRADE judgements (livemeta.analysis.grade), when named
+    searches_folder: Path | None = None  # the search runs (default: searches/ beside the project file)
+    screening_folder: Path | None = None  # the screening protocol and decisions (default: screening/)
 
     @property
     def file(self) -> Path:
         return self.root / PROJECT_FILE
+
+    @property
+    def searches(self) -> Path:
+        return self.searches_folder or self.root / "searches"
+
+    @property
+    def screening(self) -> Path:
+        return self.screening_folder or self.root / "screening"
 
     def rel(self, path: Path | str) -> str:
         """``path`` relative to the project folder, as a POSIX path (how the history records it)."""
@@ -151,6 +163,9 @@ def parse_project_text(text: str, where: str) -> dict:
     for key in ("name", "studies", "analyses", "database"):
         if not isinstance(doc.get(key), str) or not doc[key].strip():
             raise LivemetaError(f"{where}: {key}: required (text)")
+    for key in ("searches", "screening"):
+        if key in doc and (not isinstance(doc[key], str) or not doc[key].strip()):
+            raise LivemetaError(f"{where}: {key}: a folder (text)")
     parse_versions(doc, where)
     return doc
 
@@ -170,6 +185,12 @@ def load_project(path: Path | str) -> Project:
     studies = (root / doc["studies"]).resolve()
     if root not in (studies, *studies.parents):
         raise LivemetaError(f"{file}: studies: {doc['studies']!r} is outside the project folder")
+    folders = {}
+    for key in ("searches", "screening"):
+        folder = (root / doc.get(key, key)).resolve()
+        if root not in folder.parents:
+            raise LivemetaError(f"{file}: {key}: {doc.get(key)!r} is outside the project folder")
+        folders[key] = folder
     return Project(
         root=root,
         name=doc["name"],
@@ -178,6 +199,8 @@ def load_project(path: Path | str) -> Project:
         database=(root / doc["database"]).resolve(),
         versions=parse_versions(doc, str(file)),
         grade=(root / doc["grade"]).resolve() if doc.get("grade") else None,
+        searches_folder=folders["searches"],
+        screening_folder=folders["screening"],
     )
 
 

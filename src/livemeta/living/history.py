@@ -97,6 +97,8 @@ class Step:
     project_file: str | None = None  # blob id of the project file when it changed
     present: frozenset[str] = frozenset()  # the study paths in the tree after this commit
     baseline: bool = False
+    front: dict[str, str | None] = field(default_factory=dict)  # search/screening paths changed -> blob (None: deleted)
+    front_tree: dict[str, str] = field(default_factory=dict)  # when `front`: every search/screening path -> blob
 
 
 @dataclass
@@ -145,20 +147,39 @@ class _Paths:
         self.studies = git.relative(project.studies)
         self.analyses = git.relative(project.analyses)
         self.file = git.relative(project.file)
+        self.searches = git.relative(project.searches)
+        self.screening = git.relative(project.screening)
         self.prefix = "" if self.root in ("", ".") else self.root + "/"
 
     def is_study(self, path: str) -> bool:
         return posixpath.dirname(path) == self.studies and path.lower().endswith(STUDY_SUFFIXES)
 
+    def kind(self, path: str) -> str | None:
+        """Which part of the project a path is, and so what its change makes of a commit: ``study``
+        and ``analyses`` (the evidence and the analyses), ``search`` and ``screening`` (search runs,
+        screening protocol and decisions: :mod:`livemeta.screening.replay`), ``project`` (the
+        project file: versions), or None (no part of the history: code, README, ...)."""
+        if self.is_study(path):
+            return "study"
+        if path == self.analyses:
+            return "analyses"
+        if path == self.file:
+            return "project"
+        if path.startswith(self.searches + "/"):
+            return "search"
+        if path.startswith(self.screening + "/"):
+            return "screening"
+        return None
+
     def relevant(self, path: str) -> bool:
-        return self.is_study(path) or path in (self.analyses, self.file)
+        return self.kind(path) is not None
 
     def rel(self, path: str) -> str:
         """A git path as a project-relative one (how the history records study files)."""
         return path[len(self.prefix):] if self.prefix and path.startswith(self.prefix) else path
 
     def all(self) -> list[str]:
-        return [self.studies, self.analyses, self.file]
+        return [self.studies, self.analyses, self.file, self.searches, self.screening]
 
 
 def _trial_of(raw: bytes | None, path: str) -> str:
@@ -270,6 +291,7 @@ def read_history(project: Project) -> History:
             project_file=state.get(paths.file),
             present=frozenset(present),
             baseline=True,
+            **_front(paths, state, state),
         )
     ]
     conflicts: list[Conflict] = []
@@ -304,6 +326,7 @@ def read_history(project: Project) -> History:
                 analyses_deleted=paths.analyses in changed and changed[paths.analyses] is None,
                 project_file=changed.get(paths.file),
                 present=frozenset(present),
+                **_front(paths, changed, state),
             )
         )
     # a conflict is resolved by a later commit's `Livemeta-Resolves: TRIAL` trailer
@@ -314,6 +337,15 @@ def read_history(project: Project) -> History:
         by = next((c.short for c in after if conflict.trial_id in c.trailers(RESOLVES)), None)
         resolved.append(Conflict(conflict.trial_id, conflict.path, conflict.merge, conflict.sides, by))
     return History(project, git, head, steps, resolved, _uncommitted(git, paths), earlier)
+
+
+def _front(paths: _Paths, changed: dict[str, str | None], state: dict[str, str]) -> dict:
+    """A step's search and screening changes, with the whole of those folders when they changed."""
+    front = {paths.rel(p): b for p, b in sorted(changed.items()) if paths.kind(p) in ("search", "screening")}
+    if not front:
+        return {}
+    tree = {paths.rel(p): b for p, b in sorted(state.items()) if paths.kind(p) in ("search", "screening")}
+    return {"front": front, "front_tree": tree}
 
 
 def _uncommitted(git: Git, paths: _Paths) -> list[tuple[str, str]]:
@@ -354,6 +386,7 @@ class Applied:
     problems: list[Problem] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
     results: list = field(default_factory=list, repr=False)  # the analyses at the revision (the last replayed only)
+    front: object = None  # livemeta.screening.replay.FrontChange: the searches and screening it changed
 
     def line(self) -> str:
         what = ", ".join(f"{n} {a}" for a, n in _count(self.actions).items()) or "no trial changed"
@@ -366,8 +399,10 @@ class Applied:
                 text += f" ({what} applied)"
         elif self.status == "unchanged":
             text += "no change to the evidence or the analyses"
-        else:
+        elif self.actions or self.front is None or not self.front.summary():
             text += what
+        if self.front is not None and self.front.summary():
+            text += ("" if text.endswith(": ") else "; ") + self.front.summary()
         if self.versions:
             text += f"; names version {', '.join(self.versions)}"
         return text
@@ -556,11 +591,15 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
             if parsed != st.analyses:
                 analyses, analyses_sha = parsed, hashlib.sha256(analyses_text.encode()).hexdigest()
 
-    studies_ok = not any(p.file != analyses_name for p in problems)
+    from ..screening.replay import plan_front, write_front
+
+    front = plan_front(con, project, step, blobs)
+    problems += front.problems
+    studies_ok = not any(p.file != analyses_name and not front.owns(p.file) for p in problems)
     if not studies_ok:
         batch, plan = None, Plan()
     status = "rejected" if problems else "applied"
-    changed = any(a != "unchanged" for a in plan.actions.values()) or analyses_sha != st.analyses_sha
+    changed = any(a != "unchanged" for a in plan.actions.values()) or analyses_sha != st.analyses_sha or front.changed
     makes_revision = step.baseline or status == "rejected" or changed
     if not makes_revision:
         status = "unchanged"
@@ -577,6 +616,7 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
                 created_at=step.commit.time,
             )
         write_rows(con, batch, plan, revision)
+        front_change = write_front(con, front, revision, trials_changed=any(a != "unchanged" for a in plan.actions.values()))
         if st.identities is not None:
             st.identities.written(batch, plan)
         if analyses_sha != st.analyses_sha:
@@ -610,13 +650,16 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
     st.seq, st.revision, st.analyses, st.analyses_sha = seq, revision, analyses, analyses_sha
     st.versions.update(new_versions)
     actions = {t: a for t, a in plan.actions.items() if a != "unchanged"}
-    return Applied(seq, step.commit, revision, makes_revision, status, actions, problems, new_versions, results)
+    return Applied(seq, step.commit, revision, makes_revision, status, actions, problems, new_versions, results,
+                   front_change)
 
 
 def replay(con: duckdb.DuckDBPyConnection, history: History, steps: list[Step], progress=None) -> list[Applied]:
     """Apply ``steps`` (the next ones after what the database holds) in order."""
     st = _State.read(con)
-    wanted = [b for s in steps for b in (*s.files.values(), s.analyses, s.project_file) if b]
+    from ..screening.replay import front_blobs
+
+    wanted = [b for s in steps for b in (*s.files.values(), s.analyses, s.project_file, *front_blobs(history.project, s)) if b]
     blobs = history.git.blobs(wanted)
     out = []
     for step in steps:
