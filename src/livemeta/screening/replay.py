@@ -55,12 +55,23 @@ def _ignored(name: str) -> bool:
     return name.lower().startswith(_IGNORED)
 
 
+def _unit(project: Project, path: str) -> str:
+    """The unit a search or screening path belongs to: its run folder, or the file itself."""
+    S = project.rel(project.searches)
+    if path.startswith(S + "/") and "/" in path[len(S) + 1:]:
+        return f"{S}/{path[len(S) + 1:].split('/', 1)[0]}"
+    return path
+
+
 def front_blobs(project: Project, step) -> list[str]:
-    """The blobs :func:`plan_front` reads for ``step`` (not the export copies: never re-read)."""
+    """The blobs :func:`plan_front` reads for ``step``: the run files, overrides, protocol and
+    decisions of the units it changed (not the export copies: never re-read)."""
     if not step.front:
         return []
-    return [b for p, b in step.front_tree.items() if posixpath.basename(p) in (RUN_FILE, RECORDS_FILE, OVERRIDES_FILE,
-                                                                              PROTOCOL_FILE) or p.endswith(".csv")]
+    units = {_unit(project, p) for p in step.front}
+    return [b for p, b in step.front_tree.items()
+            if _unit(project, p) in units and (posixpath.basename(p) in (RUN_FILE, RECORDS_FILE, OVERRIDES_FILE,
+                                                                        PROTOCOL_FILE) or p.endswith(".csv"))]
 
 
 @dataclass
