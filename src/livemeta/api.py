@@ -566,6 +566,7 @@ class LogEntry:
     versions: list[str]
     problems: list[str]
     changes: list[str]
+    screening: str | None = None  # what the revision did to the searches and the screening (livemeta.screening.counts)
 
 
 def log(db_path: Path | str, *, wait: float = 10.0) -> list[LogEntry]:
@@ -581,10 +582,16 @@ def log(db_path: Path | str, *, wait: float = 10.0) -> list[LogEntry]:
         problems: dict[int, list[str]] = {}
         for rid, file, path, reason in con.execute(named("revision_problems")).fetchall():
             problems.setdefault(rid, []).append(f"{file}: {path}: {reason}" if path else f"{file}: {reason}")
+        from .db import schema_version
+        from .screening.counts import progress
+
+        screening = schema_version(con) >= 8
         out = []
         for rid, created, author, message, kind, version, sha, status, names in con.execute(named("revision_log")).fetchall():
             rev = Revision(rid, created, author, message, kind, version)
-            out.append(LogEntry(rev, sha, status, list(names), problems.get(rid, []), conclusion_changes(con, rid, estimates)))
+            p = progress(con, rid) if screening else None
+            out.append(LogEntry(rev, sha, status, list(names), problems.get(rid, []), conclusion_changes(con, rid, estimates),
+                                p.line() if p is not None else None))
         return out
 
 

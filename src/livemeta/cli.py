@@ -574,6 +574,8 @@ def log(db, wait, project):
                 click.echo(f"          {p}")
         for c in e.changes:
             click.echo(f"        conclusion changed: {c}")
+        if e.screening:
+            click.echo(f"        screening: {e.screening}")
 
 
 @main.command()

@@ -71,6 +71,7 @@ class RevisionDiff:
     to_revision: int
     trials: list[TrialChange]
     analyses: list[AnalysisChange]
+    screening: dict | None = None  # stage -> {count: (from, to)} (livemeta.screening.counts.screening_diff)
 
     def to_dict(self) -> dict:
         return _clean(asdict(self))
@@ -106,6 +107,16 @@ class RevisionDiff:
         recomputed = sorted({a.analysis for a in self.analyses for d in (a.old, a.new) if d and d.get("recomputed")})
         if recomputed:
             out.append(f"Recomputed (not stored at that revision): {', '.join(recomputed)}.")
+        if self.screening:
+            out += ["", "## Screening", "", "| stage | records | included | excluded | maybe | not screened | awaiting "
+                    "a reviewer | in conflict | resolved | kappa |", "|---|---|---|---|---|---|---|---|---|---|"]
+            for stage, c in self.screening.items():
+                cells = [f"{a} → {b}" if a != b else f"{b}" for a, b in
+                         (c[k] for k in ("records", "included", "excluded", "maybe", "undecided", "awaiting",
+                                         "conflicts", "resolved"))]
+                ka, kb = (("—" if k is None else f"{k:.3f}") for k in c["kappa"])
+                cells.append(f"{ka} → {kb}" if ka != kb else kb)
+                out.append(f"| {stage} | " + " | ".join(cells) + " |")
         return "\n".join(out)
 
 
@@ -395,7 +406,11 @@ def diff(con: duckdb.DuckDBPyConnection, from_rev: str | int | None = None, to_r
         o, n = e_old.get(aid), e_new.get(aid)
         measure = (n or o)["measure"]
         analyses.append(AnalysisChange(aid, measure, o, n, analysis_flags(o, n, measure)))
-    return RevisionDiff(from_r, to_r, trials, analyses)
+    from ..db import schema_version
+    from ..screening.counts import screening_diff
+
+    screening = screening_diff(con, from_r, to_r) if schema_version(con) >= 8 else None
+    return RevisionDiff(from_r, to_r, trials, analyses, screening)
 
 
 def conclusion_changes(con: duckdb.DuckDBPyConnection, revision: int, estimates: EstimateHistory | None = None) -> list[str]:
