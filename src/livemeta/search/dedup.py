@@ -13,9 +13,9 @@ Records are the same report (relation ``duplicate``) when, in this order:
 5. a person merged them (``merge`` in ``searches/duplicates.yaml``).
 
 Identifiers overrule titles: two records with different DOIs (or PMIDs) are never merged by their
-titles, and two records with one DOI but unlike titles (similarity under :data:`ID_TITLE_FLOOR`, as
-when a database gives conference abstracts the DOI of their supplement) are not merged but shown as
-kept apart. A pair a person **kept apart** (``keep_apart`` in ``duplicates.yaml``) never ends in one
+titles, and two records with one DOI (or PMID) but unlike titles (rapidfuzz's partial ratio, which
+forgives a subtitle one database drops, under :data:`ID_TITLE_FLOOR`, as when a database gives
+conference abstracts the DOI of their supplement) are not merged but shown as kept apart. A pair a person **kept apart** (``keep_apart`` in ``duplicates.yaml``) never ends in one
 group, however other pairs would connect it: every merge is reversible by a committed decision.
 
 Each group of duplicates keeps its first record (the earliest run, then the position in it): the
@@ -37,8 +37,8 @@ from dataclasses import dataclass
 #: titles at least this similar (0-1, rapidfuzz ratio / 100) are the same report when year and
 #: first author agree
 TITLE_SIMILARITY = 0.90
-#: two records with one DOI or PMID whose titles are less similar than this are kept apart
-ID_TITLE_FLOOR = 0.50
+#: two records with one DOI or PMID whose titles are less alike than this (partial ratio / 100) are kept apart
+ID_TITLE_FLOOR = 0.75
 #: shorter normalised titles merge only when equal, with year and first author present and equal
 MIN_TITLE = 25
 #: a blocking group larger than this is compared with rapidfuzz's vectorised cdist
@@ -221,7 +221,9 @@ def dedup(records: list[DedupRecord], trials: list[TrialIdentity] = (), override
             for other in members[1:]:
                 ta, tb = titles[first], titles[other]
                 if ta and tb and reason in ("doi", "pmid"):
-                    score = _similarity(ta, tb)
+                    from rapidfuzz.fuzz import partial_ratio
+
+                    score = partial_ratio(ta, tb) / 100.0
                     if score < ID_TITLE_FLOOR:
                         notes.append(Link(other, "record", first, "duplicate", "kept_apart", reason,
                                           f"same {reason.upper()} {k}, unlike titles (similarity {score:.2f}): not merged",

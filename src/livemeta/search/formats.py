@@ -60,6 +60,9 @@ def _fail(name: str, reason: str, path: str = "") -> ValidationFailed:
 # ---------------------------------------------------------------------------------------------
 
 
+_ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16"}
+
+
 def decode(raw: bytes, name: str, encoding: str | None = None) -> str:
     """The text of an export: UTF-8 (with or without BOM), UTF-16 with a BOM, or ``encoding``.
 
@@ -83,7 +86,7 @@ def decode(raw: bytes, name: str, encoding: str | None = None) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         hint = "" if encoding else ("; if the export is in another encoding, name it with --encoding "
                                     "(e.g. cp1252 for Windows exports)")
-        raise _fail(name, f"not {enc} text: byte 0x{raw[exc.start]:02x} at line {line} cannot be decoded{hint}") from None
+        raise _fail(name, f"not {_ENCODING_NAMES.get(enc, enc)} text: byte 0x{raw[exc.start]:02x} at line {line} cannot be decoded{hint}") from None
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise _fail(name, f"binary content (a NUL character at line {line}): not a text export")
@@ -187,27 +190,37 @@ _PUBMED_DB = re.compile(r"pubmed|medline|\bnlm\b", re.IGNORECASE)
 
 
 def _ris_scan(text: str, name: str) -> tuple[list[int], list[Problem]]:
-    """The line of each record's TY (as rispy finds records) and the problems rispy would hide."""
+    """The line of each record's TY (as rispy finds records) and the problems rispy would hide: a
+    record no 'ER  -' ends, a record starting inside another, a record with no field at all (found
+    here, before rispy reads a file of nothing but empty records). Stops counting past
+    :data:`MAX_RECORDS`."""
     problems = Problems(name)
     starts: list[int] = []
     inside = False
+    fields = 0
     for i, line in enumerate(text.split("\n"), 1):
         if not inside:
             if line.startswith("TY"):
                 starts.append(i)
-                inside = True
-                if len(starts) > MAX_RECORDS:  # counted on: the scan stops counting at the limit
-                    pass
+                inside, fields = True, 0
+                if len(starts) > MAX_RECORDS:
+                    return starts, [Problem(name, "", f"more than {MAX_RECORDS:,} records; a search run holds at most "
+                                                      f"{MAX_RECORDS:,} (split the export)")]
             continue
         m = _RIS_TAG.match(line)
         if m is None:
             continue
-        if m.group(1) == "ER":
+        tag = m.group(1)
+        if tag == "ER":
             inside = False
-        elif m.group(1) == "TY":
+            if not fields:
+                problems.add(f"record {len(starts)}", f"an empty record: no field between TY and ER (line {starts[-1]})")
+        elif tag == "TY":
             problems.add(f"record {len(starts)}", f"a new record starts at line {i} before 'ER  -' ended the one "
                                                   f"that starts at line {starts[-1]}")
             starts.append(i)
+        elif line[6:].strip():
+            fields += 1
     if inside:
         problems.add(f"record {len(starts)}", f"no 'ER  -' line ends the record that starts at line {starts[-1]}")
     if not starts:
