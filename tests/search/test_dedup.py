@@ -88,8 +88,5 @@ def test_large_blocks_use_cdist_with_the_same_result():
     records = [rec(f"a/{i}", i, title=f"Study number {i:05d} of immunotherapy rechallenge outcomes", author="Smith, J")
                for i in range(1, 200)]
     records.append(rec("b/1", 1, title="Study number 00007 of immunotherapy rechallenge outcomes.", author="Smith J"))
-    got = links_of(dedup(records))
-    assert ("b/1", "a/7", "title") in got
-    # similar but different numbers are > 0.9 alike: the rule merges them only with year and author agreeing
-    assert all(r.startswith(("a/", "b/")) for r, _, _ in got)
-    assert d._CDIST_FROM < 200
+    assert d._CDIST_FROM < 200  # one block of 200 titles: compared by cdist
+    assert links_of(dedup(records)) == {("b/1", "a/7", "title")}  # 0.98 alike, but other numbers: not the same

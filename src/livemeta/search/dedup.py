@@ -7,7 +7,8 @@ Records are the same report (relation ``duplicate``) when, in this order:
 3. both are **registry records** of the same NCT id (ClinicalTrials.gov exports);
 4. their **titles** are alike: normalised titles (NFKD without accents, case-folded, punctuation as
    spaces) with a similarity of at least :data:`TITLE_SIMILARITY` (rapidfuzz's normalised
-   Indel similarity), the same year or one of them without it, and the same first author's surname or
+   Indel similarity) and the same numbers in the same order ("part 1" is not "part 2", "cohort A7"
+   not "cohort A8"), the same year or one of them without it, and the same first author's surname or
    one of them without authors; titles under :data:`MIN_TITLE` characters must be equal, with year
    and first author present and equal;
 5. a person merged them (``merge`` in ``searches/duplicates.yaml``).
@@ -112,6 +113,7 @@ def normal_title(title: str | None) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", t).split())
 
 
+_NUMBERS = re.compile(r"\d+")
 _INITIALS = re.compile(r"^(?:[A-Z]\.?-?){1,4}$")
 
 
@@ -293,6 +295,8 @@ def _title_edges(order: list[DedupRecord], titles: dict, sur: dict, edges: list)
                 continue
             seen.add(pair)
             ta, tb = titles[r.record_id], titles[s.record_id]
+            if _NUMBERS.findall(ta) != _NUMBERS.findall(tb):
+                continue
             if min(len(ta), len(tb)) < MIN_TITLE:
                 if ta != tb or r.year is None or r.year != s.year or not sur[r.record_id] or \
                         sur[r.record_id] != sur[s.record_id]:
