@@ -145,10 +145,9 @@ def plan_front(con: duckdb.DuckDBPyConnection, project: Project, step, blobs: di
         if not files:
             plan.runs[run_id] = (None, folder, "")
             continue
-        run, found = parse_run(folder, files)
+        run, found, digest = _parse_run(folder, files)
         problems += found
         if run is not None:
-            digest = hashlib.sha256(files[f"{folder}/{RUN_FILE}"] + b"\0" + files[f"{folder}/{RECORDS_FILE}"]).hexdigest()
             plan.runs[run_id] = (run, folder, digest)
     if overrides_touched:
         path = f"{S}/{OVERRIDES_FILE}"
@@ -171,6 +170,25 @@ def plan_front(con: duckdb.DuckDBPyConnection, project: Project, step, blobs: di
         return _rejected(plan)
     _cross_checks(con, plan)
     return _rejected(plan) if problems else plan
+
+
+#: runs read in this process, by their folder, files and content (a run checked before it is
+#: committed is not read again when its commit is replayed)
+_RUNS: dict[tuple, tuple] = {}
+
+
+def _parse_run(folder: str, files: dict[str, bytes | None]):
+    """:func:`parse_run` with the SHA-256 of the run's two files; read once per process."""
+    yaml_raw, jsonl_raw = files.get(f"{folder}/{RUN_FILE}"), files.get(f"{folder}/{RECORDS_FILE}")
+    digest = hashlib.sha256((yaml_raw or b"") + b"\0" + (jsonl_raw or b"")).hexdigest()
+    key = (folder, tuple(sorted(files)), digest)
+    if key not in _RUNS:
+        if len(_RUNS) >= 4:
+            _RUNS.clear()
+        run, problems = parse_run(folder, files)
+        _RUNS[key] = (run, problems)
+    run, problems = _RUNS[key]
+    return run, list(problems), digest
 
 
 def _rejected(plan: FrontPlan) -> FrontPlan:

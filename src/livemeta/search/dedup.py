@@ -107,13 +107,19 @@ def normal_title(title: str | None) -> str:
     """A title compared: NFKD without combining marks, case-folded, non-alphanumerics as spaces."""
     if not title:
         return ""
-    t = unicodedata.normalize("NFKD", title)
-    t = "".join(ch for ch in t if not unicodedata.combining(ch)).casefold()
-    t = re.sub(r"<[^>]{1,20}>", " ", t)  # markup some exports keep (<sup>, <i>)
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", t).split())
+    t = title
+    if not t.isascii():
+        t = unicodedata.normalize("NFKD", t)
+        t = "".join(ch for ch in t if not unicodedata.combining(ch))
+    t = t.casefold()
+    if "<" in t:
+        t = _MARKUP.sub(" ", t)  # markup some exports keep (<sup>, <i>)
+    return " ".join(_NON_ALNUM.sub(" ", t).split())
 
 
 _NUMBERS = re.compile(r"\d+")
+_MARKUP = re.compile(r"<[^>]{1,20}>")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _INITIALS = re.compile(r"^(?:[A-Z]\.?-?){1,4}$")
 
 

@@ -29,7 +29,10 @@ def clean(text: object) -> str:
     """``text`` as NFKC without format characters, stripped ("" for None)."""
     if text is None:
         return ""
-    s = unicodedata.normalize("NFKC", str(text))
+    s = str(text)
+    if s.isascii():  # NFKC leaves ASCII as it is, and ASCII has no format characters
+        return s.strip()
+    s = unicodedata.normalize("NFKC", s)
     if not s.isascii():
         s = "".join(ch for ch in s if unicodedata.category(ch) != "Cf")
     return s.strip()

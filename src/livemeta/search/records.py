@@ -78,9 +78,9 @@ def text(value: object) -> str | None:
     s = ids.clean(value)
     if not s:
         return None
-    if not s.isprintable():
+    if "\x00" in s:
         s = s.replace("\x00", "")
-    return _SPACE.sub(" ", s).strip() or None
+    return " ".join(s.split()) or None
 
 
 def year_of(*values: object) -> int | None:
@@ -226,11 +226,24 @@ def _check_line(d: object, i: int) -> Record:
     for j, v in enumerate(d.get("nct_ids", [])):
         if ids.nct(v) != v:
             raise RecordProblem(f"nct_ids[{j}]", f"{excerpt(v)} is not an NCT id (NCT and 8 digits)")
-    rec = make_record(i, **{k: d.get(k) for k in FIELDS if k not in ("n",)})
     for k in ("title", "abstract", "journal", "kind", "accession"):
-        if d.get(k) is not None and getattr(rec, k) != d[k]:
+        v = d.get(k)
+        if v is not None and text(v) != v:
             raise RecordProblem(k, "not in normal form (spaces collapsed, NFKC, no format characters)")
-    return rec
+    for k, limit in (("title", MAX_TITLE), ("abstract", MAX_ABSTRACT), ("journal", MAX_TEXT), ("kind", MAX_TEXT),
+                     ("accession", MAX_TEXT)):
+        if len(d.get(k) or "") > limit:
+            raise RecordProblem(k, f"{len(d[k]):,} characters; a record's {k} is at most {limit:,}")
+    for k in _LISTS:
+        items = d.get(k, [])
+        if len(items) > MAX_ITEMS:
+            raise RecordProblem(k, f"{len(items):,} {k}; a record has at most {MAX_ITEMS:,}")
+        for j, v in enumerate(items):
+            if text(v) != v or len(v) > MAX_TEXT:
+                raise RecordProblem(f"{k}[{j}]", f"not in normal form, or over {MAX_TEXT:,} characters")
+    if not (d.get("title") or d.get("abstract") or d.get("doi") or d.get("pmid") or d.get("nct_ids")):
+        raise RecordProblem("", "an empty record: no title, abstract, DOI, PMID or NCT id")
+    return Record(**{k: d.get(k, [] if k in _LISTS else None) for k in FIELDS})
 
 
 def read_jsonl(raw: bytes, name: str) -> tuple[list[Record], list[Problem]]:
