@@ -5,7 +5,7 @@
 Generates a RIS export like a database's (title, abstract of about 1,500 characters, 3-8 authors,
 year, journal, DOI for 80% of the records, PMID for half, keywords), in which one record in ten is a
 duplicate of another (half the same DOI, half the same title with another case and punctuation,
-no DOI), into a new evidence project whose first search run holds the first 2,000 records. Then
+no DOI; a duplicate has no PMID of its own), into a new evidence project whose first search run holds the first 2,000 records. Then
 times ``livemeta search add FILE ... -m ...`` of the whole file as a process (wall time: reading
 and checking the export, de-duplicating within the run and against the first run, writing
 searches/RUN/, the git commit and its replay as a revision), and, in this process, the steps
@@ -40,7 +40,8 @@ def ris_records(n: int, seed: int = 1) -> list[str]:
     out: list[str] = []
     originals: list[tuple[str, str | None, int, str]] = []
     for i in range(n):
-        if i > 0 and rng.random() < 0.1:  # a duplicate of an earlier record
+        duplicate = i > 0 and rng.random() < 0.1
+        if duplicate:  # a duplicate of an earlier record (another database: no PMID of its own)
             title, doi, year, author = rng.choice(originals)
             if doi is not None and rng.random() < 0.5:
                 title = title.upper()  # same DOI, shouted title
@@ -58,7 +59,7 @@ def ris_records(n: int, seed: int = 1) -> list[str]:
                   "AB  - " + " ".join(rng.choice(WORDS) for _ in range(190))]
         if doi:
             lines.append(f"DO  - {doi}")
-        if rng.random() < 0.5:
+        if not duplicate and rng.random() < 0.5:
             lines.append(f"AN  - {30000000 + i}")
             lines.append("DP  - NLM")
         lines += [f"KW  - {rng.choice(WORDS)}" for _ in range(rng.randint(3, 10))]

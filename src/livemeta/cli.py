@@ -145,7 +145,10 @@ def _print_uncommitted(uncommitted) -> None:
     if uncommitted:
         files = ", ".join(f"{p} ({kind})" for kind, p in uncommitted)
         click.echo(f"note: not in the history, because not committed: {files}. "
-                   "`livemeta ingest FILE -m MESSAGE` validates and commits a study file.", err=True)
+                   "`livemeta ingest FILE -m MESSAGE` validates and commits a study file"
+                   + ("; `livemeta screen commit -m MESSAGE` the search and screening files"
+                      if any(p.split("/", 1)[0] in ("searches", "screening") for _, p in uncommitted) else "") + ".",
+                   err=True)
 
 
 @main.command()

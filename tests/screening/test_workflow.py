@@ -142,6 +142,16 @@ def test_refused_exports_write_nothing(tinea, tmp_path):
     res = cli("search", "add", FIXTURES / "embase.ris", "--source", "X", "--query", "q", "--date", "2026-02-30", "-m", "m",
               "--project", tinea.root, ok=False)
     assert res.exit_code == 2 and "'2026-02-30' is not a date" in res.output
+    big = tmp_path / "big.ris"
+    big.write_bytes(b"TY  - JOUR\nTI  - A title\nAB  - " + b"x" * 50_000_000 + b"\nER  - \n")
+    win = tmp_path / "win.ris"
+    win.write_bytes("TY  - JOUR\nTI  - Caf\u00e9\nER  - \n".encode("cp1252"))
+    res = cli("search", "add", FIXTURES / "embase.ris", big, win, "--source", "X", "--query", "q", "--date", "2026-03-02",
+              "-m", "m", "--project", tinea.root, ok=False)
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "big.ris: record 1.abstract: 50,000,000 characters; a record's abstract is at most 100,000 (line 1)" in res.output
+    assert "win.ris: not UTF-8 text: byte 0xe9 at line 2 cannot be decoded" in res.output
+    assert "2 problems found; nothing was written." in res.output and len(res.output) < 2000
     assert state(tinea) == before
     assert not any(p.name.startswith("x-") for p in tinea.searches.iterdir())
 

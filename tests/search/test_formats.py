@@ -137,3 +137,32 @@ def test_hostile_xml_csv_json():
     assert "row 2: an empty record" in refused(b"title,doi\nA title,10.1/x\n,\xef\xbb\xbf\n ,nodoi\n", "e.csv")
     assert "not a ClinicalTrials.gov study record or search page" in refused(b'{"foo": 1}', "f.json")
     assert "studies[0].protocolSection" in refused(b'{"studies": [{"protocolSection": {}}]}', "g.json")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir() if p.name != "README.md"))
+def test_records_jsonl_round_trips_every_fixture(name):
+    """records.jsonl holds the records read from the export, exactly: `search add` relies on it
+    (the run it just read is not read back from the file it wrote)."""
+    from livemeta.search.records import read_jsonl, to_jsonl
+
+    records = read(name).records
+    back, problems = read_jsonl(to_jsonl(records).encode("utf-8"), "records.jsonl")
+    assert problems == [] and [r.to_dict() for r in back] == [r.to_dict() for r in records]
+
+
+def test_a_run_folder_reads_back_as_the_run_that_wrote_it():
+    """search.yaml and records.jsonl hold the run exactly (odd queries included): the replay of the
+    commit in any clone gives the rows the adding process wrote."""
+    from livemeta.search.add import build_run
+    from livemeta.search.runs import parse_run, run_files
+
+    query = "  ('pd-1'/exp OR \"pd-l1\") AND rechallenge:ti,ab  \n#2 AND [2019-2026]/py \t\n: yes # no\n\u00e9\u4e2d  "
+    run, exports = build_run([FIXTURES / "embase.ris", FIXTURES / "pubmed1.xml"], source="Embase: \"emtree\"",
+                             query=query, date="2026-03-01", note="line one\nline two: x", taken={"embase-emtree-2026-03-01"})
+    assert run.run_id == "embase-emtree-2026-03-01-2" and [r.n for r in run.records] == list(range(1, 9))
+    files = {f"searches/{run.run_id}/{k}": v for k, v in run_files(run, exports).items()}
+    back, problems = parse_run(f"searches/{run.run_id}", files)
+    assert problems == []
+    assert (back.run_id, back.source, back.query, back.date, back.files, back.note) == \
+        (run.run_id, run.source, run.query, run.date, run.files, run.note)
+    assert [r.to_dict() for r in back.records] == [r.to_dict() for r in run.records]

@@ -643,10 +643,15 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
         results = []
         if makes_revision:
             changed = {t for t, a in plan.actions.items() if a != "unchanged"}
-            results, computed = _pool_all(con, analyses, revision, changed, st)
+            if changed or analyses_sha != st.analyses_sha or step.baseline:
+                results, computed = _pool_all(con, analyses, revision, changed, st)
+                in_force = len(results)
+            else:  # a search or screening revision: no analysis reads what changed, every result stands
+                results, computed = [], []
+                in_force = len(analyses.specs) if analyses is not None else 0
             if st.stored is None:  # what was stored before this revision, its trial lists as they were then
                 st.stored = StoredEstimates.read(con, st.revision)
-            st.stored.store(con, computed, revision, in_force=len(results))
+            st.stored.store(con, computed, revision, in_force=in_force)
     st.seq, st.revision, st.analyses, st.analyses_sha = seq, revision, analyses, analyses_sha
     st.versions.update(new_versions)
     actions = {t: a for t, a in plan.actions.items() if a != "unchanged"}

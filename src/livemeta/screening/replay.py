@@ -191,6 +191,18 @@ def _parse_run(folder: str, files: dict[str, bytes | None]):
     return run, list(problems), digest
 
 
+def remember_run(folder: str, files: dict[str, bytes], run: SearchRun) -> None:
+    """Record that ``files`` (the run folder's files as written) hold ``run``: the records read from
+    its exports, which ``records.jsonl`` serialises (``livemeta search add``; the round trip is
+    tested on every fixture), so that neither the check before the commit nor its replay in this
+    process reads the file again. A clone that replays the commit reads and checks it."""
+    yaml_raw, jsonl_raw = files[f"{folder}/{RUN_FILE}"], files[f"{folder}/{RECORDS_FILE}"]
+    digest = hashlib.sha256(yaml_raw + b"\0" + jsonl_raw).hexdigest()
+    if len(_RUNS) >= 4:
+        _RUNS.clear()
+    _RUNS[(folder, tuple(sorted(files)), digest)] = (run, [])
+
+
 def _rejected(plan: FrontPlan) -> FrontPlan:
     plan.runs, plan.overrides, plan.decisions, plan.protocol_changed = {}, None, {}, False
     return plan
@@ -311,12 +323,13 @@ def _sync(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], new_ro
     keys = KEYS[table]
     ki = [columns.index(k) for k in keys]
     cur = con.execute(sql("rows_in_force", table=table, where=where), params or {}).fetchall()
-    current = {tuple(r[i] for i in ki): tuple(_plain(v) for v in r) for r in cur}
-    new = {}
-    for r in new_rows:
-        new[tuple(r[i] for i in ki)] = tuple(_plain(v) for v in r)
-    close = [k for k, row in current.items() if new.get(k) != row]
-    insert = [new[k] for k, row in new.items() if current.get(k) != row]
+    if cur:
+        current = {tuple(r[i] for i in ki): tuple(_plain(v) for v in r) for r in cur}
+        new = {tuple(r[i] for i in ki): tuple(_plain(v) for v in r) for r in new_rows}
+        close = [k for k, row in current.items() if new.get(k) != row]
+        insert = [new[k] for k, row in new.items() if current.get(k) != row]
+    else:  # nothing in force: every row is new (a new run's 10,000 records are not compared one by one)
+        close, insert = [], list(new_rows)
     if close:
         frame = pd.DataFrame(close, columns=list(keys))
         con.register(_FRAME, frame)

@@ -81,6 +81,7 @@ def search_add(proj: Project, db: Path, paths: list[Path | str], *, source: str,
     ``searches/RUN/``, commit it with ``message`` and replay it as a revision (records in the
     database, de-duplicated). Returns a :class:`~livemeta.screening.workflow.FrontResult`
     (``details['run']``: the :class:`SearchRun`)."""
+    from ..screening.replay import remember_run
     from ..screening.workflow import change_front, check_front, head_front
 
     if not (message or "").strip():
@@ -94,6 +95,7 @@ def search_add(proj: Project, db: Path, paths: list[Path | str], *, source: str,
         run, exports = build_run(paths, source=source, query=query, date=date, run_id=run_id, note=note, format=format,
                                  encoding=encoding, taken=taken)
         changes = {f"{folder}/{run.run_id}/{rel}": raw for rel, raw in run_files(run, exports).items()}
+        remember_run(f"{folder}/{run.run_id}", changes, run)  # what records.jsonl holds: the records just read
         check_front(con, proj, history, changes)
         return changes, {"run": run}
 

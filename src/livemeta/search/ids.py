@@ -81,9 +81,14 @@ def nct_ids_in(*texts: object) -> list[str]:
     for t in texts:
         if not t:
             continue
-        s = clean(t)
-        if "nct" not in s.lower():
-            continue
+        if t.isascii():
+            if "nct" not in t.lower():
+                continue
+            s = t
+        else:
+            s = clean(t)
+            if "nct" not in s.lower():
+                continue
         for m in _NCT.finditer(s):
             found.setdefault(f"NCT{m.group(1)}")
     return list(found)
