@@ -972,9 +972,13 @@ def search_add(paths: list[Path | str], *, source: str, query: str, date: str, m
     path = database_path(db, proj)
     result = _add(proj, path, list(paths), source=source, query=query, date=date, message=message, run_id=run_id,
                   note=note, format=format, encoding=encoding, author=author, wait=wait)
-    with connect(path, read_only=True, wait=wait) as con:
-        cur = con.execute(named("search_run_duplicates"), [result.details["run"].run_id])
-        result.details["duplicates"] = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+    run_id = result.details["run"].run_id
+    counted = result.change.duplicates.get(run_id) if result.change is not None else None
+    if counted is None:  # (the replay counts them as it adds the run)
+        with connect(path, read_only=True, wait=wait) as con:
+            cur = con.execute(named("search_run_duplicates"), [run_id])
+            counted = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+    result.details["duplicates"] = counted
     return result
 
 

@@ -283,6 +283,7 @@ class FrontChange:
     links_closed: int = 0
     overrides: bool = False
     protocol: bool = False
+    duplicates: dict = field(default_factory=dict)  # added run -> its duplicates by kind (search_run_duplicates' columns)
 
     def summary(self) -> str:
         parts = []
@@ -401,8 +402,21 @@ def write_front(con: duckdb.DuckDBPyConnection, plan: FrontPlan, revision: int, 
                                                         [tuple(getattr(link, c) for c in _LINK_COLUMNS) for link in links],
                                                         revision)
         if change.runs_added:
-            dup = {link.record_id for link in links if link.relation == "duplicate" and link.status == "merged"}
-            change.runs_added = [(r, n, sum(1 for i in range(1, n + 1) if f"{r}/{i}" in dup)) for r, n, _ in change.runs_added]
+            dup = {link.record_id: link for link in links if link.relation == "duplicate" and link.status == "merged"}
+            trials = {link.record_id for link in links if link.relation == "same_trial" and link.target_kind == "trial"}
+            counted = []
+            for r, n, _ in change.runs_added:
+                ids = [f"{r}/{i}" for i in range(1, n + 1)]
+                of = [dup[i] for i in ids if i in dup]
+                counted.append((r, n, len(of)))
+                change.duplicates[r] = {
+                    "records": n,
+                    "within_run": sum(1 for x in of if x.target_kind == "record" and x.target.rpartition("/")[0] == r),
+                    "other_runs": sum(1 for x in of if x.target_kind == "record" and x.target.rpartition("/")[0] != r),
+                    "in_database": sum(1 for x in of if x.target_kind == "trial"),
+                    "reports_of_trials": sum(1 for i in ids if i in trials and i not in dup),
+                }
+            change.runs_added = counted
     if not plan.changed and not (change.links_added or change.links_closed):
         return None
     return change
