@@ -28,7 +28,6 @@ from ..project import Project
 from ..search.dedup import DedupRecord, Link, Override, TrialIdentity
 from ..search.overrides import OVERRIDES_FILE, parse_overrides
 from ..search.runs import RECORDS_FILE, RUN_FILE, SearchRun, parse_run
-from ..sql import named
 from .files import DECISIONS_FOLDER, PROTOCOL_FILE, Decision, Protocol, parse_decisions, parse_protocol
 
 #: each table's key among the rows in force

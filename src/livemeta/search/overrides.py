@@ -40,7 +40,7 @@ def parse_overrides(raw: bytes, name: str) -> tuple[list[Override], list[Problem
     seen = set()
     for k in data:
         if k not in ACTIONS:
-            problems.append(Problem(name, str(k)[:40], f"unknown key (keep_apart or merge)"))
+            problems.append(Problem(name, str(k)[:40], "unknown key (keep_apart or merge)"))
     for action in ACTIONS:
         items = data.get(action) or []
         if not isinstance(items, list):
