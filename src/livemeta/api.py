@@ -741,8 +741,12 @@ def status_note(project: Project | None, db_path: Path) -> str | None:
         return None
     if pending is not None:
         if pending:
+            front = (project.rel(project.searches) + "/", project.rel(project.screening) + "/")
+            how = ["ingest them with `livemeta ingest`"] if any(not p.startswith(front) for _, p in pending) else []
+            how += ["commit the search and screening files with `livemeta screen commit -m ...`"] \
+                if any(p.startswith(front) for _, p in pending) else []
             return ("not in the history (uncommitted): " + ", ".join(f"{p} ({k})" for k, p in pending)
-                    + " — ingest them with `livemeta ingest`")
+                    + " — " + "; ".join(how))
         return None
     if stored == shas[: len(stored)]:
         n = len(shas) - len(stored)
