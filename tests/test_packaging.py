@@ -49,7 +49,7 @@ def test_the_wheel_carries_livemeta_s_own_files_once(installed):
                    "livemeta/resources/queries/named/commits.sql", "livemeta/resources/ingest/study.schema.json",
                    "livemeta/resources/ingest/template.yaml", "livemeta/resources/ingest/expectations/outcomes.json",
                    "livemeta/resources/queries/analyses.yaml",
-                   "livemeta/resources/schema/0008_search_screening.sql", "livemeta/resources/queries/screening/close_rows.sql",
+                   "livemeta/resources/schema/0010_search_screening.sql", "livemeta/resources/queries/screening/close_rows.sql",
                    "livemeta/resources/queries/views/screening_flow.sql"):
         assert needed in names, needed
     assert not any("__pycache__" in n or n.startswith("data/") for n in names)

@@ -32,6 +32,7 @@ import difflib
 import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +97,60 @@ class Project:
 
     def in_studies(self, path: Path | str) -> bool:
         return Path(path).resolve().parent == self.studies.resolve()
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """A kind of file the evidence project owns. A commit that changes one of its files (its content,
+    not only comments or layout) makes a revision of that kind; a commit that changes none of any
+    kind makes no revision.
+
+    ``paths`` gives the kind's files (``folder=False``) or the folders whose files are of that kind
+    (``folder=True``): directly inside, or at any depth with ``nested``; ending in one of
+    ``suffixes`` (None: any name), and not named as ``ignored_names`` says (prefixes of a file's
+    name, in lower case: a README beside the files is no file of the kind). A file changes when what
+    it says changes (YAML, JSON: comments and layout aside) with ``by_content``, else when its
+    bytes do (search exports and records are large, and read only by their own replay).
+    ``ignored_keys`` lists keys of a YAML file that do not count as a change of it (the project
+    file's ``versions``: naming a version changes no evidence and no analysis). ``pooled``: whether
+    a change of the kind can change what the analyses pool (a revision of searches or screening
+    alone leaves every analysis as it stood: not computed again).
+    """
+
+    name: str
+    paths: Callable[[Project], tuple[Path | None, ...]]
+    folder: bool = False
+    suffixes: tuple[str, ...] | None = (".yaml", ".yml", ".json")
+    ignored_keys: tuple[str, ...] = ()
+    nested: bool = False
+    ignored_names: tuple[str, ...] = ()
+    pooled: bool = True
+    by_content: bool = True
+
+    def holds(self, name: str) -> bool:
+        """Whether a file named ``name`` (its base name) in one of the kind's folders is of the kind."""
+        low = name.lower()
+        return (self.suffixes is None or low.endswith(self.suffixes)) and not (
+            self.ignored_names and low.startswith(self.ignored_names))
+
+
+#: The kinds of file an evidence project owns, in the order a revision lists them. "evidence" is
+#: the study files (its revisions add, correct or remove trials); "analyses" what is computed from
+#: them and how it is judged (the analyses file, the GRADE file, the project file's settings);
+#: "searches" the search runs and their de-duplication decisions (``searches/``: livemeta.search);
+#: "screening" the screening protocol and decisions (``screening/``: livemeta.screening). One more
+#: kind is one more entry.
+FILE_KINDS: tuple[FileKind, ...] = (
+    FileKind("evidence", lambda p: (p.studies,), folder=True),
+    FileKind("analyses", lambda p: (p.analyses, p.grade)),
+    FileKind("analyses", lambda p: (p.file,), ignored_keys=("versions",)),
+    FileKind("searches", lambda p: (p.searches,), folder=True, nested=True, suffixes=None,
+             ignored_names=("readme", "."), pooled=False, by_content=False),
+    FileKind("screening", lambda p: (p.screening,), folder=True, nested=True, suffixes=None,
+             ignored_names=("readme", "."), pooled=False, by_content=False),
+)
+#: the kinds livemeta.screening.replay reads and writes (the front half of the living loop)
+FRONT_KINDS = ("searches", "screening")
 
 
 def _unknown(keys, allowed, where: str) -> None:
@@ -262,7 +317,9 @@ def new_project(folder: Path | str, *, name: str, commit: bool = True) -> tuple[
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "studies").mkdir()
     (folder / "studies" / ".gitkeep").write_text("")
-    shutil.copyfile(resource("queries", "analyses.yaml"), folder / "analyses.yaml")
+    # neutral analyses: no published figures, no published version (queries/analyses.yaml is the
+    # bundled review's own)
+    shutil.copyfile(resource("queries", "new_project_analyses.yaml"), folder / "analyses.yaml")
     (folder / ".gitignore").write_text(_GITIGNORE)
     (folder / "README.md").write_text(_README.format(name=name))
     (folder / PROJECT_FILE).write_text(
@@ -283,5 +340,8 @@ def new_project(folder: Path | str, *, name: str, commit: bool = True) -> tuple[
         git = Git(folder.resolve())
     if commit and git is not None:
         paths = [git.relative(folder / p) for p in (PROJECT_FILE, "studies/.gitkeep", "analyses.yaml", ".gitignore", "README.md")]
-        sha = git.commit(paths, f"Start the livemeta project: {name}")
+        # the commit holds a README and a .gitignore beside the project's own files: its note is said
+        # in a trailer (livemeta.living.history.commit_note)
+        start = f"Start the livemeta project: {name}"
+        sha = git.commit(paths, f"{start}\n\nLivemeta-Note: {' '.join(start.split())}")
     return project, sha

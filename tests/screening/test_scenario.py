@@ -34,6 +34,7 @@ from livemeta.cli import main
 from livemeta.project import load_project
 
 from tests.conftest import REPO
+from tests.mdtext import plain
 
 FIXTURES = REPO / "tests" / "search" / "fixtures"
 MEDLINE = "medline-pubmed-2026-03-01"
@@ -134,12 +135,12 @@ def scenario(tmp_path_factory):
 
 
 def prisma_rows(report_md: str) -> dict[str, list[str]]:
-    """The PRISMA table of report.md: label -> one cell per column."""
+    """The PRISMA table of report.md, as a reader sees it: label -> one cell per column."""
     part = report_md.split("## Flow of trials (PRISMA 2020)", 1)[1].split("\n## ", 1)[0]
     out = {}
     for line in part.splitlines():
         if line.startswith("| ") and not line.startswith("| Stage") and not line.startswith("|---"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
+            cells = [plain(c.strip()) for c in line.strip("|").split("|")]
             out[cells[0]] = cells[1:]
     return out
 

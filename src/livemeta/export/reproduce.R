@@ -9,7 +9,8 @@
 #      CI at the level the analysis reads it, (ln upper - ln lower) / (2 qnorm(1 - (1 - level)/2));
 #      escalc() for odds and risk ratios (2x2 counts) and logit proportions (metafor's default
 #      zero-cell rule: 1/2 added to every cell of a table with a zero); they must equal livemeta's;
-#   2. rma(yi, vi, method, test, level) overall and per subgroup; the prediction interval from
+#   2. rma(yi, vi, method, test, level) overall and per subgroup (method GLMM: rma.glmm(measure = "PLO",
+#      xi, ni), the likelihood-ratio test of heterogeneity as q; it needs lme4); the prediction interval from
 #      predict() (or, for the other PI distributions, est +/- crit sqrt(tau2 + se^2)); the test for
 #      subgroup differences as Q of a fixed-effect rma() over the subgroup estimates (tau2 separate
 #      per subgroup) or QM of rma(mods = ~ factor(subgroup)) (a common tau2);
@@ -24,8 +25,20 @@ here <- if (length(args) >= 1) args[1] else {
   file_arg <- grep("^--file=", commandArgs(FALSE), value = TRUE)
   if (length(file_arg)) dirname(sub("^--file=", "", file_arg[1])) else "."
 }
-rd <- function(name) read.csv(file.path(here, "data", paste0(name, ".csv")), stringsAsFactors = FALSE,
-                              na.strings = "", check.names = FALSE)
+# A text cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) or that begins with
+# an apostrophe is written with one apostrophe before it (datapackage.json: livemeta.text_cells):
+# unguard_cells() gives the exact value back, guard_cells() writes reproduced.csv the same way.
+unguard_cells <- function(d) { for (j in seq_along(d)) if (is.character(d[[j]])) d[[j]] <- sub("^'", "", d[[j]]); d }
+guard_cells <- function(d) {
+  for (j in seq_along(d)) if (is.character(d[[j]])) {
+    x <- d[[j]]
+    f <- !is.na(x) & (grepl("^'", x) | (grepl("^[-=+@\t\r]", x) & !grepl("^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$", x)))
+    d[[j]][f] <- paste0("'", x[f])
+  }
+  d
+}
+rd <- function(name) unguard_cells(read.csv(file.path(here, "data", paste0(name, ".csv")),
+                                            stringsAsFactors = FALSE, na.strings = "", check.names = FALSE))
 analyses <- rd("analyses")
 rows <- rd("analysis_rows")
 stored <- rd("pooled_estimates")
@@ -98,6 +111,20 @@ for (i in seq_len(nrow(analyses))) {
   add(a, "overall", "max |yi - livemeta yi|", max(abs(es$yi - s$yi)), 0, 1e-12)
   add(a, "overall", "max |vi - livemeta vi|", max(abs(es$vi - s$vi)), 0, 1e-12)
   fit <- function(j) rma(es$yi[j], es$vi[j], method = an$method, test = an$test, level = 100 * an$level)
+  if (an$method == "GLMM") {  # proportions by the binomial-normal model: rma.glmm (needs lme4), its
+    # optimiser run to convergence (metafor's default settings stop about 1e-5 short of the optimum)
+    if (!requireNamespace("lme4", quietly = TRUE)) {
+      add(a, "overall", "rma.glmm needs the R package lme4 (not installed)", NA, 1, tol)
+      next
+    }
+    fit <- function(j) {
+      r <- rma.glmm(measure = "PLO", xi = s$xi[j], ni = s$ni[j], level = 100 * an$level,
+                    control = list(glmerCtrl = list(optimizer = "bobyqa",
+                                                    optCtrl = list(rhobeg = 1e-3, rhoend = 1e-12, maxfun = 1e5))))
+      r$QE <- r$QE.LRT; r$QEp <- r$QEp.LRT  # livemeta stores the likelihood-ratio test as q
+      r
+    }
+  }
   st <- stored[stored$analysis_id == a, ]
   overall <- fit(seq_len(nrow(s)))
   compare_fit(a, "overall", overall, st[st$stratum == "overall", ], an$pi, an$level, tol)
@@ -124,7 +151,7 @@ for (i in seq_len(nrow(analyses))) {
 }
 
 res <- do.call(rbind, out)
-write.csv(res, file.path(here, "reproduced.csv"), row.names = FALSE)
+write.csv(guard_cells(res), file.path(here, "reproduced.csv"), row.names = FALSE)
 num <- function(x) if (is.na(x)) "null" else sprintf("%.17g", x)
 str_ <- function(x) paste0('"', gsub('"', '\\\\"', x), '"')
 md5 <- tools::md5sum(file.path(here, "data", c("analyses.csv", "analysis_rows.csv", "pooled_estimates.csv")))

@@ -62,6 +62,22 @@ def _unit(project: Project, path: str) -> str:
     return path
 
 
+def front_unit(project: Project, path: str) -> str:
+    """How a revision lists a changed file of the project: a search run's files as its folder
+    (``searches/RUN/``), any other file as itself."""
+    unit = _unit(project, path)
+    return unit + "/" if unit != path else path
+
+
+@dataclass
+class FrontStep:
+    """What :func:`plan_front` reads of a commit (a history step has both): the search and screening
+    files it changed (project-relative path -> blob, None: deleted) and all of them after it."""
+
+    front: dict[str, str | None]
+    front_tree: dict[str, str]
+
+
 def front_blobs(project: Project, step) -> list[str]:
     """The blobs :func:`plan_front` reads for ``step``: the run files, overrides, protocol and
     decisions of the units it changed (not the export copies: never re-read)."""

@@ -13,20 +13,13 @@ commit puts the files back as they were.
 from __future__ import annotations
 
 import os
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import LivemetaError, ValidationFailed
-from ..project import Project
+from ..project import FILE_KINDS, FRONT_KINDS, Project
 from ..sql import named
-
-
-@dataclass
-class FrontStep:
-    """A stand-in for a history step: the project's search and screening files after a change."""
-
-    front: dict[str, str | None]
-    front_tree: dict[str, str]
 
 
 @dataclass
@@ -54,6 +47,13 @@ def _front_paths(proj: Project) -> list[Path]:
     return [proj.searches, proj.screening]
 
 
+def _owned(path: str) -> bool:
+    """Whether a file in the searches or screening folder is one of theirs (not a README, not hidden:
+    livemeta.project.FILE_KINDS)."""
+    name = posixpath.basename(path)
+    return all(k.holds(name) for k in FILE_KINDS if k.name in FRONT_KINDS)
+
+
 def head_front(history, proj: Project) -> dict[str, str]:
     """The search and screening files at HEAD: project-relative path -> blob id."""
     git = history.git
@@ -61,14 +61,14 @@ def head_front(history, proj: Project) -> dict[str, str]:
     tree = git.tree(head, [git.relative(p) for p in _front_paths(proj)]) if head else {}
     prefix = git.relative(proj.root)
     prefix = "" if prefix in ("", ".") else prefix + "/"
-    return {p[len(prefix):] if prefix and p.startswith(prefix) else p: b for p, b in tree.items()}
+    return {p[len(prefix):] if prefix and p.startswith(prefix) else p: b for p, b in tree.items() if _owned(p)}
 
 
 def check_front(con, proj: Project, history, changes: dict[str, bytes | None], base: dict[str, bytes] | None = None):
     """Check ``changes`` (project-relative path -> new content, None: deleted) as the replay of a
     commit of them on top of HEAD would (plus ``base``: other files taken as they are in the working
     tree, e.g. decisions not committed yet). Raises ValidationFailed."""
-    from .replay import plan_front
+    from .replay import FrontStep, plan_front
 
     tree = head_front(history, proj)
     all_changes = {**(base or {}), **changes}
@@ -180,7 +180,7 @@ def working_front(proj: Project, history) -> dict[str, bytes | None]:
     for kind, p in git.uncommitted([git.relative(f) for f in _front_paths(proj)]):
         rel = proj.rel(git.root / p)
         path = proj.root / rel
-        if rel.endswith(".livemeta-tmp"):
+        if rel.endswith(".livemeta-tmp") or not _owned(rel):
             continue
         out[rel] = path.read_bytes() if path.is_file() else None
     return out

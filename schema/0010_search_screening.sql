@@ -1,4 +1,4 @@
--- 0008_search_screening: the front half of the living review, as rows of the history.
+-- 0010_search_screening: the front half of the living review, as rows of the history.
 --
 -- Search runs (searches/RUN/ in the project), their records, the links de-duplication makes
 -- between records and to trials, and screening decisions (screening/) are replayed from git like
