@@ -125,8 +125,9 @@ def test_init_is_idempotent_from_the_cli(db_path):
     newest = migrations()[-1].version
     # 0000 bookkeeping, 0001 evidence tables, 0002 pooled estimates, 0003 trial source,
     # 0004 git history, 0005 reported statistics, 0006 risk of bias, 0007 pooled estimates stored
-    # when they change, 0008 revision kinds and notes, 0009 the rule and model of the stored monitoring
-    assert newest == 9
+    # when they change, 0008 revision kinds and notes, 0009 the rule and model of the stored monitoring,
+    # 0010 search runs, records, de-duplication and screening decisions
+    assert newest == 10
     assert first.output == second.output and f"schema version {newest}" in first.output
 
 

@@ -48,7 +48,9 @@ def test_the_wheel_carries_livemeta_s_own_files_once(installed):
     for needed in ("livemeta/resources/schema/0004_git_history.sql", "livemeta/resources/queries/views/trials.sql",
                    "livemeta/resources/queries/named/commits.sql", "livemeta/resources/ingest/study.schema.json",
                    "livemeta/resources/ingest/template.yaml", "livemeta/resources/ingest/expectations/outcomes.json",
-                   "livemeta/resources/queries/analyses.yaml"):
+                   "livemeta/resources/queries/analyses.yaml",
+                   "livemeta/resources/schema/0010_search_screening.sql", "livemeta/resources/queries/screening/close_rows.sql",
+                   "livemeta/resources/queries/views/screening_flow.sql"):
         assert needed in names, needed
     assert not any("__pycache__" in n or n.startswith("data/") for n in names)
     # one copy in the repository: the package has no resources folder of its own
@@ -99,6 +101,12 @@ def test_every_command_runs_from_the_wheel_outside_the_checkout(installed):
     assert "required information" in run("monitor", "os", "--target-hr", "0.80", *p).stdout
     record = REPO / "tests" / "importers" / "fixtures" / "NCT02210780.json"
     assert "FILL IN" in run("import", "ctgov", str(record)).stdout
+    team = ["--project", str(outside / "team")]
+    ris = REPO / "tests" / "search" / "fixtures" / "embase.ris"
+    added = run("search", "add", str(ris), "--source", "Embase", "--query", "q", "--date", "2026-03-01", "-m", "Embase", *team)
+    assert "search embase-2026-03-01: 6 records" in added.stdout
+    assert "committed" in run("screen", "decide", "embase-2026-03-01/1", "--stage", "ta", "--decision", "include",
+                              "--reviewer", "A", "-m", "A's decision", *team).stdout
 
 
 def test_the_wheel_test_covers_every_command():

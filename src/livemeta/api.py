@@ -628,6 +628,7 @@ class LogEntry:
     changes: list[str]  # the analyses whose conclusion the evidence changed at it
     analyses: list[str] = field(default_factory=list)  # the analyses it added, changed or removed
     version_notes: list[str] = field(default_factory=list)  # 'review-2025: description' of the versions naming it
+    screening: str | None = None  # what it did to the searches and the screening (livemeta.screening.counts)
 
 
 def log(db_path: Path | str, *, wait: float = 10.0) -> list[LogEntry]:
@@ -644,6 +645,10 @@ def log(db_path: Path | str, *, wait: float = 10.0) -> list[LogEntry]:
         problems: dict[int, list[str]] = {}
         for rid, file, path, reason in con.execute(named("revision_problems")).fetchall():
             problems.setdefault(rid, []).append(f"{file}: {path}: {reason}" if path else f"{file}: {reason}")
+        from .db import schema_version
+        from .screening.counts import progress
+
+        screening = schema_version(con) >= 10
         labels = {r.revision_id: r.label for r in list_revisions(con)}
         out = []
         for (rid, created, author, message, kind, version, kinds, note, files, sha, status, names,
@@ -652,9 +657,11 @@ def log(db_path: Path | str, *, wait: float = 10.0) -> list[LogEntry]:
                            note, tuple(files or ()), labels.get(rid))
             compared = estimates.compare(rid - 1, rid) if rid > 1 else []
             specs = [f"{a.analysis}: {a.change}" for a in compared if a.change]
+            p = progress(con, rid) if screening else None
             out.append(LogEntry(rev, sha, status, list(names), problems.get(rid, []),
                                 conclusion_changes(con, rid, estimates, compared), specs,
-                                [f"{n}: {d}" if d else n for n, d in zip(names, descriptions)]))
+                                [f"{n}: {d}" if d else n for n, d in zip(names, descriptions)],
+                                p.line() if p is not None else None))
         return out
 
 
@@ -812,8 +819,12 @@ def status_note(project: Project | None, db_path: Path) -> str | None:
         return None
     if pending is not None:
         if pending:
+            front = (project.rel(project.searches) + "/", project.rel(project.screening) + "/")
+            how = ["ingest them with `livemeta ingest`"] if any(not p.startswith(front) for _, p in pending) else []
+            how += ["commit the search and screening files with `livemeta screen commit -m ...`"] \
+                if any(p.startswith(front) for _, p in pending) else []
             return ("not in the history (uncommitted): " + ", ".join(f"{p} ({k})" for k, p in pending)
-                    + " — ingest them with `livemeta ingest`")
+                    + " — " + "; ".join(how))
         return None
     if stored == shas[: len(stored)]:
         n = len(shas) - len(stored)
@@ -1046,3 +1057,124 @@ def export(db_path: Path | str, out_dir: Path | str, *, as_of: str | int | None 
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
         return export_package(con, revision, out_dir, revisions=list_revisions(con))
+
+
+# ---------------------------------------------------------------------------------------------
+# Searches and screening (issue 22): livemeta.search and livemeta.screening
+# ---------------------------------------------------------------------------------------------
+
+
+def search_add(paths: list[Path | str], *, source: str, query: str, date: str, message: str | None, project=None,
+               db: Path | str | None = None, run_id: str | None = None, note: str | None = None,
+               format: str | None = None, encoding: str | None = None, author: str | None = None, wait: float = 10.0):
+    """Record a search run from export files (RIS, MEDLINE, PubMed XML, ClinicalTrials.gov JSON, CSV)
+    as ``searches/RUN/``, commit it and replay it as a revision, de-duplicated against the records and
+    trials in the database. Nothing is written when a file is not valid (ValidationFailed). Returns
+    a :class:`livemeta.screening.workflow.FrontResult`; ``details['duplicates']`` counts the run's
+    duplicates by kind."""
+    from .search.add import search_add as _add
+
+    proj = _project(project)
+    path = database_path(db, proj)
+    result = _add(proj, path, list(paths), source=source, query=query, date=date, message=message, run_id=run_id,
+                  note=note, format=format, encoding=encoding, author=author, wait=wait)
+    run_id = result.details["run"].run_id
+    counted = result.change.duplicates.get(run_id) if result.change is not None else None
+    if counted is None:  # (the replay counts them as it adds the run)
+        with connect(path, read_only=True, wait=wait) as con:
+            cur = con.execute(named("search_run_duplicates"), [run_id])
+            counted = dict(zip([d[0] for d in cur.description], cur.fetchone()))
+    result.details["duplicates"] = counted
+    return result
+
+
+def search_override(action: str, a: str, b: str, *, reason: str, by: str | None = None, message: str | None = None,
+                    project=None, db: Path | str | None = None, author: str | None = None, wait: float = 10.0):
+    """Keep two records apart (``keep_apart``: reverse a merge) or merge them (``merge``), recorded in
+    ``searches/duplicates.yaml`` with the reason; committed with ``message``."""
+    from .search.add import override_pair
+
+    proj = _project(project)
+    return override_pair(proj, database_path(db, proj), action, a, b, reason=reason, by=by, message=message,
+                         author=author, wait=wait)
+
+
+def screen_decide(records: list[str], *, stage: str, decision: str, reviewer: str, reason: str | None = None,
+                  trial_id: str | None = None, seconds: float | None = None, note: str | None = None,
+                  role: str = "independent", message: str | None = None, project=None, db: Path | str | None = None,
+                  author: str | None = None, wait: float = 10.0):
+    """Record a screening decision on each record (appended to the reviewer's file; committed as a
+    revision with ``message``, else left for ``screen_commit``)."""
+    from .screening.decide import decide
+
+    proj = _project(project)
+    return decide(proj, database_path(db, proj), list(records), stage=stage, decision=decision, reviewer=reviewer,
+                  reason=reason, trial_id=trial_id, seconds=seconds, note=note, role=role, message=message,
+                  author=author, wait=wait)
+
+
+def screen_resolve(record: str, *, stage: str, decision: str, reviewer: str, reason: str | None = None,
+                   trial_id: str | None = None, note: str | None = None, message: str | None = None, project=None,
+                   db: Path | str | None = None, author: str | None = None, wait: float = 10.0):
+    """Resolve a screening conflict by a third (consensus) decision."""
+    from .screening.decide import resolve
+
+    proj = _project(project)
+    return resolve(proj, database_path(db, proj), record, stage=stage, decision=decision, reviewer=reviewer,
+                   reason=reason, trial_id=trial_id, note=note, message=message, author=author, wait=wait)
+
+
+def screen_import(file: Path | str, *, tool: str, stage: str = "ta", reviewer: str | None = None,
+                  decision: str | None = None, role: str | None = None, encoding: str | None = None,
+                  message: str | None = None, project=None, db: Path | str | None = None, author: str | None = None,
+                  wait: float = 10.0):
+    """Import the screening decisions of an ASReview, Rayyan or Covidence export (all rows or none)."""
+    from .screening.decide import import_decisions
+
+    proj = _project(project)
+    return import_decisions(proj, database_path(db, proj), file, tool=tool, stage=stage, reviewer=reviewer,
+                            decision=decision, role=role, encoding=encoding, message=message, author=author, wait=wait)
+
+
+def screen_init(*, reviewers: int = 2, message: str | None = None, project=None, db: Path | str | None = None,
+                author: str | None = None, wait: float = 10.0):
+    """Write the screening protocol (reviewers per stage, exclusion reasons) and commit it with ``message``."""
+    from .screening.decide import init
+
+    proj = _project(project)
+    return init(proj, database_path(db, proj), reviewers=reviewers, message=message, author=author, wait=wait)
+
+
+def screen_commit(*, message: str, project=None, db: Path | str | None = None, author: str | None = None,
+                  wait: float = 10.0):
+    """Commit the search and screening files changed in the working tree as one revision."""
+    from .screening.decide import commit
+
+    proj = _project(project)
+    return commit(proj, database_path(db, proj), message=message, author=author, wait=wait)
+
+
+def screen_export(db_path: Path | str, *, stage: str = "ta", fmt: str = "csv", pending_only: bool = True,
+                  as_of: str | int | None = None, wait: float = 10.0) -> str:
+    """The records to screen at a stage as CSV or RIS for ASReview, Rayyan or Covidence (with each
+    record's livemeta id, which ``screen_import`` matches on)."""
+    from .screening.decide import export_records
+
+    return export_records(Path(db_path), stage=stage, fmt=fmt, pending_only=pending_only, as_of=as_of, wait=wait)
+
+
+def screen_status(db_path: Path | str, *, as_of: str | int | None = None, wait: float = 10.0):
+    """Screening progress per stage and the reviewers' agreement (Cohen's kappa), as of a revision:
+    ``(revision, summary rows, agreement rows)`` as lists of dicts."""
+    with connect(db_path, read_only=True, wait=wait) as con:
+        revision = resolve_revision(con, as_of)
+        set_as_of(con, revision)
+        try:
+            out = []
+            for statement in (named("screening_summary"), named("view_rows").format(view="screening_agreement")):
+                cur = con.execute(statement)
+                cols = [d[0] for d in cur.description]
+                out.append([dict(zip(cols, r)) for r in cur.fetchall()])
+        finally:
+            set_as_of(con, None)
+    return revision, out[0], out[1]

@@ -177,7 +177,10 @@ def _print_uncommitted(uncommitted) -> None:
     if uncommitted:
         files = ", ".join(f"{p} ({kind})" for kind, p in uncommitted)
         click.echo(f"note: not in the history, because not committed: {files}. "
-                   "`livemeta ingest FILE -m MESSAGE` validates and commits a study file.", err=True)
+                   "`livemeta ingest FILE -m MESSAGE` validates and commits a study file"
+                   + ("; `livemeta screen commit -m MESSAGE` the search and screening files"
+                      if any(p.split("/", 1)[0] in ("searches", "screening") for _, p in uncommitted) else "") + ".",
+                   err=True)
 
 
 @main.command()
@@ -677,6 +680,8 @@ def log(db, wait, project):
                 click.echo(f"          {p}")
         for c in e.changes:
             click.echo(f"        conclusion changed: {c}")
+        if e.screening:
+            click.echo(f"        screening: {e.screening}")
 
 
 @main.command()
@@ -832,6 +837,225 @@ def rob_export(db, wait, project, tool, endpoint, analysis, as_of):
     click.echo(text, nl=False)
     for n in notes:
         click.echo(f"note: {n}", err=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Searches and screening
+# ---------------------------------------------------------------------------------------------
+
+
+@main.group("search")
+def search_group():
+    """Search runs as files of the project (searches/RUN/), de-duplicated as they arrive.
+
+    \b
+    livemeta search add embase.ris --source Embase --query "..." --date 2026-03-01 -m "Embase, March update"
+    livemeta query "select * from searches"
+    livemeta query "select record_id, duplicate_of, duplicate_reason from search_records where duplicate_of is not null"
+    livemeta search keep-apart RUN/3 OTHER/7 --reason "abstract and paper report different cuts" -m "..."
+    """
+
+
+def _print_front(result, what: str) -> None:
+    for a in result.caught_up:
+        click.echo(f"caught up: {a.line()}")
+    for a in result.applied:
+        _print_applied([a])
+    if result.commit:
+        click.echo(f"committed {result.commit[:9]}: revision {result.revision}")
+    elif result.written:
+        click.echo(f"wrote {', '.join(result.written)} (not committed: `livemeta screen commit -m MESSAGE` makes "
+                   f"{what} a revision)")
+
+
+@search_group.command("add")
+@_db_options
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--source", required=True, help="The database or register searched (Embase, MEDLINE via PubMed, ...).")
+@click.option("--query", required=True, help="The query as it was run.")
+@click.option("--date", "date", required=True, help="When the search was run (YYYY-MM-DD).")
+@click.option("-m", "--message", required=True, help="The commit message: what was searched and why.")
+@click.option("--id", "run_id", default=None, help="The run's id [default: SOURCE-DATE].")
+@click.option("--note", default=None, help="A note kept with the run (limits, filters, who ran it).")
+@click.option("--format", "fmt", type=click.Choice(["ris", "medline", "pubmed-xml", "ctgov", "csv"]), default=None,
+              help="The files' format [default: recognised from their content].")
+@click.option("--encoding", default=None, help="The files' text encoding when not UTF-8 (e.g. cp1252).")
+@click.option("--author", default=None, help='Who records it ("Name" or "Name <email>") [default: git\'s user].')
+def search_add(db, wait, project, files, source, query, date, message, run_id, note, fmt, encoding, author):
+    """Record a search run: the export FILES (RIS, PubMed MEDLINE/.nbib or XML, ClinicalTrials.gov JSON,
+    CSV) with the database, query and date, as searches/RUN/ committed to git and replayed as a
+    revision; its records are de-duplicated against each other, earlier runs and the trials in the
+    database. A file that is not valid is refused (exit status 2) and nothing is written."""
+    result = api.search_add(list(files), source=source, query=query, date=date, message=message, project=project,
+                            db=db, run_id=run_id, note=note, format=fmt, encoding=encoding, author=author, wait=wait)
+    run, d = result.details["run"], result.details["duplicates"]
+    _print_front(result, "the run")
+    click.echo(f"search {run.run_id}: {len(run.records)} records from {len(run.files)} file"
+               f"{'s' if len(run.files) != 1 else ''}; duplicates: {d['within_run']} within the run, "
+               f"{d['other_runs']} of earlier runs, {d['in_database']} of reports already in the database; "
+               f"{d['reports_of_trials']} report{'s' if d['reports_of_trials'] != 1 else ''} of trials in the database")
+
+
+def _override(action):
+    @_db_options
+    @click.argument("record_a")
+    @click.argument("record_b")
+    @click.option("--reason", required=True, help="Why.")
+    @click.option("--by", default=None, help="Who decided.")
+    @click.option("-m", "--message", default=None, help="Commit now as a revision with this message.")
+    def command(db, wait, project, record_a, record_b, reason, by, message):
+        result = api.search_override(action, record_a, record_b, reason=reason, by=by, message=message,
+                                     project=project, db=db, wait=wait)
+        _print_front(result, "the decision")
+
+    return command
+
+
+search_group.command("keep-apart", help="Reverse a merge: RECORD_A and RECORD_B are different reports "
+                     "(searches/duplicates.yaml).")(_override("keep_apart"))
+search_group.command("merge", help="Merge RECORD_A and RECORD_B, duplicates the rules missed "
+                     "(searches/duplicates.yaml).")(_override("merge"))
+
+
+@main.group("screen")
+def screen_group():
+    """Screening decisions as files of the project (screening/), title/abstract (ta) and full text (ft).
+
+    \b
+    livemeta screen init --reviewers 2 -m "Screening protocol: two reviewers"
+    livemeta screen decide RUN/12 --stage ta --decision include --reviewer "A. Reviewer"
+    livemeta screen commit -m "A. Reviewer: title/abstract screening of the March update"
+    livemeta screen import asreview-export.csv --from asreview --reviewer "B. Reviewer" -m "..."
+    livemeta query "select * from screening_conflicts"
+    livemeta screen resolve RUN/12 --stage ta --decision include --reviewer "C. Arbiter" -m "..."
+    livemeta screen status
+    """
+
+
+_STAGE = click.option("--stage", type=click.Choice(["ta", "ft"]), required=True,
+                      help="ta: title and abstract; ft: full text.")
+_DECISION = click.option("--decision", type=click.Choice(["include", "exclude", "maybe"]), required=True)
+_MESSAGE = click.option("-m", "--message", default=None,
+                        help="Commit now as a revision with this message [default: write the file only].")
+
+
+@screen_group.command("decide")
+@_db_options
+@click.argument("records", nargs=-1, required=True)
+@_STAGE
+@_DECISION
+@click.option("--reviewer", required=True, help="Who decides.")
+@click.option("--reason", default=None, help="Full-text exclusion: a reason id of the protocol's list (or not_retrieved).")
+@click.option("--trial", "trial_id", default=None, help="Full-text inclusion: the trial (study file id) the record reports.")
+@click.option("--seconds", type=click.FloatRange(min=0, max=86400), default=None, help="Time spent on the record.")
+@click.option("--note", default=None)
+@click.option("--role", type=click.Choice(["independent", "consensus"]), default="independent", show_default=True)
+@_MESSAGE
+def screen_decide(db, wait, project, records, stage, decision, reviewer, reason, trial_id, seconds, note, role, message):
+    """Record REVIEWER's decision on each of RECORDS (ids RUN/N) at a stage."""
+    result = api.screen_decide(list(records), stage=stage, decision=decision, reviewer=reviewer, reason=reason,
+                               trial_id=trial_id, seconds=seconds, note=note, role=role, message=message,
+                               project=project, db=db, wait=wait)
+    _print_front(result, "the decisions")
+
+
+@screen_group.command("resolve")
+@_db_options
+@click.argument("record")
+@_STAGE
+@_DECISION
+@click.option("--reviewer", required=True, help="Who resolves (not one of the reviewers in conflict).")
+@click.option("--reason", default=None)
+@click.option("--trial", "trial_id", default=None)
+@click.option("--note", default=None)
+@_MESSAGE
+def screen_resolve(db, wait, project, record, stage, decision, reviewer, reason, trial_id, note, message):
+    """Resolve the conflict on RECORD at a stage with a third (consensus) decision."""
+    result = api.screen_resolve(record, stage=stage, decision=decision, reviewer=reviewer, reason=reason,
+                                trial_id=trial_id, note=note, message=message, project=project, db=db, wait=wait)
+    _print_front(result, "the resolution")
+
+
+@screen_group.command("import")
+@_db_options
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--from", "tool", type=click.Choice(["asreview", "rayyan", "covidence"]), required=True)
+@click.option("--stage", type=click.Choice(["ta", "ft"]), default="ta", show_default=True)
+@click.option("--reviewer", default=None, help="Who decided (ASReview without user names; Covidence: e.g. 'Covidence consensus').")
+@click.option("--decision", type=click.Choice(["include", "exclude", "maybe"]), default=None,
+              help="Covidence: the list the file is (its decision for every row).")
+@click.option("--role", type=click.Choice(["independent", "consensus"]), default=None,
+              help="[default: independent; consensus for Covidence]")
+@click.option("--encoding", default=None)
+@_MESSAGE
+def screen_import(db, wait, project, file, tool, stage, reviewer, decision, role, encoding, message):
+    """Import the screening decisions of an ASReview, Rayyan or Covidence export, matched to the
+    project's records (livemeta_id, DOI, PMID, title); all rows or none."""
+    result = api.screen_import(file, tool=tool, stage=stage, reviewer=reviewer, decision=decision, role=role,
+                               encoding=encoding, message=message, project=project, db=db, wait=wait)
+    n = len(result.details["decisions"])
+    _print_front(result, "the decisions")
+    click.echo(f"{n} decision{'s' if n != 1 else ''} imported from {Path(file).name}")
+
+
+@screen_group.command("init")
+@_db_options
+@click.option("--reviewers", type=click.IntRange(1, 5), default=2, show_default=True,
+              help="Independent reviewers per record at each stage.")
+@_MESSAGE
+def screen_init(db, wait, project, reviewers, message):
+    """Write screening/protocol.yaml (reviewers per stage, a list of exclusion reasons to edit)."""
+    result = api.screen_init(reviewers=reviewers, message=message, project=project, db=db, wait=wait)
+    _print_front(result, "the protocol")
+
+
+@screen_group.command("commit")
+@_db_options
+@click.option("-m", "--message", required=True)
+@click.option("--author", default=None)
+def screen_commit(db, wait, project, message, author):
+    """Commit the search and screening files changed in the working tree (checked first) as one revision."""
+    result = api.screen_commit(message=message, project=project, db=db, author=author, wait=wait)
+    _print_front(result, "them")
+
+
+@screen_group.command("export")
+@_db_options
+@click.option("--stage", type=click.Choice(["ta", "ft"]), default="ta", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "ris"]), default="csv", show_default=True)
+@click.option("--all", "all_records", is_flag=True, help="Also the records decided already.")
+@click.option("--as-of", default=None)
+def screen_export(db, wait, project, stage, fmt, all_records, as_of):
+    """Print the records to screen (not duplicates) for ASReview, Rayyan or Covidence, with their
+    livemeta ids (which `screen import` matches on)."""
+    click.echo(api.screen_export(_db(db, project), stage=stage, fmt=fmt, pending_only=not all_records, as_of=as_of,
+                                 wait=wait), nl=False)
+
+
+@screen_group.command("status")
+@_db_options
+@click.option("--as-of", default=None)
+def screen_status(db, wait, project, as_of):
+    """Screening progress per stage, conflicts, the reviewers' agreement (Cohen's kappa) and time spent."""
+    _note(db, project)
+    revision, summary, agreement = api.screen_status(_db(db, project), as_of=as_of, wait=wait)
+    from .screening.files import STAGE_NAMES
+
+    click.echo(f"screening at revision {revision}")
+    kappa = {a["stage"]: a for a in agreement}
+    for s in summary:
+        line = (f"{STAGE_NAMES[s['stage']]}: {s['records']} records; {s['included']} included, {s['excluded']} "
+                f"excluded, {s['maybe']} maybe; {s['undecided']} not screened, {s['awaiting']} awaiting a reviewer, "
+                f"{s['conflicts']} in conflict ({s['resolved']} resolved)")
+        a = kappa.get(s["stage"])
+        if a and a["pairs"]:
+            k = "not defined" if a["kappa"] is None else f"{a['kappa']:.3f}"
+            line += f"; Cohen's kappa {k} over {a['pairs']} records with two reviewers"
+        if s["timed"]:
+            line += f"; median {s['median_seconds']:.0f} s per decision ({s['timed']} timed)"
+        click.echo(line)
+    if not summary:
+        click.echo("no search records")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,8 @@ its named versions::
         description: the evidence set of the published review
         screening: {...}             # optional: the PRISMA 2020 counts of its search
     grade: grade.yaml                # optional: the reviewed GRADE judgements of the report
+    searches: searches               # optional (this default): the search runs (livemeta search)
+    screening: screening             # optional (this default): screening protocol and decisions
 
 Paths are relative to the project file. A command finds the project from ``--project DIR``, else
 ``$LIVEMETA_PROJECT``, else the working directory and its parents. ``livemeta new-project DIR``
@@ -40,7 +42,7 @@ from .errors import LivemetaError
 
 PROJECT_FILE = "livemeta.yaml"
 FORMAT = 1
-_KEYS = {"livemeta_project", "name", "studies", "analyses", "database", "versions", "grade"}
+_KEYS = {"livemeta_project", "name", "studies", "analyses", "database", "versions", "grade", "searches", "screening"}
 _VERSION_KEYS = {"name", "description", "screening"}
 #: the PRISMA 2020 counts a version may record of its search (all optional; see parse_screening)
 SCREENING_COUNTS = ("identified", "duplicates_removed", "screened", "excluded_at_screening", "reports_sought",
@@ -70,10 +72,20 @@ class Project:
     database: Path
     versions: tuple[Version, ...] = ()
     grade: Path | None = None  # the reviewed GRADE judgements (livemeta.analysis.grade), when named
+    searches_folder: Path | None = None  # the search runs (default: searches/ beside the project file)
+    screening_folder: Path | None = None  # the screening protocol and decisions (default: screening/)
 
     @property
     def file(self) -> Path:
         return self.root / PROJECT_FILE
+
+    @property
+    def searches(self) -> Path:
+        return self.searches_folder or self.root / "searches"
+
+    @property
+    def screening(self) -> Path:
+        return self.screening_folder or self.root / "screening"
 
     def rel(self, path: Path | str) -> str:
         """``path`` relative to the project folder, as a POSIX path (how the history records it)."""
@@ -93,28 +105,52 @@ class FileKind:
     not only comments or layout) makes a revision of that kind; a commit that changes none of any
     kind makes no revision.
 
-    ``paths`` gives the kind's files (``folder=False``) or the folders whose files, directly inside
-    and ending in one of ``suffixes``, are of that kind (``folder=True``). ``settings`` lists keys
-    of a YAML file that do not count as a change of it (the project file's ``versions``: naming a
-    version changes no evidence and no analysis).
+    ``paths`` gives the kind's files (``folder=False``) or the folders whose files are of that kind
+    (``folder=True``): directly inside, or at any depth with ``nested``; ending in one of
+    ``suffixes`` (None: any name), and not named as ``ignored_names`` says (prefixes of a file's
+    name, in lower case: a README beside the files is no file of the kind). A file changes when what
+    it says changes (YAML, JSON: comments and layout aside) with ``by_content``, else when its
+    bytes do (search exports and records are large, and read only by their own replay).
+    ``ignored_keys`` lists keys of a YAML file that do not count as a change of it (the project
+    file's ``versions``: naming a version changes no evidence and no analysis). ``pooled``: whether
+    a change of the kind can change what the analyses pool (a revision of searches or screening
+    alone leaves every analysis as it stood: not computed again).
     """
 
     name: str
     paths: Callable[[Project], tuple[Path | None, ...]]
     folder: bool = False
-    suffixes: tuple[str, ...] = (".yaml", ".yml", ".json")
+    suffixes: tuple[str, ...] | None = (".yaml", ".yml", ".json")
     ignored_keys: tuple[str, ...] = ()
+    nested: bool = False
+    ignored_names: tuple[str, ...] = ()
+    pooled: bool = True
+    by_content: bool = True
+
+    def holds(self, name: str) -> bool:
+        """Whether a file named ``name`` (its base name) in one of the kind's folders is of the kind."""
+        low = name.lower()
+        return (self.suffixes is None or low.endswith(self.suffixes)) and not (
+            self.ignored_names and low.startswith(self.ignored_names))
 
 
 #: The kinds of file an evidence project owns, in the order a revision lists them. "evidence" is
 #: the study files (its revisions add, correct or remove trials); "analyses" what is computed from
-#: them and how it is judged (the analyses file, the GRADE file, the project file's settings). One
-#: more kind is one more entry (e.g. search records in a project's searches/ folder).
+#: them and how it is judged (the analyses file, the GRADE file, the project file's settings);
+#: "searches" the search runs and their de-duplication decisions (``searches/``: livemeta.search);
+#: "screening" the screening protocol and decisions (``screening/``: livemeta.screening). One more
+#: kind is one more entry.
 FILE_KINDS: tuple[FileKind, ...] = (
     FileKind("evidence", lambda p: (p.studies,), folder=True),
     FileKind("analyses", lambda p: (p.analyses, p.grade)),
     FileKind("analyses", lambda p: (p.file,), ignored_keys=("versions",)),
+    FileKind("searches", lambda p: (p.searches,), folder=True, nested=True, suffixes=None,
+             ignored_names=("readme", "."), pooled=False, by_content=False),
+    FileKind("screening", lambda p: (p.screening,), folder=True, nested=True, suffixes=None,
+             ignored_names=("readme", "."), pooled=False, by_content=False),
 )
+#: the kinds livemeta.screening.replay reads and writes (the front half of the living loop)
+FRONT_KINDS = ("searches", "screening")
 
 
 def _unknown(keys, allowed, where: str) -> None:
@@ -182,6 +218,9 @@ def parse_project_text(text: str, where: str) -> dict:
     for key in ("name", "studies", "analyses", "database"):
         if not isinstance(doc.get(key), str) or not doc[key].strip():
             raise LivemetaError(f"{where}: {key}: required (text)")
+    for key in ("searches", "screening"):
+        if key in doc and (not isinstance(doc[key], str) or not doc[key].strip()):
+            raise LivemetaError(f"{where}: {key}: a folder (text)")
     parse_versions(doc, where)
     return doc
 
@@ -201,6 +240,12 @@ def load_project(path: Path | str) -> Project:
     studies = (root / doc["studies"]).resolve()
     if root not in (studies, *studies.parents):
         raise LivemetaError(f"{file}: studies: {doc['studies']!r} is outside the project folder")
+    folders = {}
+    for key in ("searches", "screening"):
+        folder = (root / doc.get(key, key)).resolve()
+        if root not in folder.parents:
+            raise LivemetaError(f"{file}: {key}: {doc.get(key)!r} is outside the project folder")
+        folders[key] = folder
     return Project(
         root=root,
         name=doc["name"],
@@ -209,6 +254,8 @@ def load_project(path: Path | str) -> Project:
         database=(root / doc["database"]).resolve(),
         versions=parse_versions(doc, str(file)),
         grade=(root / doc["grade"]).resolve() if doc.get("grade") else None,
+        searches_folder=folders["searches"],
+        screening_folder=folders["screening"],
     )
 
 

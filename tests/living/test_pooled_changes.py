@@ -192,8 +192,11 @@ def _old_layout(new_db, old_db):
             con.execute(named("migration_record"), [m.version, m.name, m.sha256, "2025-01-01"])
         con.execute(f"ATTACH '{new_db}' AS new (READ_ONLY)")
         tables = [r[0] for r in con.execute(named("history_table_names"), ["new"]).fetchall()]
+        before_0007 = {r[0] for r in con.execute(named("history_table_names"), ["old"]).fetchall()}
         for table in sorted(tables, key=lambda t: t != "revisions"):  # what the others refer to first
             if table in ("schema_migrations", "pooled_estimates", "pooled_trials", "pooled_revisions"):
+                continue
+            if table not in before_0007:  # made by a later migration (0010: searches, screening)
                 continue
             columns = [r[0] for r in con.execute(
                 "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND "

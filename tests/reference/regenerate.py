@@ -46,6 +46,7 @@ PINNED = {
     "Matrix": "1.5.3",
     "rpact": "3.3.4",
     "lme4": "1.1.31",
+    "psych": "2.2.9",
     "calcTE": "04496cb762c7c91cc09676d5a384ede209a62770",
 }
 
@@ -80,6 +81,8 @@ REFERENCES = (
               needs_calcte=True),
     Reference("grade", (_rscript("tests/analysis/reference/make_grade_reference.R"),),
               ("tests/analysis/reference/grade_reference.json",)),
+    Reference("kappa", (_rscript("tests/screening/reference/make_kappa_reference.R"),),
+              ("tests/screening/reference/kappa_reference.json",)),
     Reference("bundled", ((sys.executable, "tests/analysis/reference/derive_inputs.py", "OUT"),
                           _rscript("tests/analysis/reference/make_bundled_reference.R")),
               ("tests/analysis/reference/bundled_inputs.csv", "tests/analysis/reference/bundled_reference.json")),
@@ -145,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="write the regenerated files into this folder and keep them")
     args = parser.parse_args(argv)
     if shutil.which("Rscript") is None:
-        print("Rscript not found: install R (Debian: apt-get install r-cran-metafor r-cran-rpact)", file=sys.stderr)
+        print("Rscript not found: install R (Debian: apt-get install r-cran-metafor r-cran-rpact r-cran-psych)", file=sys.stderr)
         return 2
 
     here = r_versions()

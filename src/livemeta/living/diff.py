@@ -106,6 +106,7 @@ class RevisionDiff:
     trials: list[TrialChange]
     analyses: list[AnalysisChange]
     revisions: list[RevisionInfo] = field(default_factory=list)  # those after from_revision, up to to_revision
+    screening: dict | None = None  # stage -> {count: (from, to)} (livemeta.screening.counts.screening_diff)
 
     @property
     def evidence_unchanged(self) -> bool:
@@ -171,6 +172,16 @@ class RevisionDiff:
         recomputed = sorted({a.analysis for a in self.analyses for d in (a.old, a.new) if d and d.get("recomputed")})
         if recomputed:
             out.append(f"Recomputed (not stored at that revision): {', '.join(recomputed)}.")
+        if self.screening:
+            out += ["", "## Screening", "", "| stage | records | included | excluded | maybe | not screened | awaiting "
+                    "a reviewer | in conflict | resolved | kappa |", "|---|---|---|---|---|---|---|---|---|---|"]
+            for stage, c in self.screening.items():
+                cells = [f"{a} → {b}" if a != b else f"{b}" for a, b in
+                         (c[k] for k in ("records", "included", "excluded", "maybe", "undecided", "awaiting",
+                                         "conflicts", "resolved"))]
+                ka, kb = (("—" if k is None else f"{k:.3f}") for k in c["kappa"])
+                cells.append(f"{ka} → {kb}" if ka != kb else kb)
+                out.append(f"| {stage} | " + " | ".join(cells) + " |")
         return "\n".join(out)
 
 
@@ -526,7 +537,11 @@ def diff(con: duckdb.DuckDBPyConnection, from_rev: str | int | None = None, to_r
         )
     trials = _trial_changes(con, from_r, to_r)
     analyses = EstimateHistory(con).compare(from_r, to_r)
-    return RevisionDiff(from_r, to_r, trials, analyses, revision_infos(con, from_r, to_r))
+    from ..db import schema_version
+    from ..screening.counts import screening_diff
+
+    screening = screening_diff(con, from_r, to_r) if schema_version(con) >= 10 else None
+    return RevisionDiff(from_r, to_r, trials, analyses, revision_infos(con, from_r, to_r), screening)
 
 
 def is_conclusion(flag: str) -> bool:

@@ -5,7 +5,11 @@ its files are revision 1. After it, every commit that changes a file the project
 (:data:`livemeta.project.FILE_KINDS`) is one revision of that kind: *evidence* when its study files
 change the rows (a trial added, corrected or removed), *analyses* when the analyses file, the
 GRADE file or the project file's settings change (not only comments; naming a version is not a
-change of the analyses), both when both. A commit that changes none of them makes no revision; if
+change of the analyses), *searches* when a search run or a de-duplication decision changes
+(``searches/``), *screening* when the screening protocol or decisions change (``screening/``;
+:mod:`livemeta.screening.replay`), all that apply when several do. A revision of searches or
+screening alone computes no analysis again: every estimate stands as it was (it is recorded as
+pooled at that revision). A commit that changes none of them makes no revision; if
 it names a version in the project file, the version points at the revision in force. A revision
 keeps the commit's author, (committer) time and message, and a *note*, the review's own words about
 it (:func:`commit_note`).
@@ -51,7 +55,7 @@ import duckdb
 
 from ..errors import DatabaseLocked, LivemetaError, Problem, StorageFailed
 from ..gitrepo import Commit, Git
-from ..project import FILE_KINDS, PROJECT_FILE, FileKind, Project, parse_project_text, parse_versions
+from ..project import FILE_KINDS, FRONT_KINDS, PROJECT_FILE, FileKind, Project, parse_project_text, parse_versions
 from ..sql import named
 
 if TYPE_CHECKING:  # (annotations only: pandas is loaded where rows are read)
@@ -115,6 +119,16 @@ class Step:
     folded: tuple[Commit, ...] = ()  # a merge's: the commits of its branch it brings as one revision
     note: str | None = None  # the review's own words (see commit_note)
     reviewed: bool = False  # a merge whose conflict was resolved, or the commit resolving it: a revision
+
+    @property
+    def front(self) -> dict[str, str | None]:
+        """The search and screening files it changed (FRONT_KINDS; path -> blob, None: deleted)."""
+        return {p: b for p, (k, b) in self.others.items() if k.name in FRONT_KINDS}
+
+    @property
+    def front_tree(self) -> dict[str, str]:
+        """When it changed any: every search and screening file after it (path -> blob)."""
+        return {p: b for p, (k, b) in self.others_after.items() if k.name in FRONT_KINDS} if self.front else {}
 
 
 @dataclass
@@ -224,11 +238,17 @@ class _Paths:
     def kind_of(self, path: str) -> FileKind | None:
         """The kind of project file ``path`` is (None: not one the project owns)."""
         kind = self._files.get(path)
-        if kind is None:
-            kind = self._folders.get(posixpath.dirname(path))
-            if kind is not None and not path.lower().endswith(kind.suffixes):
+        if kind is not None:
+            return kind
+        folder = posixpath.dirname(path)
+        kind = self._folders.get(folder)
+        while kind is None and folder:  # a folder of a nested kind further up (searches/RUN/export/x.ris)
+            folder = posixpath.dirname(folder)
+            kind = self._folders.get(folder)
+            if kind is not None and not kind.nested:
                 kind = None
-        return kind
+                break
+        return kind if kind is not None and kind.holds(posixpath.basename(path)) else None
 
     def is_study(self, path: str) -> bool:
         kind = self.kind_of(path)
@@ -524,6 +544,7 @@ class Applied:
     changed_files: list[str] = field(default_factory=list)  # the project's files other than study files
     folded: int = 0  # commits of a merged branch it brings as one revision
     baseline: bool = False  # the start of the history (revision 1)
+    front: object = None  # livemeta.screening.replay.FrontChange: what it changed of the searches and the screening
 
     def line(self) -> str:
         """One line of ``livemeta build``: the revision, its commit, its note and what it changed."""
@@ -544,6 +565,9 @@ class Applied:
                 text += f" ({what} applied)"
         else:
             text += what
+        summary = self.front.summary() if self.front is not None else ""
+        if summary:
+            text += f"; {summary}"
         if self.folded:
             text += f"; a merge: the {self.folded} commit{'s' if self.folded != 1 else ''} of its branch in one revision"
         if self.versions:
@@ -748,11 +772,16 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
             if parsed != st.analyses:
                 analyses, analyses_sha = parsed, hashlib.sha256(analyses_text.encode()).hexdigest()
 
-    studies_ok = not any(p.file != analyses_name for p in problems)
+    from ..screening.replay import front_unit, plan_front, write_front
+
+    front = plan_front(con, project, step, blobs)
+    problems += front.problems
+    studies_ok = not any(p.file != analyses_name and not front.owns(p.file) for p in problems)
     if not studies_ok:
         batch, plan = None, Plan()
     status = "rejected" if problems else "applied"
-    kinds, changed_files, others = _kinds(step, plan, analyses_name, analyses_sha != st.analyses_sha, blobs, st)
+    kinds, changed_files, others = _kinds(step, plan, analyses_name, analyses_sha != st.analyses_sha, blobs, st,
+                                          lambda path: front_unit(project, path))
     if status == "rejected":  # what it tried to change
         kinds |= {"evidence"} if step.files else set()
         kinds |= {kind.name for kind, _ in step.others.values()}
@@ -773,6 +802,7 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
                 created_at=step.commit.time, changes=kinds, note=step.note, changed_files=changed_files,
             )
         write_rows(con, batch, plan, revision)
+        front_change = write_front(con, front, revision, trials_changed=any(a != "unchanged" for a in plan.actions.values()))
         if st.identities is not None:
             st.identities.written(batch, plan)
         if analyses_sha != st.analyses_sha:
@@ -799,25 +829,39 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
         results = []
         if makes_revision:
             changed = {t for t, a in plan.actions.items() if a != "unchanged"}
-            results, computed = _pool_all(con, analyses, revision, changed, st)
+            if step.baseline or not kinds or any(k in _POOLED for k in kinds):
+                results, computed = _pool_all(con, analyses, revision, changed, st)
+                in_force = len(results)
+            else:  # searches or screening only: no analysis reads what changed, every result stands
+                results, computed = [], []
+                in_force = len(analyses.specs) if analyses is not None else 0
             if st.stored is None:  # what was stored before this revision, its trial lists as they were then
                 st.stored = StoredEstimates.read(con, st.revision)
-            st.stored.store(con, computed, revision, in_force=len(results))
+            st.stored.store(con, computed, revision, in_force=in_force)
     st.seq, st.revision, st.analyses, st.analyses_sha = seq, revision, analyses, analyses_sha
     st.versions.update(new_versions)
     st.others = others
     actions = {t: a for t, a in plan.actions.items() if a != "unchanged"}
     return Applied(seq, step.commit, revision, makes_revision, status, actions, problems, new_versions, results,
-                   kinds, step.note if makes_revision else None, changed_files, len(step.folded), step.baseline)
+                   kinds, step.note if makes_revision else None, changed_files, len(step.folded), step.baseline,
+                   front_change)
 
 
-def _content(kind: FileKind, raw: bytes | None) -> str | None:
+#: the kinds of project file whose change can change what an analysis pools (FileKind.pooled)
+_POOLED = frozenset(k.name for k in FILE_KINDS if k.pooled)
+
+
+def _content(kind: FileKind, blob: str | None, blobs: dict[str, bytes]) -> str | None:
     """What a YAML or JSON file of the project says, comments and layout aside (and without the keys
-    its kind ignores), as comparable text; the bytes' hash for a file that is not YAML."""
+    its kind ignores), as comparable text; the bytes' hash for a file that is not YAML; the blob id
+    for a file of a kind compared by its bytes (never read here)."""
     import yaml
 
-    if raw is None:
+    if blob is None:
         return None
+    if not kind.by_content:
+        return "blob " + blob
+    raw = blobs[blob]
     try:
         doc = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
@@ -827,11 +871,13 @@ def _content(kind: FileKind, raw: bytes | None) -> str | None:
     return json.dumps(doc, sort_keys=True, default=str)
 
 
-def _kinds(step: Step, plan, analyses_name: str, analyses_changed: bool, blobs: dict[str, bytes], st: _State):
+def _kinds(step: Step, plan, analyses_name: str, analyses_changed: bool, blobs: dict[str, bytes], st: _State,
+           unit=lambda path: path):
     """The kinds of project file a commit changed (a set of names), the files other than study files
-    it changed (sorted), and the content of those files after it. Study files count when they
-    change rows; the analyses file when what it says changed (:func:`_apply` parses it); the other
-    files when their content changed (:func:`_content`)."""
+    it changed (sorted; ``unit(path)`` names a file as the listing shows it: a search run's files as
+    its folder), and the content of those files after it. Study files count when they change rows;
+    the analyses file when what it says changed (:func:`_apply` parses it); the other files when
+    their content changed (:func:`_content`)."""
     kinds: set[str] = set()
     files: list[str] = []
     if any(a != "unchanged" for a in plan.actions.values()):
@@ -843,24 +889,27 @@ def _kinds(step: Step, plan, analyses_name: str, analyses_changed: bool, blobs: 
     for path, (kind, blob) in step.others.items():
         if path == analyses_name:
             continue
-        content = _content(kind, blobs.get(blob)) if blob else None
+        content = _content(kind, blob, blobs)
         if step.baseline or others.get(path) != content:
             kinds.add(kind.name)
-            files.append(path)
+            files.append(unit(path))
         others[path] = content
-    return kinds, sorted(files), others
+    return kinds, sorted(set(files)), others
 
 
 def replay(con: duckdb.DuckDBPyConnection, history: History, steps: list[Step], progress=None) -> list[Applied]:
     """Apply ``steps`` (the next ones after what the database holds) in order."""
+    from ..screening.replay import front_blobs
+
     st = _State.read(con)
-    wanted = [b for s in steps for b in (*s.files.values(), s.analyses, s.project_file) if b]
-    wanted += [b for s in steps for _, b in s.others.values() if b]
+    wanted = [b for s in steps for b in (*s.files.values(), s.analyses, s.project_file, *front_blobs(history.project, s))
+              if b]
+    wanted += [b for s in steps for k, b in s.others.values() if b and k.by_content]
     first = len(history.steps) - len(steps)  # the project's other files as the database has them
     before = history.steps[first - 1].others_after if steps and first > 0 else {}
-    wanted += [b for _, b in before.values()]
+    wanted += [b for k, b in before.values() if k.by_content]
     blobs = history.git.blobs(wanted)
-    st.others = {path: _content(kind, blobs[b]) for path, (kind, b) in before.items()}
+    st.others = {path: _content(kind, b, blobs) for path, (kind, b) in before.items()}
     out = []
     for step in steps:
         if progress:

@@ -44,6 +44,13 @@ _KEYS = {
     "outcomes": ("trial_id", "outcome_id", "valid_from"),
     "adverse_events": ("trial_id", "ae_id", "valid_from"),
     "risk_of_bias": ("trial_id", "assessment_id", "valid_from"),
+    "searches": ("run_id", "valid_from"),
+    "search_records": ("record_id", "valid_from"),
+    "record_links": ("record_id", "target", "relation", "status", "valid_from"),
+    "duplicate_overrides": ("action", "record_a", "record_b", "valid_from"),
+    "screening_protocol": ("stage", "valid_from"),
+    "exclusion_reasons": ("reason_id", "valid_from"),
+    "screening_decisions": ("record_id", "stage", "reviewer", "decided_at", "role", "valid_from"),
 }
 
 

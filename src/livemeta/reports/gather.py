@@ -32,6 +32,7 @@ class VersionColumn:
     previous: VersionColumn | None = None
     screening: dict | None = None  # the counts the project file records for it (PRISMA boxes)
     living: bool = False  # the report's revision, beyond the last named version
+    records: object = None  # livemeta.screening.counts.FlowFromRecords: its search runs' records, counted
 
 
 @dataclass
@@ -40,6 +41,7 @@ class ReportInputs:
 
     views: dict[str, pd.DataFrame]
     versions: list[VersionColumn] = field(default_factory=list)
+    screening: dict | None = None  # the screening at the report's revision (livemeta.api.screen_status's rows)
     whats_new: object | None = None  # livemeta.living.diff.RevisionDiff
     whats_new_label: str | None = None  # "since version review-2025"
     grade: list | None = None  # livemeta.analysis.grade.OutcomeGrade
@@ -77,6 +79,12 @@ def version_columns(con, revision: int, info_by_revision: dict[int, str], screen
     if not cols or cols[-1].revision < revision:
         cols.append(VersionColumn(f"revision {revision}", revision, info_by_revision.get(revision, ""),
                                   _trials_at(con, revision), cols[-1] if cols else None, None, living=True))
+    from ..screening.counts import flow_counts
+
+    for col in cols:  # each column counts the records of the search runs added since the one before
+        prev = col.previous
+        before = set(prev.trials.loc[prev.trials["inclusion"] == "included", "trial_id"]) if prev is not None else set()
+        col.records = flow_counts(con, col.revision, prev.revision if prev is not None else None, before)
     return cols
 
 
@@ -134,6 +142,19 @@ def gather_rest(inputs: ReportInputs, con: duckdb.DuckDBPyConnection, revision: 
     screening = {v.name: v.screening for v in getattr(project, "versions", ()) if v.screening}
     inputs.versions = version_columns(con, revision, dates, screening)
     inputs.whats_new, inputs.whats_new_label = whats_new(con, revision, inputs.versions)
+    inputs.screening = screening_at(con, revision)
+
+
+def screening_at(con, revision: int) -> dict | None:
+    """The screening at ``revision`` for the report's screening section: its progress per stage
+    (screening_summary), agreement (screening_agreement) and full-text exclusion reasons; None
+    without search records."""
+    from ..screening.counts import _summary
+
+    stages, kappa = _summary(con, revision)
+    if not stages:
+        return None
+    return {"stages": stages, "kappa": kappa}
 
 
 def rob_variant(con: duckdb.DuckDBPyConnection, result, revision: int, views: dict):

@@ -2,8 +2,10 @@
 after the last one), drawn as a figure and given as a table.
 
 The counts of the search (records identified, screened, reports assessed and excluded with reasons)
-are those the project file records for each version (``screening:`` under the version in
-``livemeta.yaml``), "not recorded" otherwise; never estimated. The trials come from the database as
+are counted from the version's search records when it has any (the runs added since the version
+before it, as the ``screening_flow`` view places each record: :mod:`livemeta.screening.counts`),
+else those the project file records for it (``screening:`` under the version in ``livemeta.yaml``),
+"not recorded" otherwise; never estimated. The trials come from the database as
 of each version's revision: included (by design), new since the previous version, excluded with
 their reasons, awaiting classification (candidates) and reported after the search (living-update
 candidates).
@@ -42,6 +44,7 @@ class FlowCounts:
     excluded: list[tuple[str, str]]  # (trial name, reason)
     candidates: int
     after_review: int
+    records: object = None  # livemeta.screening.counts.FlowFromRecords, when the version has search records
 
     @property
     def included(self) -> int:
@@ -70,6 +73,7 @@ def counts(col) -> FlowCounts:
         int((new["design"] == "rct").sum()), int((new["design"] == "single_arm").sum()),
         [(r["name"], first_sentence(r["inclusion_reason"])) for r in exc.to_dict("records")],
         int((t["inclusion"] == "candidate").sum()), int((t["inclusion"] == "after_review").sum()),
+        getattr(col, "records", None),
     )
 
 
@@ -82,19 +86,61 @@ def _count(screening: dict, key: str) -> str:
     return str(v)
 
 
+def _by(total: int, parts: dict) -> str:
+    return f"{total}" + (" (" + ", ".join(f"{k} {n}" for k, n in parts.items()) + ")" if parts else "")
+
+
+#: each search box: (from the records, from the project file's counts)
+_SEARCH = {
+    "identified": (lambda r: _by(r.identified_total, r.identified), "identified"),
+    "duplicates": (lambda r: str(r.duplicates), "duplicates_removed"),
+    "screened": (lambda r: str(r.screened), "screened"),
+    "ta_excluded": (lambda r: str(r.ta_excluded), "excluded_at_screening"),
+    "ta_pending": (lambda r: str(r.ta_pending), None),
+    "sought": (lambda r: str(r.sought), "reports_sought"),
+    "not_retrieved": (lambda r: str(r.not_retrieved), "reports_not_retrieved"),
+    "assessed": (lambda r: str(r.assessed), "reports_assessed"),
+    "ft_excluded": (lambda r: _by(sum(r.ft_excluded.values()), r.ft_excluded), "reports_excluded"),
+    "ft_pending": (lambda r: str(r.ft_pending), None),
+    "included": (lambda r: f"{len(r.studies)} stud{'y' if len(r.studies) == 1 else 'ies'} ({r.included} report"
+                           f"{'s' if r.included != 1 else ''})", None),
+    "new": (lambda r: str(len(r.new_studies)), None),
+}
+
+
+def search_box(f: FlowCounts, box: str) -> str:
+    """A search box of a column: counted from its records, else the project file's count, else
+    'not recorded'."""
+    from_records, key = _SEARCH[box]
+    if f.records is not None:
+        return from_records(f.records)
+    return _count(f.screening, key) if key else NOT_RECORDED
+
+
 def _designs(rct: int, single: int) -> str:
     return f"{rct + single} ({rct} RCT{'s' if rct != 1 else ''}, {single} single-arm)"
 
 
+def _source(f: FlowCounts) -> str:
+    if f.records is not None:
+        n = len(f.records.runs)
+        return f"counted from the records of {n} search run{'s' if n != 1 else ''} ({', '.join(f.records.runs)})"
+    return f.screening.get("source", NOT_RECORDED)
+
+
 TABLE_ROWS = [
-    ("Records identified", lambda c: _count(c.screening, "identified")),
-    ("Duplicates removed", lambda c: _count(c.screening, "duplicates_removed")),
-    ("Records screened", lambda c: _count(c.screening, "screened")),
-    ("Records excluded at screening", lambda c: _count(c.screening, "excluded_at_screening")),
-    ("Reports sought for retrieval", lambda c: _count(c.screening, "reports_sought")),
-    ("Reports not retrieved", lambda c: _count(c.screening, "reports_not_retrieved")),
-    ("Reports assessed for eligibility", lambda c: _count(c.screening, "reports_assessed")),
-    ("Reports excluded, with reasons", lambda c: _count(c.screening, "reports_excluded")),
+    ("Records identified", lambda c: search_box(c, "identified")),
+    ("Duplicates removed", lambda c: search_box(c, "duplicates")),
+    ("Records screened", lambda c: search_box(c, "screened")),
+    ("Records excluded at screening", lambda c: search_box(c, "ta_excluded")),
+    ("Records awaiting screening", lambda c: search_box(c, "ta_pending")),
+    ("Reports sought for retrieval", lambda c: search_box(c, "sought")),
+    ("Reports not retrieved", lambda c: search_box(c, "not_retrieved")),
+    ("Reports assessed for eligibility", lambda c: search_box(c, "assessed")),
+    ("Reports excluded, with reasons", lambda c: search_box(c, "ft_excluded")),
+    ("Reports awaiting a full-text decision", lambda c: search_box(c, "ft_pending")),
+    ("Studies (reports) included from the search", lambda c: search_box(c, "included")),
+    ("New studies from the search in this update", lambda c: search_box(c, "new")),
     ("Trials in the database excluded, with reasons",
      lambda c: f"{len(c.excluded)}" + ("" if not c.excluded else ": " + "; ".join(f"{n} ({r})" for n, r in c.excluded))),
     ("Trials awaiting classification", lambda c: str(c.candidates)),
@@ -102,7 +148,7 @@ TABLE_ROWS = [
     ("Trials included in the previous version", lambda c: "—" if c.previous_total is None else str(c.previous_total)),
     ("New trials included", lambda c: _designs(c.new_rct, c.new_single)),
     ("Trials included in total", lambda c: _designs(c.included_rct, c.included_single)),
-    ("Source of the search counts", lambda c: c.screening.get("source", NOT_RECORDED)),
+    ("Source of the search counts", _source),
 ]
 
 
@@ -113,19 +159,26 @@ def table(flows: list[FlowCounts]) -> tuple[list[str], list[list[str]]]:
 
 
 def _boxes(f: FlowCounts) -> list[str]:
-    s = f.screening
-    ident = f"Records identified: {_count(s, 'identified')}"
-    if "duplicates_removed" in s:
-        ident += f"\nDuplicates removed: {s['duplicates_removed']}"
-    screen = f"Records screened: {_count(s, 'screened')}"
-    if "excluded_at_screening" in s:
-        screen += f"\nExcluded at screening: {s['excluded_at_screening']}"
-    elig = f"Reports assessed for eligibility: {_count(s, 'reports_assessed')}"
-    if "reports_excluded" in s:
-        elig += f"\nReports excluded: {_count(s, 'reports_excluded')}"
+    s, r = f.screening, f.records
+    ident = f"Records identified: {search_box(f, 'identified')}"
+    if r is not None or "duplicates_removed" in s:
+        ident += f"\nDuplicates removed: {search_box(f, 'duplicates')}"
+    screen = f"Records screened: {search_box(f, 'screened')}"
+    if r is not None or "excluded_at_screening" in s:
+        screen += f"\nExcluded at screening: {search_box(f, 'ta_excluded')}"
+    if r is not None:
+        screen += f"\nAwaiting screening: {r.ta_pending}"
+        screen += f"\nReports sought: {r.sought}; not retrieved: {r.not_retrieved}"
+    elig = f"Reports assessed for eligibility: {search_box(f, 'assessed')}"
+    if r is not None or "reports_excluded" in s:
+        elig += f"\nReports excluded: {search_box(f, 'ft_excluded')}"
+    if r is not None:
+        elig += f"\nAwaiting a full-text decision: {r.ft_pending}"
     elig += f"\nTrials excluded in the database: {len(f.excluded)}"
-    elig += "".join(f"\n– {n}: {r}" for n, r in f.excluded)
+    elig += "".join(f"\n– {n}: {r_}" for n, r_ in f.excluded)
     inc = ""
+    if r is not None:
+        inc += f"From the search: {search_box(f, 'included')}, {len(r.new_studies)} new\n"
     if f.previous_total is not None:
         inc += f"Included in the previous version: {f.previous_total}\n"
     inc += f"New trials included: {_designs(f.new_rct, f.new_single)}\nTotal included: {_designs(f.included_rct, f.included_single)}"

@@ -404,6 +404,8 @@ def _sections(ctx: _Context, results, groups, gaps, counts) -> tuple[list, list]
     before.append(("pooled estimates", lambda: _write_estimates(ctx, groups)))
     if inputs is not None and inputs.versions:
         before.append(("PRISMA flow", lambda: _write_prisma(ctx)))
+    if inputs is not None and getattr(inputs, "screening", None):
+        before.append(("screening", lambda: _write_screening(ctx)))
     if counts is not None or inputs is not None:
         before.append(("studies", lambda: _write_studies(ctx, counts)))
     if inputs is not None:
@@ -437,6 +439,8 @@ def _write_title(ctx: _Context, groups, generated: str, has_gaps: bool, has_coun
     sections.append(("estimates", "Pooled estimates"))
     if inputs is not None and inputs.versions:
         sections.append(("prisma", "Flow of trials (PRISMA 2020)"))
+    if inputs is not None and getattr(inputs, "screening", None):
+        sections.append(("screening", "Screening"))
     if has_counts or inputs is not None:
         sections.append(("counts", "Included trials and their characteristics"))
     if inputs is not None:
@@ -509,13 +513,40 @@ def _write_prisma(ctx: _Context) -> None:
     flows = [prisma.counts(c) for c in ctx.inputs.versions]
     doc.heading(2, "Flow of trials (PRISMA 2020)", "prisma")
     doc.para("One column per named version of the review, and the living revision after the last one. The counts of "
-             "the search are those the project file records for each version (screening: under the version in "
-             "livemeta.yaml; 'not recorded' otherwise, never estimated); the trials are the database's as of "
-             "each version.")
+             "the search are counted from the records of the search runs each version added (searches/ in the "
+             "project; each record placed by its de-duplication and screening decisions as of that version), else "
+             "those the project file records for the version (screening: under the version in livemeta.yaml), "
+             "'not recorded' otherwise, never estimated; the trials are the database's as of each version.")
     ctx.figure("prisma_flow", "prisma", "PRISMA 2020 flow diagram, one column per version",
                "PRISMA 2020 flow of trials, one column per version.", flows,
                title="Flow of trials (PRISMA 2020), one column per version of the review", what="PRISMA flow")
     header, rows = prisma.table(flows)
+    doc.table(header, rows, ctx.caption)
+
+
+def _write_screening(ctx: _Context) -> None:
+    """Screening progress per stage, the reviewers' agreement and the time recorded."""
+    from ..screening.files import STAGE_NAMES
+
+    doc, sc = ctx.doc, ctx.inputs.screening
+    doc.heading(2, "Screening", "screening")
+    doc.para("Records screened at title and abstract (every record that is not a duplicate) and at full text (those "
+             "passed to it), as of this revision. A record is decided when the reviewers the protocol asks for agree, "
+             "or a consensus decision settles it; agreement is Cohen's kappa between the first two independent "
+             "reviewers of each record (include, exclude and maybe as categories).")
+    header = ["Stage", "Records", "Included", "Excluded", "Maybe", "Not screened", "Awaiting a reviewer",
+              "In conflict", "Conflicts resolved", "Records with two reviewers", "Cohen's kappa",
+              "Median seconds per decision (timed)"]
+    rows = []
+    for stage in ("ta", "ft"):
+        s = sc["stages"].get(stage)
+        if s is None:
+            continue
+        pairs, kappa = sc["kappa"].get(stage, (0, None))
+        rows.append([STAGE_NAMES[stage], str(s["records"]), str(s["included"]), str(s["excluded"]), str(s["maybe"]),
+                     str(s["undecided"]), str(s["awaiting"]), str(s["conflicts"]), str(s["resolved"]), str(pairs),
+                     "—" if kappa is None else f"{kappa:.3f}",
+                     "not recorded" if not s["timed"] else f"{s['median_seconds']:.0f} ({s['timed']})"])
     doc.table(header, rows, ctx.caption)
 
 
