@@ -621,7 +621,7 @@ def monitor(
     and its table (one row per look).
     """
     from .analysis import analyses_at, run_analysis, select_specs
-    from .living.monitoring import MonitoringSettings, monitor_result, monitoring_table
+    from .analysis.monitoring import MonitoringSettings, monitor_result, monitoring_table
 
     settings = MonitoringSettings(target=target, alpha=alpha, power=power, sided=sided, heterogeneity=heterogeneity,
                                   information=information, type_of_design=type_of_design, futility=futility)

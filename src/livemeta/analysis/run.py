@@ -77,12 +77,6 @@ class AnalysisResult:
                 None if v is None else float(back_transform(v, scale=self.spec.scale)) for v in df[col]]
         return df
 
-    def forest_plot(self, **kw):
-        """The forest plot of this result (a matplotlib Figure; see :func:`livemeta.reports.plots.forest_plot`)."""
-        from ..reports.plots import forest_plot
-
-        return forest_plot(self, **kw)
-
 
 def _filter(df: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
     """Keep rows matching every ``filters`` entry, then drop rows matching any ``exclude`` entry."""
@@ -160,7 +154,7 @@ def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: i
         return result
     from dataclasses import replace
 
-    from ..living.monitoring import MonitoringSettings, monitor_result
+    from .monitoring import MonitoringSettings, monitor_result
 
     try:
         return replace(result, monitoring=monitor_result(result, MonitoringSettings(**spec.monitoring)))

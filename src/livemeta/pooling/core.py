@@ -35,7 +35,7 @@ from scipy import special
 
 from ._tau2 import _EPS, _R_TOL, METHODS, _Control, _InterceptModel, _Segments, _zeroin, estimate_tau2, i2_h2
 from ._validate import first_index
-from .effects import transf_ilogit
+from .effects import back_transform, transf_ilogit  # noqa: F401 - back_transform: this module's API too
 from .results import PoolResult
 
 __all__ = [
@@ -743,34 +743,3 @@ def _typical_variance(v: np.ndarray) -> float:
     w = 1.0 / v
     W0 = float(seg.sum(w)[0])
     return (v.shape[0] - 1.0) / (W0 - float(seg.sum(w * w)[0]) / W0)
-
-
-# ------------------------------------------------------------- back-transform
-_BACK = {"identity": lambda x: x, "log": np.exp, "logit": transf_ilogit}
-
-
-def back_transform(x, scale: str = "log"):
-    """Map values from the analysis scale back to the natural scale.
-
-    ``scale="log"`` (log RR, log OR, log HR) applies ``exp`` (metafor
-    ``transf=exp``); ``"logit"`` (pooled proportions) applies the inverse
-    logit (metafor ``transf=transf.ilogit``); ``"identity"`` returns ``x``
-    unchanged.
-
-    Parameters
-    ----------
-    x : float or array_like
-    scale : {"log", "logit", "identity"}
-
-    Returns
-    -------
-    float or numpy.ndarray
-        Same shape as ``x``.
-    """
-    try:
-        fn = _BACK[str(scale)]
-    except KeyError:
-        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(_BACK)}") from None
-    if np.isscalar(x):
-        return float(fn(float(x)))
-    return fn(np.asarray(x, dtype=float))

@@ -52,6 +52,7 @@ __all__ = [
     "logit_proportion",
     "ft_double_arcsine",
     "transf_ilogit",
+    "back_transform",
     "transf_ipft",
     "transf_ipft_hm",
     "log_hr_from_ci",
@@ -261,6 +262,37 @@ def transf_ilogit(x):
     from scipy.special import expit
 
     return expit(np.asarray(x, dtype=float))
+
+
+# ------------------------------------------------------------- back-transform
+_BACK = {"identity": lambda x: x, "log": np.exp, "logit": transf_ilogit}
+
+
+def back_transform(x, scale: str = "log"):
+    """Map values from the analysis scale back to the natural scale.
+
+    ``scale="log"`` (log RR, log OR, log HR) applies ``exp`` (metafor
+    ``transf=exp``); ``"logit"`` (pooled proportions) applies the inverse
+    logit (metafor ``transf=transf.ilogit``); ``"identity"`` returns ``x``
+    unchanged.
+
+    Parameters
+    ----------
+    x : float or array_like
+    scale : {"log", "logit", "identity"}
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Same shape as ``x``.
+    """
+    try:
+        fn = _BACK[str(scale)]
+    except KeyError:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(_BACK)}") from None
+    if np.isscalar(x):
+        return float(fn(float(x)))
+    return fn(np.asarray(x, dtype=float))
 
 
 def _pft(p, n):

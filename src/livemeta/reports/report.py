@@ -45,9 +45,7 @@ __all__ = ["build_report", "cumulative_rows", "summary_rows", "FUNNEL_MIN_K"]
 FUNNEL_MIN_K = display.EGGER_MIN_K  # 10: below this a funnel plot and Egger's test are not informative
 #: a cumulative plot adds one trial per row up to this many trials, then one publication year per row
 CUMULATIVE_MAX_ROWS = 40
-#: beyond this many studies a study-level figure (forest plot, traffic light) would be tens of inches
-#: tall: the rows go to a CSV file beside the figures instead, and the funnel plot shows every study
-FIGURE_MAX_ROWS = 250
+FIGURE_MAX_ROWS = display.FIGURE_MAX_ROWS
 
 
 def _revision_info(info: Any, results: list) -> dict:
@@ -742,7 +740,7 @@ def _influence(ctx: _Context, result) -> None:
 
 def _monitoring(ctx: _Context, result) -> None:
     """Sequential monitoring (secondary) of an analysis that names a target in analyses.yaml."""
-    from ..living.monitoring import monitoring_table
+    from ..analysis.monitoring import monitoring_table
 
     doc, table_caption, spec = ctx.doc, ctx.caption, result.spec
     if not spec.monitoring or result.k == 0:

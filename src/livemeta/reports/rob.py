@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .doc import Html
-from .report import FIGURE_MAX_ROWS
+from .display import FIGURE_MAX_ROWS
 
 ENDPOINT_WORDS = {"os": "overall survival", "pfs": "progression-free survival", "orr": "objective response",
                   "dcr": "disease control", "safety": "adverse events"}

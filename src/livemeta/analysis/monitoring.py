@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ..analysis import AnalysisResult
 from ..errors import LivemetaError
 from ..pooling.sequential import Monitoring, monitor
+
+if TYPE_CHECKING:  # annotations only: run.py computes a result's monitoring with this module
+    from .run import AnalysisResult
 
 #: the defaults of ``livemeta monitor`` and of the report's monitoring section
 DEFAULTS = dict(alpha=0.05, power=0.8, sided=2, heterogeneity="D2", information="inverse_variance",
