@@ -1,6 +1,6 @@
 -- Hazard ratios of randomised comparisons, analysis-ready: yi = ln HR and vi, from the CI or derived from what the trial reports.
 -- `derivation` says how yi and vi were obtained (the default reading), in this order of preference:
---   ci              ln HR; vi = ((ln ci_high - ln ci_low) / (2 z))^2, z for the printed ci_level (z_crit)
+--   ci              ln HR; vi = ((ln ci_high - ln ci_low) / (2 z))^2, z for the printed ci_level (vi_from_ci)
 --   oe_v            ln HR = (O - E) / V; vi = 1 / V
 --   p_value         ln HR as printed; vi = (ln HR / z)^2, z = z_{1-p/2} (two-sided p) or z_{1-p} (one-sided)
 --   logrank_chisq   ln HR as printed; vi = (ln HR)^2 / chi2
@@ -16,7 +16,7 @@
 -- One row per outcome (overall, resistance subgroup or other subgroup); trial_resistance is the
 -- category the trial's own eligibility implies (its scope = 'trial' definition), min_prior_io_months
 -- the minimum prior PD-(L)1 exposure it required (a moderator for meta-regression); rob_overall and
--- rob_status the risk-of-bias judgement in force for the trial's outcome (risk_of_bias_in_force;
+-- rob_status the risk-of-bias judgement in force for the outcome's endpoint (analysis_risk_of_bias;
 -- NULL: not assessed).
 WITH trial_resistance AS (
     -- one eligibility definition (scope 'trial') per trial; min_prior_io_months: the minimum prior
@@ -40,7 +40,11 @@ WITH trial_resistance AS (
 base AS (
     SELECT
         o.*,
-        CASE o.p_sided WHEN 'two' THEN -qnorm(o.p_value / 2) WHEN 'one' THEN -qnorm(o.p_value) END AS z_p,
+        -- three upper-tail normal quantiles in one qnorm_list: z of the printed p-value (z_{1-p/2} or
+        -- z_{1-p}), and z_crit of the CI's printed level and of its alternative (the printed when none)
+        list_transform(qnorm_list([CASE o.p_sided WHEN 'two' THEN o.p_value / 2 WHEN 'one' THEN o.p_value END,
+                                   ci_tail(o.ci_level), ci_tail(coalesce(o.ci_level_alternative, o.ci_level))]),
+                       lambda q: -q) AS z_list,
         CASE WHEN o.logrank_chisq > 0 THEN sqrt(o.logrank_chisq) END AS z_chisq,
         coalesce(o.total_events, o.experimental_events + o.control_events) AS d_events,
         coalesce(o.experimental_n::DOUBLE / nullif(o.control_n, 0), o.allocation_ratio, 1.0) AS alloc,
@@ -55,11 +59,11 @@ base AS (
 readings AS (
     SELECT
         b.*,
+        b.z_list[1] AS z_p,
         b.d_events * b.alloc / pow(1 + b.alloc, 2) AS v_events,
-        CASE WHEN b.estimate > 0 AND b.ci_low > 0 AND b.ci_high > b.ci_low AND z_crit(b.ci_level) IS NOT NULL
-             THEN pow((ln(b.ci_high) - ln(b.ci_low)) / (2 * z_crit(b.ci_level)), 2) END AS vi_ci,
+        CASE WHEN b.estimate > 0 THEN vi_from_z(b.ci_low, b.ci_high, b.z_list[2]) END AS vi_ci,
         CASE WHEN b.oe_variance > 0 THEN b.o_minus_e / b.oe_variance END AS yi_oe,
-        CASE WHEN b.estimate > 0 AND b.estimate <> 1 AND b.z_p > 0 THEN pow(ln(b.estimate) / b.z_p, 2) END AS vi_p,
+        CASE WHEN b.estimate > 0 AND b.estimate <> 1 AND b.z_list[1] > 0 THEN pow(ln(b.estimate) / b.z_list[1], 2) END AS vi_p,
         CASE WHEN b.estimate > 0 AND b.estimate <> 1 AND b.z_chisq > 0
              THEN pow(ln(b.estimate), 2) / b.logrank_chisq END AS vi_chisq
     FROM base AS b
@@ -121,7 +125,7 @@ SELECT
     o.vi,
     o.derivation,
     CASE WHEN o.derivation = 'ci'
-         THEN pow((ln(o.ci_high) - ln(o.ci_low)) / (2 * z_crit(coalesce(o.ci_level_alternative, o.ci_level))), 2)
+         THEN vi_from_z(o.ci_low, o.ci_high, o.z_list[3])
          ELSE o.vi END AS vi_alternative,
     CASE WHEN o.derivation = 'ci' AND o.ci_level_alternative IS NOT NULL AND o.vi_p IS NOT NULL
          THEN o.vi_p ELSE o.vi END AS vi_p_value,
@@ -146,12 +150,12 @@ SELECT
     o.verified,
     o.source_id,
     o.raw_text,
-    rb.overall_judgement AS rob_overall,
-    rb.status AS rob_status
+    rb.rob_overall,
+    rb.rob_status
 FROM final AS o
 JOIN trials AS t USING (trial_id)
 JOIN arms AS e ON e.trial_id = o.trial_id AND e.arm_id = o.experimental_arm_id
 LEFT JOIN arms AS c ON c.trial_id = o.trial_id AND c.arm_id = o.control_arm_id
 LEFT JOIN trial_resistance AS r ON r.trial_id = o.trial_id
-LEFT JOIN risk_of_bias_in_force AS rb ON rb.trial_id = o.trial_id AND rb.endpoint = o.endpoint
+LEFT JOIN analysis_risk_of_bias AS rb ON rb.trial_id = o.trial_id AND rb.outcome_id = o.outcome_id
 WHERE t.design = 'rct'

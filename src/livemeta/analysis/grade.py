@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from statistics import NormalDist, median
+from statistics import median
 
 import numpy as np
 import yaml
@@ -240,7 +240,9 @@ def information(result) -> float:
 def optimal_information(effect: float, alpha: float = 0.05, power: float = 0.80) -> float:
     """The information (sum of 1/variance on the log scale) needed to detect ``effect`` (a ratio)
     with two-sided ``alpha`` and ``power``: (z(1 - alpha/2) + z(power))² / ln(effect)²."""
-    z = NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)
+    from ..pooling._dist import norm_isf
+
+    z = norm_isf(alpha / 2) + norm_isf(1 - power)
     return z * z / math.log(effect) ** 2
 
 

@@ -34,6 +34,7 @@ import numpy as np
 from scipy import special
 
 from ._tau2 import _EPS, _R_TOL, METHODS, _Control, _InterceptModel, _Segments, _zeroin, estimate_tau2, i2_h2
+from ._dist import norm_isf
 from ._validate import first_index
 from .effects import back_transform, transf_ilogit  # noqa: F401 - back_transform: this module's API too
 from .results import PoolResult
@@ -183,7 +184,7 @@ def _estimate_test(k: np.ndarray, W: np.ndarray, est: np.ndarray, rss: np.ndarra
     km1 = k.astype(float) - 1.0
     alpha = 1.0 - level
     vb = 1.0 / W
-    crit_z = -special.ndtri(alpha / 2.0)
+    crit_z = norm_isf(alpha / 2.0)
     if test == "knha":
         s2w = np.where(rss <= _EPS, 0.0, rss / km1)
         vb = np.where(multi, s2w * vb, vb)
@@ -374,7 +375,7 @@ def _pool_one(y: np.ndarray, v: np.ndarray, *, method: str, test: str, level: fl
     alpha = 1.0 - level
     crit_z = _CRIT_Z.get(alpha)
     if crit_z is None:
-        crit_z = _CRIT_Z[alpha] = float(-special.ndtri(alpha / 2.0))
+        crit_z = _CRIT_Z[alpha] = float(norm_isf(alpha / 2.0))
     notes = []
     with np.errstate(all="ignore"):
         qe, tau2, tau2_se, tr_p0 = _tau2_one(y, v, method, notes)

@@ -918,7 +918,9 @@ def _egger_notes(result, sc: _Scale, k: int) -> list[str]:
     else:
         notes.append(f"Egger's test not computed (k < {EGGER_MIN_K}): with {k} "
                      f"{'study' if k == 1 else 'studies'} a funnel plot cannot show small-study effects reliably.")
-    z = NormalDist().inv_cdf(0.5 + lvl / 2)
+    from ..pooling._dist import z_crit
+
+    z = z_crit(lvl)
     notes.append(f"Shaded: pseudo {lvl * 100:g}% confidence region (pooled estimate ± {z:.2f}·SE).")
     return notes
 
@@ -953,7 +955,9 @@ def _funnel_panel(ax, result, sc: _Scale) -> None:
     k, lvl = len(result.studies), result.spec.level
     yi = result.studies["yi"].to_numpy(float)
     se = np.sqrt(result.studies["vi"].to_numpy(float))
-    z = NormalDist().inv_cdf(0.5 + lvl / 2)
+    from ..pooling._dist import z_crit
+
+    z = z_crit(lvl)
     est = float(result.overall.estimate)
     se_max = float(np.nanmax(se)) * 1.08 if k else 1.0
     grid = np.linspace(0.0, se_max, 50)
@@ -1263,7 +1267,7 @@ def monitoring_plot(mon, *, title: str, measure: str = "HR", footer: str = "", s
 
 
 def _monitoring(mon, title: str, measure: str, footer: str, secondary: bool) -> Figure:
-    from statistics import NormalDist as _ND
+    from ..pooling._dist import norm_isf
 
     fig_w, fig_h = 9.0, 6.0
     fig = _new_figure(fig_w, fig_h)
@@ -1293,7 +1297,7 @@ def _monitoring(mon, title: str, measure: str, footer: str, secondary: bool) -> 
     if d.futility_bounds:
         fb = np.r_[d.futility_bounds, crit[-1]]
         ax.plot(t * ris, sign * fb, color="#2e7d32", lw=1.2, marker="^", ms=3, label="futility boundary (beta spending)")
-    zc = _ND().inv_cdf(1 - mon.alpha / mon.sided)
+    zc = norm_isf(mon.alpha / mon.sided)
     for v in ([sign * zc, -sign * zc] if mon.sided == 2 else [sign * zc]):
         ax.axhline(v, color=GREY, lw=0.8, ls=":")
     ax.axhline(0, color=INK, lw=0.6)
