@@ -13,7 +13,8 @@
 --   vi_alternative                    the CI read at ci_level_alternative (else vi)
 --   vi_p_value, derivation_p_value    the variance from the printed p-value and HR where both are
 --                                     given (Lung-MAP S1800A's one-sided P = .05), else vi
--- One row per outcome (overall, resistance subgroup or other subgroup); trial_resistance is the
+-- One row per outcome (overall, resistance subgroup or other subgroup); participants the patients it
+-- compares (NULL: not known); trial_resistance is the
 -- category the trial's own eligibility implies (its scope = 'trial' definition), min_prior_io_months
 -- the minimum prior PD-(L)1 exposure it required (a moderator for meta-regression); rob_overall and
 -- rob_status the risk-of-bias judgement in force for the outcome's endpoint (analysis_risk_of_bias;
@@ -132,11 +133,19 @@ SELECT
     CASE WHEN o.derivation = 'ci' AND o.ci_level_alternative IS NOT NULL AND o.vi_p IS NOT NULL
          THEN 'p_value' ELSE o.derivation END AS derivation_p_value,
     o.d_events AS events,
+    -- the patients compared: the outcome's own n per arm; for a whole-trial outcome, else the arms'
+    -- n randomised, else the trial's when it has two arms; NULL when not known
+    coalesce(o.experimental_n + o.control_n,
+             CASE WHEN o.population = 'overall'
+                  THEN coalesce(e.n_randomised + c.n_randomised, CASE WHEN na.n_arms = 2 THEN t.randomised_n END) END)
+        AS participants,
     o.p_value,
     o.p_sided,
     o.o_minus_e,
     o.oe_variance,
     o.logrank_chisq,
+    o.alloc AS allocation,   -- r of the events' derivations (n_e / n_c, the allocation ratio, or 1)
+    o.direction,             -- the sign of ln HR the events' derivations give it (-1 below 1, +1 above)
     e.treatment_class,
     e.regimen AS experimental_regimen,
     e.pd1_agent,
@@ -157,5 +166,6 @@ JOIN trials AS t USING (trial_id)
 JOIN arms AS e ON e.trial_id = o.trial_id AND e.arm_id = o.experimental_arm_id
 LEFT JOIN arms AS c ON c.trial_id = o.trial_id AND c.arm_id = o.control_arm_id
 LEFT JOIN trial_resistance AS r ON r.trial_id = o.trial_id
+LEFT JOIN (SELECT trial_id, count(*) AS n_arms FROM arms GROUP BY trial_id) AS na ON na.trial_id = o.trial_id
 LEFT JOIN analysis_risk_of_bias AS rb ON rb.trial_id = o.trial_id AND rb.outcome_id = o.outcome_id
 WHERE t.design = 'rct'

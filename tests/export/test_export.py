@@ -122,7 +122,7 @@ def test_reproduce_r_runs_on_the_package(package, tmp_path):
     shutil.copytree(out, copy)
     run = subprocess.run(["Rscript", str(copy / "reproduce.R")], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "14 analyses, 272 numbers compared with metafor" in run.stdout and "all within tolerance" in run.stdout
+    assert "14 analyses, 286 numbers compared with metafor" in run.stdout and "all within tolerance" in run.stdout
     fresh = json.loads((copy / "reproduced.json").read_text())
     assert [(r["analysis"], r["stratum"], r["quantity"]) for r in fresh["results"]] == \
            [(r["analysis"], r["stratum"], r["quantity"]) for r in EXPECTED["results"]]

@@ -55,8 +55,10 @@ DESCRIPTIONS = {
     "adverse_events": "Adverse events per arm: term or aggregate, grade band, subjects affected and at risk.",
     "risk_of_bias": "Risk-of-bias judgements (RoB 2, ROBINS-I), one row per assessment and domain.",
     "analyses": "The analyses in force: measure, estimator, test, level, prediction interval, subgroups, specification.",
-    "analysis_rows": "The rows each analysis pooled: the numbers as printed and the yi/vi livemeta computed from them.",
-    "pooled_estimates": "The pooled estimates stored at this revision (on the analysis scale: log or logit).",
+    "analysis_rows": "The rows each analysis pooled: the numbers as printed, the rule that made yi/vi from them "
+                     "(derivation) with its inputs, yi/vi, the weight, and each study's estimate and interval as shown.",
+    "pooled_estimates": "The pooled estimates stored at this revision (on the analysis scale: log or logit), each "
+                        "prediction interval labelled with its estimator and distribution (pi_label).",
 }
 PACKAGE_FILES = ("datapackage.json", "README.md", "reproduce.R", "reproduced.csv", "reproduced.json")
 
@@ -106,27 +108,44 @@ def _field_type(series: pd.Series) -> str:
     return "string"
 
 
-def _ci_level_read(spec, df: pd.DataFrame) -> pd.Series:
-    if spec.ci_level == "alternative" and "ci_level_alternative" in df.columns:
-        return df["ci_level_alternative"].fillna(df["ci_level"])
-    return df["ci_level"]
+#: what an HR row's derivation reads besides the printed HR and CI (queries/views/analysis_rct_hr.sql):
+#: exported with the rule's name (``derivation``) so that reproduce.R applies the same rule to them
+HR_INPUTS = ("p_value", "p_sided", "o_minus_e", "oe_variance", "logrank_chisq", "events", "allocation", "direction")
 
 
 def analysis_rows(result) -> pd.DataFrame:
-    """The rows an analysis pooled: its inputs as printed and the yi/vi livemeta computed."""
+    """The rows an analysis pooled: its inputs as printed, the rule that made each effect size from
+    them (``derivation``: for a hazard ratio ci, p_value, oe_v, logrank_chisq, p_events or
+    logrank_events with the numbers it reads; counts for 2x2 tables and proportions), the yi/vi
+    livemeta computed, the weight, and the study as every output shows it
+    (:func:`~livemeta.analysis.studies.study_table`: ``shown_estimate``, ``shown_ci_low``,
+    ``shown_ci_high`` on the display scale, ``interval`` printed / derived / computed, and the
+    participants compared)."""
+    from ..analysis.studies import level_read, study_table
+
     spec, st = result.spec, result.studies
+    shown = study_table(result)
     out = pd.DataFrame({"analysis_id": spec.id, "trial_id": st["trial_id"], "label": st["label"],
                         "outcome_id": st["outcome_id"] if "outcome_id" in st.columns else None,
                         "subgroup": st[spec.subgroup].fillna("(none)").astype(str) if spec.subgroup else None})
     if spec.measure == "HR":
         out["estimate"], out["ci_low"], out["ci_high"] = st["estimate"], st["ci_low"], st["ci_high"]
-        out["ci_level_read"] = _ci_level_read(spec, st)
+        out["ci_level_read"] = [level_read(r, spec) for r in st.to_dict("records")]
+        out["derivation"] = shown["derivation"].to_numpy()
+        for col in HR_INPUTS:
+            out[col] = st[col] if col in st.columns else None
     elif spec.measure in ("OR", "RR"):
         for c in ("ai", "bi", "ci", "di"):
             out[c] = st[c]
+        out["derivation"] = "counts"
     else:
         out["xi"], out["ni"] = st["xi"], st["ni"]
+        out["derivation"] = "counts"
     out["yi"], out["vi"], out["weight"] = st["yi"], st["vi"], st["weight"]
+    for col in ("estimate", "ci_low", "ci_high"):
+        out[f"shown_{col}"] = shown[col].to_numpy()
+    out["interval"] = shown["interval"].to_numpy()
+    out["participants"] = pd.Series(shown["participants"].to_numpy(float), index=out.index).round().astype("Int64")
     return out
 
 
@@ -147,8 +166,8 @@ def _check_folder(out: Path) -> None:
 
 
 #: the columns of data/pooled_estimates.csv, in order
-STORED_COLUMNS = ["analysis_id", "stratum", "measure", "scale", "method", "test", "level", "pi_dist", "k", "trials",
-                  "estimate", "se", "stat", "p", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "h2", "q",
+STORED_COLUMNS = ["analysis_id", "stratum", "measure", "scale", "method", "test", "level", "pi_dist", "pi_label", "k",
+                  "trials", "estimate", "se", "stat", "p", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "h2", "q",
                   "q_df", "q_p", "converged", "q_between", "df_between", "p_between", "method_spec"]
 
 
@@ -157,8 +176,11 @@ def _stored_estimates(con: duckdb.DuckDBPyConnection, revision: int, ids: list[s
     overall row first."""
     from ..analysis import stored_results
 
+    from ..analysis.present import pi_label
+
     df = stored_results(con, revision, ids)
     df = df.assign(_later=df["stratum"] != "overall").sort_values(["analysis_id", "_later", "stratum"], kind="stable")
+    df["pi_label"] = [pi_label(m, t, d, int(k)) for m, t, d, k in zip(df["method"], df["test"], df["pi_dist"], df["k"])]
     return df[STORED_COLUMNS].reset_index(drop=True)
 
 

@@ -100,13 +100,19 @@ class RevisionDiff:
             out.append(
                 f"| {a.analysis} | {_est(a.old, a.measure)} | {_est(a.new, a.measure)} | {_pair(a, 'k', '{}')} "
                 f"| {_pair(a, 'tau2', PRINTED['tau2'])} | {_pair(a, 'i2', PRINTED['i2'] + '%')} "
-                f"| {', '.join(a.flags) or '—'} |"
+                f"| {', '.join(_flag_text(a, f) for f in a.flags) or '—'} |"
             )
         out += ["", f"{len(changed)} of {len(self.analyses)} analyses changed."]
         recomputed = sorted({a.analysis for a in self.analyses for d in (a.old, a.new) if d and d.get("recomputed")})
         if recomputed:
             out.append(f"Recomputed (not stored at that revision): {', '.join(recomputed)}.")
         return "\n".join(out)
+
+
+def _flag_text(a: AnalysisChange, flag: str) -> str:
+    """A flag as printed: a prediction interval's flag says which interval (estimator, distribution)."""
+    label = (a.new or {}).get("pi_label") or (a.old or {}).get("pi_label")
+    return f"{flag} ({label})" if flag.startswith("prediction interval") and label else flag
 
 
 def _clean(x):
@@ -343,7 +349,9 @@ class EstimateHistory:
         return row if rev == revision or revision in self.pooled else None
 
     def at(self, revision: int) -> dict[str, dict]:
-        """The overall result of every analysis in force at ``revision``."""
+        """The overall result of every analysis in force at ``revision`` (with ``pi_label``: what its
+        prediction interval is, :func:`~livemeta.analysis.present.pi_label`)."""
+        from ..analysis.present import pi_label
         from ..analysis.spec import select_specs
         from ..analysis.store import analyses_at, parse_kept
 
@@ -356,14 +364,16 @@ class EstimateHistory:
             row = self._stored_at(spec.id, revision)
             if row is not None:
                 out[spec.id] = {k: _normal(row[k]) for k in _ESTIMATE_KEYS} | {
-                    "p_between": _normal(row["p_between"]), "recomputed": False}
+                    "p_between": _normal(row["p_between"]), "recomputed": False,
+                    "pi_label": pi_label(row["method"], row["test"], row["pi_dist"], row["k"])}
             else:
                 from ..analysis.present import summary
                 from ..analysis.run import run_analysis
 
                 s = summary(run_analysis(self.con, spec, revision))
                 between = s.get("test_for_subgroup_differences") or {}
-                out[spec.id] = {k: s[k] for k in _ESTIMATE_KEYS} | {"p_between": between.get("p"), "recomputed": True}
+                out[spec.id] = {k: s[k] for k in _ESTIMATE_KEYS} | {"p_between": between.get("p"), "recomputed": True,
+                                                                     "pi_label": (s["pi"] or {}).get("label")}
         return out
 
 

@@ -27,13 +27,12 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
 
 import pandas as pd
 
 from .. import __version__
-from ..analysis.present import trial_count
+from ..analysis.present import pi_label, trial_count
 from ..living.cumulative import cumulative_by_year, cumulative_rows
 from ..words import class_word
 from . import display
@@ -143,7 +142,8 @@ def summary_rows(result) -> list[dict]:
             pi = "= CI (fixed effect)"
         elif result.k > 1 and finite(o.pi_low) and finite(o.pi_high):
             pi = f"{display._fmt_ratio(nat(o.pi_low, s)) if not percent else f'{100 * nat(o.pi_low, s):.1f}'}–" \
-                 f"{display._fmt_ratio(nat(o.pi_high, s)) if not percent else f'{100 * nat(o.pi_high, s):.1f}'}"
+                 f"{display._fmt_ratio(nat(o.pi_high, s)) if not percent else f'{100 * nat(o.pi_high, s):.1f}'}" \
+                 f" ({pi_label(spec.method, spec.test, o.pi_dist, result.k)})"
         else:
             pi = "—"
     rows = [{
@@ -822,14 +822,15 @@ def _forest(ctx: _Context, result, anchor: str | None = None) -> None:
 def _study_table(ctx: _Context, result) -> None:
     """The studies of a very large analysis as a CSV file beside the figures, instead of a forest
     plot tens of inches tall."""
+    from ..analysis.studies import study_table
+
     spec = result.spec
-    sc = display.display_scale(spec)
-    st = result.studies
-    z = NormalDist().inv_cdf(0.5 + spec.level / 2)
-    se = st["vi"].astype(float) ** 0.5
+    shown = study_table(result)
+    scale = 100.0 if spec.measure == "proportion" else 1.0  # proportions in percent, as the forest plot
     table = pd.DataFrame({
-        "study": st["label"], "trial_id": st["trial_id"], "estimate": sc.back(st["yi"]),
-        "ci_low": sc.back(st["yi"] - z * se), "ci_high": sc.back(st["yi"] + z * se), "weight_percent": st["weight"],
+        "study": shown["label"], "trial_id": shown["trial_id"], "estimate": scale * shown["estimate"],
+        "ci_low": scale * shown["ci_low"], "ci_high": scale * shown["ci_high"], "weight_percent": shown["weight"],
+        "interval": shown["interval"], "printed": shown["printed"],
     })
     name = f"forest_{slug(spec.id)}.csv"
     ctx.figs.folder.mkdir(parents=True, exist_ok=True)
