@@ -125,8 +125,8 @@ def test_init_is_idempotent_from_the_cli(db_path):
     newest = migrations()[-1].version
     # 0000 bookkeeping, 0001 evidence tables, 0002 pooled estimates, 0003 trial source,
     # 0004 git history, 0005 reported statistics, 0006 risk of bias, 0007 pooled estimates stored
-    # when they change
-    assert newest == 7
+    # when they change, 0008 the direction of a resistance threshold
+    assert newest == 8
     assert first.output == second.output and f"schema version {newest}" in first.output
 
 

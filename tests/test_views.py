@@ -96,7 +96,7 @@ def test_resistance_view_gives_one_row_per_trial_and_category(tmp_path):
     def edit(d):
         d["resistance_definitions"].append(dict(
             id="primary_sub", scope="subgroup", population="progressed within 4 months", category="primary",
-            criterion_kind="prior_io_duration", threshold=4, threshold_unit="months",
+            criterion_kind="prior_io_duration", threshold=4, threshold_comparator="<", threshold_unit="months",
             definition="progression within 4 months", source="paper", verified=True))
         d["outcomes"].append(dict(
             id="os_primary", endpoint="os", measure="HR", population="resistance", definition="primary_sub",

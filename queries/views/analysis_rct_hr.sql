@@ -22,14 +22,17 @@
 WITH trial_resistance AS (
     -- one eligibility definition (scope 'trial') per trial; min_prior_io_months: the minimum prior
     -- PD-(L)1 exposure it required, in months (days / 30.4375, weeks * 7 / 30.4375): its threshold
-    -- for a prior_io_duration or time_to_progression criterion, 0 for eligibility without a
-    -- threshold (no minimum), NULL for criteria not expressed as exposure time (best response,
+    -- for a prior_io_duration or time_to_progression criterion that sets a minimum (comparator >= or
+    -- >; a threshold of a format-1 file, whose direction is not recorded, is read as one, as it was
+    -- before directions were recorded), 0 for eligibility without a threshold (no minimum), NULL for
+    -- a maximum (< or <=) and for criteria not expressed as exposure time (best response,
     -- treatment-free interval)
     SELECT
         trial_id,
         arg_min(category, definition_id) AS trial_resistance,
         max(CASE
             WHEN criterion_kind IN ('prior_io_duration', 'time_to_progression') AND threshold IS NOT NULL
+                 AND coalesce(threshold_comparator, '>=') IN ('>=', '>')
                 THEN threshold * CASE threshold_unit WHEN 'months' THEN 1.0 WHEN 'weeks' THEN 7 / 30.4375
                                                      WHEN 'days' THEN 1 / 30.4375 END
             WHEN criterion_kind = 'eligibility' AND threshold IS NULL THEN 0.0

@@ -88,6 +88,7 @@ class ResistanceDefinition(SQLModel, table=True):
     source_id: str | None = None
     verified: bool
     note: str | None = None
+    threshold_comparator: str | None = None  # '>=', '>', '<=' or '<' (None: no threshold, or a format-1 file)
 
 
 class Outcome(SQLModel, table=True):

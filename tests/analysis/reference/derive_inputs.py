@@ -40,7 +40,8 @@ The rules, per view an analysis names:
   outcome's), ``derivation``, ``trial_id``, ``treatment_class`` (the experimental arm's),
   ``resistance_category`` and ``min_prior_io_months``: the minimum prior PD-(L)1 exposure the
   trial's eligibility (its ``scope: trial`` definitions) required, in months (days / 30.4375,
-  weeks * 7 / 30.4375): the threshold of a prior_io_duration or time_to_progression criterion, 0
+  weeks * 7 / 30.4375): the threshold of a prior_io_duration or time_to_progression criterion that
+  sets a minimum (threshold_comparator >= or >; a format-1 file's threshold, without one, counts), 0
   for an eligibility criterion without a threshold, missing for criteria not expressed as exposure
   time (best response, treatment-free interval); the largest where a trial has several.
 - An analysis keeps the rows matching every ``filters`` entry (default: ``inclusion: included``; an
@@ -119,7 +120,8 @@ class Evidence:
         for d in study.get("resistance_definitions") or []:
             if d["scope"] != "trial":
                 continue
-            if d["criterion_kind"] in ("prior_io_duration", "time_to_progression") and d.get("threshold") is not None:
+            if d["criterion_kind"] in ("prior_io_duration", "time_to_progression") and d.get("threshold") is not None \
+                    and d.get("threshold_comparator", ">=") in (">=", ">"):  # a minimum (format 1: read as one)
                 values.append(d["threshold"] * MONTHS[d["threshold_unit"]])
             elif d["criterion_kind"] == "eligibility" and d.get("threshold") is None:
                 values.append(0.0)
