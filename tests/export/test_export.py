@@ -108,7 +108,7 @@ def test_the_committed_r_output_matches_the_stored_numbers(package):
         assert float(mine) == r["livemeta"]  # the R run read exactly these stored numbers
         assert abs(r["metafor"] - float(mine)) <= r["tolerance"] * max(1.0, abs(float(mine))), r
         checked += 1
-    assert checked >= 240
+    assert checked >= 230
     # every analysis with data was reproduced, with its subgroups
     analyses = {r["analysis"] for r in results}
     assert {"os", "pfs", "orr", "os_acquired", "os_by_class", "single_arm_orr_by_class", "os_re"} <= analyses
@@ -122,7 +122,7 @@ def test_reproduce_r_runs_on_the_package(package, tmp_path):
     shutil.copytree(out, copy)
     run = subprocess.run(["Rscript", str(copy / "reproduce.R")], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "14 analyses, 286 numbers compared with metafor" in run.stdout and "all within tolerance" in run.stdout
+    assert "14 analyses, 280 numbers compared with metafor" in run.stdout and "all within tolerance" in run.stdout
     fresh = json.loads((copy / "reproduced.json").read_text())
     assert [(r["analysis"], r["stratum"], r["quantity"]) for r in fresh["results"]] == \
            [(r["analysis"], r["stratum"], r["quantity"]) for r in EXPECTED["results"]]

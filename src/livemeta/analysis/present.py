@@ -125,7 +125,9 @@ def summary(result: AnalysisResult, *, studies: bool = False) -> dict:
             "pi_dist": r.pi_dist if r else None,
             "zero_cell_rule": spec.zero_cell_rule,
             "ci_level": spec.ci_level if spec.measure == "HR" else None,
+            "cohorts": spec.cohorts if spec.measure == "proportion" else None,
         },
+        "unit_of_analysis": unit_of_analysis(result),
         "method_spec": json.loads(spec.method_spec()),
         "sensitivity_of": spec.sensitivity_of,
         "note": result.note,
@@ -253,8 +255,45 @@ def _trials_word(res: AnalysisResult, n: int) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
+def unit_of_analysis(res: AnalysisResult) -> dict | None:
+    """How the trials with several cohorts entered a pooled proportion (``cohorts`` of the spec),
+    None when no trial had several: {"rule", "words", "cohorts" (in all), "trials": {trial_id: n}}."""
+    from .spec import COHORT_WORDS
+
+    st = res.studies
+    if res.spec.measure != "proportion" or "cohorts" not in st.columns or not (st["cohorts"] > 1).any():
+        return None
+    several = {t: int(n) for t, n in zip(st["trial_id"], st["cohorts"]) if n > 1}
+    return {"rule": res.spec.cohorts, "words": COHORT_WORDS[res.spec.cohorts], "cohorts": int(st["cohorts"].sum()),
+            "trials": several}
+
+
+def unit_text(res: AnalysisResult) -> str:
+    """'8 cohorts, combined per trial' (the rule beside the trial count), or ''."""
+    u = unit_of_analysis(res)
+    return "" if u is None else f"{u['cohorts']} cohorts, {u['words']}"
+
+
+def unit_note(res: AnalysisResult) -> str:
+    """'Unit of analysis: each trial once; durvalumab + tremelimumab ... : 3 cohorts combined
+    (responders and patients summed)', or '' when no trial had several cohorts."""
+    from .spec import COHORT_NOTES
+
+    u = unit_of_analysis(res)
+    if u is None:
+        return ""
+    st = res.studies
+    names = dict(zip(st["trial_id"], st["trial"] if "trial" in st.columns else st["trial_id"]))
+    which = "; ".join(f"{names[t]}: {n} cohorts" for t, n in u["trials"].items())
+    return f"Unit of analysis: each trial once, {COHORT_NOTES[u['rule']]}: {which}"
+
+
 def _cohorts(res: AnalysisResult) -> str:
-    """' (8 cohorts)' when the analysis pools several arms or cohorts of one trial."""
+    """' (8 cohorts; cohorts of one trial combined ...)' when a trial brought several cohorts (the
+    rule beside the count); ' (8 comparisons)' when an analysis pools several rows of one trial."""
+    unit = unit_text(res)
+    if unit:
+        return f" ({unit})"
     if res.k == len(res.trials) or res.k == 0:
         return ""
     return f" ({res.k} {'cohorts' if res.spec.measure == 'proportion' else 'comparisons'})"
@@ -423,6 +462,8 @@ def to_table(
             entries += _subgroup_rows(res, s)
         if res.metareg is not None:
             entries += _metareg_rows(res)
+        if unit_note(res):
+            entries.append(f"    {unit_note(res)[0].lower()}{unit_note(res)[1:]}")
         if res.metareg_note:
             entries.append(f"    meta-regression: {res.metareg_note}")
         if res.note:

@@ -21,13 +21,21 @@ SCALES = {"HR": "log", "OR": "log", "RR": "log", "proportion": "logit"}
 #: how a CI whose level is disputed is read: at its printed level, at its alternative level, or
 #: replaced by the variance derived from the printed p-value and HR
 CI_LEVEL_CHOICES = ("printed", "alternative", "p_value")
+#: how a trial with several cohorts (arms of a single-arm analysis) enters a pooled proportion once
+#: (Cochrane Handbook 23.3.4, multi-arm studies): its cohorts combined (responders and patients
+#: summed), or its largest cohort alone (most patients; the first in pooling order on a tie)
+COHORT_RULES = ("combine", "largest")
+#: the rule in words, printed beside an estimate that applied it, and in its note
+COHORT_WORDS = {"combine": "combined per trial", "largest": "largest per trial"}
+COHORT_NOTES = {"combine": "cohorts combined (responders and patients summed)",
+                "largest": "the largest cohort kept (most patients)"}
 #: the overall risk-of-bias judgements a "leave out high risk of bias" sensitivity analysis drops
 #: (RoB 2 high; ROBINS-I serious or critical); trials not assessed stay in
 HIGH_RISK_OF_BIAS = ["high", "serious", "critical"]
 
 _KEYS = {
     "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "exclude", "ci_level",
-    "subgroup", "subgroup_tau2", "sensitivity_of", "published", "moderators", "monitoring",
+    "subgroup", "subgroup_tau2", "sensitivity_of", "published", "moderators", "monitoring", "cohorts",
 }
 _MONITORING_KEYS = {"target", "alpha", "power", "sided", "heterogeneity", "information", "type_of_design", "futility"}
 _PUBLISHED_KEYS = {"estimate", "ci_low", "ci_high", "trials", "text"}
@@ -63,6 +71,7 @@ class AnalysisSpec:
     published: Published | None = None
     moderators: tuple[str, ...] = ()
     monitoring: dict[str, Any] | None = None
+    cohorts: str = "combine"  # a proportion's unit of analysis: COHORT_RULES
 
     @property
     def scale(self) -> str:
@@ -80,6 +89,8 @@ class AnalysisSpec:
         for key in ("moderators", "monitoring"):  # unused, they leave the spec as it always was
             if not d[key]:
                 d.pop(key)
+        if self.measure != "proportion":  # one row per comparison already: no cohorts to combine
+            d.pop("cohorts")
         d["scale"] = self.scale
         d["zero_cell_rule"] = self.zero_cell_rule
         return json.dumps(d, sort_keys=True)
@@ -170,6 +181,10 @@ def spec_from_dict(raw: Any, defaults: dict | None = None, where: str = "analysi
     _choice(spec.test, TESTS, "test", f"{where}: ")
     _choice(spec.ci_level, CI_LEVEL_CHOICES, "ci_level", f"{where}: ")
     _choice(spec.subgroup_tau2, ("separate", "common"), "subgroup_tau2", f"{where}: ")
+    _choice(spec.cohorts, COHORT_RULES, "cohorts", f"{where}: ")
+    if "cohorts" in raw and spec.measure != "proportion":
+        raise LivemetaError(f"{where}: cohorts is the unit of analysis of a pooled proportion (single-arm cohorts); "
+                            f"a {spec.measure} analysis pools one comparison per trial already")
     _choice(spec.pi, ("default", "t(k-2)"), "pi", f"{where}: ")
     if not isinstance(spec.level, (int, float)) or not 0 < spec.level < 1:
         raise LivemetaError(f"{where}: level {spec.level!r} is the CI level as a fraction (0.95), between 0 and 1")

@@ -140,6 +140,7 @@ def analysis_rows(result) -> pd.DataFrame:
         out["derivation"] = "counts"
     else:
         out["xi"], out["ni"] = st["xi"], st["ni"]
+        out["cohorts"] = st["cohorts"] if "cohorts" in st.columns else 1  # a trial's cohorts, combined as the analysis says
         out["derivation"] = "counts"
     out["yi"], out["vi"], out["weight"] = st["yi"], st["vi"], st["weight"]
     for col in ("estimate", "ci_low", "ci_high"):
@@ -154,6 +155,7 @@ def _analyses_table(specs) -> pd.DataFrame:
         "analysis_id": s.id, "title": s.title, "view": s.view, "measure": s.measure, "scale": s.scale,
         "method": s.method, "test": s.test, "level": s.level, "pi": s.pi, "ci_level": s.ci_level,
         "subgroup": s.subgroup, "subgroup_tau2": s.subgroup_tau2, "sensitivity_of": s.sensitivity_of,
+        "cohorts": s.cohorts if s.measure == "proportion" else None,
         "filters": json.dumps(s.filters, sort_keys=True), "exclude": json.dumps(s.exclude, sort_keys=True),
         "method_spec": s.method_spec(),
     } for s in specs])

@@ -784,6 +784,10 @@ def _forest_rows(result, sc: _Scale) -> tuple[list[_Row], list[_Row], _Row, _Row
     for d in shown:
         if d["interval"] == "derived":
             rows.append(_Row("note", note=f"‡ {derived_note(d)}", italic=True))
+    from ..analysis.present import unit_note
+
+    if unit_note(result):
+        rows.append(_Row("note", note=unit_note(result), italic=True))
     if overall.message:
         rows.append(_Row("note", note=f"Note: {overall.message}", italic=True))
     return rows, study_rows, total_row, pi
@@ -835,9 +839,12 @@ def _forest(result, footer: str) -> Figure:
     title = spec.title
     design = "single-arm trials" if sc.percent else "RCTs"
     ntrials = len(dict.fromkeys(result.studies["trial_id"])) if k else 0
+    from ..analysis.present import unit_text
+
+    unit = unit_text(result)
     subtitle = (f"{spec.id} · {sc.name} ({'pooled on the logit scale' if sc.percent else 'log scale'}), "
                 f"inverse variance, {method_label(spec.method, spec.test)}, {lvl} CI · "
-                f"k = {k} ({ntrials} {design})")
+                f"k = {k} ({ntrials} {design}{'; ' + unit if unit else ''})")
     if overall is None or k == 0:
         return _empty(title, subtitle, "No studies in this analysis at this revision.", footer)
     left, right = _forest_columns(result, sc)

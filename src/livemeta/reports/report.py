@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
-from ..analysis.present import pi_label, trial_count
+from ..analysis.present import pi_label, trial_count, unit_note, unit_text
 from ..living.cumulative import cumulative_by_year, cumulative_rows
 from ..words import class_word
 from . import display
@@ -90,6 +90,8 @@ def _notes(result) -> list[str]:
         notes.append(f"subgroup differences p = {fmt_p(result.subgroups.q_between_p)}")
     if result.note:
         notes.append(result.note)
+    if unit_note(result):
+        notes.append(unit_note(result))
     if spec.ci_level == "alternative":
         notes.append("disputed CIs read at their alternative level")
     if not getattr(o, "converged", True):
@@ -118,6 +120,9 @@ def _comparison(result) -> str:
 
 def _trials_text(result) -> str:
     """'k = 7; 7 of 10 RCTs', or with several cohorts per trial '6 of 106 single-arm trials (8 cohorts)'."""
+    unit = unit_text(result)
+    if unit:
+        return f"k = {result.k}; {trial_count(result)} ({unit})"
     if result.k != len(result.trials):
         return f"{trial_count(result)} ({result.k} {'cohorts' if result.spec.measure == 'proportion' else 'comparisons'})"
     return f"k = {result.k}; {trial_count(result)}"

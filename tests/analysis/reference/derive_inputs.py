@@ -29,7 +29,9 @@ The rules, per view an analysis names:
   that, its only experimental arm against its only control arm. A third arm (KEYVIBE-002's V/P
   alone, LEAP-008's lenvatinib alone) is never one.
 - ``analysis_single_arm_orr``: single-arm trials; ORR proportions (``population: overall``) with
-  responders of n, one row per arm (whole arms, not subgroups), the arm's treatment class.
+  responders of n, one row per arm (whole arms, not subgroups), the arm's treatment class. A
+  pooled proportion takes each trial once (``cohorts`` of the analysis, default ``combine``: a
+  trial's cohorts summed into one row; ``largest``: its largest cohort).
 - ``analysis_os_by_resistance``: RCT OS by resistance category (primary / acquired): a reported
   subgroup or cohort outcome (``population: resistance``) tied to a definition of that category;
   otherwise, when the trial's eligibility required acquired resistance (a ``scope: trial``
@@ -339,8 +341,37 @@ def derive(root: Path = ROOT) -> list[dict]:
     for spec in specs(root / project["analyses"]):
         if spec["view"] not in VIEWS:
             raise ValueError(f"analysis {spec['id']}: view {spec['view']} has no independent derivation here")
-        rows += [csv_row(spec, r) for r in select(VIEWS[spec["view"]](ev), spec)]
+        rows += [csv_row(spec, r) for r in per_trial(select(VIEWS[spec["view"]](ev), spec), spec)]
     return rows
+
+
+def per_trial(rows: list[dict], spec: dict) -> list[dict]:
+    """The unit of analysis of a pooled proportion (``cohorts`` of the analysis, default combine):
+    each trial once, its cohorts combined (responders and patients summed; a column whose cohorts
+    differ has their values joined with '; ') or its largest cohort (most patients, the first on a
+    tie). Rows keep the order of each trial's first cohort."""
+    if spec["measure"] != "proportion":
+        return rows
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(r["trial_id"], []).append(r)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+        elif spec.get("cohorts", "combine") == "largest":
+            out.append(max(group, key=lambda r: (r["ni"], -group.index(r))))
+        else:
+            row = dict(group[0])
+            for key in group[0]:
+                if key in ("xi", "ni"):
+                    row[key] = sum(r[key] for r in group)
+                    continue
+                values = list(dict.fromkeys(r[key] for r in group if isinstance(r[key], str)))
+                if len(values) > 1:
+                    row[key] = "; ".join(values)
+            out.append(row)
+    return out
 
 
 def write(rows: list[dict], path: Path = OUT) -> None:
