@@ -605,7 +605,9 @@ def cumulative(db, wait, project, analysis, as_of, fmt, plot):
     """Cumulative meta-analysis of ANALYSIS, adding trials by first publication date.
 
     The table rounds as the report prints (ratios to two decimals, proportions in percent); csv and
-    json give every digit. The first row (one trial) is that trial's interval as printed.
+    json give every digit. The first row (one trial) is that trial's interval as the forest plot
+    shows it: as printed when the printed CI is what was pooled, else the one its pooled variance
+    implies.
     """
     from .query import QueryResult
 

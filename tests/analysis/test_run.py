@@ -69,4 +69,7 @@ def test_a_trial_with_several_cohorts_enters_a_pooled_proportion_once():
         spec_from_dict({"id": "x", "title": "x", "view": "analysis_rct_os", "measure": "HR", "cohorts": "combine"})
     hr = AnalysisSpec(id="os", title="os", view="analysis_rct_os", measure="HR")
     assert one_row_per_trial(df, hr) is df and "cohorts" not in json.loads(hr.method_spec())
-    assert json.loads(spec.method_spec())["cohorts"] == "combine"
+    assert json.loads(spec.method_spec())["cohorts"] is None and spec.cohort_rule == "combine"  # not stated
+    stated = spec_from_dict({"id": "sa", "title": "sa", "view": "analysis_single_arm_orr", "measure": "proportion",
+                             "cohorts": "combine"})
+    assert json.loads(stated.method_spec())["cohorts"] == "combine" and stated != spec

@@ -1,11 +1,12 @@
 """``livemeta export``: a Frictionless data package of one version, and an R script that reproduces
 every stored analysis with metafor from those files alone.
 
-Without R, the committed output of that script for the bundled version review-2025
-(reference/bundled_review-2025_reproduced.json, made by reference/make_reproduced.py) is checked
-against a fresh export: the inputs R read are byte for byte the ones exported now (MD5), and every
-number metafor computed equals the stored one within 1e-8 (closed-form estimators) or 1e-6
-(iterative ones). Where R and metafor are installed, the script runs on the fresh package.
+Without R, the committed output of that script for the bundled version review-2025 (revision 1 of
+reference/bundled_history_reproduced.json, made by reference/make_reproduced.py for every revision;
+tests/consistency checks the others) is checked against a fresh export: the inputs R read are byte
+for byte the ones exported now (MD5), and every number metafor computed equals the stored one within
+1e-8 (closed-form estimators) or 1e-6 (iterative ones). Where R and metafor are installed, the
+script runs on the fresh package.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from livemeta import api
 from livemeta.cli import main
 
 HERE = Path(__file__).resolve().parent
-EXPECTED = json.loads((HERE / "reference" / "bundled_review-2025_reproduced.json").read_text())
+EXPECTED = json.loads((HERE / "reference" / "bundled_history_reproduced.json").read_text())["revisions"]["1"]
 #: the inputs whose numbers the R output depends on (analyses.csv also carries each analysis's full
 #: specification, which may grow keys without changing a number)
 CHECKED_INPUTS = ("analysis_rows.csv", "pooled_estimates.csv")

@@ -125,7 +125,7 @@ def summary(result: AnalysisResult, *, studies: bool = False) -> dict:
             "pi_dist": r.pi_dist if r else None,
             "zero_cell_rule": spec.zero_cell_rule,
             "ci_level": spec.ci_level if spec.measure == "HR" else None,
-            "cohorts": spec.cohorts if spec.measure == "proportion" else None,
+            "cohorts": spec.cohort_rule if spec.measure == "proportion" else None,
         },
         "unit_of_analysis": unit_of_analysis(result),
         "method_spec": json.loads(spec.method_spec()),
@@ -257,15 +257,17 @@ def _trials_word(res: AnalysisResult, n: int) -> str:
 
 def unit_of_analysis(res: AnalysisResult) -> dict | None:
     """How the trials with several cohorts entered a pooled proportion (``cohorts`` of the spec),
-    None when no trial had several: {"rule", "words", "cohorts" (in all), "trials": {trial_id: n}}."""
+    None when no trial had several: {"rule", "stated" (in the analyses file, else livemeta's default),
+    "words", "cohorts" (in all), "trials": {trial_id: n}}."""
     from .spec import COHORT_WORDS
 
     st = res.studies
     if res.spec.measure != "proportion" or "cohorts" not in st.columns or not (st["cohorts"] > 1).any():
         return None
     several = {t: int(n) for t, n in zip(st["trial_id"], st["cohorts"]) if n > 1}
-    return {"rule": res.spec.cohorts, "words": COHORT_WORDS[res.spec.cohorts], "cohorts": int(st["cohorts"].sum()),
-            "trials": several}
+    rule = res.spec.cohort_rule
+    return {"rule": rule, "stated": res.spec.cohorts is not None, "words": COHORT_WORDS[rule],
+            "cohorts": int(st["cohorts"].sum()), "trials": several}
 
 
 def unit_text(res: AnalysisResult) -> str:

@@ -151,7 +151,7 @@ _SUMMED = ("xi", "ni")
 
 
 def one_row_per_trial(df: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
-    """The unit of analysis of a pooled proportion: each trial once (``spec.cohorts``).
+    """The unit of analysis of a pooled proportion: each trial once (``spec.cohort_rule``).
 
     A single-arm view has a row per arm (cohort); a trial with several enters once: ``combine``
     sums their responders and patients into one row (other columns keep their value where the
@@ -171,7 +171,7 @@ def one_row_per_trial(df: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
             rows.append(group.iloc[0].to_dict() | {"cohorts": 1})
             continue
         name = str(group["trial"].iloc[0]) if "trial" in group.columns else str(group["trial_id"].iloc[0])
-        if spec.cohorts == "largest":
+        if spec.cohort_rule == "largest":
             row = group.loc[group["ni"].astype(float).idxmax()].to_dict()
             row["label"] = f"{row['label']} (largest of {n} cohorts)"
         else:

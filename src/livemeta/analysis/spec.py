@@ -71,7 +71,13 @@ class AnalysisSpec:
     published: Published | None = None
     moderators: tuple[str, ...] = ()
     monitoring: dict[str, Any] | None = None
-    cohorts: str = "combine"  # a proportion's unit of analysis: COHORT_RULES
+    cohorts: str | None = None  # a proportion's unit of analysis, COHORT_RULES (None: not stated, combine)
+
+    @property
+    def cohort_rule(self) -> str:
+        """How a trial with several cohorts enters a pooled proportion: ``cohorts`` as the analyses
+        file states it, else livemeta's default, ``combine``."""
+        return self.cohorts or "combine"
 
     @property
     def scale(self) -> str:
@@ -181,7 +187,8 @@ def spec_from_dict(raw: Any, defaults: dict | None = None, where: str = "analysi
     _choice(spec.test, TESTS, "test", f"{where}: ")
     _choice(spec.ci_level, CI_LEVEL_CHOICES, "ci_level", f"{where}: ")
     _choice(spec.subgroup_tau2, ("separate", "common"), "subgroup_tau2", f"{where}: ")
-    _choice(spec.cohorts, COHORT_RULES, "cohorts", f"{where}: ")
+    if spec.cohorts is not None:
+        _choice(spec.cohorts, COHORT_RULES, "cohorts", f"{where}: ")
     if "cohorts" in raw and spec.measure != "proportion":
         raise LivemetaError(f"{where}: cohorts is the unit of analysis of a pooled proportion (single-arm cohorts); "
                             f"a {spec.measure} analysis pools one comparison per trial already")

@@ -136,18 +136,24 @@ def analysis_rows(result) -> pd.DataFrame:
             out[col] = st[col] if col in st.columns else None
     elif spec.measure in ("OR", "RR"):
         for c in ("ai", "bi", "ci", "di"):
-            out[c] = st[c]
+            out[c] = _counts(st[c])
         out["derivation"] = "counts"
     else:
-        out["xi"], out["ni"] = st["xi"], st["ni"]
-        out["cohorts"] = st["cohorts"] if "cohorts" in st.columns else 1  # a trial's cohorts, combined as the analysis says
+        out["xi"], out["ni"] = _counts(st["xi"]), _counts(st["ni"])
+        # how many cohorts of the trial the row stands for, combined as the analysis says (cohorts)
+        out["cohorts"] = _counts(st["cohorts"]) if "cohorts" in st.columns else _counts(pd.Series(1, index=st.index))
         out["derivation"] = "counts"
     out["yi"], out["vi"], out["weight"] = st["yi"], st["vi"], st["weight"]
     for col in ("estimate", "ci_low", "ci_high"):
         out[f"shown_{col}"] = shown[col].to_numpy()
     out["interval"] = shown["interval"].to_numpy()
-    out["participants"] = pd.Series(shown["participants"].to_numpy(float), index=out.index).round().astype("Int64")
+    out["participants"] = _counts(pd.Series(shown["participants"].to_numpy(float), index=out.index))
     return out
+
+
+def _counts(col: pd.Series) -> pd.Series:
+    """Counts as whole numbers in the CSV (19, not 19.0), empty where another analysis has none."""
+    return pd.to_numeric(col).round().astype("Int64")
 
 
 def _analyses_table(specs) -> pd.DataFrame:
@@ -155,7 +161,7 @@ def _analyses_table(specs) -> pd.DataFrame:
         "analysis_id": s.id, "title": s.title, "view": s.view, "measure": s.measure, "scale": s.scale,
         "method": s.method, "test": s.test, "level": s.level, "pi": s.pi, "ci_level": s.ci_level,
         "subgroup": s.subgroup, "subgroup_tau2": s.subgroup_tau2, "sensitivity_of": s.sensitivity_of,
-        "cohorts": s.cohorts if s.measure == "proportion" else None,
+        "cohorts": s.cohort_rule if s.measure == "proportion" else None,
         "filters": json.dumps(s.filters, sort_keys=True), "exclude": json.dumps(s.exclude, sort_keys=True),
         "method_spec": s.method_spec(),
     } for s in specs])
@@ -182,7 +188,8 @@ def _stored_estimates(con: duckdb.DuckDBPyConnection, revision: int, ids: list[s
 
     df = stored_results(con, revision, ids)
     df = df.assign(_later=df["stratum"] != "overall").sort_values(["analysis_id", "_later", "stratum"], kind="stable")
-    df["pi_label"] = [pi_label(m, t, d, int(k)) for m, t, d, k in zip(df["method"], df["test"], df["pi_dist"], df["k"])]
+    df["pi_label"] = [pi_label(m, t, d, int(k)) if k else None  # no studies: no interval
+                      for m, t, d, k in zip(df["method"], df["test"], df["pi_dist"], df["k"])]
     return df[STORED_COLUMNS].reset_index(drop=True)
 
 

@@ -141,7 +141,7 @@ compare_fit <- function(a, stratum, res, st, pi, level, tol) {
 for (i in seq_len(nrow(analyses))) {
   an <- analyses[i, ]
   a <- an$analysis_id
-  s <- rows[rows$analysis_id == a, ]
+  s <- rows[rows$analysis_id == a, , drop = FALSE]
   if (nrow(s) == 0) next
   tol <- if (an$method %in% closed_form) 1e-8 else 1e-6
   es <- effect_sizes(s, an$measure)
@@ -151,7 +151,7 @@ for (i in seq_len(nrow(analyses))) {
   add(a, "overall", "max |shown interval - livemeta's|",
       max(abs(c(sh$estimate - s$shown_estimate, sh$ci_low - s$shown_ci_low, sh$ci_high - s$shown_ci_high))), 0, 1e-12)
   fit <- function(j) rma(es$yi[j], es$vi[j], method = an$method, test = an$test, level = 100 * an$level)
-  st <- stored[stored$analysis_id == a, ]
+  st <- stored[stored$analysis_id == a, , drop = FALSE]
   overall <- fit(seq_len(nrow(s)))
   compare_fit(a, "overall", overall, st[st$stratum == "overall", ], an$pi, an$level, tol)
   g <- s$subgroup
@@ -176,7 +176,9 @@ for (i in seq_len(nrow(analyses))) {
   }
 }
 
-res <- do.call(rbind, out)
+res <- if (length(out)) do.call(rbind, out) else
+  data.frame(analysis = character(), stratum = character(), quantity = character(), metafor = numeric(),
+             livemeta = numeric(), tolerance = numeric(), ok = logical())  # a revision without studies
 write.csv(res, file.path(here, "reproduced.csv"), row.names = FALSE)
 num <- function(x) if (is.na(x)) "null" else sprintf("%.17g", x)
 str_ <- function(x) paste0('"', gsub('"', '\\\\"', x), '"')
