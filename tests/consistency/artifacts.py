@@ -196,7 +196,31 @@ def problems(a: Artifacts, *, grade_domains: bool = True) -> list[str]:
     for aid, s in a.pool.items():
         out += _pooled(a, aid, s, table.get(aid), sof.get(aid))
         out += _studies(a, aid, s)
+        # a trial pooled twice (its cohorts as if independent; a join that repeats a row); a subgroup
+        # analysis of HRs may hold a trial once per subgroup, a pooled proportion never
+        if ("subgroups" not in s or s["measure"] == "proportion") and len(set(s["trials"])) != s["k"]:
+            out.append(f"{a.where(aid)}: k {s['k']} rows from {len(set(s['trials']))} trials: a trial pooled twice")
     out += _pi_labels(a, grade_domains=grade_domains)
+    out += _thresholds(a)
+    return out
+
+
+_SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+
+
+def _thresholds(a: Artifacts) -> list[str]:
+    """The characteristics table prints each resistance threshold the way the exported definition
+    records it ('< 24 weeks' beside "28 primary (<24 wk) resistance"; issue 20 printed '≥')."""
+    out = []
+    for d in _csv(a.package / "data" / "resistance_definitions.csv"):
+        if not d["threshold"]:
+            continue
+        amount = f"{float(d['threshold']):g} {d['threshold_unit']}".rstrip()
+        sign = _SIGNS.get(d.get("threshold_comparator") or "")
+        want = f" {sign} {amount}" if sign else f" threshold {amount} (direction not recorded)"
+        if f"{want}): “{d['definition']}”" not in a.md.replace("\n", " "):
+            out.append(f"{a.where(d['trial_id'])}: the characteristics table does not print {d['definition_id']}'s "
+                       f"threshold as{want}")
     return out
 
 

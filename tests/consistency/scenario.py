@@ -5,7 +5,8 @@ repository through ``livemeta ingest``, so that its exports are the same bytes w
 (the committed R output of reference/ is checked against them):
 
 * revision 1: the project's first commit (no trial: every analysis empty);
-* revision 2: twelve trials, among them hazard ratios derived from a two-sided P (mixed-00002),
+* revision 2: twelve trials, among them one judged for risk of bias on OS and on ORR (mixed-00001),
+  hazard ratios derived from a two-sided P (mixed-00002),
   from O - E and V (mixed-00004), from a log-rank chi-square (mixed-00005), from a P with the
   events per arm (mixed-00008), a CI whose level is disputed and a one-sided P beside it
   (mixed-00007, read three ways by os, os_s1800a_80 and os_s1800a_p), and a single-arm trial with
@@ -21,6 +22,8 @@ import copy
 from pathlib import Path
 
 import yaml
+
+from livemeta.paths import resource
 
 #: the trials of revision 2 (mixed_study numbers)
 FIRST = range(1, 13)
@@ -41,7 +44,13 @@ def study(i: int) -> dict:
     from livemeta.ingest.synthetic import mixed_study
 
     d = copy.deepcopy(mixed_study(i))
-    if i == 2:  # HR 0.80, two-sided P = 0.04, no CI
+    if i == 1:  # judged for OS (low) and ORR (high): each analysis row carries its own endpoint's judgement
+        rob = yaml.safe_load(resource("ingest", "template.yaml").read_text(encoding="utf-8"))["risk_of_bias"][0]
+        orr = copy.deepcopy(rob) | {"id": "orr-consensus", "endpoint": "orr", "result": "orr",
+                                    "overall": {"judgement": "high", "support": "Open-label assessment of response"}}
+        orr["domains"]["D4"] = {"judgement": "high", "support": "Investigator-assessed response, open label"}
+        d["risk_of_bias"] = [rob, orr]
+    elif i == 2:  # HR 0.80, two-sided P = 0.04, no CI
         o = _os(d)
         _without_ci(o)
         o.update(estimate=0.80, p_value=0.04, p_sided="two", raw_text="HR 0.80; P = .04")
