@@ -388,3 +388,94 @@ def whats_new_problems(a: Artifacts) -> list[str]:
         if m and m.group(2) == m.group(3):
             out.append(f"{a.where(m.group(1))}: listed as moved, {m.group(2)} → {m.group(3)} ({m.group(4)})")
     return out
+
+
+# ------------------------------------------------------------------------------------- the history
+#: file list -> (view, the view's id column); file keys named otherwise in the views
+_LISTS = {"arms": ("arms", "arm_id"), "outcomes": ("outcomes", "outcome_id"), "adverse_events": ("adverse_events", "ae_id"),
+          "resistance_definitions": ("resistance_definitions", "definition_id")}
+_KEYS = {"source": "source_id", "experimental_arm": "experimental_arm_id", "control_arm": "control_arm_id",
+         "arm": "arm_id"}
+
+
+def _plain(v):
+    import datetime as dt
+
+    if v is None:
+        return None
+    if hasattr(v, "isoformat") and isinstance(v, (dt.date, dt.datetime)) or type(v).__name__ == "Timestamp":
+        return v.isoformat()[:10]
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def _same(file_value, db_value) -> bool:
+    a, b = _plain(file_value), _plain(db_value)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return abs(a - b) <= 1e-9 * max(1.0, abs(a))
+    return a == b
+
+
+def evidence_problems(db: Path, root: Path, studies: str, revision: int) -> list[str]:
+    """Every revision is a state its author made: the evidence the database shows as of
+    ``revision`` is the study files of the commit it replayed (``studies``: the studies folder,
+    relative to the repository ``root``), trial for trial and value for value (trials, arms,
+    resistance definitions, outcomes, adverse events). A rejected revision is not checked: it kept
+    the state before it, as said."""
+    import subprocess
+
+    import yaml
+
+    from livemeta.db import connect
+    from livemeta.db.revisions import set_as_of
+
+    with connect(db, read_only=True) as con:
+        set_as_of(con, revision)
+        (sha, status), = con.execute(f"select commit_sha, status from revisions where revision_id = {revision}").fetchall()
+        views = {name: con.execute(f"select * from {name}").df().to_dict("records")
+                 for name in ("trials", *(v for v, _ in _LISTS.values()))}
+    if sha is None or status == "rejected":
+        return []
+    git = ["git", "-C", str(root)]
+    tree = subprocess.run([*git, "ls-tree", "-r", sha, "--", studies], capture_output=True, text=True,
+                          check=True).stdout.splitlines()
+    blobs = [line.split()[2] for line in tree if line.split("\t")[-1].endswith((".yaml", ".yml", ".json"))]
+    batch = subprocess.run([*git, "cat-file", "--batch"], input=("\n".join(blobs) + "\n").encode(),
+                           capture_output=True, check=True).stdout  # every file at once: header, content, newline
+    files, at = {}, 0
+    for _ in blobs:
+        header_end = batch.index(b"\n", at)
+        size = int(batch[at:header_end].split()[2])
+        d = yaml.safe_load(batch[header_end + 1: header_end + 1 + size].decode("utf-8"))
+        files[d["trial"]["id"]] = d
+        at = header_end + 1 + size + 1
+    where = f"revision {revision} (commit {sha[:9]})"
+    out = []
+
+    trials = {t["trial_id"]: t for t in views["trials"]}
+    if set(trials) != set(files):
+        out.append(f"{where}: the database has trials {sorted(set(trials) - set(files))} the commit's files do not, "
+                   f"and misses {sorted(set(files) - set(trials))}")
+    for tid, d in files.items():
+        for key, value in d["trial"].items():
+            if key != "id" and not isinstance(value, (dict, list)) and tid in trials \
+                    and not _same(value, trials[tid].get(_KEYS.get(key, key))):
+                out.append(f"{where}: {tid} trial.{key} is {trials[tid].get(_KEYS.get(key, key))!r} in the database, "
+                           f"{value!r} in the commit's file")
+    for lst, (name, id_col) in _LISTS.items():
+        rows = {(r["trial_id"], r[id_col]): r for r in views[name]}
+        for tid, d in files.items():
+            for rec in d.get(lst) or []:
+                row = rows.get((tid, rec["id"]))
+                if row is None:
+                    out.append(f"{where}: {tid} {lst} {rec['id']} is in the commit's file, not in the database")
+                    continue
+                for key, value in rec.items():
+                    col = "definition_id" if (lst, key) == ("outcomes", "definition") else _KEYS.get(key, key)
+                    if key != "id" and col in row and not isinstance(value, dict) and not _same(value, row[col]):
+                        out.append(f"{where}: {tid} {lst}[{rec['id']}].{key} is {row[col]!r} in the database, "
+                                   f"{value!r} in the commit's file")
+    return out
