@@ -117,3 +117,18 @@ def test_pool_json_labels_every_prediction_interval(bundled_db):
     assert round(pfs["pi"]["low"], 2) == 0.59 and round(pfs["pi"]["high"], 2) == 1.27
     assert summary(run.results[1])["pi"]["label"] == "fixed effect: = CI"
     assert "    95% prediction interval 0.59–1.27 (REML, t(k-1) = t(4), HKSJ)" in to_table(run.results).splitlines()
+
+
+def test_a_derived_variance_is_never_shown_with_the_printed_interval():
+    """Without the database: a row whose variance came from its P (derivation p_value) keeps its
+    printed HR and 95% CI, but is shown with the interval of the variance pooled."""
+    df = hr_frame(OS)
+    vi = (math.log(0.69) / 1.6448536269514722) ** 2
+    df = df.assign(derivation="ci", p_value=None, p_sided=None)
+    first = df.index[df["estimate"] == 0.69][0]
+    df.loc[first, ["vi", "derivation", "p_value", "p_sided"]] = [vi, "p_value", 0.05, "one"]
+    table = study_table(make_result(df, id="os_s1800a_p", revision=1))
+    row = table.loc[first]
+    assert row["interval"] == "derived" and row["printed"] == "HR 0.69 (95% CI 0.51–0.92)"
+    assert (round(row["ci_low"], 2), round(row["ci_high"], 2)) == (0.44, 1.07)
+    assert (table["interval"] == "printed").sum() == len(table) - 1

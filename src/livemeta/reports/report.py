@@ -91,7 +91,7 @@ def _notes(result) -> list[str]:
     if result.note:
         notes.append(result.note)
     if unit_note(result):
-        notes.append(unit_note(result))
+        notes.append(unit_note(result)[0].lower() + unit_note(result)[1:])
     if spec.ci_level == "alternative":
         notes.append("disputed CIs read at their alternative level")
     if not getattr(o, "converged", True):
