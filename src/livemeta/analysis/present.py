@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+from .labels import pi_label
 from .run import AnalysisResult
 from ..pooling import back_transform
 
@@ -20,21 +21,6 @@ def _fmt_ci(est: float | None, lo: float | None, hi: float | None, digits: int =
     f = f"{{:.{digits}f}}"
     ci = f" ({f.format(lo)}–{f.format(hi)})" if lo is not None and hi is not None else ""
     return f.format(est) + ci
-
-
-def pi_label(method: str | None, test: str | None, pi_dist: str | None, k: int | None) -> str:
-    """What a prediction interval is, beside every one shown: its tau² estimator and its
-    distribution, 'REML, t(k-1) = t(4), HKSJ', 'DL, z'; 'fixed effect: = CI' (no tau²)."""
-    if method == "FE":
-        return "fixed effect: = CI"
-    dist = pi_dist or "normal"
-    if dist == "normal":
-        text = "z"
-    elif dist in ("t(k-1)", "t(k-2)") and k is not None:
-        text = f"{dist} = t({k - (1 if dist == 't(k-1)' else 2)})"
-    else:
-        text = dist
-    return f"{method}, {text}" + (", HKSJ" if test == "knha" and dist == "t(k-1)" else "")
 
 
 def pi_summary(spec, r, k: int) -> dict | None:

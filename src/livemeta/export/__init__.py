@@ -184,7 +184,7 @@ def _stored_estimates(con: duckdb.DuckDBPyConnection, revision: int, ids: list[s
     overall row first."""
     from ..analysis import stored_results
 
-    from ..analysis.present import pi_label
+    from ..analysis.labels import pi_label
 
     df = stored_results(con, revision, ids)
     df = df.assign(_later=df["stratum"] != "overall").sort_values(["analysis_id", "_later", "stratum"], kind="stable")

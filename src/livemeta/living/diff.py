@@ -351,7 +351,7 @@ class EstimateHistory:
     def at(self, revision: int) -> dict[str, dict]:
         """The overall result of every analysis in force at ``revision`` (with ``pi_label``: what its
         prediction interval is, :func:`~livemeta.analysis.present.pi_label`)."""
-        from ..analysis.present import pi_label
+        from ..analysis.labels import pi_label
         from ..analysis.spec import select_specs
         from ..analysis.store import analyses_at, parse_kept
 

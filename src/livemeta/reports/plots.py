@@ -692,7 +692,7 @@ def _pooled_row(label: str, p, sc: _Scale, weight: float | None, *, kind: str, c
 def _pi_row(p, sc: _Scale) -> _Row | None:
     if p is None or p.method == "FE" or p.k < 2 or not _finite(p.pi_low, p.pi_high):
         return None
-    from ..analysis.present import pi_label
+    from ..analysis.labels import pi_label
 
     est, lo, hi = (float(v) for v in sc.back([p.estimate, p.pi_low, p.pi_high]))
     lvl = f"{p.level * 100:g}%"

@@ -32,7 +32,8 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
-from ..analysis.present import pi_label, trial_count, unit_note, unit_text
+from ..analysis.labels import pi_label
+from ..analysis.present import trial_count, unit_note, unit_text
 from ..living.cumulative import cumulative_by_year, cumulative_rows
 from ..words import class_word
 from . import display
