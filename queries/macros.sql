@@ -7,6 +7,21 @@
 CREATE OR REPLACE MACRO as_of_revision() AS coalesce(getvariable('livemeta_as_of'), 2147483647);
 CREATE OR REPLACE MACRO visible_at(valid_from, valid_to) AS
     valid_from <= as_of_revision() AND (valid_to IS NULL OR valid_to > as_of_revision());
+-- revision_kind(kind, changes): what kind of change a revision is, in words, from how it was
+-- written (history.revisions.kind: 'build' is the start of the history) and the kinds of project
+-- file it changed: 'evidence', 'analyses only', 'evidence and analyses', 'start', 'no change' (a
+-- merge whose conflict was reviewed); 'evidence' for a revision recorded before kinds were.
+CREATE OR REPLACE MACRO revision_kind(kind, changes) AS CASE
+    WHEN kind = 'build' THEN 'start'
+    WHEN changes IS NULL THEN 'evidence'
+    WHEN len(changes) = 0 THEN 'no change'
+    WHEN NOT list_contains(changes, 'evidence') THEN array_to_string(changes, ' and ') || ' only'
+    ELSE array_to_string(changes, ' and ') END;
+-- revision_note(note, changes, message): the review's note on a revision; for one recorded before
+-- kinds and notes were (changes NULL: an ingest outside git, or a database not replayed since),
+-- its message.
+CREATE OR REPLACE MACRO revision_note(note, changes, message) AS
+    CASE WHEN changes IS NULL THEN coalesce(note, message) ELSE note END;
 -- on_ratio_scale(x, scale): a pooled number back from its analysis scale: exp for 'log' (HR, OR,
 -- RR), the inverse logit for 'logit' (proportions), as is for 'identity'.
 CREATE OR REPLACE MACRO on_ratio_scale(x, scale) AS

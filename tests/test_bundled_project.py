@@ -24,6 +24,20 @@ def test_a_clone_builds_the_bundled_history_and_verifies(tmp_path):
                      r"review-2025\): 29 added; names version review-2025$", out.stdout, re.M), out.stdout
     assert re.search(r"^revision 2 [0-9a-f]{9} Living update: trials reported after the review's search window: "
                      r"5 added$", out.stdout, re.M), out.stdout
+    # the merges of issues 12 and 11 changed the analyses (new analyses and monitoring; the GRADE
+    # file): analyses only, and their developer text is no note
+    assert re.search(r"^revision 3 a43229da6 \(no note\): analyses only \(queries/analyses.yaml\); a merge", out.stdout,
+                     re.M), out.stdout
+    assert re.search(r"^revision 4 5521b1fb2 \(no note\): analyses only \(data/grade.yaml, livemeta.yaml\); a merge",
+                     out.stdout, re.M), out.stdout
+    log = livemeta(clone, "log").stdout
+    merges = log[log.index("\n   3  "):log.index("\n   5  ") if "\n   5  " in log else None]
+    assert "Merge issue-12" not in log and "migration 0005" not in log and "conclusion changed" not in merges
+    assert re.search(r"^   3  \S+ \S+  a43229da6  analyses only  .*: \(no note\)$", log, re.M), log
+    # issue 21: the sources cite the primary publications (no number changed: the estimates stay)
+    assert re.search(r"^revision 8 [0-9a-f]{9} Sources now cite the trials' primary publications \(DOI, PMID\) where "
+                     r"found; news pages stay as secondary sources and no estimate changed\.: 11 superseded; a merge",
+                     out.stdout, re.M), out.stdout
     out = livemeta(clone, "verify")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "agrees with the repository" in out.stdout and "identical to a fresh replay" in out.stdout

@@ -125,8 +125,9 @@ def test_init_is_idempotent_from_the_cli(db_path):
     newest = migrations()[-1].version
     # 0000 bookkeeping, 0001 evidence tables, 0002 pooled estimates, 0003 trial source,
     # 0004 git history, 0005 reported statistics, 0006 risk of bias, 0007 pooled estimates stored
-    # when they change, 0008 the direction of a resistance threshold
-    assert newest == 8
+    # when they change, 0008 revision kinds and notes, 0009 the rule and model of the stored monitoring,
+    # 0010 the direction of a resistance threshold
+    assert newest == 10
     assert first.output == second.output and f"schema version {newest}" in first.output
 
 
@@ -218,3 +219,59 @@ def test_as_of_notices_a_changed_analysis_spec(bundled_db, monkeypatch):
     monkeypatch.setattr(spec_module.AnalysisSpec, "method_spec", lambda self: original(self).replace('"FE"', '"FE "'))
     run = api.pool(bundled_db, ["os"], as_of=1)
     assert run.stored == "differs" and any("method_spec" in m for m in run.mismatches)
+
+
+def _commands(group=main, prefix=()):
+    import click
+
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*prefix, name))
+        else:
+            yield (*prefix, name), cmd
+
+
+def test_every_command_takes_project_as_the_readme_says(tmp_path):
+    """The README: "Every command takes --project DIR"; those that open a database also --db and --wait."""
+    readme = (REPO / "README.md").read_text()
+    assert "Every command takes `--project DIR`" in readme
+    commands = dict(_commands())
+    assert len(commands) >= 22
+    for path, cmd in commands.items():
+        opts = {o for p in cmd.params for o in getattr(p, "opts", [])}
+        assert "--project" in opts, path
+        assert ("--db" in opts) == ("--wait" in opts), path
+    runner = CliRunner()
+    proj = tmp_path / "p"
+    assert runner.invoke(main, ["new-project", "--project", str(proj), "--name", "test"]).exit_code == 0
+    out = runner.invoke(main, ["views", "--project", str(proj), "--no-columns"])
+    assert out.exit_code == 0 and out.output.startswith("adverse_event_rates") and "trials" in out.output
+    out = runner.invoke(main, ["template", "--project", str(proj)])
+    assert out.exit_code == 0 and out.output.startswith("# livemeta study file")
+    out = runner.invoke(main, ["views", "--project", str(tmp_path / "nowhere")])
+    assert out.exit_code == 1 and "no livemeta.yaml here" in out.output
+    out = runner.invoke(main, ["new-project", str(tmp_path / "a"), "--project", str(tmp_path / "b"), "--name", "x"])
+    assert out.exit_code == 2 and "name two folders" in out.output
+
+
+def test_new_project_starts_with_neutral_analyses_and_no_published_version(tmp_path):
+    import yaml
+
+    proj = tmp_path / "test"
+    out = CliRunner().invoke(main, ["new-project", str(proj), "--name", "test"])
+    assert out.exit_code == 0, out.output
+    text = (proj / "analyses.yaml").read_text()
+    doc = yaml.safe_load(text)
+    assert "published_version" not in doc and not any("published" in a for a in doc["analyses"])
+    data = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    assert not re.search(r"S1800A|KEYVIBE|PD-\(L\)1|review-2025|monitoring|moderators|published", data)
+    assert {"os", "pfs", "orr", "os_re"} <= {a["id"] for a in doc["analyses"]}
+    study = proj / "studies" / "example.yaml"
+    study.write_text(resource("ingest", "template.yaml").read_text())
+    out = subprocess.run([sys.executable, "-m", "livemeta", "ingest", str(study), "-m", "add example"],
+                         capture_output=True, text=True, cwd=proj)
+    assert out.returncode == 0, out.stderr
+    out = subprocess.run([sys.executable, "-m", "livemeta", "pool"], capture_output=True, text=True, cwd=proj)
+    assert out.returncode == 0, out.stderr
+    assert not re.search(r"of 10 RCTs|differs|0\.91|review|published", out.stdout), out.stdout
+    assert "1 RCT " in out.stdout and "1 RCTs" not in out.stdout

@@ -89,3 +89,45 @@ def test_missing_values_are_missing_not_zero(bundled_db):
     assert res.rows == [(None, None)]
     gaps = api.query(bundled_db, "select missing from evidence_gaps where trial_id = 'lung-map-s1800d'")
     assert gaps.rows == [("OS HR with CI, PFS HR with CI, ORR counts per arm, grade >=3 TRAE counts per arm",)]
+
+
+# --- provenance of the bundled evidence (issue 21) -------------------------------------------------
+
+#: the primary publication of each included trial, as its public record shows it (PubMed, PMC, DOAJ or
+#: the journal's page): DOI and PMID where one was seen (None where not)
+PRIMARY = {
+    "contact-01": ("10.1200/JCO.23.02166", "38552197"),
+    "leap-008": ("10.1016/j.jtho.2025.05.020", "40473109"),
+    "lung-map-s1800a": ("10.1200/JCO.22.00912", "35658002"),
+    "sapphire": ("10.1016/j.annonc.2023.10.004", "37866811"),
+    "hudson-durvalumab-ceralasertib": ("10.1038/s41591-024-02808-y", "38351187"),
+    "lung-map-s1400f": ("10.1136/jitc-2021-002973", "34429332"),
+    "ak104-202": ("10.1016/j.lungcan.2023.107355", "37677918"),
+    "saffron-103": ("10.1136/jitc-2022-006055", None),
+    "sintilimab-anlotinib-after-1l-io": ("10.1002/cam4.71191", None),
+    "camrelizumab-apatinib-2l": ("10.1111/1759-7714.14113", "34409776"),
+    "encore-601-nsclc": (None, "33203644"),
+}
+
+
+@pytest.mark.parametrize("trial", sorted(PRIMARY))
+def test_included_trials_cite_their_primary_publication(trial):
+    study = STUDIES[trial]
+    doi, pmid = PRIMARY[trial]
+    articles = [s for s in study["sources"] if s["kind"] == "journal_article"]
+    assert any((s.get("doi") or "").lower() == (doi or "").lower() and s.get("pmid") == pmid for s in articles), articles
+
+
+def test_no_source_on_a_staging_copy_but_the_one_whose_publication_was_not_found():
+    """Sources on hosts flagged as staging copies (ingest/hosts.yaml): only ALTER-L016/L018's, whose
+    note says why it stays."""
+    from livemeta.ingest.identifiers import flagged_hosts, host_of
+
+    staging = [e for e in flagged_hosts() if e.kind == "staging"]
+    found = []
+    for trial, study in sorted(STUDIES.items()):
+        for s in study["sources"]:
+            host = host_of(s["url"]) if s.get("url") else None
+            if host and any(e.matches(host) for e in staging):
+                found.append((trial, host, "staging server" in (s.get("note") or "")))
+    assert found == [("alter-l016-l018", "stage.medifind.com", True)]

@@ -13,30 +13,45 @@
 --   vi_alternative                    the CI read at ci_level_alternative (else vi)
 --   vi_p_value, derivation_p_value    the variance from the printed p-value and HR where both are
 --                                     given (Lung-MAP S1800A's one-sided P = .05), else vi
--- One row per outcome (overall, resistance subgroup or other subgroup); participants the patients it
--- compares (NULL: not known); trial_resistance is the
--- category the trial's own eligibility implies (its scope = 'trial' definition), min_prior_io_months
--- the minimum prior PD-(L)1 exposure it required (a moderator for meta-regression); rob_overall and
+-- One row per outcome (overall, resistance subgroup or other subgroup); trial_resistance is the
+-- category the trial's own eligibility implies (its scope = 'trial' definition), prior_io_minimum
+-- whether it required a minimum prior PD-(L)1 exposure or benefit and min_prior_io_months that
+-- minimum (moderators for meta-regression, coded below);
+-- n_randomised the patients of the comparison (the outcome's n per arm, else the arms' n randomised, else
+-- the trial's: an upper bound of the events any variance may imply); participants the patients it
+-- compares as the reports count them (the outcome's own n per arm; for a whole-trial outcome, else
+-- the arms' n randomised, else the trial's when it has two arms; NULL: not known); rob_overall and
 -- rob_status the risk-of-bias judgement in force for the outcome's endpoint (analysis_risk_of_bias;
 -- NULL: not assessed).
 WITH trial_resistance AS (
-    -- one eligibility definition (scope 'trial') per trial; min_prior_io_months: the minimum prior
-    -- PD-(L)1 exposure it required, in months (days / 30.4375, weeks * 7 / 30.4375): its threshold
-    -- for a prior_io_duration or time_to_progression criterion that sets a minimum (comparator >= or
-    -- >; a threshold of a format-1 file, whose direction is not recorded, is read as one, as it was
-    -- before directions were recorded), 0 for eligibility without a threshold (no minimum), NULL for
-    -- a maximum (< or <=) and for criteria not expressed as exposure time (best response,
-    -- treatment-free interval)
+    -- one eligibility definition (scope 'trial') per trial, coded by what it required of the prior
+    -- PD-(L)1 therapy (the moderators of os_by_prior_io):
+    --   prior_io_minimum     'required' when it set a minimum time on, or benefit from, prior PD-(L)1
+    --                        (a threshold of a prior_io_duration, time_to_progression or
+    --                        best_response criterion that is a minimum, threshold_comparator >= or >,
+    --                        or of a format-1 file, whose direction is not recorded: S1800A >= 84
+    --                        days, SAPPHIRE >= 4 months, stable disease >= 6 months); 'none required'
+    --                        for eligibility without a threshold (progression on or after PD-(L)1 at
+    --                        any time: primary resistance admitted); NULL for criteria without a
+    --                        threshold of another kind (best response alone, treatment-free interval)
+    --                        and for a maximum (< or <=): not classifiable
+    --   min_prior_io_months  that minimum in months (days / 30.4375, weeks * 7 / 30.4375); NULL when
+    --                        none was required (no requirement is not a requirement of 0 months)
     SELECT
         trial_id,
         arg_min(category, definition_id) AS trial_resistance,
         max(CASE
-            WHEN criterion_kind IN ('prior_io_duration', 'time_to_progression') AND threshold IS NOT NULL
+            WHEN criterion_kind IN ('prior_io_duration', 'time_to_progression', 'best_response') AND threshold IS NOT NULL
                  AND coalesce(threshold_comparator, '>=') IN ('>=', '>')
                 THEN threshold * CASE threshold_unit WHEN 'months' THEN 1.0 WHEN 'weeks' THEN 7 / 30.4375
                                                      WHEN 'days' THEN 1 / 30.4375 END
-            WHEN criterion_kind = 'eligibility' AND threshold IS NULL THEN 0.0
-        END) AS min_prior_io_months
+        END) AS min_prior_io_months,
+        CASE
+            WHEN bool_or(criterion_kind IN ('prior_io_duration', 'time_to_progression', 'best_response')
+                         AND threshold IS NOT NULL AND coalesce(threshold_comparator, '>=') IN ('>=', '>'))
+                THEN 'required'
+            WHEN bool_or(criterion_kind = 'eligibility' AND threshold IS NULL) THEN 'none required'
+        END AS prior_io_minimum
     FROM resistance_definitions
     WHERE scope = 'trial'
     GROUP BY trial_id
@@ -136,6 +151,7 @@ SELECT
     CASE WHEN o.derivation = 'ci' AND o.ci_level_alternative IS NOT NULL AND o.vi_p IS NOT NULL
          THEN 'p_value' ELSE o.derivation END AS derivation_p_value,
     o.d_events AS events,
+    coalesce(o.experimental_n + o.control_n, e.n_randomised + c.n_randomised, t.randomised_n) AS n_randomised,
     -- the patients compared: the outcome's own n per arm; for a whole-trial outcome, else the arms'
     -- n randomised, else the trial's when it has two arms; NULL when not known
     coalesce(o.experimental_n + o.control_n,
@@ -156,6 +172,7 @@ SELECT
     c.regimen AS control_regimen,
     r.trial_resistance,
     r.min_prior_io_months,
+    r.prior_io_minimum,
     t.first_published,
     t.first_publication_date,
     t.inclusion,

@@ -1,7 +1,8 @@
 -- Pooled estimates on the ratio scale (HR, OR, RR; proportions back from logit), latest per analysis.
 -- For each analysis, the results stored at the newest revision at or before the session's revision
 -- (a result is stored when it changes); trials: those each stratum pooled, in the analysis's order;
--- monitoring_*: its sequential monitoring (secondary) where analyses.yaml asks for it.
+-- monitoring_*: its sequential monitoring (secondary) where analyses.yaml asks for it, with the target,
+-- the model of the z-curve, the heterogeneity adjustment and the over-run rule that made it.
 WITH latest AS (
     SELECT analysis_id, max(revision_id) AS revision_id
     FROM history.pooled_estimates
@@ -49,7 +50,11 @@ SELECT
     p.monitoring_z,
     p.monitoring_bound,
     p.monitoring_fraction,
-    p.monitoring_spec
+    p.monitoring_spec,
+    p.monitoring_target,
+    p.monitoring_model,
+    p.monitoring_heterogeneity,
+    p.monitoring_overrun
 FROM history.pooled_estimates AS p
 JOIN latest USING (analysis_id, revision_id)
 LEFT JOIN members AS m USING (analysis_id, stratum)

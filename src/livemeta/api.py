@@ -22,6 +22,7 @@ from .paths import resource
 from .project import Project, find_project, require_project
 from .query import QueryResult, run_query
 from .sql import named
+from .words import count
 
 __all__ = [
     "IngestResult",
@@ -189,6 +190,29 @@ def validate(paths: list[Path | str], *, project=None, db: Path | str | None = N
     return report
 
 
+def refuse_unless_on_a_branch(project: Project, command: str) -> None:
+    """Refuse (nothing committed, nothing written) to commit to the evidence history while git is in
+    the middle of a merge, rebase, cherry-pick, revert or bisect, or on a detached HEAD: a commit
+    made then is replaced or dropped when the operation ends (a rebase aborted deletes the file),
+    or belongs to no branch and leaves the history at the next switch."""
+    from .gitrepo import Git
+
+    git = Git.find(project.root)
+    if git is None or git.head() is None:
+        return  # no history to protect: read_history says what to do
+    busy = git.in_progress()
+    if busy is not None:
+        what, how = busy
+        raise LivemetaError(f"{command} refused: {what} is in progress in {git.root}; nothing was committed or written",
+                            hint=f"finish it or undo it ({how}), then run `livemeta {command}` again")
+    if git.branch() is None:
+        raise LivemetaError(
+            f"{command} refused: HEAD is detached (no branch is checked out in {git.root}), so the commit would "
+            "belong to no branch; nothing was committed or written",
+            hint=f"switch to a branch (`git switch BRANCH`, or `git switch -c NEW-BRANCH` to start one here), then "
+            f"run `livemeta {command}` again")
+
+
 @dataclass
 class IngestResult:
     """What ``livemeta ingest`` did: the validation, the commit, and the revisions replayed."""
@@ -209,11 +233,12 @@ class IngestResult:
         lines = []
         for a in self.caught_up:
             lines.append(f"caught up: {a.line()}")
+        lines += [f"warning: {w}" for w in r.warnings]
         lines += [f"note: {u}" for u in r.unused]
         if self.dry_run:
             what = []
             if r.added:
-                what.append(f"add {len(r.added)} trial{'s' if len(r.added) != 1 else ''} ({', '.join(r.added)})")
+                what.append(f"add {count(len(r.added), 'trial')} ({', '.join(r.added)})")
             if r.superseded:
                 what.append(f"supersede {len(r.superseded)} ({', '.join(r.superseded)})")
             lines.append(f"dry run: would {' and '.join(what) or 'change nothing'}. Nothing was committed or written.")
@@ -252,6 +277,8 @@ def ingest(
     files = [Path(p) for p in paths]
     if not files:
         raise LivemetaError("no study files given")
+    if not dry_run:
+        refuse_unless_on_a_branch(proj, "ingest")
     for f in files:
         if not proj.in_studies(f):
             raise LivemetaError(
@@ -318,6 +345,7 @@ def version_add(name: str, *, description: str, project=None, db: Path | str | N
         )
     if any(v.name == name for v in proj.versions):
         raise LivemetaError(f"version {name!r} is already named in {proj.file.name}")
+    refuse_unless_on_a_branch(proj, "version add")
     from .gitrepo import Git
 
     git = Git.find(proj.root)
@@ -357,6 +385,8 @@ def resolve(trials: list[str], *, message: str, project=None, db: Path | str | N
     from .living.history import RESOLVES, read_history
 
     proj = _project(project)
+    _no_unfinished_merge(proj, trials)  # (the more precise refusal: git left the study file unmerged)
+    refuse_unless_on_a_branch(proj, "resolve")
     history = read_history(proj)
     open_conflicts = {c.trial_id: c for c in history.unresolved}
     unknown = [t for t in trials if t not in open_conflicts]
@@ -372,6 +402,36 @@ def resolve(trials: list[str], *, message: str, project=None, db: Path | str | N
     return build(proj, db=db, wait=wait)
 
 
+def _no_unfinished_merge(proj: Project, trials: list[str]) -> None:
+    """Refuse to resolve while git itself has not merged a study file (a conflict left ``UU``): the
+    file holds conflict markers, and the merge that livemeta reviews is not a commit yet."""
+    from .gitrepo import Git
+    from .living.history import _trial_of
+
+    git = Git.find(proj.root)
+    if git is None:
+        return
+    unmerged = git.unmerged([git.relative(proj.studies)])
+    if not unmerged:
+        return
+    named = []
+    for state, path in unmerged:
+        ours = git.run("show", f":2:{path}", check=False) or git.run("show", f"HEAD:{path}", check=False)
+        tid = _trial_of(ours or None, path)
+        named.append((tid if not tid.startswith("file ") else Path(path).stem, state, path))
+    asked = [(t, st, p) for t, st, p in named if t in trials or Path(p).stem in trials] or named
+    files = ", ".join(f"{p} ({st})" for _, st, p in asked)
+    first = asked[0][2]
+    raise LivemetaError(
+        f"git has not finished merging {files}: the file holds git's conflict markers and the merge is not "
+        f"committed yet, so there is no merged trial for livemeta to review; nothing was done",
+        hint=f"edit {first} to keep the right values and remove the <<<<<<< ======= >>>>>>> lines, then "
+        f"`git add {first}` and `git commit` to finish the merge; then `livemeta build` names the trials the merge "
+        f"changed on both sides, and `livemeta resolve {' '.join(sorted({t for t, _, _ in asked}))} -m \"...\"` records "
+        "your review",
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------------
@@ -381,7 +441,7 @@ def query(
     db_path: Path | str, sql: str, *, as_of: str | int | None = None, wait: float = 10.0, timeout: float = 30.0,
     **limits,
 ) -> QueryResult:
-    """Run read-only SQL (see :func:`livemeta.query.run_query`; ``limits``: max_rows, max_mb)."""
+    """Run read-only SQL (see :func:`livemeta.query.run_query`; ``limits``: max_rows, max_mb, max_memory_mb)."""
     return run_query(db_path, sql, as_of=as_of, wait=wait, timeout=timeout, **limits)
 
 
@@ -560,17 +620,20 @@ def diff(db_path: Path | str, from_rev: str | int | None = None, to_rev: str | i
 class LogEntry:
     """One revision of ``livemeta log``."""
 
-    revision: Revision
+    revision: Revision  # with its kind (``label``, ``changes``) and the review's ``note``
     commit: str | None
     status: str | None  # applied | rejected (None: written before the history moved to git)
     versions: list[str]
     problems: list[str]
-    changes: list[str]
+    changes: list[str]  # the analyses whose conclusion the evidence changed at it
+    analyses: list[str] = field(default_factory=list)  # the analyses it added, changed or removed
+    version_notes: list[str] = field(default_factory=list)  # 'review-2025: description' of the versions naming it
 
 
 def log(db_path: Path | str, *, wait: float = 10.0) -> list[LogEntry]:
-    """Every revision with its commit, whether it was applied or rejected (and why), the versions
-    that name it and the analyses whose conclusion changed at it (direction or significance)."""
+    """Every revision with its commit, what kind of change it is and the review's note on it,
+    whether it was applied or rejected (and why), the versions that name it, the analyses it
+    added, changed or removed, and the analyses whose conclusion the evidence changed at it."""
     from .living.diff import EstimateHistory, conclusion_changes
 
     with connect(db_path, read_only=True, wait=wait) as con:
@@ -581,10 +644,17 @@ def log(db_path: Path | str, *, wait: float = 10.0) -> list[LogEntry]:
         problems: dict[int, list[str]] = {}
         for rid, file, path, reason in con.execute(named("revision_problems")).fetchall():
             problems.setdefault(rid, []).append(f"{file}: {path}: {reason}" if path else f"{file}: {reason}")
+        labels = {r.revision_id: r.label for r in list_revisions(con)}
         out = []
-        for rid, created, author, message, kind, version, sha, status, names in con.execute(named("revision_log")).fetchall():
-            rev = Revision(rid, created, author, message, kind, version)
-            out.append(LogEntry(rev, sha, status, list(names), problems.get(rid, []), conclusion_changes(con, rid, estimates)))
+        for (rid, created, author, message, kind, version, kinds, note, files, sha, status, names,
+             descriptions) in con.execute(named("revision_log")).fetchall():
+            rev = Revision(rid, created, author, message, kind, version, tuple(kinds) if kinds is not None else None,
+                           note, tuple(files or ()), labels.get(rid))
+            compared = estimates.compare(rid - 1, rid) if rid > 1 else []
+            specs = [f"{a.analysis}: {a.change}" for a in compared if a.change]
+            out.append(LogEntry(rev, sha, status, list(names), problems.get(rid, []),
+                                conclusion_changes(con, rid, estimates, compared), specs,
+                                [f"{n}: {d}" if d else n for n, d in zip(names, descriptions)]))
         return out
 
 
@@ -603,34 +673,42 @@ def monitor(
     db_path: Path | str,
     analysis: str,
     *,
-    target: float,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    sided: int = 2,
-    heterogeneity: str | float = "D2",
-    information: str = "inverse_variance",
-    type_of_design: str = "asOF",
-    futility: str = "none",
+    target: float | None = None,
+    alpha: float | None = None,
+    power: float | None = None,
+    sided: int | None = None,
+    heterogeneity: str | float | None = None,
+    estimator: str | None = None,
+    information: str | None = None,
+    type_of_design: str | None = None,
+    futility: str | None = None,
+    overrun: str | None = None,
     as_of: str | int | None = None,
     wait: float = 10.0,
 ):
     """Sequential monitoring (trial sequential analysis) of one analysis, looks by first publication.
 
-    ``target`` is the clinically relevant effect on the ratio scale (e.g. HR 0.80). Returns
-    ``(spec, revision, monitoring, table)``: the :class:`~livemeta.pooling.sequential.Monitoring`
-    and its table (one row per look).
+    The settings are the analysis's ``monitoring:`` block of the analyses file in force at the
+    revision (defaults: :data:`livemeta.analysis.monitoring.DEFAULTS`); each argument given overrides
+    its setting. ``target`` (the ratio, e.g. HR 0.80) overrides the analyses file's target and is
+    reported as an override. Returns ``(spec, revision, run, table)``: the
+    :class:`~livemeta.analysis.monitoring.MonitoringRun` (``run.main`` at the target, ``run.at_ci_limit``
+    at the pooled CI limit) and the table of ``run.main`` (one row per look).
     """
-    from .analysis import analyses_at, run_analysis, select_specs
-    from .analysis.monitoring import MonitoringSettings, monitor_result, monitoring_table
+    from dataclasses import replace
 
-    settings = MonitoringSettings(target=target, alpha=alpha, power=power, sided=sided, heterogeneity=heterogeneity,
-                                  information=information, type_of_design=type_of_design, futility=futility)
+    from .analysis import analyses_at, run_analysis, select_specs
+    from .analysis.monitoring import monitor_result, monitoring_table, settings_for
+
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)
         (spec,) = select_specs(analyses_at(con, revision).specs, [analysis])
-        result = run_analysis(con, spec, revision)
-    mon = monitor_result(result, settings)
-    return spec, revision, mon, monitoring_table(result, mon)
+        settings = settings_for(spec, target=target, alpha=alpha, power=power, sided=sided,
+                                heterogeneity=heterogeneity, estimator=estimator, information=information,
+                                type_of_design=type_of_design, futility=futility, overrun=overrun)
+        result = run_analysis(con, replace(spec, monitoring=None), revision)
+    run = monitor_result(result, settings, characteristics=True)
+    return spec, revision, run, monitoring_table(result, run.main)
 
 
 def report(
@@ -775,8 +853,27 @@ def ctgov_draft(
     if save_record is not None:
         import json
 
-        Path(save_record).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _write_output(save_record, json.dumps(data, indent=2, ensure_ascii=False) + "\n", "--save-record")
     return draft
+
+
+def _writable(path: Path | str, option: str) -> None:
+    """Refuse, before any work, an output file whose folder does not exist (or is not a folder)."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        what = "does not exist" if not folder.exists() else "is not a folder"
+        raise LivemetaError(f"cannot write {path}: the folder {folder} {what}; nothing was written",
+                            hint=f"create the folder first (mkdir -p {folder}), or choose another {option}")
+
+
+def _write_output(path: Path | str, text: str, option: str) -> None:
+    """Write a command's output file; a failure (a folder gone meanwhile, no permission, a full disk)
+    is a message naming the file and the option, not a traceback."""
+    _writable(path, option)
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise LivemetaError(f"cannot write {path}: {exc.strerror or exc}", hint=f"choose another {option}") from None
 
 
 def import_ctgov(
@@ -795,9 +892,12 @@ def import_ctgov(
     """
     if out is not None and Path(out).exists() and not force:
         raise LivemetaError(f"{out} exists; the draft was not written", hint="choose another --out, or pass --force to overwrite it")
+    for path, option in ((out, "--out"), (save_record, "--save-record")):
+        if path is not None:
+            _writable(path, option)  # before a record is fetched or read: nothing is lost
     draft = ctgov_draft(record, nct=nct, base_url=base_url, save_record=save_record)
     if out is not None:
-        Path(out).write_text(draft.text, encoding="utf-8")
+        _write_output(out, draft.text, "--out")
     return draft
 
 
@@ -863,6 +963,8 @@ def rob_import(
     robvis.check_choice(role, ROB_ROLES, "--role")
     if not (assessor or "").strip():
         raise LivemetaError("an assessment needs its assessor", hint='pass --assessor "Name" (for a consensus: both names)')
+    if assessed_on is not None:
+        robvis.check_date(assessed_on, "--date")
     proj = _project(project)
     path = Path(csv_path)
     try:

@@ -7,6 +7,7 @@ printed as one message with a hint, never as a traceback, and exit non-zero.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import click
 
 from . import __version__, api
 from .errors import LivemetaError
+from .words import count
 
 
 class _Group(click.Group):
@@ -28,19 +30,38 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
 
 
+def _project_option(f, help: str = "The evidence project (its folder or livemeta.yaml) [env LIVEMETA_PROJECT; "
+                    "default: the nearest livemeta.yaml in this folder or its parents].", envvar="LIVEMETA_PROJECT"):
+    return click.option("--project", "project", type=click.Path(path_type=Path), envvar=envvar, default=None,
+                        help=help)(f)
+
+
+class _Finite(click.FloatRange):
+    """A float option within its range, and finite: click's FloatRange lets ``nan`` through (every
+    comparison with it is false), which would switch a limit off."""
+
+    def convert(self, value, param, ctx):
+        import math
+
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{rv!r} is not a finite number; give a value in the range {self._describe_range()}.", param, ctx)
+        return rv
+
+
+def _limit(name: str):
+    """The click type of a query limit: its range from :data:`livemeta.query.LIMITS`."""
+    from .query import LIMITS
+
+    _, low, high, _ = LIMITS[name]
+    return click.IntRange(low, high) if isinstance(low, int) else _Finite(low, high)
+
+
 def _db_options(f):
-    f = click.option(
-        "--project",
-        "project",
-        type=click.Path(path_type=Path),
-        envvar="LIVEMETA_PROJECT",
-        default=None,
-        help="The evidence project (its folder or livemeta.yaml) [env LIVEMETA_PROJECT; default: the nearest "
-        "livemeta.yaml in this folder or its parents].",
-    )(f)
+    f = _project_option(f)
     f = click.option(
         "--wait",
-        type=click.FloatRange(min=0),
+        type=_Finite(min=0, max=86_400),
         default=10.0,
         show_default=True,
         help="Seconds to keep retrying while another process holds the database.",
@@ -108,20 +129,31 @@ def init(db, wait, project):
 def build(db, wait, project, backup):
     """Build the database from the project's git history, or bring it up to date.
 
-    Every commit that changed the study files or the analyses file is one revision (its message,
-    author and time); every analysis is pooled and stored at each. A database that already
-    follows the history only gets the new commits. Refuses, writing nothing, when the database
-    holds revisions the repository cannot reproduce (see --backup) or when a merge changed the
-    same trial on both sides (see `livemeta resolve`).
+    Every commit that changed the project's files (study files: an evidence revision; the analyses,
+    GRADE or project file: an analyses revision) is one revision, with its author, time and the
+    review's note; every analysis is pooled and stored at each. A database that already follows
+    the history only gets the new commits. When the history was rewritten (a rebase, a reset, a
+    switch of branch), names the revisions that leave it, keeps the old file as a .bak and says how
+    to get them back. Refuses, writing nothing, when the database holds revisions the repository
+    cannot reproduce (see --backup) or when a merge changed the same trial on both sides (see
+    `livemeta resolve`).
     """
     with _progress("build") as step:
         report = api.build(project, db=db, backup=backup, wait=wait, progress=step)
     _print_applied(report.applied)
     for old, new, sha in report.renumbered:
         click.echo(f"revision {old} (commit {sha[:9]}) is now revision {new}: the history was merged")
+    for old, new, sha, merge in report.folded:
+        click.echo(f"revision {old} (commit {sha[:9]}) is now part of revision {new}: merge {merge[:9]} brings "
+                   "its branch as one revision")
+    for line in report.dropped_lines():
+        click.echo(f"warning: {line}", err=True)
+    if report.busy:
+        click.echo(f"note: {report.busy} is in progress: this is the history as it stands mid-way; build again "
+                   "when it is finished or aborted", err=True)
     if report.damaged:
         click.echo(f"the old database could not be read ({report.damaged}); it was rebuilt", err=True)
-    if report.backup:
+    if report.backup and not report.dropped:
         click.echo(f"the old database was kept as {report.backup}")
     head = report.head[:9]
     click.echo(f"{report.database}: {report.mode}, revision {report.revision} (repository at {head})")
@@ -166,17 +198,24 @@ def verify(db, wait, project):
         for d in report.differences:
             click.echo(f"  {d}")
         raise SystemExit(1)
-    click.echo(f"{report.database} agrees with the repository at {report.head[:9]}: {report.revisions} revisions, "
+    click.echo(f"{report.database} agrees with the repository at {report.head[:9]}: {count(report.revisions, 'revision')}, "
                f"{report.tables} tables, {report.rows} evidence rows and {report.estimates} stored estimates "
                f"identical to a fresh replay ({report.seconds:.1f} s)")
 
 
 @main.command("new-project")
-@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), required=False)
 @click.option("--name", required=True, help="What the review is about.")
-def new_project(folder, name):
-    """Create an evidence project in FOLDER: livemeta.yaml, studies/, analyses.yaml and a git repository
-    with its first commit (where the history starts)."""
+@functools.partial(_project_option, help="The folder of the new project (the same as FOLDER).", envvar=None)
+def new_project(folder, name, project):
+    """Create an evidence project in FOLDER (or --project): livemeta.yaml, studies/, neutral analyses in
+    analyses.yaml (no published figures: add the ones you compare with) and a git repository with its
+    first commit (where the history starts)."""
+    if folder is not None and project is not None and Path(folder).resolve() != Path(project).resolve():
+        raise click.UsageError(f"FOLDER {folder} and --project {project} name two folders: give one")
+    folder = folder or project
+    if folder is None:
+        raise click.UsageError("name the folder of the new project: livemeta new-project DIR --name NAME")
     proj, sha = api.new_project(folder, name=name)
     click.echo(f"created the evidence project {proj.root}" + (f" (commit {sha[:9]})" if sha else ""))
     if not sha:
@@ -225,9 +264,20 @@ def resolve(db, wait, project, trials, message):
 
 
 @main.command()
-def template():
-    """Print the annotated study-file template (ingest/template.yaml)."""
+@_project_option
+def template(project):
+    """Print the annotated study-file template (ingest/template.yaml; the same for every project)."""
+    _check_project(project)
     click.echo(api.template_text(), nl=False)
+
+
+def _check_project(project: Path | None) -> None:
+    """A project named by --project (or LIVEMETA_PROJECT) must be one, even where the command reads
+    nothing of it: a wrong folder is said, never ignored."""
+    if project is not None:
+        from .project import load_project
+
+        load_project(project)
 
 
 @main.command()
@@ -250,7 +300,8 @@ def validate(db, wait, project, files, supersede, engine):
 @main.command()
 @_db_options
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-m", "--message", default=None, help="What this revision adds and why (the commit message).")
+@click.option("-m", "--message", default=None,
+              help="What this revision adds and why (the commit message, and the revision's note).")
 @click.option("--author", default=None, help='Who makes the revision ("Name" or "Name <email>") [default: git\'s user].')
 @click.option("--dry-run", is_flag=True, help="Validate and report what would change; commit and write nothing.")
 @click.option("--supersede", is_flag=True, help="Replace trials already in the database (a correction or a new data cut).")
@@ -288,13 +339,15 @@ def ingest(db, wait, project, files, message, author, dry_run, supersede):
     show_default=True,
 )
 @click.option("--as-of", default=None, help="Read the views as of a revision id, a date (YYYY-MM-DD, UTC) or a version name.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+@click.option("--timeout", type=_limit("timeout"), default=30.0, show_default=True,
               help="Seconds for running, fetching and formatting before the query is stopped.")
-@click.option("--max-rows", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+@click.option("--max-rows", type=_limit("max_rows"), default=1_000_000, show_default=True,
               help="Refuse a result with more rows.")
-@click.option("--max-mb", type=click.FloatRange(min=0.001), default=100.0, show_default=True,
+@click.option("--max-mb", type=_limit("max_mb"), default=100.0, show_default=True,
               help="Refuse a result holding more megabytes of values.")
-def query(db, wait, project, sql, fmt, as_of, timeout, max_rows, max_mb):
+@click.option("--max-memory-mb", type=_limit("max_memory_mb"), default=2000.0, show_default=True,
+              help="Stop a query that needs more megabytes of memory while it runs.")
+def query(db, wait, project, sql, fmt, as_of, timeout, max_rows, max_mb, max_memory_mb):
     """Run read-only SQL against the views (see `livemeta views`).
 
     \b
@@ -305,16 +358,20 @@ def query(db, wait, project, sql, fmt, as_of, timeout, max_rows, max_mb):
     import time
 
     deadline = time.monotonic() + timeout
-    result = api.query(_db(db, project), sql, as_of=as_of, wait=wait, timeout=timeout, max_rows=max_rows, max_mb=max_mb)
+    result = api.query(_db(db, project), sql, as_of=as_of, wait=wait, timeout=timeout, max_rows=max_rows, max_mb=max_mb,
+                       max_memory_mb=max_memory_mb)
     click.echo(result.format(fmt, deadline=deadline, timeout=timeout))
 
 
 @main.command()
+@_project_option
 @click.option("--no-columns", is_flag=True, help="Names and descriptions only.")
-def views(no_columns):
-    """List the named views (queries/views/) with their descriptions and columns."""
+def views(project, no_columns):
+    """List the named views (queries/views/) with their descriptions and columns (the same for every
+    project)."""
     import textwrap
 
+    _check_project(project)
     items = api.view_list()
     columns = {} if no_columns else api.view_columns()
     name_w = max(len(v.name) for v in items)
@@ -336,8 +393,9 @@ def views(no_columns):
 @_db_options
 @click.argument("analyses", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per analysis.")
-@click.option("--method", type=click.Choice(["FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS"]), default=None,
-              help="Override the estimator (the variant is stored under its own id, e.g. os[method=REML]).")
+@click.option("--method", type=click.Choice(["FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS", "GLMM"]),
+              default=None, help="Override the estimator (the variant is shown under its own id, e.g. "
+              "os[method=REML]; GLMM: proportions by the binomial-normal model).")
 @click.option("--test", "test_", type=click.Choice(["z", "knha"]), default=None, help="Override the CI test.")
 @click.option("--exclude-unverified", is_flag=True, help="Leave out values marked verified: false.")
 @click.option("--reported-intervals-only", is_flag=True,
@@ -387,7 +445,7 @@ def pool(db, wait, project, analyses, as_json, method, test_, exclude_unverified
         n = len(run.since)
         if run.since:
             in_analysis = [t for t in run.since if t in pooled]
-            click.echo(f"+{n} trial{'s' if n != 1 else ''} since {run.version}: {', '.join(run.since)}; "
+            click.echo(f"+{count(n, 'trial')} since {run.version}: {', '.join(run.since)}; "
                        + (f"{len(in_analysis)} of them in an analysis" if in_analysis else "none of them in an analysis yet"))
         elif run.revision != run.version_revision:
             click.echo(f"no trial added since {run.version}")
@@ -411,71 +469,106 @@ def _heterogeneity(value: str):
     if value in ("D2", "I2", "none"):
         return value
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: use D2, I2, none or a number in [0, 1)") from None
+        number = float("nan")
+    if not 0 <= number < 1:  # also refuses nan and inf
+        raise click.BadParameter(f"{value!r}: use D2, I2, none or a number in [0, 1)")
+    return number
 
 
 @main.command()
 @_db_options
 @click.argument("analysis")
-@click.option("--target-hr", "target", type=click.FloatRange(min=0, min_open=True), required=True,
-              help="The clinically relevant effect as a ratio (HR, or OR / RR for those analyses), e.g. 0.80.")
-@click.option("--alpha", type=click.FloatRange(0, 0.5, min_open=True, max_open=True), default=0.05, show_default=True,
-              help="Type I error (two-sided unless --one-sided).")
-@click.option("--power", type=click.FloatRange(0.5, 1, max_open=True), default=0.8, show_default=True)
+@click.option("--target-hr", "target", type=_Finite(min=0, min_open=True), default=None,
+              help="Override the analyses file's target for this run: the effect as a ratio (HR, or OR / RR), "
+                   "e.g. 0.85. Printed as an override.")
+@click.option("--alpha", type=_Finite(0, 0.5, min_open=True, max_open=True), default=None,
+              help="Type I error (two-sided unless --one-sided)  [analyses file, else 0.05]")
+@click.option("--power", type=_Finite(0.5, 1, max_open=True), default=None,
+              help="[analyses file, else 0.8]")
 @click.option("--one-sided", is_flag=True, help="One-sided monitoring in the direction of the target.")
-@click.option("--heterogeneity", default="D2", show_default=True, callback=lambda _c, _p, v: _heterogeneity(v),
-              help="Adjustment of the required information: D2 (diversity), I2, none, or a number in [0, 1).")
-@click.option("--information", type=click.Choice(["inverse-variance", "events"]), default="inverse-variance",
-              show_default=True, help="Accrued information: sum of 1/vi, or events/4 (log hazard ratios).")
-@click.option("--spending", type=click.Choice(["OF", "P"]), default="OF", show_default=True,
-              help="Lan-DeMets alpha spending: O'Brien-Fleming or Pocock type.")
-@click.option("--futility", type=click.Choice(["none", "OF", "P"]), default="none", show_default=True,
-              help="Beta-spending futility boundaries (with --one-sided).")
+@click.option("--heterogeneity", default=None, callback=lambda _c, _p, v: None if v is None else _heterogeneity(v),
+              help="Adjustment of the required information: D2 (diversity), I2, none, or a number in [0, 1); "
+                   "with an adjustment z comes from the random-effects model, with none from the fixed-effect "
+                   "model  [analyses file, else D2]")
+@click.option("--estimator", type=click.Choice(["DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS"]), default=None,
+              help="tau2 estimator of the random-effects model behind the adjustment and z  [analyses file, else DL]")
+@click.option("--information", type=click.Choice(["inverse-variance", "events"]), default=None,
+              help="Accrued information: sum of 1/vi, or events/4 (log hazard ratios)  [inverse-variance]")
+@click.option("--spending", type=click.Choice(["OF", "P"]), default=None,
+              help="Lan-DeMets alpha spending: O'Brien-Fleming or Pocock type  [OF]")
+@click.option("--futility", type=click.Choice(["none", "OF", "P"]), default=None,
+              help="Beta-spending futility boundaries (with --one-sided)  [none]")
+@click.option("--overrun", type=click.Choice(["alpha-preserving", "final-boundary"]), default=None,
+              help="Looks past the required information: the first is the final analysis with what is left of "
+                   "alpha, or the planned final boundary is reused (TSA software)  [analyses file, else "
+                   "alpha-preserving]")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also draw the TSA plot (PNG; an SVG is written beside it).")
 @click.option("--as-of", default=None, help="Monitor the evidence as of a revision id or date.")
 @click.option("--json", "as_json", is_flag=True, help="Print the monitoring as JSON.")
-def monitor(db, wait, project, analysis, target, alpha, power, one_sided, heterogeneity, information, spending, futility,
-            plot, as_of, as_json):
+def monitor(db, wait, project, analysis, target, alpha, power, one_sided, heterogeneity, estimator, information,
+            spending, futility, overrun, plot, as_of, as_json):
     """Sequential monitoring (trial sequential analysis) of ANALYSIS by first publication date.
 
+    The settings (target and its justification, alpha, power, heterogeneity, estimator, over-run rule)
+    are the analysis's `monitoring:` block of the analyses file; options override them for this run.
+
     \b
-    livemeta monitor os --target-hr 0.80
-    livemeta monitor os --target-hr 0.80 --alpha 0.05 --power 0.9 --plot tsa-os.png
-    livemeta monitor os --target-hr 0.80 --one-sided --alpha 0.025 --futility OF
+    livemeta monitor os
+    livemeta monitor os --target-hr 0.85 --plot tsa-os.png
+    livemeta monitor os --overrun final-boundary
+    livemeta monitor os --one-sided --alpha 0.025 --futility OF
     """
     import json as _json
     import math
 
-    spec, revision, mon, table = api.monitor(
-        _db(db, project), analysis, target=target, alpha=alpha, power=power, sided=1 if one_sided else 2,
-        heterogeneity=heterogeneity, information=information.replace("-", "_"), type_of_design=f"as{spending}",
-        futility="none" if futility == "none" else f"bs{futility}", as_of=as_of, wait=wait)
+    from .analysis.monitoring import summary_lines
+
+    spec, revision, run, table = api.monitor(
+        _db(db, project), analysis, target=target, alpha=alpha, power=power, sided=1 if one_sided else None,
+        heterogeneity=heterogeneity, estimator=estimator,
+        information=None if information is None else information.replace("-", "_"),
+        type_of_design=None if spending is None else f"as{spending}",
+        futility=None if futility is None else ("none" if futility == "none" else f"bs{futility}"),
+        overrun=None if overrun is None else overrun.replace("-", "_"), as_of=as_of, wait=wait)
+    mon = run.main
     if as_json:
-        click.echo(_json.dumps({"analysis": spec.id, "revision": revision, **mon.to_dict()}, indent=2,
-                               default=lambda x: None if isinstance(x, float) and not math.isfinite(x) else str(x)))
+        s = run.settings
+        click.echo(_json.dumps({
+            "analysis": spec.id, "revision": revision,
+            "target_source": s.target_source, "justification": s.justification, "project_target": s.project_target,
+            **mon.to_dict(),
+            "ci_limit": None if run.ci_limit is None else {
+                "level": run.ci_level, "ratio": math.exp(run.ci_limit), **run.at_ci_limit.to_dict()},
+            "ci_limit_note": run.ci_limit_note, "notes": list(run.notes), "summary": summary_lines(run, spec.measure),
+        }, indent=2, default=lambda x: None if isinstance(x, float) and not math.isfinite(x) else str(x)))
     else:
         click.echo(f"{spec.id}: {spec.title} (revision {revision})")
-        click.echo(f"target {spec.measure} {target:g}; alpha {alpha:g} {'one' if one_sided else 'two'}-sided, power "
-                   f"{power:g}; required information {mon.required_information:.1f}, adjusted by {mon.heterogeneity} "
-                   f"= {mon.adjustment:.3f}: {mon.required_information_adjusted:.1f} ({mon.information_kind})")
+        lines = summary_lines(run, spec.measure)
+        for line in lines[:4]:
+            click.echo(line)
+
+        def bound(v):
+            return "not tested" if v != v else f"{v:.3f}"
         shown = table.assign(
             information=table["information"].map(lambda v: f"{v:.1f}"),
             fraction=table["fraction"].map(lambda v: f"{v:.3f}"),
             ratio=table["ratio"].map(lambda v: f"{v:.3f}"),
             z=table["z"].map(lambda v: f"{v:.3f}"),
-            efficacy_bound=table["efficacy_bound"].map(lambda v: f"{v:.3f}"),
-            harm_bound=table["harm_bound"].map(lambda v: "" if v != v else f"{v:.3f}"),
+            efficacy_bound=table["efficacy_bound"].map(bound),
+            harm_bound=table["harm_bound"].map(bound),
             futility_bound=table["futility_bound"].map(lambda v: "" if v != v else f"{v:.3f}"),
             alpha_spent=table["alpha_spent"].map(lambda v: f"{v:.2g}"))
-        if futility == "none":
+        if mon.futility == "none":
             shown = shown.drop(columns=["futility_bound"])
-        if one_sided:
+        if mon.sided == 1:
             shown = shown.drop(columns=["harm_bound"])
         click.echo(shown.to_string(index=False))
-        click.echo(f"{mon.conclusion} (sequential monitoring is a secondary analysis)")
+        for line in lines[4:]:
+            click.echo(line)
+        click.echo("Sequential monitoring is a secondary analysis.")
     if plot is not None:
         from .reports.plots import monitoring_plot, save
 
@@ -558,16 +651,26 @@ class _progress:
 @main.command()
 @_db_options
 def log(db, wait, project):
-    """List the revisions, oldest first: commit, author, message, the versions that name each, the
-    analyses whose conclusion changed at it, and why a revision was rejected when replayed."""
+    """List the revisions, oldest first: commit, what kind of change each is (evidence, analyses
+    only, ...), author and the review's note on it, the versions that name each, the analyses it
+    added or changed, the analyses whose conclusion the evidence changed at it, and why a revision
+    was rejected when replayed."""
     _note(db, project)
     for e in api.log(_db(db, project), wait=wait):
         r = e.revision
         sha = e.commit[:9] if e.commit else r.kind
-        subject = r.message.splitlines()[0] if r.message else ""
-        click.echo(f"{r.revision_id:>4}  {r.created_at:%Y-%m-%d %H:%M:%S}  {sha:<9}  {r.author}: {subject}")
-        for name in e.versions:
+        note = r.note.splitlines() if r.note else ["(no note)"]
+        click.echo(f"{r.revision_id:>4}  {r.created_at:%Y-%m-%d %H:%M:%S}  {sha:<9}  {r.label or 'evidence'}  "
+                   f"{r.author}: {note[0]}")
+        for line in note[1:]:
+            if line.strip():
+                click.echo(f"        {line}")
+        for name in e.version_notes or e.versions:
             click.echo(f"        version {name}")
+        if r.changed_files:
+            click.echo(f"        changed: {', '.join(r.changed_files)}")
+        for c in e.analyses:
+            click.echo(f"        analysis {c}")
         if e.status == "rejected":
             click.echo("        REJECTED when replayed under today's validation; what failed was not applied:")
             for p in e.problems:
@@ -614,7 +717,7 @@ def cumulative(db, wait, project, analysis, as_of, fmt, plot):
     from .living.cumulative import rounded
 
     spec, revision, table = api.cumulative(_db(db, project), analysis, as_of=as_of, wait=wait)
-    shown = rounded(table, spec.measure) if fmt in ("table", "markdown") else table  # machines get every digit
+    shown = rounded(table, spec.measure, spec.method) if fmt in ("table", "markdown") else table  # machines: every digit
     rows = [tuple(None if v != v else v for v in r) for r in shown.itertuples(index=False)]
     click.echo(QueryResult(list(shown.columns), rows, revision).format(fmt))
     if plot is not None:

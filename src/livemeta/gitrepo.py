@@ -125,11 +125,45 @@ class Git:
         out = self.run("symbolic-ref", "-q", "--short", "HEAD", check=False)
         return out.decode().strip() or None
 
+    def git_dir(self) -> Path:
+        """The repository's git folder (a worktree's own one for a linked worktree)."""
+        return Path(self.text("rev-parse", "--absolute-git-dir"))
+
     def shallow_commits(self) -> set[str]:
         """The boundary commits of a shallow clone (empty for a full clone)."""
-        git_dir = Path(self.text("rev-parse", "--absolute-git-dir"))
-        shallow = git_dir / "shallow"
+        shallow = self.git_dir() / "shallow"
         return set(shallow.read_text().split()) if shallow.exists() else set()
+
+    #: what git keeps in its folder while an operation waits for the user (a conflict to resolve,
+    #: a commit to edit): the file or folder, the operation, and how it is finished or undone
+    _IN_PROGRESS = (
+        ("rebase-merge", "a rebase", "`git rebase --continue` or `git rebase --abort`"),
+        ("rebase-apply", "a rebase (or git am)", "`git rebase --continue` or `git rebase --abort` (`git am --abort`)"),
+        ("MERGE_HEAD", "a merge", "commit the merge (`git merge --continue`) or `git merge --abort`"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick", "`git cherry-pick --continue` or `git cherry-pick --abort`"),
+        ("REVERT_HEAD", "a revert", "`git revert --continue` or `git revert --abort`"),
+        ("sequencer", "a cherry-pick or revert", "`git cherry-pick --continue` or `--abort` (`git revert ...`)"),
+        ("BISECT_LOG", "a bisect", "`git bisect reset`"),
+    )
+
+    def in_progress(self) -> tuple[str, str] | None:
+        """The git operation under way in this work tree (a merge, rebase, cherry-pick, revert or
+        bisect stopped for the user) and how to finish or undo it; None when there is none."""
+        folder = self.git_dir()
+        return next(((what, how) for name, what, how in self._IN_PROGRESS if (folder / name).exists()), None)
+
+    def paths_between(self, a: str | None, b: str, paths: list[str]) -> list[str]:
+        """The files at or under ``paths`` that differ between commits ``a`` and ``b`` (``a`` None:
+        the files ``b`` has there)."""
+        if a is None:
+            return list(self.tree(b, paths))
+        out = self.run("diff-tree", "-r", "-z", "--name-only", "--no-renames", a, b, "--", *paths)
+        return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\x00") if p]
+
+    def branches_containing(self, sha: str) -> list[str]:
+        """The local branches whose history holds commit ``sha``."""
+        out = self.text("branch", "--format=%(refname:short)", "--contains", sha, check=False)
+        return [b for b in out.splitlines() if b.strip() and not b.startswith("(")]
 
     def has_commit(self, sha: str) -> bool:
         return self.run("cat-file", "-t", sha, check=False).strip() == b"commit"
@@ -228,6 +262,19 @@ class Git:
             else:
                 kind = "modified"
             found.append((kind, path))
+        return found
+
+    #: the two-letter states `git status` gives a path with an unresolved merge conflict
+    UNMERGED = frozenset({"DD", "AU", "UD", "UA", "DU", "AA", "UU"})
+
+    def unmerged(self, paths: list[str]) -> list[tuple[str, str]]:
+        """Paths under ``paths`` that git has not merged yet (a merge, rebase or cherry-pick stopped
+        on a conflict): (state, path), the state as `git status` shows it (UU, AA, ...)."""
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=no", "--no-renames", "--", *paths)
+        found = []
+        for entry in out.split(b"\x00"):
+            if len(entry) >= 4 and entry[:2].decode() in self.UNMERGED:
+                found.append((entry[:2].decode(), entry[3:].decode("utf-8", "surrogateescape")))
         return found
 
     def identity(self) -> tuple[str, str] | None:

@@ -30,6 +30,7 @@ import difflib
 import os
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +85,36 @@ class Project:
 
     def in_studies(self, path: Path | str) -> bool:
         return Path(path).resolve().parent == self.studies.resolve()
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """A kind of file the evidence project owns. A commit that changes one of its files (its content,
+    not only comments or layout) makes a revision of that kind; a commit that changes none of any
+    kind makes no revision.
+
+    ``paths`` gives the kind's files (``folder=False``) or the folders whose files, directly inside
+    and ending in one of ``suffixes``, are of that kind (``folder=True``). ``settings`` lists keys
+    of a YAML file that do not count as a change of it (the project file's ``versions``: naming a
+    version changes no evidence and no analysis).
+    """
+
+    name: str
+    paths: Callable[[Project], tuple[Path | None, ...]]
+    folder: bool = False
+    suffixes: tuple[str, ...] = (".yaml", ".yml", ".json")
+    ignored_keys: tuple[str, ...] = ()
+
+
+#: The kinds of file an evidence project owns, in the order a revision lists them. "evidence" is
+#: the study files (its revisions add, correct or remove trials); "analyses" what is computed from
+#: them and how it is judged (the analyses file, the GRADE file, the project file's settings). One
+#: more kind is one more entry (e.g. search records in a project's searches/ folder).
+FILE_KINDS: tuple[FileKind, ...] = (
+    FileKind("evidence", lambda p: (p.studies,), folder=True),
+    FileKind("analyses", lambda p: (p.analyses, p.grade)),
+    FileKind("analyses", lambda p: (p.file,), ignored_keys=("versions",)),
+)
 
 
 def _unknown(keys, allowed, where: str) -> None:
@@ -239,7 +270,9 @@ def new_project(folder: Path | str, *, name: str, commit: bool = True) -> tuple[
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "studies").mkdir()
     (folder / "studies" / ".gitkeep").write_text("")
-    shutil.copyfile(resource("queries", "analyses.yaml"), folder / "analyses.yaml")
+    # neutral analyses: no published figures, no published version (queries/analyses.yaml is the
+    # bundled review's own)
+    shutil.copyfile(resource("queries", "new_project_analyses.yaml"), folder / "analyses.yaml")
     (folder / ".gitignore").write_text(_GITIGNORE)
     (folder / "README.md").write_text(_README.format(name=name))
     (folder / PROJECT_FILE).write_text(
@@ -260,5 +293,8 @@ def new_project(folder: Path | str, *, name: str, commit: bool = True) -> tuple[
         git = Git(folder.resolve())
     if commit and git is not None:
         paths = [git.relative(folder / p) for p in (PROJECT_FILE, "studies/.gitkeep", "analyses.yaml", ".gitignore", "README.md")]
-        sha = git.commit(paths, f"Start the livemeta project: {name}")
+        # the commit holds a README and a .gitignore beside the project's own files: its note is said
+        # in a trailer (livemeta.living.history.commit_note)
+        start = f"Start the livemeta project: {name}"
+        sha = git.commit(paths, f"{start}\n\nLivemeta-Note: {' '.join(start.split())}")
     return project, sha

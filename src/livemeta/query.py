@@ -7,16 +7,19 @@ switched off, so `COPY ... TO`, `read_csv('/etc/...')` or `ATTACH` cannot touch 
 
 Limits: ``timeout`` seconds for running, fetching and formatting together; at most ``max_rows``
 rows and about ``max_mb`` megabytes of values, checked while the rows are fetched (a batch at a
-time, sized so that a result over the limit is refused after at most one oversized row). This
-module avoids pandas so that `livemeta query` starts fast.
+time, sized so that a result over the limit is refused after at most one oversized row); and at
+most ``max_memory_mb`` megabytes of memory for DuckDB while it runs the query (its memory_limit,
+with a private temporary folder for what it spills, itself bounded), so that a query that builds a
+huge value (``repeat('x', 3000000000)``) stops with a message instead of taking the machine's
+memory. Every limit is a finite number within its range (:data:`LIMITS`): none can be switched
+off with ``nan``, ``inf`` or a huge value. This module avoids pandas so that `livemeta query`
+starts fast.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import decimal
-import io
 import json
 import math
 import threading
@@ -32,11 +35,35 @@ from .db.connection import open_connection, storage_error
 from .db.migrations import check_schema
 from .db.revisions import resolve_revision, set_as_of
 from .errors import LivemetaError
+from .safe import csv_text, md_text
 
 FORMATS = ("table", "csv", "json", "markdown")
 _READING = {duckdb.StatementType.SELECT, duckdb.StatementType.PRAGMA}
 MAX_ROWS = 1_000_000
 MAX_MB = 100.0
+MAX_MEMORY_MB = 2000.0
+
+#: each limit's option, lowest and highest value, and unit: a limit is a finite number in its range
+LIMITS = {
+    "timeout": ("--timeout", 0.1, 86_400.0, "seconds"),
+    "max_rows": ("--max-rows", 1, 1_000_000_000, "rows"),
+    "max_mb": ("--max-mb", 0.001, 10_000.0, "MB"),
+    "max_memory_mb": ("--max-memory-mb", 64.0, 65_536.0, "MB"),
+}
+
+
+def check_limit(name: str, value) -> None:
+    """Refuse a limit that is not a finite number within its range (:data:`LIMITS`), with a message
+    naming the option; ``nan``, ``inf`` and ``1e308`` would switch the limit off."""
+    option, low, high, unit = LIMITS[name]
+    whole = isinstance(low, int)
+    ok = (isinstance(value, int) or (isinstance(value, float) and not whole)) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or not low <= value <= high:
+        kind = "a whole number" if whole else "a number"
+        raise LivemetaError(
+            f"{option} must be {kind} from {low:,g} to {high:,g} {unit}, got {value!r}",
+            hint="a limit cannot be switched off: pass a value in that range",
+        )
 
 
 @dataclass(frozen=True)
@@ -164,6 +191,61 @@ def _fetch(cursor, *, max_rows: int, max_mb: float, deadline: float, timeout: fl
         batch = int(max(1, min(2048, (limit - size) / per_row / 2)))
 
 
+def _bound_memory(con, max_memory_mb: float, spill: str) -> None:
+    """DuckDB's memory for this session: at most ``max_memory_mb``, spilling to the private folder
+    ``spill`` (at most twice as much again: a read-only database's own ``.tmp`` folder may not be
+    writable, and a spill must not fill the disk either)."""
+    con.execute(f"SET memory_limit = '{max_memory_mb:.0f}MB'")
+    con.execute(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
+    con.execute(f"SET max_temp_directory_size = '{2 * max_memory_mb:.0f}MB'")
+
+
+class _AddressSpace:
+    """While the query runs and its rows are fetched, the process may hold at most what it held
+    before plus the query's memory (``max_memory_mb``), the result (``max_mb``, about three times
+    over as Python objects) and some slack: DuckDB's memory_limit bounds only the memory its buffer
+    manager allocates, and a value that one function builds (``repeat('x', 3000000000)``) escapes
+    it. The soft RLIMIT_AS is lowered (never raised) for that time and restored after; where the
+    platform has no such limit, DuckDB's memory_limit alone applies."""
+
+    SLACK_MB = 512
+
+    def __init__(self, max_memory_mb: float, max_mb: float):
+        self.extra = (max_memory_mb + 3 * max_mb + self.SLACK_MB) * 2**20
+        self.saved = None
+
+    def __enter__(self):
+        try:
+            import resource
+
+            with open("/proc/self/statm", encoding="ascii") as fh:
+                size = int(fh.read().split()[0]) * resource.getpagesize()
+            soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            limit = int(size + self.extra)
+            if hard != resource.RLIM_INFINITY:
+                limit = min(limit, hard)
+            if soft == resource.RLIM_INFINITY or limit < soft:
+                resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+                self.saved = (soft, hard)
+        except (ImportError, OSError, ValueError):  # no resource module or /proc (not Linux): DuckDB's limit only
+            self.saved = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, self.saved)
+        return False
+
+
+def _memory_limit(max_memory_mb: float) -> LivemetaError:
+    return LivemetaError(
+        f"the query needs more memory than the limit of {max_memory_mb:,g} MB",
+        hint="narrow it (fewer rows or columns, an aggregate, a LIMIT), or raise the limit with --max-memory-mb",
+    )
+
+
 def run_query(
     db_path: Path | str,
     sql: str,
@@ -173,15 +255,24 @@ def run_query(
     timeout: float = 30.0,
     max_rows: int = MAX_ROWS,
     max_mb: float = MAX_MB,
+    max_memory_mb: float = MAX_MEMORY_MB,
 ) -> QueryResult:
     """Run read-only ``sql``; with ``as_of`` every view reads the database as of that revision.
 
     The result of the last statement is returned. Running and fetching longer than ``timeout``
     seconds is stopped (formatting too, when given the deadline: :meth:`QueryResult.format`);
-    a result of more than ``max_rows`` rows or ``max_mb`` megabytes is refused.
+    a result of more than ``max_rows`` rows or ``max_mb`` megabytes is refused, and so is a query
+    that needs more than ``max_memory_mb`` megabytes of memory. Each limit must be a finite number
+    in its range (:func:`check_limit`).
     """
+    import shutil
+    import tempfile
+
+    for name, value in (("timeout", timeout), ("max_rows", max_rows), ("max_mb", max_mb), ("max_memory_mb", max_memory_mb)):
+        check_limit(name, value)
     check_read_only(sql)
     con = open_connection(Path(db_path), read_only=True, wait=wait)
+    spill = tempfile.mkdtemp(prefix="livemeta-query-")
     try:
         revision = None
         deadline = time.monotonic() + timeout
@@ -191,14 +282,20 @@ def run_query(
             if as_of is not None:
                 revision = resolve_revision(con, as_of)
                 set_as_of(con, revision)
+            _bound_memory(con, max_memory_mb, spill)
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
             timer.start()
-            cursor = con.execute(sql)
-            columns = [d[0] for d in cursor.description] if cursor.description else []
-            rows = _fetch(cursor, max_rows=max_rows, max_mb=max_mb, deadline=deadline, timeout=timeout) if columns else []
+            with _AddressSpace(max_memory_mb, max_mb):
+                cursor = con.execute(sql)
+                columns = [d[0] for d in cursor.description] if cursor.description else []
+                rows = _fetch(cursor, max_rows=max_rows, max_mb=max_mb, deadline=deadline, timeout=timeout) if columns else []
         except duckdb.InterruptException:
             raise _time_limit(timeout) from None
+        except duckdb.OutOfMemoryException:
+            raise _memory_limit(max_memory_mb) from None
+        except MemoryError:  # Python itself could not hold a fetched value
+            raise _memory_limit(max_memory_mb) from None
         except duckdb.Error as exc:
             raise storage_error(db_path, exc) or LivemetaError(
                 f"SQL error: {str(exc).strip()}", hint="`livemeta views` lists what you can query"
@@ -208,6 +305,7 @@ def run_query(
         return QueryResult(columns, rows, revision)
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _iso_duration(v: dt.timedelta) -> str:
@@ -285,11 +383,9 @@ def _table(columns: list[str], rows) -> str:
 
 
 def _csv(columns: list[str], rows) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    w.writerows([[_text(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else _plain(v) for v in r] for r in rows])
-    return buf.getvalue().rstrip("\n")
+    # no spreadsheet formulas (livemeta.safe.CSV_RULE)
+    return csv_text(columns, ([_text(v) if not isinstance(v, (int, float)) or isinstance(v, bool) else _plain(v)
+                               for v in r] for r in rows)).rstrip("\n")
 
 
 def _json(columns: list[str], rows) -> str:
@@ -298,9 +394,7 @@ def _json(columns: list[str], rows) -> str:
 
 
 def _markdown(columns: list[str], rows) -> str:
-    def esc(s: str) -> str:
-        return s.replace("|", "\\|").replace("\n", " ")
-
-    out = ["| " + " | ".join(esc(c) for c in columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    out += ["| " + " | ".join(esc(_text(v)) for v in r) + " |" for r in rows]
+    """A Markdown table; every value escaped (livemeta.safe.md_text: text, never markup)."""
+    out = ["| " + " | ".join(md_text(c) for c in columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    out += ["| " + " | ".join(md_text(_text(v)) for v in r) + " |" for r in rows]
     return "\n".join(out)

@@ -32,7 +32,7 @@ from tests.conftest import REPO
 REF = Path(__file__).parent / "reference"
 REFERENCE = json.loads((REF / "bundled_reference.json").read_text())
 CASES = REFERENCE["results"]
-ITERATIVE = {"REML", "ML", "PM", "EB"}
+ITERATIVE = {"REML", "ML", "PM", "EB", "GLMM"}
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +48,13 @@ def stored(bundled_db):
 def test_reference_grid_is_complete():
     """Guard: every analysis with data has its reference; the grid cannot silently shrink."""
     analyses = {c["analysis"] for c in CASES}
-    assert len(CASES) == 26
+    assert len(CASES) == 27
     assert sum("metareg" in c for c in CASES) == 2
     assert analyses == {
         "os", "os_re", "os_s1800a_80", "os_s1800a_p", "os_reported_intervals", "os_verified_only",
         "os_by_prior_io", "os_by_partner", "pfs", "pfs_re", "pfs_without_keyvibe", "orr",
         "os_acquired", "os_acquired_s1800a_80", "os_acquired_re", "os_by_resistance", "os_by_class",
-        "single_arm_orr_by_class",
+        "single_arm_orr_by_class", "single_arm_orr_glmm",
     }
 
 
@@ -110,7 +110,7 @@ def test_livemeta_selects_the_rows_of_the_independent_derivation(bundled_db, der
 
 
 VIEW_COLUMNS = ("trial_id", "label", "inclusion", "verified", "treatment_class", "derivation", "resistance_category",
-                "min_prior_io_months")
+                "min_prior_io_months", "prior_io_minimum")
 
 
 @pytest.mark.parametrize("view", sorted(DERIVE.VIEWS))

@@ -45,16 +45,34 @@ def test_optimal_information_size():
     assert optimal_information(1.25) == pytest.approx(optimal_information(0.80), rel=1e-12)
 
 
+def re_of(res):
+    """The random-effects (REML, HKSJ) sensitivity analysis of a fictional result."""
+    return make_result(res.studies.drop(columns="weight"), id=f"{res.spec.id}_re", revision=1, method="REML",
+                       test="knha", sensitivity_of=res.spec.id)
+
+
 def test_inconsistency_rules():
-    rating, reason = propose_inconsistency(result(OS))  # the 7 OS hazard ratios: I² 0%
-    assert rating == "not_serious" and reason.startswith("I² = 0%, 95% prediction interval 0.")
+    os_ = result(OS)
+    rating, reason = propose_inconsistency(os_, re_of(os_))  # the 7 OS hazard ratios: I² 0%
+    assert rating == "not_serious" and reason.startswith("I² = 0% (x_re: REML, HKSJ), study estimates 6 below and 1 "
+                                                         "above 1.00, 95% prediction interval 0.")
+    assert reason.endswith("(x_re: REML, HKSJ; t on 6 df)")
+    # without a random-effects analysis: I² from Q, no prediction interval
+    assert propose_inconsistency(os_)[1].startswith("I² = 0% (Cochran's Q; no random-effects analysis")
     het = result(rows_from([(0.5, 0.4, 0.62), (1.3, 1.1, 1.55), (0.9, 0.8, 1.01)]))
     assert het.overall.i2 > 90
-    rating, reason = propose_inconsistency(het)
-    assert rating == "very_serious" and "I² >= 75% and the prediction interval crosses the null" in reason
+    rating, reason = propose_inconsistency(het, re_of(het))
+    assert rating == "very_serious" and "I² >= 75% and the studies' estimates lie on both sides of 1.00" in reason
+    # I² >= 50% but every study on the benefit side: a difference of size, not of decision (GRADE 7)
     moderate = result(rows_from([(0.7, 0.55, 0.9), (0.95, 0.8, 1.12), (0.8, 0.7, 0.92), (0.6, 0.45, 0.8)]))
     assert 50 <= moderate.overall.i2 < 75
-    assert propose_inconsistency(moderate)[0] == "serious"
+    rating, reason = propose_inconsistency(moderate, re_of(moderate))
+    assert rating == "not_serious" and "every study's estimate lies on the same side of 1.00" in reason
+    # the same spread across the threshold: serious
+    across = result(rows_from([(0.7, 0.55, 0.9), (1.05, 0.88, 1.25), (0.8, 0.7, 0.92), (0.75, 0.6, 0.94)]))
+    re = re_of(across)
+    assert 50 <= re.overall.i2 < 75
+    assert propose_inconsistency(across, re)[0] == "serious"
     assert propose_inconsistency(result(OS[:1])) == ("not_serious", "one study: inconsistency not applicable")
 
 
@@ -79,7 +97,7 @@ def test_inconsistency_at_the_i2_boundary_of_50():
 def test_imprecision_rules():
     rating, reason = propose_imprecision(result(OS), G)  # CI 0.82-0.99, information ~420 > 157.6
     info = float(np.sum(1 / result(OS).studies["vi"]))
-    assert rating == "not_serious" and f"information {info:.0f} vs OIS 158" in reason
+    assert rating == "not_serious" and f"information {info:.0f} (about {4 * info:,.0f} events) vs OIS 158" in reason
     assert 410 < info < 430
     # one trial whose CI includes 1: serious (the CI includes 1, and the OIS is not met)
     rating, reason = propose_imprecision(result(OS[2:3]), G)  # LEAP-008 0.98 (0.78-1.23)

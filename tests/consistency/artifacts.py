@@ -253,10 +253,11 @@ def _pooled(a: Artifacts, aid: str, s: dict, row: list[str] | None, sof: list[st
         rel = "—" if s["estimate"] is None else estimate_text(s)
         if sof[3] != rel:
             out.append(f"{w}: the summary of findings prints {sof[3]!r}, pool --json gives {rel!r}")
-        known, unknown = s["participants"]["known"], s["participants"]["rows_unknown"]
-        if not sof[4].startswith(f"{'≥ ' if unknown else ''}{known:,} ("):
+        known, unknown = s["participants"]["known"], s["participants"]["unknown"]
+        if not sof[4].startswith(f"{'≥ ' if unknown else ''}{known:,} (") or \
+                (unknown and not sof[4].endswith(f"n unknown for {', '.join(unknown)})")):
             out.append(f"{w}: the summary of findings gives participants {sof[4]!r}, pool --json {known} "
-                       f"({unknown} rows unknown)")
+                       f"(unknown for {unknown})")
     rows = a.rows.get(aid, [])
     n = sum(int(r["participants"]) for r in rows if r["participants"] not in ("", None))
     if rows and n != s["participants"]["known"]:
@@ -316,6 +317,15 @@ def _studies(a: Artifacts, aid: str, s: dict) -> list[str]:
                     and [st["estimate"], st["ci_low"], st["ci_high"]] == [float(r["estimate"]), lo, hi]):
                 out.append(f"{t}: shown as printed ({lo}-{hi} at {read}%), but the pooled variance {vi} is not that "
                            f"CI's ({printed_vi}) at the analysis's level")
+        elif st["interval"] == "exact":  # a proportion as the study shows it: x / n, exact interval
+            from scipy.stats import binomtest
+
+            x, n = int(r["xi"]), int(r["ni"])
+            ci = binomtest(x, n).proportion_ci(confidence_level=level, method="exact")
+            if not all(_close(u, v, 1e-9) for u, v in zip([st["estimate"], st["ci_low"], st["ci_high"]],
+                                                           [x / n, ci.low, ci.high])):
+                out.append(f"{t}: shown {st['estimate']} ({st['ci_low']}, {st['ci_high']}), {x}/{n} and its exact "
+                           f"interval ({ci.low}, {ci.high})")
         elif not all(_close(x, y) for x, y in zip([st["estimate"], st["ci_low"], st["ci_high"]], implied)):
             out.append(f"{t}: shown {st['estimate']} ({st['ci_low']}, {st['ci_high']}), the pooled variance implies "
                        f"{implied}")

@@ -152,3 +152,73 @@ def test_build_replaces_a_damaged_database(pooled_db, project, kind, at):
     assert len(list(db.parent.glob("livemeta.duckdb.*.bak"))) == 1
     with connect(db, read_only=True) as con:
         assert con.execute("SELECT trial_id FROM trials").fetchall() == [("example-01",)]
+
+
+# --- a database on a read-only file system (issue 21) -------------------------------------------
+
+READ_ONLY = 'IO Error: Cannot open file "{path}": Read-only file system'
+
+
+def _check_not_damaged(output: str, db) -> None:
+    assert f"cannot open database {db} for writing: the file system is read-only; the file itself is not damaged" \
+        in output, output
+    assert "damaged (truncated or corrupted)" not in output and "restore it" not in output, output
+    assert "Traceback" not in output
+
+
+def test_a_read_only_file_system_is_not_called_damage(pooled_db, tmp_path, monkeypatch):
+    """DuckDB's refusal to open a file for writing on a read-only file system (as it words it),
+    injected: the message says the file is fine and what still works."""
+    import shutil
+
+    import duckdb
+    from click.testing import CliRunner
+
+    from livemeta.cli import main
+
+    db = tmp_path / "ro.duckdb"
+    shutil.copy(pooled_db, db)
+    real = duckdb.connect
+
+    def connect_(path, read_only=False, **kw):
+        if not read_only and str(path) == str(db):
+            raise duckdb.IOException(READ_ONLY.format(path=path))
+        return real(path, read_only=read_only, **kw)
+
+    monkeypatch.setattr(duckdb, "connect", connect_)
+    result = CliRunner().invoke(main, ["init", "--db", str(db)])
+    assert result.exit_code == 1
+    _check_not_damaged(result.output, db)
+    assert "query, pool, log" in result.output
+    assert CliRunner().invoke(main, ["query", "select count(*) from trials", "--db", str(db)]).exit_code == 0
+
+
+_CAN_MOUNT = sys.platform == "linux" and hasattr(__import__("os"), "geteuid") and __import__("os").geteuid() == 0
+
+
+@pytest.mark.skipif(not _CAN_MOUNT, reason="mounting a file system read-only needs root on Linux; the injected "
+                    "failure above covers the same path")
+def test_a_database_on_a_really_read_only_file_system(pooled_db, tmp_path):
+    """A real read-only mount (tmpfs, remounted ro): writing commands say so, reading ones work."""
+    import shutil
+
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        db = mnt / "db.duckdb"
+        shutil.copy(pooled_db, db)
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        run = lambda *a: subprocess.run([sys.executable, "-m", "livemeta", *a, "--db", str(db)],  # noqa: E731
+                                        capture_output=True, text=True)
+        out = run("init")
+        assert out.returncode == 1, out.stderr
+        _check_not_damaged(out.stderr, db)
+        out = run("query", "select count(*) as n from trials")
+        assert out.returncode == 0 and "(1 row)" in out.stdout, out.stderr
+        out = run("pool", "os")
+        assert out.returncode == 0, out.stderr
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)

@@ -178,9 +178,10 @@ def test_a_database_of_an_older_schema_is_refused_read_only_and_rebuilt_by_build
     newest = migrations()[-1].version
     with connect(db) as con:  # as if written before the newest migration existed
         con.execute("DELETE FROM history.schema_migrations WHERE version = ?", [newest])
-    with pytest.raises(NotInitialised, match=f"schema version {newest - 1}; this livemeta needs version {newest}") as e:
+    with pytest.raises(NotInitialised, match=f"schema version {newest - 1}, built from the project's git history by an "
+                       f"older livemeta; this livemeta needs version {newest}") as e:
         api.pool(db)
-    assert "livemeta init" in e.value.hint
+    assert "run `livemeta build` in the project" in e.value.hint
     report = api.build(clone, db=db)
     assert report.mode == "rebuilt" and api.pool(db).stored == "identical"
 
@@ -226,3 +227,118 @@ def test_views_are_installed_again_only_when_their_mark_is_not_todays(empty_db):
     with connect(empty_db):
         pass
     assert "stand_in" not in _gaps_columns(empty_db)
+
+
+def test_migration_0009_records_the_rule_of_monitoring_stored_before_it(tmp_path):
+    """A pooled estimate with a sequential monitoring stored before 0009 gets its target, model and
+    adjustment from its monitoring_spec, and the over-run rule livemeta had then (the final boundary
+    reused); rows without monitoring stay NULL."""
+    import json
+
+    import duckdb
+
+    from livemeta.sql import named
+
+    path = tmp_path / "pre-0009.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(migrations()[0].sql)
+    for m in migrations()[1:9]:
+        con.execute(m.sql)
+        con.execute(named("migration_record"), [m.version, m.name, m.sha256, "2025-01-01"])
+    con.execute("INSERT INTO history.revisions BY NAME SELECT 1 AS revision_id, TIMESTAMP '2025-01-01' AS created_at, "
+                "'a' AS author, 'm' AS message, 'build' AS kind, '0.1.0' AS livemeta_version")
+    spec = json.dumps({"target": 0.8, "model": "FE", "heterogeneity": "D2 (DL)", "adjustment": 0.48})
+    for analysis, mon in (("pfs", spec), ("orr", None)):
+        con.execute("INSERT INTO history.pooled_estimates BY NAME SELECT ? AS analysis_id, 1 AS revision_id, "
+                    "'overall' AS stratum, TIMESTAMP '2025-01-01' AS computed_at, '0.1.0' AS livemeta_version, "
+                    "'v' AS view_name, 'HR' AS measure, 'log' AS scale, 'FE' AS method, 'z' AS test, 0.95 AS level, "
+                    "'{}' AS method_spec, 5 AS k, true AS converged, ? AS monitoring_spec", [analysis, mon])
+    con.close()
+    with connect(path) as c:
+        assert schema_version(c) == migrations()[-1].version
+        rows = dict((r[0], r[1:]) for r in c.execute(
+            "SELECT analysis_id, monitoring_target, monitoring_model, monitoring_heterogeneity, monitoring_overrun "
+            "FROM history.pooled_estimates").fetchall())
+    assert rows == {"pfs": (0.8, "FE", "D2 (DL)", "final_boundary"), "orr": (None, None, None, None)}
+
+
+# --- issue 21: upgrades that end in what a replay stores, and half-recorded migrations -------------
+
+
+def _git_built_db(tmp_path):
+    import subprocess
+
+    from livemeta import api
+    from tests.conftest import REPO
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    db = tmp_path / "db.duckdb"
+    api.build(clone, db=db)
+    return clone, db
+
+
+def test_init_refuses_to_upgrade_a_git_built_database_in_place_and_build_rebuilds_it(tmp_path, monkeypatch):
+    """`init` on a database an older livemeta built from the git history (schema 4 in the issue) used
+    to upgrade it in place; `verify` then never passed (numbers the older version stored, 11 pooled
+    revisions against a replay's 7). Now init, and every command that would migrate it, refuses and
+    says to rebuild; `build` rebuilds it, and the result verifies."""
+    from click.testing import CliRunner
+
+    from livemeta import api
+    from livemeta.cli import main
+
+    clone, db = _git_built_db(tmp_path)
+    newest = migrations()[-1].version
+    with connect(db) as con:  # as an older livemeta left it: the newest migrations not applied
+        con.execute("DELETE FROM history.schema_migrations WHERE version >= 5")
+    before = _digest(db)
+    for argv in (["init", "--db", str(db)], ["ingest", str(clone / "data" / "studies" / "contact-01.yaml"), "-m", "x",
+                                             "--supersede", "--project", str(clone), "--db", str(db)]):
+        result = CliRunner().invoke(main, argv)
+        assert result.exit_code == 1, result.output
+        assert f"has schema version 4, built from the project's git history by an older livemeta; this livemeta needs " \
+               f"version {newest} and does not upgrade such a database in place" in result.output
+        assert "run `livemeta build` in the project" in result.output and "Traceback" not in result.output
+        assert _digest(db) == before
+    report = api.build(clone, db=db)
+    assert report.mode == "rebuilt"
+    assert api.verify(clone, db=db).ok
+
+
+def test_an_old_database_without_git_history_is_still_upgraded_by_init(db_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from livemeta.cli import main
+
+    _old_db(db_path, monkeypatch, 4)  # legacy revisions, no commits: nothing to rebuild from
+    assert CliRunner().invoke(main, ["init"]).exit_code == 0
+    with connect(db_path, read_only=True) as con:
+        assert schema_version(con) == migrations()[-1].version
+
+
+@pytest.mark.parametrize("git_built", [False, True])
+def test_a_half_recorded_migration_is_named_with_what_to_do(tmp_path, empty_db, git_built):
+    """The newest migration's tables are there but its row in history.schema_migrations is not: was a
+    traceback ("Table with name pooled_trials already exists")."""
+    from click.testing import CliRunner
+
+    from livemeta.cli import main
+
+    db = _git_built_db(tmp_path)[1] if git_built else empty_db
+    newest = migrations()[-1]
+    with connect(db) as con:
+        con.execute("DELETE FROM history.schema_migrations WHERE version = ?", [newest.version])
+    before = _digest(db)
+    result = CliRunner().invoke(main, ["init", "--db", str(db)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    if git_built:  # a git-built database is rebuilt whatever happened to it
+        assert "built from the project's git history by an older livemeta" in result.output
+    else:
+        assert f"migration schema/{newest.path.name} is half recorded in this database: what it creates is there " \
+               "already" in result.output
+        assert f"history.schema_migrations has no row for version {newest.version}" in result.output
+    assert "`livemeta build`" in result.output
+    assert _digest(db) == before

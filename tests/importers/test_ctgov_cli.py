@@ -241,3 +241,26 @@ def test_compare_without_a_database(tmp_path):
     res = run("import", "ctgov", record_path("NCT02552212"), "--compare", "--db", tmp_path / "none.duckdb")
     assert res.exit_code == 1 and "no database to compare with" in res.stderr
     assert not (tmp_path / "none.duckdb").exists()
+
+
+# --- issue 21: an output into a folder that does not exist ------------------------------------
+
+
+@pytest.mark.parametrize("option", ["--out", "--save-record"])
+def test_an_output_into_a_missing_folder_is_refused_before_anything_is_written(tmp_path, option):
+    target = tmp_path / "no" / "such" / "folder" / "draft.yaml"
+    other = tmp_path / "draft.yaml" if option == "--save-record" else tmp_path / "record.json"
+    pair = ["--out", other] if option == "--save-record" else ["--save-record", other]
+    res = run("import", "ctgov", record_path("NCT02210780"), option, target, *pair)
+    assert res.exit_code == 1, res.output
+    assert f"error: cannot write {target}: the folder {target.parent} does not exist; nothing was written" in res.output
+    assert f"mkdir -p {target.parent}" in res.output and option in res.output
+    assert "Traceback" not in res.output and "FileNotFoundError" not in res.output
+    assert not other.exists() and not (tmp_path / "no").exists()
+
+
+def test_an_output_whose_folder_is_a_file_is_refused(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = run("import", "ctgov", record_path("NCT02210780"), "--out", blocker / "draft.yaml")
+    assert res.exit_code == 1 and f"the folder {blocker} is not a folder" in res.output, res.output

@@ -244,3 +244,43 @@ def test_rob2_is_for_randomised_trials(tmp_path):
     report = validate_files([f], raise_on_problems=False)
     assert [(p.path, p.reason.split(" (line")[0]) for p in report.problems] == [
         ("risk_of_bias[0].tool", "RoB 2 assesses randomised trials; use robins_i for non-randomised evidence")]
+
+
+# --- issue 21: messages instead of tracebacks -------------------------------------------------
+
+
+@pytest.mark.parametrize("date, why", [
+    ("2026-02-30", "is not a real date: it has no day 30 (February 2026 has 28 days)"),
+    ("2026-13-01", "is not a real date: it has no month 13 (months are 01-12)"),
+    ("2026-2-3", "is not a date written YYYY-MM-DD"),
+])
+def test_rob_import_with_a_date_that_does_not_exist(fict, date, why):
+    before = {p: p.read_bytes() for p in fict.studies.iterdir()}
+    res = run("rob", "import", ROB2_CSV, "--endpoint", "pfs", "--role", "reviewer_1", "--assessor", "X",
+              "--date", date, "--project", fict.root, "--write")
+    assert res.exit_code == 1, res.output
+    assert f"error: --date '{date}' {why}" in res.output
+    assert "Traceback" not in res.output and "livemeta bug" not in res.output
+    assert {p: p.read_bytes() for p in fict.studies.iterdir()} == before
+
+
+def test_rob_import_with_a_200_kb_cell(fict, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_text("Study,D1,D2,D3,D4,D5,Overall\nStudy 1,Low,Low,Low,Low,Low,Low\n"
+                   f"Study 2,{'x' * 200_000},Low,Low,Low,Low,Low\n")
+    res = run("rob", "import", big, "--endpoint", "pfs", "--role", "reviewer_1", "--assessor", "X",
+              "--project", fict.root)
+    assert res.exit_code == 2, res.output
+    assert "big.csv: line 3: a cell of more than 131,072 characters: a robvis file holds study names and judgements" \
+        in res.output
+    assert "Traceback" not in res.output and "_csv.Error" not in res.output
+
+
+def test_rob_import_of_a_header_only_file(fict, tmp_path):
+    head = tmp_path / "head.csv"
+    head.write_text("Study,D1,D2,D3,D4,D5,Overall\n")
+    res = run("rob", "import", head, "--endpoint", "pfs", "--role", "reviewer_1", "--assessor", "X",
+              "--project", fict.root)
+    assert res.exit_code == 2, res.output
+    assert "head.csv: no study rows: the file has its header and nothing under it" in res.output
+    assert "no study files given" not in res.output

@@ -149,6 +149,54 @@ add("logrank_on_proportion.yaml", sub(('    raw_text: "ORR 24/150 vs 20/150"\n',
 add("direction_contradicts_hr.yaml", sub(("    p_value: 0.10\n", "    p_value: 0.10\n    hr_direction: above_1\n"), header="an HR direction that contradicts the HR"), "hr_direction 'above_1' contradicts the estimate 0.85", "outcomes[0].hr_direction")
 add("p_without_sidedness.yaml", sub(("    ci_low: 0.70\n    ci_high: 1.03\n    ci_level: 95\n", ""), header="an HR with a p-value but no CI and no sidedness"), "an HR derived from its p-value needs p_sided", "outcomes[0].p_sided")
 
+# --- impossible sizes (issue 21): an arm, an outcome or an adverse event larger than what holds it ----
+add("arm_randomised_zero.yaml", sub(("    n_randomised: 150\n    n_safety: 148\n", "    n_randomised: 0\n    n_safety: 148\n"), header="an arm of 0 randomised patients beside a safety population of 148"), "n_randomised must be at least 1, got 0", "arms[0].n_randomised")
+add("arm_safety_over_randomised.yaml", sub(("    n_randomised: 150\n    n_safety: 148\n", "    n_randomised: 100\n    n_safety: 148\n"), header="an arm of 100 randomised and 148 treated, when the other arm left only 5 untreated"), "n_safety 148 is more than this arm's n_randomised 100 plus the 5 patients the other arms randomised and did not treat", "arms[0].n_safety")
+add("outcome_n_over_arm.yaml", sub(("    n_randomised: 150\n    n_safety: 148\n", "    n_randomised: 140\n    n_safety: 138\n"), ("    subjects_at_risk: 148\n    percent: 40.5\n", "    subjects_at_risk: 138\n    percent: 43.5\n"), header="an outcome counting 150 patients of an arm of 140 randomised (138 treated)"), "experimental_n 150 is more than arm combo holds (n_randomised 140, n_safety 138)", "outcomes[1].experimental_n")
+add("ae_at_risk_over_safety.yaml", sub(("    subjects_at_risk: 148\n    percent: 40.5\n", "    subjects_at_risk: 160\n    percent: 37.5\n"), header="an adverse event with 160 at risk in an arm that treated 148"), "subjects_at_risk 160 is more than arm combo treated (n_safety 148)", "adverse_events[0].subjects_at_risk")
+add("ae_at_risk_over_randomised.yaml", sub(("    n_randomised: 150\n    n_safety: 148\n", "    n_randomised: 150\n"), ("    subjects_at_risk: 148\n    percent: 40.5\n", "    subjects_at_risk: 160\n    percent: 37.5\n"), header="an adverse event with 160 at risk in an arm of 150 randomised (n_safety not given)"), "subjects_at_risk 160 is more than arm combo randomised (n_randomised 150); when more patients were treated than randomised, give the arm's n_safety", "adverse_events[0].subjects_at_risk")
+
+# --- confidence intervals: the ordering rule held in both directions (issue 21) --------------------
+add("ci_zero_width.yaml", sub(("    estimate: 0.85\n    ci_low: 0.70\n    ci_high: 1.03\n", "    estimate: 0.85\n    ci_low: 0.85\n    ci_high: 0.85\n"), header="a CI of zero width: HR 0.85 (0.85-0.85)"), "ci_high 0.85 is not above ci_low 0.85", "outcomes[0].ci_high")
+add("ci_bounds_swapped_proportion.yaml", sub(('    raw_text: "ORR 24/150 vs 20/150"\n', '    estimate: 0.16\n    ci_low: 0.22\n    ci_high: 0.11\n    ci_level: 95\n    raw_text: "ORR 24/150 vs 20/150"\n'), header="a proportion's CI with its bounds swapped: 0.16 (0.22-0.11)"), "ci_high 0.11 is not above ci_low 0.22", "outcomes[1].ci_high")
+
+# --- dates that do not exist (issue 21) -------------------------------------------------------------
+ROB = """risk_of_bias:
+  - id: os-consensus
+    tool: rob2
+    endpoint: os
+    result: os
+    role: consensus
+    assessor: "A. Reviewer; B. Reviewer"
+    assessed_on: "{date}"
+    source: paper
+    domains:
+      D1: {{judgement: low, support: "central randomisation"}}
+      D2: {{judgement: some_concerns, support: "open label"}}
+      D3: {{judgement: low, support: "OS for 298 of 300"}}
+      D4: {{judgement: low, support: "death is not open to judgement"}}
+      D5: {{judgement: low, support: "as registered"}}
+    overall: {{judgement: some_concerns, support: "D2"}}
+"""
+add("rob_date_february_30.yaml", "# a risk-of-bias assessment dated 30 February\n" + BODY + ROB.format(date="2026-02-30"), "'2026-02-30' is not a real date: it has no day 30 (February 2026 has 28 days)", "risk_of_bias[0].assessed_on")
+add("rob_date_month_13.yaml", "# a risk-of-bias assessment dated in month 13\n" + BODY + ROB.format(date="2026-13-01"), "'2026-13-01' is not a real date: it has no month 13", "risk_of_bias[0].assessed_on")
+
+# --- one trial is one trial: a disguised identifier of a trial already in the database (issue 21) ---
+# Each is a new trial (its own id, name, NCT id and PMID) that also claims one identifier of a trial
+# the test database holds: the template's example-01 (NCT00000000, DOI 10.1200/JCO.00.00000,
+# PMID 00000000, EXAMPLE-01) or base.yaml's bad-01 (NCT09999999, PMID 00000001, BAD-01).
+add("dup_nct_in_other_ids.yaml", sub(("  id: bad-01\n", "  id: dup-other-ids\n"), ("  name: BAD-01\n", "  name: DUP-OTHER-IDS\n"), ("  nct_id: NCT09999999\n", "  nct_id: null\n  other_ids: \"NCT00000000\"\n"), ('    pmid: "00000001"\n', '    pmid: "900001"\n'), header="no nct_id, and another trial's NCT id in other_ids"), "trial 'example-01' in the database already has the NCT id 'NCT00000000'", "trial.other_ids")
+add("dup_nct_in_other_ids_beside_own.yaml", sub(("  id: bad-01\n", "  id: dup-two-ncts\n"), ("  name: BAD-01\n", "  name: DUP-TWO-NCTS\n"), ("  nct_id: NCT09999999\n", "  nct_id: NCT09990002\n  other_ids: \"EudraCT 2020-000001-01; nct00000000\"\n"), ('    pmid: "00000001"\n', '    pmid: "900002"\n'), header="its own NCT id, and another trial's (lower-case) in other_ids beside a EudraCT number"), "trial 'example-01' in the database already has the NCT id 'NCT00000000'", "trial.other_ids")
+add("dup_doi_in_url.yaml", sub(("  id: bad-01\n", "  id: dup-doi-url\n"), ("  name: BAD-01\n", "  name: DUP-DOI-URL\n"), ("  nct_id: NCT09999999\n", "  nct_id: NCT09990003\n"), ('    pmid: "00000001"\n', '    url: https://doi.org/10.1200/jco.00.00000\n'), header="another trial's DOI given only as a doi.org URL, in lower case"), "trial 'example-01' in the database already has the DOI '10.1200/JCO.00.00000' (the same DOI as 'https://doi.org/10.1200/jco.00.00000' here)", "sources[0].url")
+add("dup_pmid_leading_zero.yaml", sub(("  id: bad-01\n", "  id: dup-pmid\n"), ("  name: BAD-01\n", "  name: DUP-PMID\n"), ("  nct_id: NCT09999999\n", "  nct_id: NCT09990004\n"), ('    pmid: "00000001"\n', '    pmid: "000000001"\n'), header="another trial's PMID with one more leading zero"), "trial 'bad-01' in the database already has the PMID '00000001' (the same PMID as '000000001' here)", "sources[0].pmid")
+add("dup_name_cyrillic.yaml", sub(("  id: bad-01\n", "  id: dup-name\n"), ("  name: BAD-01\n", "  name: \u0412\u0410D-01\n"), ("  nct_id: NCT09999999\n", "  nct_id: NCT09990005\n"), ('    pmid: "00000001"\n', '    pmid: "900005"\n'), header="another trial's name with Cyrillic look-alike letters (VE and A for B and A)"), "trial 'bad-01' in the database already has the same name (ignoring case, spaces, punctuation and look-alike characters): 'BAD-01'", "trial.name")
+add("doi_zero_width_space.yaml", sub(("  id: bad-01\n", "  id: dup-doi-zwsp\n"), ("  name: BAD-01\n", "  name: DUP-DOI-ZWSP\n"), ("  nct_id: NCT09999999\n", "  nct_id: NCT09990006\n"), ('    pmid: "00000001"\n', '    doi: "10.1200/JCO.00\u200b.00000"\n'), header="a DOI with a zero-width space in it"), "the DOI contains an invisible character (U+200B Zero Width Space): write it as '10.1200/JCO.00.00000'", "sources[0].doi")
+add("doi_fullwidth.yaml", sub(("  id: bad-01\n", "  id: dup-doi-fullwidth\n"), ("  name: BAD-01\n", "  name: DUP-DOI-FULLWIDTH\n"), ("  nct_id: NCT09999999\n", "  nct_id: NCT09990007\n"), ('    pmid: "00000001"\n', '    doi: "10.1200/\uff2a\uff23\uff2f.00.00000"\n'), header="a DOI written in full-width letters"), "the DOI is written with U+FF2A Fullwidth Latin Capital Letter J (a compatibility form of a plain character): write it as '10.1200/JCO.00.00000'", "sources[0].doi")
+add("doi_markup.yaml", sub(('    pmid: "00000001"\n', '    pmid: "00000001"\n    doi: "10.9999/\\"><svg/onload=alert(1)>"\n'), header="a DOI carrying HTML markup"), "is not a DOI (10.NNNN/suffix, without spaces or quotes)", "sources[0].doi")
+add("url_javascript.yaml", sub(('    pmid: "00000001"\n', '    pmid: "00000001"\n    url: "javascript:alert(1)"\n'), header="a javascript: URL"), "is not an http(s) URL", "sources[0].url")
+add("url_markup.yaml", sub(('    pmid: "00000001"\n', '    pmid: "00000001"\n    url: "https://example.org/\\"><script>alert(1)</script>"\n'), header="a URL that breaks out of an HTML attribute"), "the URL contains '\"', which a URL never holds (percent-encode it: %22)", "sources[0].url")
+add("url_userinfo.yaml", sub(('    pmid: "00000001"\n', '    pmid: "00000001"\n    url: "https://doi.org@evil.example/10.1200/x"\n'), header="a URL whose apparent host is a user name"), "the URL has a user name before its host (user@host), which hides where the link goes", "sources[0].url")
+
 DESCRIPTIONS = {
     "huge_integer.json": "JSON with a 5,000-digit integer",
     "lone_surrogate.json": "JSON text with a lone surrogate (an escaped \\ud800)",

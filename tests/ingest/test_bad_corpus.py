@@ -226,3 +226,31 @@ def test_a_single_failing_file_is_named_too(tmp_path, monkeypatch):
         validate_files([TEMPLATE])
     (problem,) = info.value.problems
     assert problem.file == str(TEMPLATE) and "could not be checked: ValueError: no rule foresaw this" in problem.reason
+
+
+# --- the CI ordering rule, held both ways (issue 21) -----------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["ci_bounds_swapped.yaml", "ci_bounds_swapped_proportion.yaml", "ci_zero_width.yaml"])
+@pytest.mark.parametrize("engine", ["fast", "gx"])
+def test_a_ci_out_of_order_is_one_problem(name, engine):
+    """Swapped bounds, or a CI of zero width, are reported once, as the ordering rule (frames.py
+    keeps the containment and symmetry checks quiet then), by both engines."""
+    case, path = MANIFEST[name], BAD / name
+    report = validate_files([path], raise_on_problems=False, engine=engine)
+    assert [(p.path, case["message"] in p.reason) for p in report.problems] == [(case["path"], True)], report.summary()
+
+
+@pytest.mark.parametrize("measure, outcome, estimate, low, high", [
+    ("HR", 0, 0.85, 1.03, 0.70), ("HR", 0, 1.20, 1.03, 0.70), ("OR", 0, 0.85, 1.03, 0.70), ("RR", 0, None, 1.03, 0.70),
+    ("proportion", 1, 0.16, 0.22, 0.11), ("proportion", 1, 0.30, 0.22, 0.11), ("HR", 0, 0.85, 0.85, 0.85),
+])
+def test_swapped_bounds_give_the_one_message_frames_promises(tmp_path, measure, outcome, estimate, low, high):
+    data = yaml.safe_load(BASE.read_text(encoding="utf-8"))
+    data["outcomes"][outcome].update(measure=measure, estimate=estimate, ci_low=low, ci_high=high, ci_level=95)
+    path = tmp_path / "swapped.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    report = validate_files([path], raise_on_problems=False)
+    assert [(p.path, p.reason.split(" (line")[0]) for p in report.problems] == [
+        (f"outcomes[{outcome}].ci_high", f"ci_high {high:g} is not above ci_low {low:g}")
+    ], report.summary()

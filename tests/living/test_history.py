@@ -96,9 +96,11 @@ def test_a_clone_rebuilds_the_history_bit_for_bit(history_project, tmp_path):
 
 def test_log_shows_commits_versions_and_authors(history_project):
     entries = api.log(history_project.database)
-    assert [e.revision.message for e in entries] == [
+    assert [e.revision.note for e in entries] == [
         "Start the livemeta project: Test review", "add two trials", "correct SYNTHETIC-00001", "add a third trial"]
+    assert [e.revision.label for e in entries] == ["start", "evidence", "evidence", "evidence"]
     assert [e.versions for e in entries] == [[], [], ["review-1"], []]
+    assert entries[2].version_notes == ["review-1: the first published version"]
     heads = git(history_project.root, "log", "--format=%H", "--", "studies").splitlines()
     assert [e.commit for e in entries] == heads[::-1]
     assert {e.revision.author for e in entries} == {"Test Author"}
@@ -152,12 +154,19 @@ def test_a_commit_that_no_longer_exists_is_history_that_would_be_lost(history_pr
 
 
 def test_a_database_on_another_branch_is_rebuilt_since_the_repository_has_its_commits(history_project):
+    """A switch to a branch without the last revision rebuilds the database, naming the revision
+    that leaves it, keeping the old file and saying where the revision is (its branch)."""
     proj = history_project
+    main_branch = git(proj.root, "branch", "--show-current")
     git(proj.root, "switch", "-q", "-c", "side", "HEAD~1")
     report = api.build(proj)
     assert (report.mode, report.revision) == ("rebuilt", 3)
-    git(proj.root, "switch", "-q", "main") if "main" in git(proj.root, "branch") else git(proj.root, "switch", "-q", "master")
-    assert api.build(proj).revision == 4
+    assert [(rid, note) for rid, _, note in report.dropped] == [(4, "add a third trial")]
+    assert report.backup is not None and report.backup.exists()
+    assert f"`git switch {main_branch} && livemeta build`" in report.recover
+    git(proj.root, "switch", "-q", main_branch)
+    report = api.build(proj)
+    assert report.revision == 4 and report.dropped == []
 
 
 def test_a_replayed_commit_that_fails_todays_validation_is_kept_as_rejected(project):
@@ -258,10 +267,13 @@ def test_a_change_of_the_analyses_file_is_a_revision(history_project):
     proj.analyses.write_text(text)
     git(proj.root, "commit", "-q", "-am", "pool with REML")
     report = api.build(proj)
-    assert [(a.revision, a.status) for a in report.applied] == [(5, "applied")]
+    assert [(a.revision, a.status, a.kinds) for a in report.applied] == [(5, "applied", ["analyses"])]
     d = api.diff(proj.database)
     os_change = next(a for a in d.analyses if a.analysis == "os")
     assert d.trials == [] and os_change.old["estimate"] != os_change.new["estimate"]
+    # the analysis changed, the evidence did not: no flag says the evidence moved it
+    assert (os_change.change, os_change.flags) == ("changed: method", [])
+    assert [(r.revision, r.kind, r.note) for r in d.revisions] == [(5, "analyses only", "pool with REML")]
     assert api.pool(proj.database, ["os"]).results[0].spec.method == "REML"
     assert api.pool(proj.database, ["os"], as_of=4).results[0].spec.method == "FE"  # the analyses of then
 

@@ -73,20 +73,26 @@ def test_two_branches_merge_into_one_linear_history(origin, tmp_path):
     report = api.build(alice)
     assert report.revision == 4
     log = api.log(alice.database)
-    assert [e.revision.message for e in log] == [
-        "Start the livemeta project: Team review", "add two trials", "add SYNTHETIC-00003", "correct SYNTHETIC-00002"]
-    assert [e.revision.author for e in log][2:] == ["Alice Extractor", "Bob Reviewer"]
+    # Alice's branch left from main as it still was: her commit is replayed as she made it (revision
+    # 3). Bob's left before it: his branch comes as one revision, the merge (the tree the lead
+    # committed), with his note and name; his own tree, without Alice's trial, is no revision
+    assert [e.revision.note for e in log] == [
+        "Start the livemeta project: Team review", "add two trials", "add SYNTHETIC-00003",
+        "correct SYNTHETIC-00002 (Bob Reviewer)"]
+    assert [e.revision.author for e in log][2:] == ["Alice Extractor", "Test Author"]
+    assert [e.revision.message for e in log][3] == "Merge correct"
     for rev in (1, 2, 3):  # every earlier revision answers as it did before the merge
         assert query(alice, "select trial_id, outcome_id, estimate, note from outcomes order by all", rev) == alice_before[rev]
     now = query(alice, "select trial_id, outcome_id, estimate, note from outcomes order by all")
     assert {t for t, *_ in now} == {"synthetic-00001", "synthetic-00002", "synthetic-00003"}
     assert ("checked against the full text" in {n for *_, n in now})
 
-    # Bob pulls main: his revision 3 is now revision 4, his database is rebuilt, equal to the lead's
+    # Bob pulls main: his revision 3 is now part of revision 4, his database is rebuilt, equal to the lead's
     git(bob.root, "switch", "-q", main)
     git(bob.root, "pull", "-q", "--ff-only", "origin", main)
     report = api.build(bob)
-    assert report.mode == "rebuilt" and [(old, new) for old, new, _ in report.renumbered] == [(3, 4)]
+    assert report.mode == "rebuilt" and report.renumbered == [] and report.dropped == []
+    assert [(old, new) for old, new, *_ in report.folded] == [(3, 4)]
     assert query(bob, "select trial_id, outcome_id, estimate, note from outcomes order by all", 4)[:0] == []
     assert tables(bob.database) == tables(alice.database)
     assert set(bob_rev3) <= set(query(bob, "select trial_id, outcome_id, estimate, note from outcomes order by all", 4))
@@ -124,7 +130,11 @@ def test_the_same_trial_changed_on_both_branches_is_a_conflict_naming_it(origin,
     assert out.returncode == 2 and "merge conflict in the evidence" in out.stderr and "Traceback" not in out.stderr
 
     report = api.resolve(["synthetic-00001"], message="Both corrections are right", project=alice)
-    assert report.revision == 5  # 3 and 4 the branches' corrections, 5 the merged file (at the merge commit)
+    # 3 Alice's correction (her branch left from main as it was), 4 the merged file (at the merge
+    # commit), with the resolution's note and Bob's
+    assert report.revision == 4
+    assert api.log(alice.database)[-1].revision.note == (
+        "Both corrections are right\nb: correct SYNTHETIC-00001 (Bob Reviewer)")
     notes = query(alice, "select t.note, a.note from trials t join adverse_events a using (trial_id) "
                          "where trial_id = 'synthetic-00001' and a.note is not null")
     assert notes == [("Alice: phase checked", "Bob: counts checked")]
@@ -149,3 +159,53 @@ def test_two_ingests_at_once_each_pool_their_own_revision(origin, tmp_path):
     assert k == [(1, 0), (2, 2), (3, 3), (4, 4)]
     assert len(git(proj.root, "log", "--format=%H").splitlines()) == 4
     assert api.verify(proj).ok
+
+
+def test_resolve_during_an_unfinished_git_merge_says_to_finish_it_in_git(origin, tmp_path):
+    """Both branches change the same line: git stops with the study file unmerged (UU). `livemeta
+    resolve` says that git's merge must be finished first, and how (issue 21), instead of "no
+    unresolved merge conflict"; once the merge is committed, build names the conflict and resolve
+    records the review."""
+    from livemeta.errors import LivemetaError
+
+    alice, bob = clone(origin, tmp_path / "alice"), clone(origin, tmp_path / "bob")
+    main = git(alice.root, "branch", "--show-current")
+    for p, who, branch, note in ((alice, ALICE, "a", "Alice: 0.74"), (bob, BOB, "b", "Bob: 0.75")):
+        api.build(p)
+        git(p.root, "switch", "-q", "-c", branch)
+        path = p.studies / "synthetic-00001.yaml"
+        edit(path, lambda d, note=note: d["trial"].update(note=note))
+        api.ingest([path], message=f"{branch}: note", project=p, author=who, supersede=True)
+        git(p.root, "push", "-q", "origin", branch)
+    git(alice.root, "switch", "-q", main)
+    git(alice.root, "fetch", "-q")
+    git(alice.root, "merge", "-q", "--no-ff", "-m", "Merge a", "origin/a")
+    done = subprocess.run(["git", "merge", "-q", "--no-ff", "-m", "Merge b", "origin/b"], cwd=alice.root,
+                          capture_output=True, text=True)
+    assert done.returncode != 0  # a real conflict
+    status = git(alice.root, "status", "--porcelain")
+    assert "UU studies/synthetic-00001.yaml" in status
+    head = git(alice.root, "rev-parse", "HEAD")
+    with pytest.raises(LivemetaError) as info:
+        api.resolve(["synthetic-00001"], message="checked", project=alice)
+    text = str(info.value)
+    assert "git has not finished merging studies/synthetic-00001.yaml (UU)" in text
+    assert "no unresolved merge conflict" not in text
+    assert "`git add studies/synthetic-00001.yaml` and `git commit`" in info.value.hint
+    assert "livemeta resolve synthetic-00001" in info.value.hint
+    assert git(alice.root, "rev-parse", "HEAD") == head  # nothing committed
+    out = subprocess.run([sys.executable, "-m", "livemeta", "resolve", "synthetic-00001", "-m", "x"], cwd=alice.root,
+                         capture_output=True, text=True)
+    assert out.returncode == 1 and "git has not finished merging" in out.stderr and "Traceback" not in out.stderr
+
+    # finish git's merge as the hint says; then livemeta's review of the merged trial
+    path = alice.studies / "synthetic-00001.yaml"
+    text = path.read_text()
+    ours = text.split("<<<<<<< HEAD\n", 1)[1].split("=======\n", 1)[0]
+    start, end = text.index("<<<<<<< HEAD\n"), text.index(">>>>>>> origin/b\n") + len(">>>>>>> origin/b\n")
+    path.write_text(text[:start] + ours + text[end:])
+    git(alice.root, "add", "studies/synthetic-00001.yaml")
+    git(alice.root, "commit", "-q", "--no-edit")
+    with pytest.raises(HistoryError, match="changed on both branches"):
+        api.build(alice)
+    assert api.resolve(["synthetic-00001"], message="Alice's value checked", project=alice).revision == 5

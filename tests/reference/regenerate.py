@@ -11,8 +11,10 @@ checkout), 2 for bad arguments.
 
 ``make_reference_hazard.R`` needs a checkout of https://github.com/guido-s/calcTE (``--calcte-dir``
 or ``CALCTE_DIR``; its commit from ``--calcte-commit``, ``CALCTE_COMMIT`` or the checkout's git
-HEAD). The bundled-data reference is two steps: ``derive_inputs.py`` (Python, no livemeta import)
-writes the inputs, ``make_bundled_reference.R`` pools them.
+HEAD). The bundled-data references are two steps each: ``derive_inputs.py`` and
+``derive_monitoring_inputs.py`` (Python, no livemeta import) write the inputs,
+``make_bundled_reference.R`` (metafor) and ``make_monitoring_reference.R`` (metafor, rpact) compute
+from them.
 
 The scripts record the versions of R and of every package they used; ``PINNED`` is the one list of
 the versions the committed files were made with (``tests/reference/test_reference_versions.py``
@@ -43,6 +45,7 @@ PINNED = {
     "metadat": "1.2.0",
     "Matrix": "1.5.3",
     "rpact": "3.3.4",
+    "lme4": "1.1.31",
     "calcTE": "04496cb762c7c91cc09676d5a384ede209a62770",
 }
 
@@ -69,13 +72,20 @@ REFERENCES = (
     Reference("metareg", (_rscript(f"{POOLING}/make_reference_metareg.R"),), (f"{POOLING}/metareg_reference.json",)),
     Reference("sequential", (_rscript(f"{POOLING}/make_reference_sequential.R"),),
               (f"{POOLING}/sequential_reference.json",)),
+    Reference("overrun", (_rscript(f"{POOLING}/make_reference_overrun.R"),), (f"{POOLING}/overrun_reference.json",)),
     Reference("convergence", (_rscript(f"{POOLING}/make_reference_convergence.R"),),
               (f"{POOLING}/convergence_reference.json",)),
+    Reference("glmm", (_rscript(f"{POOLING}/make_reference_glmm.R"),), (f"{POOLING}/glmm_reference.json",)),
     Reference("hazard", (_rscript(f"{POOLING}/make_reference_hazard.R"),), (f"{POOLING}/hazard_reference.json",),
               needs_calcte=True),
+    Reference("grade", (_rscript("tests/analysis/reference/make_grade_reference.R"),),
+              ("tests/analysis/reference/grade_reference.json",)),
     Reference("bundled", ((sys.executable, "tests/analysis/reference/derive_inputs.py", "OUT"),
                           _rscript("tests/analysis/reference/make_bundled_reference.R")),
               ("tests/analysis/reference/bundled_inputs.csv", "tests/analysis/reference/bundled_reference.json")),
+    Reference("monitoring", ((sys.executable, "tests/living/reference/derive_monitoring_inputs.py", "OUT"),
+                             _rscript("tests/living/reference/make_monitoring_reference.R")),
+              ("tests/living/reference/monitoring_inputs.csv", "tests/living/reference/monitoring_reference.json")),
 )
 
 

@@ -12,8 +12,12 @@ def drawn_texts(fig) -> list[tuple[str, object]]:
     tick_labels = {id(lbl) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
                    for tick in axis.majorTicks + axis.minorTicks for lbl in (tick.label1, tick.label2)}
     texts = [t for t in fig.findobj(Text) if id(t) not in tick_labels]
-    for ax in fig.axes:  # only the labels of the ticks in use
-        texts += ax.get_xticklabels() + ax.get_yticklabels()
+    for ax in fig.axes:  # only the labels of the ticks in use, within the axis's limits (those drawn)
+        for labels, locs, lim in ((ax.get_xticklabels(), ax.get_xticks(), ax.get_xlim()),
+                                  (ax.get_yticklabels(), ax.get_yticks(), ax.get_ylim())):
+            lo, hi = min(lim), max(lim)
+            span = (hi - lo) * 1e-9
+            texts += [t for t, v in zip(labels, locs) if lo - span <= v <= hi + span]
     out = []
     for t in texts:
         if not t.get_visible() or not t.get_text().strip():

@@ -8,6 +8,7 @@ intervals) and, when it builds, from the bundled database.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -196,7 +197,7 @@ def test_forest_or_rr_and_proportion_axes():
     assert "favours" not in text and "no difference" not in text
     assert fig.axes[0].get_xscale() == "linear"
     assert "%" in next(t.get_text() for t in fig.axes[0].texts if t.get_gid() == "xlabel")
-    assert "11/68" in text and "16.2 [9.2, 26.9]" in text
+    assert "11/68" in text and "16.2 [8.4, 27.1]" in text  # exact (Clopper-Pearson), not the logit 9.2-26.9
     assert "Test for overall effect" not in text  # meaningless for a response rate
     # the long arm labels keep their arm description (the trial name is shortened instead)
     assert "low-dose fractionated radiotherapy" in text.replace("\n", " ")
@@ -310,3 +311,48 @@ def test_bundled_database_figures_have_no_overlaps(bundled_results):
             assert into_panel(fig) == [], res.spec.id
             fig = plots.funnel_plot(res, footer="")
             assert overlapping(fig) == [], res.spec.id
+
+
+@pytest.mark.slow
+def test_every_figure_kind_of_the_bundled_database_keeps_its_texts_apart(bundled_results):
+    """The forest plot's checks on every kind of figure the report draws: no two texts overlap, none
+    runs off the figure, no title is cut (baujat_pfs once printed two trial names on top of each
+    other, bubble_os_by_partner four, and both bubble plots cut their titles), and axes read as
+    words ('minimum prior PD-(L)1 exposure required (months)', not 'min prior io months')."""
+    from livemeta.living.cumulative import cumulative_rows
+    from livemeta.pooling.influence import influence
+
+    drawn = set()
+    for res in bundled_results:
+        if not res.k:
+            continue
+        spec = res.spec
+        figs = {"forest": plots.forest_plot(res, footer="x")}
+        if res.k >= 2 and res.subgroups is None:
+            figs["cumulative"] = plots.cumulative_plot(cumulative_rows(res), title=spec.title, measure=spec.measure,
+                                                       footer="x")
+        if res.k >= 3 and res.subgroups is None and spec.method != "GLMM":  # as the report (no influence() of a GLMM)
+            infl = influence(res.studies["yi"].to_numpy(float), res.studies["vi"].to_numpy(float),
+                             method=spec.method, test=spec.test, level=spec.level)
+            figs["baujat"] = plots.baujat_plot(res, infl, footer="x")
+        if spec.moderators:
+            figs["bubble"] = plots.bubble_plot(res, footer="x")
+        if res.monitoring is not None:
+            figs["monitoring"] = plots.monitoring_plot(res.monitoring, title=spec.title, measure=spec.measure,
+                                                       footer="x")
+        for kind, fig in figs.items():
+            assert overlapping(fig) == [], (spec.id, kind, overlapping(fig))
+            assert outside(fig) == [], (spec.id, kind, outside(fig))
+            text = all_text(fig)
+            if kind not in ("forest", "cumulative"):  # (these cut study labels to their column, by design)
+                assert "…" not in text, (spec.id, kind)
+                assert " ".join(spec.title.split()) in " ".join(text.split()), (spec.id, kind)
+            words = re.sub(r"rma\([^)]*\)", "", text)  # (the model in R's own words stays R's)
+            assert "min prior io months" not in words and "treatment_class" not in words, (spec.id, kind)
+            drawn.add(kind)
+    assert drawn == {"forest", "cumulative", "baujat", "bubble", "monitoring"}
+    pfs = next(r for r in bundled_results if r.spec.id == "pfs")
+    infl = influence(pfs.studies["yi"].to_numpy(float), pfs.studies["vi"].to_numpy(float), method="FE")
+    assert {"KEYVIBE-002", "SAFFRON-301", "LEAP-008"} <= set(all_text(plots.baujat_plot(pfs, infl)).splitlines())
+    by_io = next(r for r in bundled_results if r.spec.id == "os_by_prior_io")
+    assert "minimum prior PD-(L)1 exposure" in all_text(plots.bubble_plot(by_io)).splitlines()  # its axis, in words

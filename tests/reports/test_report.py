@@ -144,7 +144,7 @@ def test_report_files_and_figures(built, results):
     # funnel only with k >= 10; a sentence otherwise
     assert (figs / "funnel_pfs_big.png").exists() and 'src="figures/funnel_pfs_big.svg"' in page
     assert not (figs / "funnel_os.png").exists()
-    assert "No funnel plot: k = 7 &lt; 10" in page and "No funnel plot: k = 7 < 10" in md
+    assert "No funnel plot: k = 7 &lt; 10" in page and "No funnel plot: k = 7 &lt; 10" in md  # escaped for Markdown
     # cumulative plots for main analyses without subgroups
     assert (figs / "cumulative_os.png").exists() and not (figs / "cumulative_os_by_class.png").exists()
     assert "forest forest_os" in steps and "analysis os" in steps and steps[-1] == "write report.md"
@@ -167,7 +167,7 @@ def test_report_summary_of_findings_values(built, results):
     assert cells[1:5] == ["k = 7; 7 of 10 RCTs", "HR 0.90 (0.82–0.99)", "0%", "= CI (fixed effect)"]
     assert cells[6] == "0.91 (0.82–0.99), 10 trials"
     assert cells[7] == "differs: estimate 0.90 vs 0.91"
-    assert "k < 10" in cells[8] and "includes unverified values (1 of 7)" in cells[8]
+    assert "k &lt; 10" in cells[8] and "includes unverified values (1 of 7)" in cells[8]
     # the sensitivity analysis sits right under its main analysis, with its prediction interval
     lines = md.splitlines()
     i = lines.index(os_row)

@@ -18,6 +18,7 @@ from livemeta.reports import plots, prisma, rob_plots
 
 from ..conftest import REPO
 from ..fictional import ROB2_OVERALL, fictional_project, fictional_study
+from ..mdtext import plain
 from ._layout import all_text, outside, overlapping
 from .test_report import _parse
 
@@ -49,7 +50,7 @@ def git(root, *args):
 @pytest.fixture(scope="module")
 def fict(tmp_path_factory):
     """Nine fictional RCTs with robvis's RoB 2 judgements (revision 3), named version fict-1 with
-    screening counts, then a tenth trial (revision 4); a GRADE file."""
+    screening counts, a GRADE file (revision 4: analyses only), then a tenth trial (revision 5)."""
     proj = fictional_project(tmp_path_factory.mktemp("fict") / "review")
     api.version_add("fict-1", description="first fictional version", project=proj)
     doc = yaml.safe_load(proj.file.read_text())
@@ -59,10 +60,10 @@ def fict(tmp_path_factory):
     (proj.root / "grade.yaml").write_text(GRADE)
     git(proj.root, "add", "livemeta.yaml", "grade.yaml")
     git(proj.root, "commit", "-q", "-m", "screening counts and GRADE judgements")
+    proj = load_project(proj.root)  # with its GRADE file
     path = proj.studies / "study-10.yaml"
     path.write_text(yaml.safe_dump(fictional_study(10), sort_keys=False))
     api.ingest([path], message="add Study 10", project=proj)
-    proj = load_project(proj.root)
     out = tmp_path_factory.mktemp("out") / "report"
     labels = {}
     real = plots.forest_plot
@@ -87,21 +88,26 @@ def section(page: str, anchor: str) -> str:
 
 def test_whats_new_lists_the_added_trial_since_the_version(fict):
     new = section(fict["page"], "new")
-    assert "Changes since version fict-1 (revision 3 to revision 4)" in new
+    assert "Changes since version fict-1 (revision 3 to revision 5)" in new
+    assert "revision 4 — analyses only (grade.yaml, livemeta.yaml) — " in new and "— add Study 10" in new
     assert re.search(r"Study 10 \[<a class=\"cite\" href=\"#ref-\d+\">\d+</a>\]: added", new)
     assert "No analysis changed its conclusion" in new or "Analyses whose conclusion changed" in new
 
 
 def test_grade_summary_of_findings(fict):
     sof = section(fict["page"], "sof")
-    md = fict["md"]
+    md = plain(fict["md"])
     row = next(line for line in md.splitlines() if line.startswith("| Overall survival (critical)"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    # risk of bias serious (reviewed), inconsistency serious (proposed: the prediction interval crosses the
-    # null, the CI does not), the other domains not serious: low
+    # risk of bias serious (reviewed), imprecision serious (proposed: the CI of the random-effects model
+    # os_re, which the heterogeneity calls for, includes 1), the other domains not serious: low
     assert cells[5] == "⊕⊕◯◯ low (a, b)"
     assert "- a. Overall survival, risk of bias: serious (−1), reviewed: 61% of the weight" in md
-    assert "- b. Overall survival, inconsistency: serious (−1), proposed by the rule: I² = " in md
+    assert "- b. Overall survival, imprecision: serious (−1), proposed by the rule: 95% CI 0.82–1.02 (os_re: REML, " \
+           "HKSJ: the heterogeneity" in md
+    # the main CI excludes 1, os_re's includes it: the comment and the footnote say so, with the estimate
+    assert "Not robust: the main analysis's CI, HR 0.92 (0.85–0.99), excludes 1; in 1 declared sensitivity " \
+           "analysis it includes 1: OS, random effects (REML, Hartung-Knapp-Sidik-Jonkman) [os_re]: HR 0.92 (0.82–1.02)" in cells[6]
     assert re.match(r"\d+ per 1,000 \(deaths by 12 months\); median \d+\.\d months", cells[1])
     assert "HR 0." in cells[3] and cells[4].endswith("(10 RCTs)")
     orr = next(line for line in md.splitlines() if line.startswith("| Objective response"))
@@ -115,7 +121,7 @@ def test_grade_summary_of_findings(fict):
 def test_prisma_flow_has_a_column_per_version_with_the_recorded_counts(fict):
     page = section(fict["page"], "prisma")
     assert 'src="figures/prisma_flow.svg"' in page
-    assert "<th>fict-1 (revision 3)</th>" in page and "<th>revision 4 (living)</th>" in page
+    assert "<th>fict-1 (revision 3)</th>" in page and "<th>revision 5 (living)</th>" in page
     assert "449 (databases 412, registers 37)" in page and "fictional search log" in page
     assert "New trials included</td><td>9 (9 RCTs, 0 single-arm)</td><td>1 (1 RCT, 0 single-arm)" in page
     assert "Records identified</td><td>449 (databases 412, registers 37)</td><td>not recorded" in page
@@ -199,7 +205,7 @@ def test_a_second_report_keeps_the_figures_whose_inputs_did_not_change(fict, tmp
     assert after["forest_os.png"] == before["forest_os.png"]
     assert after["rob_rob2_os_traffic_light.png"] == before["rob_rob2_os_traffic_light.png"]
     assert after["forest_orr.png"] != before["forest_orr.png"]
-    assert "Forest plot, analysis os (k = 10). Drawn at revision 4 of" in page
+    assert "Forest plot, analysis os (k = 10). Drawn at revision 5 of" in page
     assert "its data are unchanged since" in page
 
 
@@ -290,7 +296,10 @@ def test_bundled_report_has_every_section_and_no_guessed_judgement(bundled):
     os_sec = section(page, "a-os")
     assert "not assessed: none of the 7 studies has a risk-of-bias judgement; nothing left out" in os_sec
     assert "only one subgroup (acquired) has data" in section(page, "a-os_by_resistance")
-    _ = sof
+    # participants: the trials whose n is unknown are named, not counted
+    unknown = re.findall(r"n unknown for ([^)]*)\)", sof)
+    assert unknown and all(re.fullmatch(r"[A-Z][\w-]+(, [A-Z][\w-]+)*", u) for u in unknown), unknown
+    assert "KEYVIBE-002" in unknown[0] and not re.search(r"\(1 RCTs|\b1 trials\b|\b1 studies\b", page)
 
 
 @pytest.mark.slow
@@ -356,3 +365,53 @@ def test_groups_of_analyses_are_handed_out_in_order_once_complete():
     assert handed == [[], [], [("a", ["a_re"])], [], [("b", ["b_re"]), ("c", [])], [("x", [])]]
     assert [(m.spec.id, [s.spec.id for s in sens]) for m, sens in _group(order)] == [
         ("a", ["a_re"]), ("b", ["b_re"]), ("c", []), ("x", [])]
+
+
+@pytest.mark.slow
+def test_bundled_report_says_where_the_conclusions_rest_on_a_judgement(bundled):
+    """issue 23 items 2 and 5, issue 20 item 3: one prediction interval under one label in the GRADE
+    footnotes and the pooled table; S1800A flagged beside every estimate that uses it; the SoF
+    comment, the GRADE imprecision footnote and What's new name the sensitivity analyses that cross 1."""
+    page, md = bundled
+    md = plain(md)
+    lines = md.splitlines()
+    # the PFS inconsistency reads pfs_re's prediction interval, labelled, as the pooled table prints it
+    pfs_re = next(line for line in lines if "(`pfs_re`)" in line and line.startswith("| ↳"))
+    pi_cell = [c.strip() for c in pfs_re.strip("|").split("|")][4]
+    assert pi_cell == "0.59–1.27"
+    assert f"95% prediction interval {pi_cell} (pfs_re: REML, HKSJ; t on 4 df)" in md
+    assert "0.66–1.14" not in md  # the normal-based interval the footnote printed before
+    acq = next(line for line in lines if "(`os_acquired_re`)" in line and line.startswith("| ↳"))
+    assert f"95% prediction interval {[c.strip() for c in acq.strip('|').split('|')][4]} (os_acquired_re" in md
+    # imprecision of PFS on the random-effects interval
+    assert re.search(r"- [a-z]\. Progression-free survival, imprecision: serious \(−1\), proposed by the rule: 95% CI "
+                     r"0\.71–1\.06 \(pfs_re: REML, HKSJ", md)
+    os_row = next(line for line in lines if line.startswith("| Overall survival (critical)"))
+    assert "Not robust: the main analysis's CI, HR 0.90 (0.82–0.99), excludes 1" in os_row
+    assert "[os_s1800a_80]: HR 0.91 (0.83–1.01)" in os_row and "[os_s1800a_p]: HR 0.91 (0.83–1.01)" in os_row
+    assert "Pools a flagged input: Lung-MAP S1800A (variance implies more events than patients randomised" in os_row
+    imprecision = next(line for line in lines if line.startswith("- ") and "Overall survival, imprecision" in line)
+    assert "Note: The main analysis's CI" in imprecision and "[os_s1800a_80]: HR 0.91 (0.83–1.01)" in imprecision
+    new = section(page, "new")
+    assert "Conclusions that a declared sensitivity analysis changes" in new and "[os_s1800a_p]: HR 0.91" in new
+    assert "Lung-MAP S1800A (variance implies more events than patients randomised" in new
+    estimates = section(page, "estimates")
+    assert "flagged input: Lung-MAP S1800A" in estimates
+    assert "Lung-MAP S1800A: its 95% CI 0.51–0.92 implies at least 167 events" in estimates
+    os_row = next(line for line in lines if line.startswith("| Overall survival, PD-(L)1 rechallenge vs control (RCTs) (`os`)"))
+    assert "flagged input: Lung-MAP S1800A" in os_row
+    s80 = next(line for line in lines if "(`os_s1800a_80`)" in line)
+    assert "flagged input" not in s80
+    # the ORR imprecision in patients, not events / 4
+    orr = next(line for line in lines if line.startswith("- ") and "Objective response, imprecision" in line)
+    assert "954 participants vs OIS 4,626 patients" in orr and "events" not in orr
+    # Methods states the prediction-interval formula, the zero-cell rules and why fixed effect is the main model
+    methods = section(page, "methods")
+    assert "Prediction intervals: estimate ± crit × sqrt(tau² + SE²)" in methods and "t on k - 1 df" in methods
+    assert "Zero cells of proportions" in methods and "Clopper-Pearson" in methods and "Schwarzer" in methods
+    assert "Why fixed effect: the main analyses pool by fixed effect" in methods
+    assert re.search(r"I² of the fixed-effect analyses at this revision: 0% to 5\d%", methods)
+    assert "Cochrane Handbook 10.11.5.1" in methods and "Röver" in methods
+    rules = section(page, "sof")
+    for source in ("GRADE guidelines 7", "GRADE guidelines 6", "GRADE guidelines 5", "Wetterslev", "Schoenfeld"):
+        assert source in rules, source

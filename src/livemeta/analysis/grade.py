@@ -27,6 +27,7 @@ import numpy as np
 import yaml
 
 from ..errors import LivemetaError
+from ..words import count
 
 DOMAINS = ("risk_of_bias", "inconsistency", "indirectness", "imprecision", "publication_bias")
 DOMAIN_NAMES = {
@@ -42,31 +43,49 @@ LEVELS = ("very low", "low", "moderate", "high")
 EGGER_MIN_K = 10
 EGGER_ALPHA = 0.10
 
-#: the rules of the computed domains, as the report prints them
+#: the rules of the computed domains, as the report prints them, each with its sources
 RULES = {
     "inconsistency": (
-        "I² of the analysis and the 95% prediction interval of a random-effects model (REML) of the same "
-        "studies (k >= 3): very serious when I² >= 75% and the prediction interval crosses the null; serious "
-        "when I² >= 50%, or when the prediction interval crosses the null and the confidence interval does "
-        "not; otherwise not serious. One study: not applicable (not serious)."
+        "Read on one random-effects model of the same studies, the one the report shows (the analysis itself when "
+        "it is a random-effects model, else its declared random-effects sensitivity analysis, or the one the GRADE "
+        "file names): its I² and its prediction interval, labelled with the estimator and the distribution it uses "
+        "(t on k - 1 df under Hartung-Knapp; Higgins, Thompson & Spiegelhalter 2009; IntHout et al. 2016), and the "
+        "studies' estimates against the decision threshold T of the GRADE file (the null unless stated). Very "
+        "serious when I² >= 75% and the studies' estimates lie on both sides of T; serious when I² >= 50% and they "
+        "lie on both sides of T, or when the prediction interval includes T and the same model's CI does not; not "
+        "serious otherwise, also when I² >= 50% but every estimate lies on the same side of T (the studies differ "
+        "in the size of the effect, not in the decision: Guyatt et al. 2011, GRADE guidelines 7, J Clin Epidemiol "
+        "64:1294-1302; I² bands of the Cochrane Handbook 10.10.2). The prediction interval needs k >= 3. Without a "
+        "random-effects model, I² from Cochran's Q of the analysis. One study: not applicable (not serious)."
     ),
     "imprecision": (
-        "The confidence interval against the threshold T of the GRADE file (the null unless stated) and the "
-        "optimal information size (OIS): the information needed to detect the relative effect E of the file "
-        "with two-sided alpha and power (default 0.05 and 0.80), (z(1-alpha/2) + z(power))² / ln(E)², against "
-        "the information of the analysis, the sum of 1/variance on the log scale (about events / 4 for a hazard "
-        "ratio). Very serious when the CI includes both E and 1/E (appreciable benefit and harm); serious when "
-        "it includes T or the OIS is not met; otherwise not serious."
+        "The CI of the model the heterogeneity calls for (Guyatt et al. 2011, GRADE guidelines 6, J Clin Epidemiol "
+        "64:1283-1293): the random-effects model above when it estimates heterogeneity (tau² > 0, I² >= 1% as "
+        "printed), the analysis's own otherwise, "
+        "against the threshold T and the relative effect E of the GRADE file, and the optimal information size "
+        "(OIS: what one adequately powered trial would need to detect E with two-sided alpha and power, default "
+        "0.05 and 0.80; Pogue & Yusuf 1997). For a hazard ratio the OIS is information, (z(1-alpha/2) + "
+        "z(power))² / ln(E)², about events / 4 (Schoenfeld 1983), against the analysis's sum of 1/variance; for an "
+        "odds or risk ratio it is patients, two groups of n = (z(1-alpha/2) sqrt(2 p(1-p)) + z(power) "
+        "sqrt(p_c(1-p_c) + p_e(1-p_e)))² / (p_e - p_c)² at the control risk p_c of the GRADE file's baseline and "
+        "p_e = the risk E implies (Fleiss; R's power.prop.test), against the analysis's participants. The OIS is "
+        "divided by 1 - D², the diversity of the same random-effects model (Wetterslev et al. 2009, as the "
+        "sequential monitoring adjusts its required information). Very serious when the CI includes both E and "
+        "1/E (appreciable benefit and harm); serious when it includes T or the OIS is not met; otherwise not "
+        "serious. A declared sensitivity analysis that reaches another conclusion, and a flagged input the "
+        "analysis pools, are stated beside the rating."
     ),
     "publication_bias": (
-        f"Funnel asymmetry by Egger's regression test (metafor's regtest with the analysis's model) when "
-        f"k >= {EGGER_MIN_K}: serious when p < {EGGER_ALPHA:g}, otherwise not serious. With fewer studies a "
-        "funnel plot cannot show asymmetry: a reviewer's judgement (searches, registries, unpublished "
-        "trials) is needed."
+        f"Funnel asymmetry by Egger's regression test (Egger et al. 1997; metafor's regtest with the analysis's "
+        f"model) when k >= {EGGER_MIN_K}: serious when p < {EGGER_ALPHA:g}, otherwise not serious. With fewer "
+        "studies a funnel plot cannot show asymmetry (Sterne et al. 2011): a reviewer's judgement (searches, "
+        "registries, unpublished trials) is needed (Guyatt et al. 2011, GRADE guidelines 5, J Clin Epidemiol "
+        "64:1277-1282)."
     ),
 }
 
-_OUTCOME_KEYS = {"analysis", "outcome", "importance", "baseline", "imprecision", "judgements", "comment"}
+_OUTCOME_KEYS = {"analysis", "outcome", "importance", "baseline", "imprecision", "judgements", "comment",
+                 "random_effects"}
 _BASELINE_KEYS = {"from", "value", "unit", "kind", "landmark", "assumption", "source"}
 _IMPRECISION_KEYS = {"threshold", "effect", "alpha", "power"}
 _JUDGEMENT_KEYS = {"rating", "reason", "by", "date"}
@@ -109,6 +128,7 @@ class OutcomeGrade:
     power: float = 0.80
     judgements: dict[str, Judgement] = field(default_factory=dict)
     comment: str | None = None
+    random_effects: str | None = None  # the random-effects analysis the rules read (default: found)
 
 
 def _keys(d, allowed, where):
@@ -123,6 +143,12 @@ def _number(v, where, positive=True) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or (positive and v <= 0):
         raise LivemetaError(f"{where}: a {'positive ' if positive else ''}number, got {v!r}")
     return float(v)
+
+
+def _analysis_id(v, where) -> str | None:
+    if v is not None and (not isinstance(v, str) or not v.strip()):
+        raise LivemetaError(f"{where}: an analysis id, got {v!r}")
+    return v
 
 
 def parse_grade(text: str, name: str = "grade.yaml") -> list[OutcomeGrade]:
@@ -154,6 +180,10 @@ def parse_grade(text: str, name: str = "grade.yaml") -> list[OutcomeGrade]:
                 raise LivemetaError(f"{where}.baseline: a stated baseline needs value and source")
             if b.get("assumption", "exponential") != "exponential":
                 raise LivemetaError(f"{where}.baseline.assumption: only 'exponential' survival is implemented")
+            if kind != "median" and b.get("value") is not None and not (
+                    isinstance(b["value"], (int, float)) and 0 < b["value"] < 1):
+                raise LivemetaError(f"{where}.baseline.value: a {kind.replace('_', ' ')} is a proportion between 0 "
+                                    f"and 1, got {b['value']!r}")
             base = Baseline(src, _number(b["value"], f"{where}.baseline.value") if b.get("value") is not None else None,
                             kind, b.get("unit", "months"),
                             _number(b["landmark"], f"{where}.baseline.landmark") if b.get("landmark") is not None else None,
@@ -177,7 +207,7 @@ def parse_grade(text: str, name: str = "grade.yaml") -> list[OutcomeGrade]:
             _number(imp["effect"], f"{where}.imprecision.effect") if imp.get("effect") is not None else None,
             _number(imp.get("alpha", 0.05), f"{where}.imprecision.alpha"),
             _number(imp.get("power", 0.80), f"{where}.imprecision.power"),
-            judgements, raw.get("comment"),
+            judgements, raw.get("comment"), _analysis_id(raw.get("random_effects"), f"{where}.random_effects"),
         ))
     return out
 
@@ -186,8 +216,9 @@ def parse_grade(text: str, name: str = "grade.yaml") -> list[OutcomeGrade]:
 @dataclass(frozen=True)
 class Domain:
     """One domain of one outcome: its rating (None: not assessed), where the rating comes from
-    (``reviewed``, ``proposed`` by the rule, or ``not assessed``), the reason, and the rule's
-    proposal when a review replaced it."""
+    (``reviewed``, ``proposed`` by the rule, or ``not assessed``), the reason, the rule's proposal
+    when a review replaced it, and a ``note`` the reader must see whatever the rating (a declared
+    sensitivity analysis that reaches another conclusion, a flagged input)."""
 
     name: str
     status: str
@@ -195,40 +226,110 @@ class Domain:
     reason: str
     proposal: str | None = None
     proposal_reason: str | None = None
+    note: str | None = None
 
 
 def _crosses(lo: float, hi: float, value: float) -> bool:
     return lo <= value <= hi
 
 
-def propose_inconsistency(result) -> tuple[str | None, str]:
-    """(rating, reason) by :data:`RULES` ``inconsistency``; rating None when not computable."""
-    from ..pooling import pool
+def _same_studies(a, b) -> bool:
+    """Whether two analyses pool the same rows (view, measure, filters, readings, subgroups)."""
+    keys = ("view", "measure", "filters", "exclude", "ci_level", "level", "subgroup")
+    return all(getattr(a, k) == getattr(b, k) for k in keys)
 
+
+def random_effects_model(result, results=None, chosen: str | None = None):
+    """The random-effects model the GRADE rules read for ``result``: the analysis ``chosen`` (the
+    GRADE file's ``random_effects``), else ``result`` itself when it is a random-effects model, else
+    the first declared sensitivity analysis of it (``sensitivity_of``) that pools the same rows by a
+    random-effects model. None when there is none (then I² from Q and no prediction interval)."""
+    results = results or {}
+    if chosen is not None:
+        r = results.get(chosen)
+        return r if r is not None and r.spec.method != "FE" and r.overall is not None else None
+    if result.spec.method != "FE":
+        return result
+    for r in results.values():
+        if (r.spec.sensitivity_of == result.spec.id and r.spec.method != "FE" and r.overall is not None
+                and _same_studies(r.spec, result.spec)):
+            return r
+    return None
+
+
+def model_words(res) -> str:
+    """'pfs_re: REML, HKSJ' / 'os: fixed effect': which model, by its analysis id and estimator."""
+    s = res.spec
+    if s.method == "FE":
+        return f"{s.id}: fixed effect"
+    return f"{s.id}: {s.method}{', HKSJ' if res.overall is not None and res.overall.test == 'knha' else ''}"
+
+
+def _dist_words(o) -> str:
+    dist = o.pi_dist
+    if dist == "t(k-1)":
+        return f"t on {o.k - 1} df"
+    if dist == "t(k-2)":
+        return f"t on {o.k - 2} df"
+    return "normal"
+
+
+def prediction_interval_text(res) -> str | None:
+    """'95% prediction interval 0.59–1.27 (pfs_re: REML, HKSJ; t on 4 df)', read from the pooled
+    result (never recomputed), or None (fixed effect, k < 3)."""
+    o = res.overall
+    if o is None or res.spec.method == "FE" or res.k < 3 or not all(map(math.isfinite, (o.pi_low, o.pi_high))):
+        return None
+    s = res.spec.scale
+    return (f"{res.spec.level * 100:g}% prediction interval {_fmt(_nat(o.pi_low, s))}–{_fmt(_nat(o.pi_high, s))} "
+            f"({model_words(res)}; {_dist_words(o)})")
+
+
+def propose_inconsistency(result, re=None, threshold: float = 1.0) -> tuple[str | None, str]:
+    """(rating, reason) by :data:`RULES` ``inconsistency`` on the random-effects model ``re``
+    (:func:`random_effects_model`; None: I² from Q, no prediction interval); rating None when not
+    computable."""
     o, k = result.overall, result.k
     if o is None or k == 0:
         return None, "no studies"
     if k == 1:
         return "not_serious", "one study: inconsistency not applicable"
-    null = 0.0 if result.spec.measure != "proportion" else None
-    i2 = float(o.i2_q if math.isfinite(getattr(o, "i2_q", float("nan"))) else o.i2)
-    parts = [f"I² = {i2:.0f}%"]
+    ratio = result.spec.measure != "proportion"
+    if re is not None and re.overall is not None and math.isfinite(re.overall.i2):
+        i2 = float(re.overall.i2)
+        parts = [f"I² = {i2:.0f}% ({model_words(re)})"]
+    else:
+        i2 = float(o.i2_q if math.isfinite(getattr(o, "i2_q", float("nan"))) else o.i2)
+        parts = [f"I² = {i2:.0f}% (Cochran's Q; no random-effects analysis of these studies)"]
+    if not ratio:  # a proportion has no decision threshold to judge the spread against
+        reason = ", ".join(parts) + " (a proportion: no decision threshold)"
+        if i2 >= 75:
+            return "very_serious", reason + ": I² >= 75%"
+        return ("serious", reason + ": I² >= 50%") if i2 >= 50 else ("not_serious", reason)
+    t = math.log(threshold)
+    yi = result.studies["yi"].to_numpy(float)
+    below, above = int(np.sum(yi < t)), int(np.sum(yi > t))
+    both = below > 0 and above > 0
+    parts.append(f"study estimates {below} below and {above} above {_fmt(threshold)}")
     pi_crosses = ci_crosses = False
-    if k >= 3:
-        re = pool(result.studies["yi"].to_numpy(float), result.studies["vi"].to_numpy(float), method="REML", test="z",
-                  level=result.spec.level, scale=result.spec.scale)
-        lo, hi = _nat(re.pi_low, result.spec.scale), _nat(re.pi_high, result.spec.scale)
-        parts.append(f"95% prediction interval {_fmt(lo)}–{_fmt(hi)} (REML)")
-        if null is not None:
-            pi_crosses = re.pi_low <= null <= re.pi_high
-            ci_crosses = o.ci_low <= null <= o.ci_high
+    pi_text = prediction_interval_text(re) if re is not None else None
+    if pi_text is not None:
+        parts.append(pi_text)
+        pi_crosses = re.overall.pi_low <= t <= re.overall.pi_high
+        ci_crosses = re.overall.ci_low <= t <= re.overall.ci_high
+    elif re is not None:
+        parts.append(f"no prediction interval (k = {k} < 3)")
     reason = ", ".join(parts)
-    if i2 >= 75 and pi_crosses:
-        return "very_serious", reason + ": I² >= 75% and the prediction interval crosses the null"
-    if i2 >= 50:
-        return "serious", reason + ": I² >= 50%"
+    T = _fmt(threshold)
+    if i2 >= 75 and both:
+        return "very_serious", reason + f": I² >= 75% and the studies' estimates lie on both sides of {T}"
+    if i2 >= 50 and both:
+        return "serious", reason + f": I² >= 50% and the studies' estimates lie on both sides of {T}"
     if pi_crosses and not ci_crosses:
-        return "serious", reason + ": the prediction interval crosses the null, the confidence interval does not"
+        return "serious", reason + f": the prediction interval includes {T}, the confidence interval does not"
+    if i2 >= 50:
+        return "not_serious", reason + (f": I² >= 50% but every study's estimate lies on the same side of {T} (they "
+                                        "differ in the size of the effect, not in the decision; GRADE 7)")
     return "not_serious", reason
 
 
@@ -239,42 +340,124 @@ def information(result) -> float:
 
 def optimal_information(effect: float, alpha: float = 0.05, power: float = 0.80) -> float:
     """The information (sum of 1/variance on the log scale) needed to detect ``effect`` (a ratio)
-    with two-sided ``alpha`` and ``power``: (z(1 - alpha/2) + z(power))² / ln(effect)²."""
+    with two-sided ``alpha`` and ``power``: (z(1 - alpha/2) + z(power))² / ln(effect)² (the
+    monitoring's required information, :func:`livemeta.pooling.sequential.required_information`)."""
+    from ..pooling.sequential import required_information
+
+    return required_information(math.log(effect), alpha=alpha, power=power, sided=2)
+
+
+def risk_with(effect: float, control_risk: float, measure: str) -> float:
+    """The intervention's risk that a relative ``effect`` (OR or RR) implies at ``control_risk``."""
+    if measure == "OR":
+        return effect * control_risk / (1 - control_risk + effect * control_risk)
+    return effect * control_risk
+
+
+def optimal_information_patients(effect: float, control_risk: float, measure: str, alpha: float = 0.05,
+                                 power: float = 0.80) -> tuple[float, float]:
+    """(patients per group, the intervention's risk) an adequately powered two-arm trial needs to
+    detect a relative ``effect`` at ``control_risk``: Fleiss's normal approximation without
+    continuity correction, ``n = (z(1-alpha/2) sqrt(2 pbar (1 - pbar)) + z(power) sqrt(p_c (1 - p_c) +
+    p_e (1 - p_e)))² / (p_e - p_c)²`` (the n that R's ``power.prop.test`` solves for)."""
+    pe = risk_with(effect, control_risk, measure)
+    if not 0 < pe < 1:
+        raise ValueError(f"{measure} {effect:g} at a control risk of {control_risk:g} implies a risk of {pe:g}")
     from ..pooling._dist import norm_isf
 
-    z = norm_isf(alpha / 2) + norm_isf(1 - power)
-    return z * z / math.log(effect) ** 2
+    za, zb = float(norm_isf(alpha / 2)), float(norm_isf(1 - power))
+    pbar = (control_risk + pe) / 2
+    n = (za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(control_risk * (1 - control_risk) + pe * (1 - pe))) ** 2 \
+        / (pe - control_risk) ** 2
+    return n, pe
 
 
-def propose_imprecision(result, g: OutcomeGrade) -> tuple[str | None, str]:
-    """(rating, reason) by :data:`RULES` ``imprecision``; None for a proportion (no comparison)."""
+def _participants(result) -> int | None:
+    st = result.studies
+    if {"ai", "bi", "ci", "di"} <= set(st.columns):
+        return int(st[["ai", "bi", "ci", "di"]].to_numpy(float).sum())
+    return None
+
+
+def heterogeneity_model(result, re=None):
+    """The model whose CI the imprecision rule judges: ``re`` when the analysis is a fixed-effect
+    one and ``re`` estimates heterogeneity (tau² > 0 with an I² of at least 1% as printed: a tau² of
+    1e-6 from the iterations of REML is none), else the analysis itself."""
+    if (result.spec.method == "FE" and re is not None and re.overall is not None and re.overall.tau2 > 0
+            and round(re.overall.i2) >= 1):
+        return re
+    return result
+
+
+def propose_imprecision(result, g: OutcomeGrade, re=None, control_risk: float | None = None
+                        ) -> tuple[str | None, str]:
+    """(rating, reason) by :data:`RULES` ``imprecision``: the CI of :func:`heterogeneity_model`,
+    the OIS adjusted by the diversity D² of ``re``; ``control_risk`` (0..1) for the OIS of an odds
+    or risk ratio in patients. None for a proportion (no comparison)."""
+    from ..pooling.sequential import diversity
+
     o = result.overall
     if o is None or result.k == 0:
         return None, "no studies"
     if result.spec.measure == "proportion":
         return None, "a single-arm proportion has no comparison: imprecision is a reviewer's judgement"
+    model = heterogeneity_model(result, re)
     s = result.spec.scale
-    lo, hi = _nat(o.ci_low, s), _nat(o.ci_high, s)
-    parts = [f"{result.spec.level * 100:g}% CI {_fmt(lo)}–{_fmt(hi)}"]
-    rating = "not_serious"
-    why = []
+    lo, hi = _nat(model.overall.ci_low, s), _nat(model.overall.ci_high, s)
+    lvl = f"{result.spec.level * 100:g}%"
+    if model is result:
+        why_model = ("" if re is None or re is result else
+                     f"; the random-effects model ({model_words(re)}) estimates no heterogeneity, I² "
+                     f"{re.overall.i2:.0f}%")
+        parts = [f"{lvl} CI {_fmt(lo)}–{_fmt(hi)} ({model_words(result)}{why_model})"]
+    else:
+        parts = [f"{lvl} CI {_fmt(lo)}–{_fmt(hi)} ({model_words(model)}: the heterogeneity, tau² = "
+                 f"{model.overall.tau2:.3g}, calls for the random-effects model; fixed effect "
+                 f"{_fmt(_nat(o.ci_low, s))}–{_fmt(_nat(o.ci_high, s))})"]
+    d2, d2_text = 0.0, ""
+    if re is not None and re.k >= 2:
+        d2 = diversity(re.studies["yi"].to_numpy(float), re.studies["vi"].to_numpy(float), method=re.spec.method)
+        d2_text = f", adjusted for heterogeneity by 1 - D² (D² = {d2:.2f}, {re.spec.method})"
+    elif re is None:
+        d2_text = ", not adjusted for heterogeneity (no random-effects analysis of these studies)"
+    rating, why = "not_serious", []
     if g.effect is not None and g.effect != 1:
         e = g.effect
-        have, need = information(result), optimal_information(e, g.alpha, g.power)
-        parts.append(f"information {have:.0f} vs OIS {need:.0f} for {result.spec.measure} {_fmt(e)} "
-                     f"(alpha {g.alpha:g}, power {g.power:g}; about {4 * have:.0f} vs {4 * need:.0f} events)")
+        common = f"{result.spec.measure} {_fmt(e)}, alpha {g.alpha:g}, power {g.power:g}"
+        if result.spec.measure == "HR":
+            have, need = information(result), optimal_information(e, g.alpha, g.power)
+            adj = need / (1 - d2)
+            parts.append(f"information {have:.0f} (about {4 * have:,.0f} events) vs OIS {need:.0f} ({4 * need:,.0f} "
+                         f"events) for {common}{d2_text}" + (f" to {adj:.0f} ({4 * adj:,.0f} events)" if round(d2, 2) else ""))
+            short = have < adj
+        else:
+            have = _participants(result)
+            if control_risk is None or have is None or not 0 < control_risk < 1:
+                parts.append(f"the OIS in patients for {common} needs the control risk (the GRADE file's baseline)")
+                short = None
+            else:
+                n, pe = optimal_information_patients(e, control_risk, result.spec.measure, g.alpha, g.power)
+                need = 2 * math.ceil(n)
+                adj = math.ceil(need / (1 - d2))
+                parts.append(f"{have:,} participants vs OIS {need:,} patients (2 x {math.ceil(n):,}: {common}, control "
+                             f"risk {100 * control_risk:.1f}% vs {100 * pe:.1f}%){d2_text}"
+                             + (f" to {adj:,}" if round(d2, 2) else ""))
+                short = have < adj
         if _crosses(lo, hi, e) and _crosses(lo, hi, 1 / e):
             return "very_serious", "; ".join(parts) + f": the CI includes both {_fmt(min(e, 1 / e))} and {_fmt(max(e, 1 / e))}"
-        if have < need:
+        if short:
             rating = "serious"
             why.append("the OIS is not met")
+        elif short is None:
+            rating = None
     else:
         parts.append("no effect stated for the optimal information size (imprecision.effect)")
+        rating = None
     if _crosses(lo, hi, g.threshold):
         rating = "serious"
         why.insert(0, f"the CI includes {_fmt(g.threshold)}")
-    if rating == "not_serious" and g.effect is None:
-        return None, "; ".join(parts) + ": without an effect for the OIS the rule cannot say 'not serious'"
+    if rating is None:
+        return None, "; ".join(parts) + ": without the optimal information size the rule cannot say 'not serious'"
     return rating, "; ".join(parts) + (": " + " and ".join(why) if why else "")
 
 
@@ -288,7 +471,7 @@ def propose_publication_bias(result) -> tuple[str | None, str]:
     if k < EGGER_MIN_K:
         return None, f"k = {k} < {EGGER_MIN_K}: funnel asymmetry cannot be assessed"
     spec = result.spec
-    eg = egger_test(result.studies["yi"].to_numpy(float), result.studies["vi"].to_numpy(float), method=spec.method,
+    eg = egger_test(result.studies["yi"].to_numpy(float), result.studies["vi"].to_numpy(float), method=spec.rma_method,
                     test=spec.test, level=spec.level)
     p = float(eg.rma.p)
     reason = f"Egger's test p = {p:.3f} (k = {k})"
@@ -313,12 +496,15 @@ def rob_summary(result, rob_overall: dict[str, str | None]) -> str:
 @dataclass(frozen=True)
 class Certainty:
     """The certainty of one outcome: its level ('high' ... 'very low', or 'not rated'), the
-    starting level and why, every domain, and the downgrades with their reasons."""
+    starting level and why, every domain, the downgrades with their reasons, and the declared
+    sensitivity analyses that reach another conclusion (``changes``)."""
 
     level: str
     start: str
     start_reason: str
     domains: list[Domain]
+    changes: list = field(default_factory=list)  # livemeta.analysis.caveats.ConclusionChange
+    random_effects: object | None = None  # the AnalysisResult the rules read (random_effects_model)
 
     @property
     def downgrades(self) -> list[Domain]:
@@ -329,38 +515,66 @@ class Certainty:
         return [d for d in self.domains if d.rating is None]
 
 
-def certainty(result, g: OutcomeGrade, rob_overall: dict[str, str | None] | None = None) -> Certainty:
-    """The certainty of ``result`` (an :class:`~livemeta.analysis.AnalysisResult`) under ``g``."""
+def _robustness_note(result, changes) -> str | None:
+    """What the imprecision rating must be read with: declared sensitivity analyses that reach
+    another conclusion (with their estimates) and the flagged inputs the analysis pools."""
+    from .caveats import changes_sentence, flag_summary
+
+    parts = []
+    if changes:
+        parts.append(changes_sentence(changes))
+    flags = flag_summary(result.input_flags, limit=5)
+    if flags:
+        parts.append("the main analysis pools a flagged input: " + "; ".join(flags))
+    return ". ".join(p[0].upper() + p[1:] for p in parts) or None
+
+
+def certainty(result, g: OutcomeGrade, rob_overall: dict[str, str | None] | None = None, results=None,
+              control_risk: float | None = None) -> Certainty:
+    """The certainty of ``result`` (an :class:`~livemeta.analysis.AnalysisResult`) under ``g``.
+
+    ``results`` (analysis id -> result, the analyses in force) gives the random-effects model the
+    rules read (:func:`random_effects_model`) and the declared sensitivity analyses;
+    ``control_risk`` the control group's risk for the optimal information size of an odds or risk
+    ratio in patients."""
+    from .caveats import sensitivity_changes
+
     randomised = result.spec.measure != "proportion"
     start = "high" if randomised else "low"
     start_reason = "randomised trials" if randomised else "non-randomised (single-arm) evidence"
+    re = random_effects_model(result, results, g.random_effects)
     proposals = {
-        "inconsistency": propose_inconsistency(result),
-        "imprecision": propose_imprecision(result, g),
+        "inconsistency": propose_inconsistency(result, re, g.threshold),
+        "imprecision": propose_imprecision(result, g, re, control_risk),
         "publication_bias": propose_publication_bias(result),
     }
+    if g.random_effects is not None and re is None:
+        why = f"the GRADE file names random_effects: {g.random_effects}, which is not a random-effects analysis in force"
+        proposals["inconsistency"] = (None, why)
+        proposals["imprecision"] = (None, why)
+    changes = sensitivity_changes(result, (results or {}).values())
+    notes = {"imprecision": _robustness_note(result, changes)}
     domains = []
     for name in DOMAINS:
         reviewed = g.judgements.get(name)
         prop, prop_reason = proposals.get(name, (None, None))
         if name == "risk_of_bias" and rob_overall is not None:
             prop_reason = f"the trials' overall risk of bias by weight: {rob_summary(result, rob_overall)}"
+        note = notes.get(name)
         if reviewed is not None:
             by = f" ({reviewed.by}{', ' + reviewed.date if reviewed.date else ''})" if reviewed.by else ""
-            domains.append(Domain(name, "reviewed", reviewed.rating, reviewed.reason + by, prop, prop_reason))
+            domains.append(Domain(name, "reviewed", reviewed.rating, reviewed.reason + by, prop, prop_reason, note))
         elif prop is not None:
-            domains.append(Domain(name, "proposed", prop, prop_reason))
+            domains.append(Domain(name, "proposed", prop, prop_reason, note=note))
         else:
             why = prop_reason or "a reviewer's judgement, not in the GRADE file"
             if name in ("risk_of_bias", "indirectness"):
                 why = "not assessed: a reviewer's judgement, not yet in the GRADE file" + (f"; {prop_reason}" if prop_reason else "")
-            domains.append(Domain(name, "not assessed", None, why))
-    if result.overall is None or result.k == 0:
-        return Certainty("not rated", start, start_reason, domains)
-    if any(d.rating is None for d in domains):
-        return Certainty("not rated", start, start_reason, domains)
+            domains.append(Domain(name, "not assessed", None, why, note=note))
+    if result.overall is None or result.k == 0 or any(d.rating is None for d in domains):
+        return Certainty("not rated", start, start_reason, domains, changes, re)
     level = LEVELS.index(start) - sum(RATINGS[d.rating] for d in domains)
-    return Certainty(LEVELS[max(level, 0)], start, start_reason, domains)
+    return Certainty(LEVELS[max(level, 0)], start, start_reason, domains, changes, re)
 
 
 # ------------------------------------------------------------------------- absolute effects
@@ -398,7 +612,7 @@ def baseline_value(g: OutcomeGrade, control_values: list[float]) -> tuple[float,
     m = float(median(vals))
     unit = f" {b.unit}" if b.kind == "median" else ""
     what = "median" if b.kind == "median" else "risk"
-    return m, f"the median of the control arms' {what}s ({len(vals)} trials): {m:.3g}{unit}"
+    return m, f"the median of the control arms' {what}s ({count(len(vals), 'trial')}): {m:.3g}{unit}"
 
 
 def absolute_effect(result, g: OutcomeGrade, control_values: list[float], endpoint: str | None = None
@@ -408,8 +622,10 @@ def absolute_effect(result, g: OutcomeGrade, control_values: list[float], endpoi
     Hazard ratio: the control arm's survival is exponential with the baseline median m (or a
     stated landmark survival S), S_c(t) = 2^(-t/m); under proportional hazards the intervention's is
     S_c(t)^HR. Events by the landmark t per 1,000: 1000 (1 - S). The median under the same
-    assumption is m / HR. Odds ratio: p_e = OR p_c / (1 - p_c + OR p_c); risk ratio: p_e = RR p_c,
-    with p_c the control risk. None without a baseline (or for a proportion).
+    assumption is m / HR. Odds ratio: p_e = OR p_c / (1 - p_c + OR p_c) (always within 0..1); risk
+    ratio: p_e = min(1, RR p_c), with p_c the control risk: a risk ratio whose product with the
+    control risk exceeds 1 is bounded at 1,000 per 1,000 and the basis says so (absolute effects
+    stay risks, as GRADEpro shows them). None without a baseline (or for a proportion).
     """
     o = result.overall
     base = baseline_value(g, control_values)
@@ -442,7 +658,10 @@ def absolute_effect(result, g: OutcomeGrade, control_values: list[float], endpoi
     if m == "OR":
         f = lambda r: 1000 * r * pc / (1 - pc + r * pc)  # noqa: E731
     else:
-        f = lambda r: 1000 * r * pc  # noqa: E731
+        f = lambda r: 1000 * min(1.0, r * pc)  # noqa: E731  (a risk is at most 1)
+        if max(est, lo, hi) * pc > 1:
+            basis += (f"; the risk ratio times the control risk exceeds 1 (up to {1000 * max(est, lo, hi) * pc:,.0f} per "
+                      "1,000): bounded at 1,000 per 1,000, a risk ratio this large cannot hold at this baseline")
     who = {"orr": "responders", "dcr": "patients with disease control"}.get(endpoint or "", "patients with the event")
     return AbsoluteEffect(1000 * pc, f(est), f(lo), f(hi), f"{who} per 1,000", basis)
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import math
 
+import pandas as pd
+
 from .labels import pi_label
 from .run import AnalysisResult
 from ..pooling import back_transform
+from ..words import class_word, column_word, count
 
 def _ratio(x: float | None, scale: str) -> float | None:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
@@ -34,12 +37,12 @@ def pi_summary(spec, r, k: int) -> dict | None:
 
 def trial_count(result: AnalysisResult) -> str:
     """How many trials are behind the estimate, beside the review's count: '7 of 10 RCTs'."""
-    word = "single-arm trials" if result.spec.measure == "proportion" else "RCTs"
+    word = "single-arm trial" if result.spec.measure == "proportion" else "RCT"
     n = len(result.trials)
     pub = result.spec.published
     if pub is not None and pub.trials:
-        return f"{n} of {pub.trials} {word}"
-    return f"{n} {word}"
+        return f"{n} of {count(pub.trials, word)}"
+    return count(n, word)
 
 
 def comparison(result: AnalysisResult) -> str:
@@ -88,7 +91,7 @@ def summary(result: AnalysisResult, *, studies: bool = False) -> dict:
         "measure": spec.measure,
         "k": result.k,
         "trials": result.trials,
-        "participants": {"known": known, "rows_unknown": unknown},
+        "participants": {"known": known, "unknown": unknown},  # the trials whose number is not known
         "estimate": _ratio(r.estimate, scale) if r else None,
         "ci_low": _ratio(r.ci_low, scale) if r else None,
         "ci_high": _ratio(r.ci_high, scale) if r else None,
@@ -117,6 +120,8 @@ def summary(result: AnalysisResult, *, studies: bool = False) -> dict:
         "method_spec": json.loads(spec.method_spec()),
         "sensitivity_of": spec.sensitivity_of,
         "note": result.note,
+        "input_flags": [f.to_dict() for f in result.input_flags],
+        "caveats": [c.text for c in result.caveats],
         "published": None,
     }
     if spec.published is not None:
@@ -156,22 +161,65 @@ def summary(result: AnalysisResult, *, studies: bool = False) -> dict:
     return _finite(out)
 
 
+def coefficient_labels(result: AnalysisResult) -> list[str]:
+    """What each meta-regression coefficient estimates, in words, for a ratio measure on the log
+    scale (exp() of the coefficient): the intercept is the ratio where every numeric moderator is 0
+    and every factor at its reference level; a numeric moderator's coefficient is a ratio of ratios
+    per unit; a factor level's, the ratio of ratios of that level against the reference level (R's
+    factor() coding, :func:`livemeta.analysis.run.moderator_columns`)."""
+    reg, spec = result.metareg, result.spec
+    m = spec.measure if spec.scale == "log" else "estimate"
+    ratio = spec.scale == "log"
+    factors: dict[str, tuple[str, str]] = {}  # column name -> (moderator, level)
+    reference: dict[str, str] = {}
+    for mod in spec.moderators:
+        col = result.studies[mod] if mod in result.studies.columns else None
+        if col is None or (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)):
+            continue
+        levels = sorted(col.astype("string").dropna().unique())
+        if levels:
+            reference[mod] = levels[0]
+        for level in levels[1:]:
+            factors[f"{mod}{level}"] = (mod, level)
+    out = []
+    for name in reg.names:
+        if name == "intrcpt":
+            at = [f"{column_word(mod)} = {_level_word(mod, reference[mod])}" for mod in spec.moderators if mod in reference]
+            at += [f"{column_word(mod)} = 0" for mod in spec.moderators if mod not in reference]
+            out.append(f"intercept: {m} where {' and '.join(at)}" if ratio else f"intercept (at {' and '.join(at)})")
+        elif name in factors:
+            mod, level = factors[name]
+            out.append(f"{column_word(mod)}: {_level_word(mod, level)} vs {_level_word(mod, reference[mod])} "
+                       f"({'ratio of ' + m + 's' if ratio else 'difference'})")
+        else:
+            out.append(f"{column_word(name)}: per unit ({'ratio of ' + m + 's' if ratio else 'difference'} per unit)")
+    return out
+
+
+def _level_word(moderator: str, level: str) -> str:
+    """A factor's level as a reader names it ('dual_checkpoint' -> 'dual checkpoint')."""
+    return class_word(level) if moderator == "treatment_class" else str(level).replace("_", " ")
+
+
 def metareg_summary(result: AnalysisResult) -> dict:
     """The meta-regression of an analysis: coefficients on the analysis scale (and exp() of them
-    for ratios), the omnibus test of the moderators, residual heterogeneity and R^2."""
+    for ratios) with what each estimates (``label``), the omnibus test of the moderators, residual
+    heterogeneity and R^2."""
     reg = result.metareg
     out: dict = {"moderators": list(result.spec.moderators), "note": result.metareg_note}
     if reg is None:
         return out
     ratio = result.spec.scale == "log"
+    labels = coefficient_labels(result)
     out.update({
         "k": reg.k,
         "method": {"estimator": reg.method, "test": reg.test, "level": reg.level},
         "coefficients": [
-            {"name": n, "estimate": float(b), "se": float(se), "stat": float(z), "p": float(pv),
+            {"name": n, "label": label, "estimate": float(b), "se": float(se), "stat": float(z), "p": float(pv),
              "ci_low": float(lo), "ci_high": float(hi),
              **({"ratio": math.exp(b), "ratio_ci_low": math.exp(lo), "ratio_ci_high": math.exp(hi)} if ratio else {})}
-            for n, b, se, z, pv, lo, hi in zip(reg.names, reg.beta, reg.se, reg.stat, reg.pval, reg.ci_low, reg.ci_high)
+            for n, label, b, se, z, pv, lo, hi in zip(reg.names, labels, reg.beta, reg.se, reg.stat, reg.pval,
+                                                      reg.ci_low, reg.ci_high)
         ],
         "test_of_moderators": {"statistic": reg.qm, "df": reg.qm_df, "df2": reg.qm_df2, "p": reg.qm_p,
                                "distribution": reg.qm_dist},
@@ -231,14 +279,14 @@ METHOD_WORDS = {
     "SJ": "random effects, Sidik-Jonkman tau²",
     "HE": "random effects, Hedges tau²",
     "HS": "random effects, Hunter-Schmidt tau²",
+    "GLMM": "random effects, binomial-normal GLMM of the counts (ML; metafor rma.glmm), no continuity correction",
     "z": "normal-theory CI",
     "knha": "Hartung-Knapp-Sidik-Jonkman t-based CI",
 }
 
 
 def _trials_word(res: AnalysisResult, n: int) -> str:
-    word = "single-arm trial" if res.spec.measure == "proportion" else "RCT"
-    return f"{n} {word}{'s' if n != 1 else ''}"
+    return count(n, "single-arm trial" if res.spec.measure == "proportion" else "RCT")
 
 
 def unit_of_analysis(res: AnalysisResult) -> dict | None:
@@ -284,7 +332,7 @@ def _cohorts(res: AnalysisResult) -> str:
         return f" ({unit})"
     if res.k == len(res.trials) or res.k == 0:
         return ""
-    return f" ({res.k} {'cohorts' if res.spec.measure == 'proportion' else 'comparisons'})"
+    return f" ({count(res.k, 'cohort' if res.spec.measure == 'proportion' else 'comparison')})"
 
 
 def _since(res: AnalysisResult, ref: AnalysisResult | None, version: str | None) -> str:
@@ -329,30 +377,39 @@ def _subgroup_rows(res: AnalysisResult, s: dict) -> list:
     for sg in s["subgroups"]:
         sel = res.studies[groups == str(sg["subgroup"])]
         n = sel["trial_id"].nunique()
-        trials = _trials_word(res, n) + (f" ({sg['k']} cohorts)" if sg["k"] != n else "")
+        trials = _trials_word(res, n) + (f" ({count(sg['k'], 'cohort')})" if sg["k"] != n else "")
         name = class_word(sg["subgroup"]) if res.spec.subgroup == "treatment_class" else str(sg["subgroup"])
         est = {"estimate": sg["estimate"], "ci_low": sg["ci_low"], "ci_high": sg["ci_high"]}
         i2 = f"{sg['i2']:.0f}%" if sg["i2"] is not None and sg["k"] > 1 else ""
         out.append({"name": f"    {name}", "trials": trials, "estimate": _est(res, est), "i2": i2})
+        if res.spec.measure == "proportion" and sg["k"] == 1 and {"xi", "ni"} <= set(sel.columns):
+            from ..pooling.effects import proportion_ci_exact
+
+            x, n = float(sel["xi"].iloc[0]), float(sel["ni"].iloc[0])
+            lo, hi = proportion_ci_exact([x], [n], res.spec.level)
+            out.append(f"      one study: {x:.0f}/{n:.0f} = {100 * x / n:.1f}% (exact {100 * lo[0]:.1f}–{100 * hi[0]:.1f})"
+                       + ("; the row above adds 1/2 to its zero cell" if x in (0, n) else ""))
     t = s["test_for_subgroup_differences"]
     out.append(f"    subgroup differences: Q = {t['q']:.2f}, df = {t['df']}, p = {t['p']:.3f}")
     return out
 
 
 def _metareg_rows(res: AnalysisResult) -> list:
-    """A free line per moderator coefficient (its ratio per unit, or per level against the
-    reference level), then the test of moderators."""
+    """A free line per coefficient, saying what it estimates (:func:`coefficient_labels`), then the
+    test of moderators."""
     m = metareg_summary(res)
-    unit = res.spec.measure if m["coefficients"] and "ratio" in m["coefficients"][0] else "coef."
     out: list = []
-    for c in m["coefficients"][1 if res.metareg.intercept else 0:]:
+    for c in m["coefficients"]:
         v = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if "ratio" in c else (c["estimate"], c["ci_low"], c["ci_high"])
-        out.append(f"    {c['name']}: {unit} ×{_fmt_ci(*v)} per unit, p = {c['p']:.3f} (k = {m['k']})")
+        out.append(f"    {c['label']}: {_fmt_ci(*v)}, p = {c['p']:.3f} (k = {m['k']})")
     t = m["test_of_moderators"]
     r2 = f", R² {m['r2']:.0f}%" if m["r2"] is not None and math.isfinite(m["r2"]) else ""
     out.append(f"    test of moderators: {'F' if t['distribution'] == 'F' else 'QM'} = {t['statistic']:.2f}, p = {t['p']:.3f}{r2}")
     return out
 
+
+#: flagged inputs printed under an analysis by ``livemeta pool`` (JSON lists every one)
+FLAG_LINES = 10
 
 _COLUMNS = [("name", "analysis"), ("trials", "trials"), ("estimate", "estimate (CI)"), ("i2", "I²"),
             ("method", "method, CI level")]
@@ -376,7 +433,8 @@ def _render(entries: list, extra: list[tuple[str, str]], width: int | None) -> l
     widths["name"] = max([len("analysis")] + [len(_name(r, 10_000)) for r in rows])
     least_name = max([len("analysis")] + [len(_name(r, 0)) if "title" in r else len(r["name"]) for r in rows])
     widths["name"] = max(least_name, min(widths["name"], 60))
-    widths["published"] = min(widths["published"], 36)  # cut to fit on one line; whole when stacked
+    if "published" in widths:
+        widths["published"] = min(widths["published"], 36)  # cut to fit on one line; whole when stacked
 
     def total():
         return sum(widths[k] for k, _ in cols) + 2 * (len(cols) - 1)
@@ -425,8 +483,9 @@ def to_table(
     trials behind each estimate. A legend of the method codes follows."""
     reference = reference or {}
     with_ref = bool(reference)
-    extra = ([("version", f"{version} (trials)")] if with_ref else []) + [("published", "published"),
-                                                                          ("compare", "vs published")]
+    published = any(res.spec.published is not None for res in results)  # else no column for it
+    extra = ([("version", f"{version} (trials)")] if with_ref else []) + (
+        [("published", "published"), ("compare", "vs published")] if published else [])
     entries: list = []
     for res in results:
         s = summary(res)
@@ -456,6 +515,11 @@ def to_table(
             entries.append(f"    meta-regression: {res.metareg_note}")
         if res.note:
             entries.append(f"    note: {res.note}")
+        from .caveats import capped
+
+        entries += [f"    flag: {line}" for line in capped([f.text for f in res.input_flags], FLAG_LINES,
+                                                            "flagged inputs (pool --json lists every one)")]
+        entries += [f"    caveat: {c.text}" for c in res.caveats]
         if verbose and res.k:
             names = res.studies["trial"] if "trial" in res.studies.columns else res.studies["label"]
             entries.append(f"    trials: {', '.join(dict.fromkeys(map(str, names)))}")

@@ -18,8 +18,10 @@ from ..db.revisions import set_as_of
 from ..errors import LivemetaError
 from ..pooling import PoolResult, pool
 from ..pooling.effects import log_or, log_rr, logit_proportion
+from ..pooling.glmm import pool_glmm
 from ..pooling.metareg import MetaRegResult, metareg
 from ..pooling.subgroups import SubgroupResult, pool_subgroups
+from ..words import count
 from .spec import AnalysisSpec
 
 #: How a hazard-ratio analysis reads a CI whose level is disputed (``ci_level`` of the spec): the
@@ -52,12 +54,28 @@ class AnalysisResult:
     note: str | None = None
     metareg: MetaRegResult | None = None
     metareg_note: str | None = None
-    monitoring: object | None = None  # livemeta.pooling.sequential.Monitoring (spec `monitoring:`)
+    monitoring: object | None = None  # livemeta.analysis.monitoring.MonitoringRun (spec `monitoring:`)
     monitoring_note: str | None = None
 
     @property
     def k(self) -> int:
         return len(self.studies)
+
+    @cached_property
+    def input_flags(self) -> list:
+        """The implausible inputs this analysis pools, as it reads them
+        (:func:`livemeta.analysis.caveats.input_flags`): every output shows them beside the estimate."""
+        from .caveats import input_flags
+
+        return input_flags(self)
+
+    @cached_property
+    def caveats(self) -> list:
+        """Caveats of few studies for the model, meta-regression and subgroups
+        (:func:`livemeta.analysis.caveats.caveats`)."""
+        from .caveats import caveats
+
+        return caveats(self)
 
     @cached_property
     def trials(self) -> list[str]:
@@ -212,10 +230,10 @@ def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: i
         return result
     from dataclasses import replace
 
-    from .monitoring import MonitoringSettings, monitor_result
+    from .monitoring import monitor_result, settings_for
 
     try:
-        return replace(result, monitoring=monitor_result(result, MonitoringSettings(**spec.monitoring)))
+        return replace(result, monitoring=monitor_result(result, settings_for(spec)))
     except LivemetaError as exc:
         return replace(result, monitoring_note=exc.message)
 
@@ -237,6 +255,9 @@ def _run(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int, view
     if spec.measure == "HR" and HR_READINGS[spec.ci_level][1] in df.columns:
         df = df.assign(derivation=df[HR_READINGS[spec.ci_level][1]])
     kw = dict(method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
+    if spec.method == "GLMM":  # the binomial-normal model of the counts (spec.py allows proportions only)
+        overall = pool_glmm(df["xi"].to_numpy(float), df["ni"].to_numpy(float), level=spec.level)
+        return AnalysisResult(spec, revision, df.assign(weight=np.asarray(overall.weights, float)), overall)
     overall = pool(yi, vi, pi=spec.pi, **kw)
     df = df.assign(weight=np.asarray(overall.weights, float))
     reg, reg_note = _metaregression(df, spec) if spec.moderators else (None, None)
@@ -290,8 +311,14 @@ def _metaregression(df: pd.DataFrame, spec: AnalysisSpec) -> tuple[MetaRegResult
     if dropped:
         notes.append(f"constant over the studies left, so not estimable: {', '.join(dropped)}")
     need = len(mods) + 1 + (spec.method != "FE")
-    if not mods or k < need:
-        notes.append(f"no meta-regression: {k} studies for {len(mods)} moderator column(s)")
+    if not mods:
+        notes.append("no meta-regression: " + ("no study has every moderator" if k == 0 else
+                                               "one study has every moderator" if k == 1 else
+                                               f"no moderator varies over the {k} studies that have every one"))
+        return None, "; ".join(notes)
+    if k < need:
+        notes.append(f"no meta-regression: {count(k, 'study')} for {count(len(mods), 'moderator column')}; "
+                     f"at least {need} needed")
         return None, "; ".join(notes)
     try:
         reg = metareg(df.loc[complete, "yi"].to_numpy(float), df.loc[complete, "vi"].to_numpy(float), mods,

@@ -14,9 +14,18 @@ from ..errors import LivemetaError
 from ..paths import resource
 
 MEASURES = ("HR", "OR", "RR", "proportion")
-METHODS = ("FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS")
+METHODS = ("FE", "DL", "REML", "ML", "PM", "EB", "SJ", "HE", "HS", "GLMM")
+#: the methods of one intercept model on yi and vi (metafor rma); GLMM pools proportions by the
+#: binomial-normal model (metafor rma.glmm(measure="PLO")) from the counts themselves
+RMA_METHODS = METHODS[:-1]
 TESTS = ("z", "knha")
 ZERO_CELL_RULE = "add 1/2 to every cell of a 2x2 table with a zero cell (metafor escalc: add=1/2, to='only0', drop00=FALSE)"
+#: how a proportion with no event (or only events) enters: on logits, or in the binomial likelihood
+ZERO_CELL_RULE_PROPORTION = ("add 1/2 to the events and non-events of a proportion with none of either (metafor "
+                             "escalc(measure='PLO'): add=1/2, to='only0'); study rows show exact Clopper-Pearson "
+                             "intervals")
+ZERO_CELL_RULE_GLMM = ("none: the binomial likelihood takes 0 of n as it is (no continuity correction); study rows "
+                       "show exact Clopper-Pearson intervals")
 SCALES = {"HR": "log", "OR": "log", "RR": "log", "proportion": "logit"}
 #: how a CI whose level is disputed is read: at its printed level, at its alternative level, or
 #: replaced by the variance derived from the printed p-value and HR
@@ -29,6 +38,10 @@ COHORT_RULES = ("combine", "largest")
 COHORT_WORDS = {"combine": "combined per trial", "largest": "largest per trial"}
 COHORT_NOTES = {"combine": "cohorts combined (responders and patients summed)",
                 "largest": "the largest cohort kept (most patients)"}
+#: the rules for looks past the required information of a sequential monitoring (those of
+#: ``livemeta.pooling.sequential.OVERRUN_RULES``, named here so that reading an analyses file loads no
+#: numerical library)
+OVERRUN_RULES = ("alpha_preserving", "final_boundary")
 #: the overall risk-of-bias judgements a "leave out high risk of bias" sensitivity analysis drops
 #: (RoB 2 high; ROBINS-I serious or critical); trials not assessed stay in
 HIGH_RISK_OF_BIAS = ["high", "serious", "critical"]
@@ -37,7 +50,8 @@ _KEYS = {
     "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "exclude", "ci_level",
     "subgroup", "subgroup_tau2", "sensitivity_of", "published", "moderators", "monitoring", "cohorts",
 }
-_MONITORING_KEYS = {"target", "alpha", "power", "sided", "heterogeneity", "information", "type_of_design", "futility"}
+_MONITORING_KEYS = {"target", "justification", "alpha", "power", "sided", "heterogeneity", "estimator", "information",
+                    "type_of_design", "futility", "overrun"}
 _PUBLISHED_KEYS = {"estimate", "ci_low", "ci_high", "trials", "text"}
 
 
@@ -84,8 +98,16 @@ class AnalysisSpec:
         return SCALES[self.measure]
 
     @property
+    def rma_method(self) -> str:
+        """The estimator of the inverse-variance diagnostics (Egger's test): the analysis's own, REML
+        on the logits for a GLMM (the regression test needs yi and vi)."""
+        return "REML" if self.method == "GLMM" else self.method
+
+    @property
     def zero_cell_rule(self) -> str | None:
-        return ZERO_CELL_RULE if self.measure in ("OR", "RR", "proportion") else None
+        if self.measure == "proportion":
+            return ZERO_CELL_RULE_GLMM if self.method == "GLMM" else ZERO_CELL_RULE_PROPORTION
+        return ZERO_CELL_RULE if self.measure in ("OR", "RR") else None
 
     def method_spec(self) -> str:
         """The full specification as JSON (stored beside every pooled number)."""
@@ -97,6 +119,8 @@ class AnalysisSpec:
                 d.pop(key)
         if self.measure != "proportion":  # one row per comparison already: no cohorts to combine
             d.pop("cohorts")
+        if d.get("monitoring"):  # the target's justification is a reason, not a method
+            d["monitoring"] = {k: v for k, v in d["monitoring"].items() if k != "justification"}
         d["scale"] = self.scale
         d["zero_cell_rule"] = self.zero_cell_rule
         return json.dumps(d, sort_keys=True)
@@ -118,9 +142,13 @@ class AnalysisSpec:
         if method and method != self.method:
             tags.append(f"method={method}")
             changes["method"] = _choice(method, METHODS, "method")
+            if method == "GLMM":
+                changes["test"] = test or "z"
+                _check_glmm(replace(self, **changes), f"{self.id} with --method {method}")
         if test and test != self.test:
             tags.append(f"test={test}")
             changes["test"] = _choice(test, TESTS, "test")
+            _check_glmm(replace(self, **changes), f"{self.id} with --test {test}")
         if exclude_unverified and self.filters.get("verified") is not True:
             tags.append("verified_only")
             changes["filters"] = {**changes.get("filters", self.filters), "verified": True}
@@ -178,6 +206,7 @@ def spec_from_dict(raw: Any, defaults: dict | None = None, where: str = "analysi
             target = monitoring["target"]
             if not isinstance(target, (int, float)) or isinstance(target, bool) or not target > 0 or target == 1:
                 raise LivemetaError(f"{where}.monitoring.target must be a ratio > 0 other than 1, got {target!r}")
+            _check_monitoring(monitoring, f"{where}.monitoring")
         spec = AnalysisSpec(**{k: v for k, v in merged.items()}, published=published, moderators=tuple(mods),
                             monitoring=monitoring)
     except TypeError as exc:
@@ -193,12 +222,46 @@ def spec_from_dict(raw: Any, defaults: dict | None = None, where: str = "analysi
         raise LivemetaError(f"{where}: cohorts is the unit of analysis of a pooled proportion (single-arm cohorts); "
                             f"a {spec.measure} analysis pools one comparison per trial already")
     _choice(spec.pi, ("default", "t(k-2)"), "pi", f"{where}: ")
+    _check_glmm(spec, where)
     if not isinstance(spec.level, (int, float)) or not 0 < spec.level < 1:
         raise LivemetaError(f"{where}: level {spec.level!r} is the CI level as a fraction (0.95), between 0 and 1")
     view_names = _view_names()
     if spec.view not in view_names:
         _choice(spec.view, tuple(sorted(view_names)), "view", f"{where}: ")
     return spec
+
+
+def _check_glmm(spec: AnalysisSpec, where: str) -> None:
+    """GLMM pools one set of proportions from their counts: no 2x2 or HR measure, no Hartung-Knapp
+    test, no subgroups, moderators or monitoring (refused with what is possible)."""
+    if spec.method != "GLMM":
+        return
+    if spec.measure != "proportion":
+        raise LivemetaError(f"{where}: method GLMM pools proportions (measure: proportion), not {spec.measure}",
+                            hint="for ratios choose an rma estimator: " + ", ".join(RMA_METHODS))
+    for key, bad in (("test", spec.test != "z"), ("subgroup", spec.subgroup), ("moderators", spec.moderators),
+                     ("monitoring", spec.monitoring), ("pi", spec.pi != "default")):
+        if bad:
+            raise LivemetaError(f"{where}: method GLMM takes no {key} (a Wald z test and metafor's prediction "
+                                "interval; one pool of the proportions, no subgroups, moderators or monitoring)")
+
+
+def _check_monitoring(block: dict, where: str) -> None:
+    """The keys of a ``monitoring:`` block beyond the target: its justification (text), the
+    estimator of the random-effects model (a tau2 estimator, or FE with heterogeneity none: one
+    model for the adjustment and the z-curve) and the over-run rule."""
+    just = block.get("justification")
+    if just is not None and not (isinstance(just, str) and just.strip()):
+        raise LivemetaError(f"{where}.justification: the reason for the target, as text")
+    _choice(block.get("estimator", "DL"), METHODS, "estimator", f"{where}: ")
+    _choice(block.get("overrun", "alpha_preserving"), OVERRUN_RULES, "overrun", f"{where}: ")
+    het = block.get("heterogeneity", "D2")
+    if het not in ("D2", "I2", "none") and not (isinstance(het, (int, float)) and not isinstance(het, bool)
+                                                 and 0 <= het < 1):
+        raise LivemetaError(f"{where}.heterogeneity {het!r} is not valid; choose D2, I2, none or a number in [0, 1)")
+    if block.get("estimator") == "FE" and het != "none":
+        raise LivemetaError(f"{where}: estimator FE goes with heterogeneity none: a heterogeneity adjustment "
+                            f"({het}) assumes a random-effects model, which the z-curve then follows")
 
 
 def _view_names() -> set[str]:

@@ -65,22 +65,37 @@ def _row(result: AnalysisResult, stratum: str, r: PoolResult | None, trials: lis
 
 
 def monitoring_columns(result: AnalysisResult) -> dict:
-    """The sequential-monitoring columns of the overall row (all None when not monitored)."""
-    mon = result.monitoring
-    if mon is None:
+    """The sequential-monitoring columns of the overall row (all None when not monitored): the
+    latest look at the target, the rule and model that made it (0009), and in ``monitoring_spec``
+    every setting with the look that was the final analysis and the result at the pooled CI limit."""
+    run = result.monitoring
+    if run is None:
         return dict.fromkeys(MONITORING_COLUMNS)
-    first = next((c for c in mon.crossed if c), "")
+    mon = run.main
+
+    def first_crossed(m):
+        return next((c for c in m.crossed if c), "")
+
+    lim = run.at_ci_limit
     spec = {"target": math.exp(mon.target), "alpha": mon.alpha, "power": mon.power, "sided": mon.sided,
             "type_of_design": mon.type_of_design, "futility": mon.futility, "heterogeneity": mon.heterogeneity,
             "adjustment": mon.adjustment, "information": mon.information_kind,
-            "required_information": mon.required_information_adjusted, "model": mon.method,
-            "latest_look": str(mon.looks[-1])}
-    return {"monitoring_crossed": first, "monitoring_z": _num(float(mon.z[-1])),
+            "required_information": mon.required_information_adjusted, "model": mon.model,
+            "overrun": mon.overrun, "alpha_total": _num(mon.alpha_total),
+            "final_look": None if mon.overrun_look is None else str(mon.looks[mon.overrun_look]),
+            "latest_look": str(mon.looks[-1]),
+            "at_ci_limit": None if lim is None else {
+                "level": run.ci_level, "target": math.exp(lim.target), "crossed": first_crossed(lim),
+                "fraction": _num(float(lim.fraction[-1])), "required_information": lim.required_information_adjusted}}
+    return {"monitoring_crossed": first_crossed(mon), "monitoring_z": _num(float(mon.z[-1])),
             "monitoring_bound": _num(float(mon.efficacy_bound[-1])), "monitoring_fraction": _num(float(mon.fraction[-1])),
-            "monitoring_spec": json.dumps(spec, sort_keys=True)}
+            "monitoring_spec": json.dumps(spec, sort_keys=True), "monitoring_target": math.exp(mon.target),
+            "monitoring_model": mon.model, "monitoring_heterogeneity": mon.heterogeneity,
+            "monitoring_overrun": mon.overrun}
 
 
-MONITORING_COLUMNS = ("monitoring_crossed", "monitoring_z", "monitoring_bound", "monitoring_fraction", "monitoring_spec")
+MONITORING_COLUMNS = ("monitoring_crossed", "monitoring_z", "monitoring_bound", "monitoring_fraction", "monitoring_spec",
+                      "monitoring_target", "monitoring_model", "monitoring_heterogeneity", "monitoring_overrun")
 
 
 def result_rows(result: AnalysisResult) -> list[dict]:

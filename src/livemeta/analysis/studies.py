@@ -13,9 +13,11 @@ scale, and:
 * ``interval = "derived"`` for a hazard ratio whose variance was derived (from a P value, events,
   O − E and V, a log-rank χ², or a CI read at another level than the analysis's), with ``printed``
   saying what the study printed and ``derived_from`` how the variance was obtained;
-* ``interval = "computed"`` for an odds ratio, risk ratio or proportion (the interval of the
-  effect size computed from the counts pooled, ``derivation = "counts"``) and for rows with
-  nothing printed (an analysis of arrays, ``derivation = "yi/vi"``).
+* ``interval = "exact"`` for a single-arm proportion: what the study shows, x / n with its exact
+  (Clopper-Pearson) interval, without the 1/2 the logit model adds to a zero cell;
+* ``interval = "computed"`` for an odds ratio or risk ratio (the interval of the effect size
+  computed from the counts pooled, ``derivation = "counts"``) and for rows with nothing printed (an
+  analysis of arrays, ``derivation = "yi/vi"``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pandas as pd
 
 from ..pooling import back_transform
 from ..pooling._dist import z_crit
+from ..pooling.effects import proportion_ci_exact
 
 #: the columns of :func:`study_table`, in order
 COLUMNS = ["trial_id", "label", "yi", "vi", "weight", "estimate", "ci_low", "ci_high", "interval", "derivation",
@@ -126,11 +129,14 @@ def participants(studies: pd.DataFrame) -> pd.Series:
     return pd.Series(np.nan, index=studies.index)
 
 
-def participants_total(result) -> tuple[int, int]:
-    """(participants known, pooled rows whose number is unknown) of an analysis: what the summary of
-    findings prints as 'Participants (studies)' and ``pool --json`` as ``participants``."""
-    n = participants(result.studies)
-    return int(n.sum(skipna=True)), int(n.isna().sum())
+def participants_total(result) -> tuple[int, list[str]]:
+    """(participants known, the names of the trials whose number is unknown) of an analysis: what
+    the summary of findings prints as 'Participants (studies)' and ``pool --json`` as
+    ``participants``."""
+    st = result.studies
+    n = participants(st)
+    names = st["trial"] if "trial" in st.columns else st["trial_id"]
+    return int(n.sum(skipna=True)), list(dict.fromkeys(str(t) for t in names[n.isna().to_numpy()]))
 
 
 def study_table(result) -> pd.DataFrame:
@@ -151,6 +157,17 @@ def study_table(result) -> pd.DataFrame:
         "estimate": est, "ci_low": lo, "ci_high": hi})
     kinds, derivations, froms, printed = [], [], [], []
     for i, row in enumerate(st.assign(yi=yi, vi=vi).to_dict("records")):
+        if spec.measure == "proportion" and _num(row.get("xi")) is not None and (_num(row.get("ni")) or 0) > 0:
+            # what the study shows: x / n with its exact (Clopper-Pearson) interval, without the 1/2
+            # the logit model adds to a zero cell (0 of 23: 0% (0-14.8%))
+            x, n = float(row["xi"]), float(row["ni"])
+            lo_, hi_ = proportion_ci_exact([x], [n], spec.level)
+            out.loc[i, ["estimate", "ci_low", "ci_high"]] = [x / n, float(lo_[0]), float(hi_[0])]
+            kinds.append("exact")
+            derivations.append("counts")
+            froms.append(None)
+            printed.append(None)
+            continue
         if spec.measure != "HR":
             kinds.append("computed")
             derivations.append("counts" if {"ai", "xi"} & set(row) else "yi/vi")

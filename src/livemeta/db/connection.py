@@ -42,6 +42,8 @@ _STORAGE = re.compile(
     re.IGNORECASE,
 )
 _WRITING = re.compile(r"Could not write|Failed to commit|No space left|File too large|Disk quota", re.IGNORECASE)
+# the file is fine but may not be written: a read-only file system, or no permission
+_NOT_WRITABLE = re.compile(r"Read-only file system|Permission denied", re.IGNORECASE)
 _PREFIX = re.compile(r"^(?:[A-Za-z]+ Error: )+(?:Failed to commit: )?")
 
 
@@ -67,6 +69,14 @@ def storage_error(
     cause = storage_failure(exc)
     if cause is None:
         return None
+    refused = _NOT_WRITABLE.search(cause)
+    if refused:
+        why = "the file system is read-only" if "read-only" in refused.group().lower() else "permission denied"
+        what = what or f"cannot open database {path} for writing"
+        message = f"{what}: {why}; the file itself is not damaged" + (f"; {outcome}" if outcome else "")
+        return StorageFailed(message, hint="commands that only read it (query, pool, log, diff, report, export) work as they "
+                             "are; to change it, copy it to a writable place and pass --db, or make the file system "
+                             "or the file writable", outcome=outcome)
     writing = bool(_WRITING.search(cause))
     what = what or (f"could not write to database {path}" if writing else f"cannot read database {path}")
     message = f"{what}: {cause}" + (f"; {outcome}" if outcome else "")

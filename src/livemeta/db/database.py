@@ -28,7 +28,7 @@ def connect(
     con = connection.open_connection(path, read_only=read_only, wait=wait)
     try:
         with connection.storage_errors(path):
-            check_schema(con, path, writable=not read_only)
+            check_schema(con, path, writable=not read_only, migrating=not read_only and migrate)
             if not read_only and migrate:
                 with connection.storage_errors(path, f"could not prepare database {path} for writing (its schema and views)"):
                     applied = apply_migrations(con)

@@ -59,13 +59,27 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(named("migrations_version")).fetchone()[0]
 
 
-def check_schema(con: duckdb.DuckDBPyConnection, path, *, writable: bool) -> int:
+def built_from_git(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database holds revisions replayed from a project's git history (schema 4 on)."""
+    if not con.execute(named("commits_table_exists")).fetchone()[0]:
+        return False
+    return con.execute(named("commits_rows")).fetchone()[0] > 0
+
+
+def _rebuild_hint(newest: int) -> str:
+    return (f"run `livemeta build` in the project: it rebuilds the database from the git history at schema "
+            f"version {newest} (add --backup to keep this file as a .bak)")
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, path, *, writable: bool, migrating: bool = False) -> int:
     """The database's schema version, refused when this livemeta cannot use the database as it is.
 
     A database that a newer livemeta migrated further (a migration this one does not know) is
     refused by every command: an older livemeta would write into it and replace its views with
     older ones. A read-only command also refuses a database without livemeta's schema or one at an
-    older version (its tables lack what the code reads); a writable connection upgrades it.
+    older version (its tables lack what the code reads); a writable connection upgrades it
+    (``migrating``), unless it was built from a project's git history: such a database is rebuilt
+    from the history (`livemeta build`), so that it holds what a replay stores.
     """
     have = schema_version(con)
     known = migrations()[-1].version
@@ -79,6 +93,16 @@ def check_schema(con: duckdb.DuckDBPyConnection, path, *, writable: bool) -> int
         raise NotInitialised(
             f"{path} is not a livemeta database (no migrations applied)",
             hint="run `livemeta init` or `livemeta build` on it first",
+        )
+    if have < known and (migrating or not writable) and built_from_git(con):
+        # an upgrade in place would keep the numbers the older livemeta stored, which today's replay
+        # does not reproduce (verify would fail): the history is rebuilt instead, as `build` does
+        raise NotInitialised(
+            f"{path} has schema version {have}, built from the project's git history by an older livemeta; "
+            f"this livemeta needs version {known} and does not upgrade such a database in place (it would keep "
+            "numbers the older version stored, which a replay today does not make: `livemeta verify` would fail); "
+            "nothing was changed",
+            hint=_rebuild_hint(known),
         )
     if not writable and have < known:
         raise NotInitialised(
@@ -103,12 +127,24 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[int]:
                     hint="never edit an applied migration; add a new numbered one",
                 )
             continue
-        with transaction(con):
-            con.execute(m.sql)
-            con.execute(
-                named("migration_record"),
-                [m.version, m.name, m.sha256, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
-            )
+        try:
+            with transaction(con):
+                con.execute(m.sql)
+                con.execute(
+                    named("migration_record"),
+                    [m.version, m.name, m.sha256, dt.datetime.now(dt.UTC).replace(tzinfo=None)],
+                )
+        except duckdb.CatalogException as exc:
+            if "already exists" not in str(exc):
+                raise
+            raise LivemetaError(
+                f"migration schema/{m.path.name} is half recorded in this database: what it creates is there "
+                f"already ({' '.join(str(exc).split())[:160]}), but history.schema_migrations has no row for "
+                f"version {m.version}; the database was changed outside livemeta (or by an upgrade that was "
+                "interrupted), so its schema cannot be trusted; nothing was changed",
+                hint=f"{_rebuild_hint(all_migrations[-1].version)}; a database without a project (built before the "
+                "history was kept in git) is restored from a copy",
+            ) from None
         done.append(m.version)
     return done
 

@@ -191,8 +191,10 @@ class Revision(SQLModel, table=True):
     revision_id: int = Field(primary_key=True)
     created_at: NaiveDatetime  # UTC: the commit's time
     author: str
-    message: str
-    kind: str
+    kind: str  # what kind of change: 'evidence', 'analyses only', 'evidence and analyses', 'start', 'no change'
+    note: str | None = None  # the review's own words about it
+    changes: list[str] | None = Field(default=None, sa_column=Column(ARRAY(String)))  # 'evidence', 'analyses'
+    changed_files: list[str] | None = Field(default=None, sa_column=Column(ARRAY(String)))
     livemeta_version: str
     commit_sha: str | None = None
     status: str | None = None
@@ -246,6 +248,11 @@ class PooledEstimate(SQLModel, table=True):
     monitoring_bound: float | None = None
     monitoring_fraction: float | None = None
     monitoring_spec: str | None = None
+    # the rule and model behind it (0009)
+    monitoring_target: float | None = None
+    monitoring_model: str | None = None
+    monitoring_heterogeneity: str | None = None
+    monitoring_overrun: str | None = None
 
 
 #: the classes, by the view each maps

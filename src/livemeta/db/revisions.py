@@ -23,9 +23,15 @@ class Revision:
     revision_id: int
     created_at: dt.datetime
     author: str
-    message: str
-    kind: str
+    message: str  # the commit's message as git has it (provenance; not always the review's words)
+    kind: str  # how it was written: 'build' (the start of the history) or 'ingest'
     livemeta_version: str
+    #: the kinds of project file it changed, in livemeta.project.FILE_KINDS order ('evidence',
+    #: 'analyses'); None for a revision written before livemeta recorded them
+    changes: tuple[str, ...] | None = None
+    note: str | None = None  # the review's own words about it (livemeta.living.history.commit_note)
+    changed_files: tuple[str, ...] = ()  # the project's files other than study files it changed
+    label: str | None = None  # what kind of change it is, in words (the SQL macro revision_kind)
 
 
 def new_revision(
@@ -36,17 +42,23 @@ def new_revision(
     kind: str,
     files: list[tuple[str, str, str, str]],
     created_at: dt.datetime | None = None,
+    changes: list[str] | None = None,
+    note: str | None = None,
+    changed_files: list[str] | None = None,
 ) -> int:
     """Record a revision and the files it read; returns its id. Call inside the ingest transaction.
 
     ``files`` holds ``(path, sha256, trial_id, action)`` with action ``added``, ``superseded`` or
-    ``removed``; ``created_at`` (UTC) defaults to now.
+    ``removed``; ``created_at`` (UTC) defaults to now. ``changes`` are the kinds of project file it
+    changed (default: evidence), ``note`` the review's own words (default: ``message``, what an
+    ingest outside git was given), ``changed_files`` the project's files other than study files.
     """
     rev = con.execute(named("revision_next_id")).fetchone()[0]
     now = created_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute(
         named("revision_insert"),
-        [rev, now, author, message, kind, __version__],
+        [rev, now, author, message, kind, __version__, ["evidence"] if changes is None else list(changes),
+         message if changes is None and note is None else note, list(changed_files or [])],
     )
     if files:  # one statement for the whole batch (10,000 rows one by one take seconds)
         con.execute(named("revision_file_insert"), [rev, *(list(column) for column in zip(*files))])
@@ -55,7 +67,7 @@ def new_revision(
 
 def list_revisions(con: duckdb.DuckDBPyConnection) -> list[Revision]:
     rows = con.execute(named("revisions")).fetchall()
-    return [Revision(*r) for r in rows]
+    return [Revision(*r[:6], tuple(r[6]) if r[6] is not None else None, r[7], tuple(r[8] or ()), r[9]) for r in rows]
 
 
 def current_revision(con: duckdb.DuckDBPyConnection) -> int | None:

@@ -15,8 +15,8 @@ The package (the Frictionless layout: ``datapackage.json`` describing CSV tables
 * ``README.md``.
 
 ``datapackage.json`` gives each file's SHA-256 and byte count, its columns with their types, and
-the revision (id, date, commit, message) and the version names that name it. The same revision
-always gives the same files, byte for byte.
+the revision (id, date, commit, kind of change, the review's note on it) and the version names that
+name it. The same revision always gives the same files, byte for byte.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ import pandas as pd
 from .. import __version__
 from ..db.revisions import set_as_of
 from ..errors import LivemetaError
+from ..safe import CSV_RULE, frame_csv, md_text
+from ..words import count
 from ..sql import named, view_frame
 
 #: the evidence views exported, with the columns that identify a row
@@ -77,7 +79,7 @@ class Export:
     def summary(self) -> str:
         names = f" (version {', '.join(self.versions)})" if self.versions else ""
         return (f"wrote the data package of revision {self.revision}{names} to {self.folder}: "
-                f"{len(self.files)} tables, {self.analyses} analyses; reproduce them with "
+                f"{count(len(self.files), 'table')}, {count(self.analyses, 'analysis')}; reproduce them with "
                 f"`Rscript {self.folder / 'reproduce.R'}`")
 
 
@@ -232,8 +234,8 @@ def export_package(con: duckdb.DuckDBPyConnection, revision: int, out: Path | st
         "version": versions[-1] if versions else f"revision-{revision}",
         "created": info.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "livemeta": {"revision": revision, "commit": commit[0] if commit else None, "versions": versions,
-                     "revision_message": info.message, "revision_author": info.author,
-                     "exported_by": f"livemeta {__version__}"},
+                     "revision_kind": info.label, "revision_note": info.note, "revision_author": info.author,
+                     "exported_by": f"livemeta {__version__}", "text_cells": CSV_RULE},
         "resources": resources,
     }
     (out / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -249,7 +251,7 @@ def _write_tables(out: Path, tables: dict[str, pd.DataFrame]) -> tuple[list[dict
     keys = {**EVIDENCE, "analyses": ["analysis_id"], "analysis_rows": None, "pooled_estimates": ["analysis_id", "stratum"]}
     for name, df in tables.items():
         path = out / "data" / f"{name}.csv"
-        df.to_csv(path, index=False, lineterminator="\n")
+        path.write_text(frame_csv(df), encoding="utf-8", newline="")  # no spreadsheet formulas (CSV_RULE)
         data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         files[f"data/{name}.csv"] = digest
@@ -266,9 +268,11 @@ def _readme(package: dict, n_analyses: int) -> str:
     lm = package["livemeta"]
     lines = [f"# {package['title']}", "",
              f"A data package written by `livemeta export` ({lm['exported_by']}) from revision {lm['revision']} "
-             f"(commit {lm['commit']}, {package['created']}): {lm['revision_message'].splitlines()[0] if lm['revision_message'] else ''}",
+             f"(commit {lm['commit']}, {package['created']}; {lm['revision_kind'] or 'evidence'}): "
+             + md_text(lm['revision_note'].splitlines()[0] if lm['revision_note'] else '(no revision note)'),
              "", "`datapackage.json` (Frictionless tabular data package) describes every file: its columns and types, "
-             "its SHA-256 and size.", "", "| file | what it holds |", "|---|---|"]
+             "its SHA-256 and size.", "", md_text(CSV_RULE) + " `reproduce.R` reads them back exactly.", "",
+             "| file | what it holds |", "|---|---|"]
     lines += [f"| `{r['path']}` | {r['description']} |" for r in package["resources"]]
     lines += ["", f"`Rscript reproduce.R` recomputes the effect sizes and the {n_analyses} pooled analyses with metafor "
               "from these files alone and compares every number with the stored one (1e-8 for closed-form estimators, "

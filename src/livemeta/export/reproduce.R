@@ -19,8 +19,10 @@
 #                        (metafor's default zero-cell rule: 1/2 added to every cell of a table with a zero)
 #      they must equal livemeta's yi/vi; and each study's interval as livemeta shows it
 #      (shown_estimate, shown_ci_low, shown_ci_high) must be the printed one where `interval` says
-#      printed, else exp(yi -/+ z sqrt(vi)) (or the inverse logit for proportions) at the analysis's level;
-#   2. rma(yi, vi, method, test, level) overall and per subgroup; the prediction interval from
+#      printed, x / n with its exact (Clopper-Pearson) interval where it says exact (a proportion),
+#      else exp(yi -/+ z sqrt(vi)) at the analysis's level;
+#   2. rma(yi, vi, method, test, level) overall and per subgroup (method GLMM: rma.glmm(measure = "PLO",
+#      xi, ni), the likelihood-ratio test of heterogeneity as q; it needs lme4); the prediction interval from
 #      predict() (or, for the other PI distributions, est +/- crit sqrt(tau2 + se^2)); the test for
 #      subgroup differences as Q of a fixed-effect rma() over the subgroup estimates (tau2 separate
 #      per subgroup) or QM of rma(mods = ~ factor(subgroup)) (a common tau2);
@@ -35,8 +37,20 @@ here <- if (length(args) >= 1) args[1] else {
   file_arg <- grep("^--file=", commandArgs(FALSE), value = TRUE)
   if (length(file_arg)) dirname(sub("^--file=", "", file_arg[1])) else "."
 }
-rd <- function(name) read.csv(file.path(here, "data", paste0(name, ".csv")), stringsAsFactors = FALSE,
-                              na.strings = "", check.names = FALSE)
+# A text cell that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) or that begins with
+# an apostrophe is written with one apostrophe before it (datapackage.json: livemeta.text_cells):
+# unguard_cells() gives the exact value back, guard_cells() writes reproduced.csv the same way.
+unguard_cells <- function(d) { for (j in seq_along(d)) if (is.character(d[[j]])) d[[j]] <- sub("^'", "", d[[j]]); d }
+guard_cells <- function(d) {
+  for (j in seq_along(d)) if (is.character(d[[j]])) {
+    x <- d[[j]]
+    f <- !is.na(x) & (grepl("^'", x) | (grepl("^[-=+@\t\r]", x) & !grepl("^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$", x)))
+    d[[j]][f] <- paste0("'", x[f])
+  }
+  d
+}
+rd <- function(name) unguard_cells(read.csv(file.path(here, "data", paste0(name, ".csv")),
+                                            stringsAsFactors = FALSE, na.strings = "", check.names = FALSE))
 analyses <- rd("analyses")
 rows <- rd("analysis_rows")
 stored <- rd("pooled_estimates")
@@ -90,6 +104,13 @@ shown_intervals <- function(s, measure, level) {
   printed <- s$interval == "printed"
   if (any(printed)) {
     est[printed] <- s$estimate[printed]; lo[printed] <- s$ci_low[printed]; hi[printed] <- s$ci_high[printed]
+  }
+  exact <- s$interval == "exact"  # a proportion as the study shows it: x / n, binom.test's exact interval
+  if (any(exact)) {
+    x <- s$xi[exact]; n <- s$ni[exact]; a2 <- (1 - level) / 2
+    est[exact] <- x / n
+    lo[exact] <- ifelse(x == 0, 0, qbeta(a2, x, n - x + 1))
+    hi[exact] <- ifelse(x == n, 1, qbeta(1 - a2, x + 1, n - x))
   }
   list(estimate = est, ci_low = lo, ci_high = hi)
 }
@@ -151,6 +172,20 @@ for (i in seq_len(nrow(analyses))) {
   add(a, "overall", "max |shown interval - livemeta's|",
       max(abs(c(sh$estimate - s$shown_estimate, sh$ci_low - s$shown_ci_low, sh$ci_high - s$shown_ci_high))), 0, 1e-12)
   fit <- function(j) rma(es$yi[j], es$vi[j], method = an$method, test = an$test, level = 100 * an$level)
+  if (an$method == "GLMM") {  # proportions by the binomial-normal model: rma.glmm (needs lme4), its
+    # optimiser run to convergence (metafor's default settings stop about 1e-5 short of the optimum)
+    if (!requireNamespace("lme4", quietly = TRUE)) {
+      add(a, "overall", "rma.glmm needs the R package lme4 (not installed)", NA, 1, tol)
+      next
+    }
+    fit <- function(j) {
+      r <- rma.glmm(measure = "PLO", xi = s$xi[j], ni = s$ni[j], level = 100 * an$level,
+                    control = list(glmerCtrl = list(optimizer = "bobyqa",
+                                                    optCtrl = list(rhobeg = 1e-3, rhoend = 1e-12, maxfun = 1e5))))
+      r$QE <- r$QE.LRT; r$QEp <- r$QEp.LRT  # livemeta stores the likelihood-ratio test as q
+      r
+    }
+  }
   st <- stored[stored$analysis_id == a, , drop = FALSE]
   overall <- fit(seq_len(nrow(s)))
   compare_fit(a, "overall", overall, st[st$stratum == "overall", ], an$pi, an$level, tol)
@@ -179,7 +214,7 @@ for (i in seq_len(nrow(analyses))) {
 res <- if (length(out)) do.call(rbind, out) else
   data.frame(analysis = character(), stratum = character(), quantity = character(), metafor = numeric(),
              livemeta = numeric(), tolerance = numeric(), ok = logical())  # a revision without studies
-write.csv(res, file.path(here, "reproduced.csv"), row.names = FALSE)
+write.csv(guard_cells(res), file.path(here, "reproduced.csv"), row.names = FALSE)
 num <- function(x) if (is.na(x)) "null" else sprintf("%.17g", x)
 str_ <- function(x) paste0('"', gsub('"', '\\\\"', x), '"')
 md5 <- tools::md5sum(file.path(here, "data", c("analyses.csv", "analysis_rows.csv", "pooled_estimates.csv")))

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import LivemetaError
+from ..words import count
 
 _PROVENANCE = {"source_id", "location", "raw_text", "note", "verified", "first_publication_date", "first_publication_precision"}
 _ARM_REFS = {"arm_id", "experimental_arm_id", "control_arm_id"}
@@ -47,7 +48,7 @@ class Comparison:
         if self.added:
             out.append(f"adds ({len(self.added)}):")
             out += [f"  {a}" for a in self.added]
-        out.append(f"unchanged: {self.unchanged} rows")
+        out.append(f"unchanged: {count(self.unchanged, 'row')}")
         if self.db_only:
             out.append(f"only in the database ({len(self.db_only)}; the record does not give them, a supersede must keep them): "
                        + ", ".join(self.db_only[:20]) + (f", ... ({len(self.db_only) - 20} more)" if len(self.db_only) > 20 else ""))

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import LivemetaError, Problem, ValidationFailed
+from ..safe import csv_text, csv_uncell
 
 #: livemeta's judgement -> robvis's word
 WORDS = {
@@ -42,6 +43,19 @@ def header(tool: str, weighted: bool = False) -> list[str]:
     return ["Study", *(f"D{i}" for i in range(1, TOOL_DOMAINS[tool] + 1)), "Overall"] + (["Weight"] if weighted else [])
 
 
+def check_date(text: str, option: str) -> None:
+    """Refuse an assessment date that is not a real date written YYYY-MM-DD, saying why."""
+    from ..ingest.structure import date_problem
+
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        why = "is not a date written YYYY-MM-DD"
+    else:
+        why = date_problem(text)
+        why = why and f"is not a real date: it {why}"
+    if why:
+        raise LivemetaError(f"{option} {text!r} {why}", hint="give the day the judgements were made, as YYYY-MM-DD")
+
+
 def judgement(word: str) -> str | None:
     """robvis's word (any case, spaces or underscores) as livemeta's judgement; None if unknown."""
     return _FROM_WORD.get(re.sub(r"[^a-z]", "", str(word).lower()))
@@ -61,10 +75,20 @@ def parse(text: str, name: str, tool: str) -> list[Row]:
     """The rows of a robvis CSV for ``tool``; :class:`ValidationFailed` naming every bad cell."""
     from ..ingest.structure import ROB_JUDGEMENTS
 
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        limit = csv.field_size_limit()
+        reason = (f"a cell of more than {limit:,} characters: a robvis file holds study names and judgements"
+                  if "field larger than field limit" in str(exc) else f"not valid CSV ({exc})")
+        raise ValidationFailed([Problem(name, f"line {reader.line_num}", reason)]) from None
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
         raise ValidationFailed([Problem(name, "", "empty: a robvis file has a header row and one row per study")])
+    if len(rows) == 1:
+        raise ValidationFailed([Problem(name, "", "no study rows: the file has its header and nothing under it "
+                                        "(a robvis file has one row per study)")])
     head = [c.strip() for c in rows[0]]
     want = header(tool)
     weighted = head == header(tool, weighted=True)
@@ -78,7 +102,7 @@ def parse(text: str, name: str, tool: str) -> list[Row]:
         if len(raw) > len(head):
             problems.append(Problem(name, f"line {n}", f"{len(raw)} cells; the header has {len(head)}"))
             continue
-        study = cells[0]
+        study = csv_uncell(cells[0])  # a name written by to_csv against spreadsheet formulas
         if not study:
             problems.append(Problem(name, f"line {n}.Study", "no study name"))
             continue
@@ -107,16 +131,13 @@ def parse(text: str, name: str, tool: str) -> list[Row]:
 def to_csv(records: list[dict], tool: str, weighted: bool = False) -> str:
     """robvis CSV text from records with ``study``, ``d1_judgement``.., ``overall_judgement`` and
     (when ``weighted``) ``weight``."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header(tool, weighted))
-    n = TOOL_DOMAINS[tool]
+    n, out = TOOL_DOMAINS[tool], []
     for r in records:
         row = [r["study"], *(WORDS[r[f"d{i}_judgement"]] for i in range(1, n + 1)), WORDS[r["overall_judgement"]]]
         if weighted:
             row.append(f"{r['weight']:.2f}")
-        w.writerow(row)
-    return buf.getvalue()
+        out.append(row)
+    return csv_text(header(tool, weighted), out)  # a study name is never a spreadsheet formula
 
 
 # --------------------------------------------------------------------------------------- import
@@ -138,10 +159,10 @@ class Imported:
 
 
 def _match(studies, label: str):
-    from ..ingest.checks import _name_key
+    from ..ingest.identifiers import name_keys
 
-    key = _name_key(label)
-    hits = [s for s in studies if s.trial_id == label or _name_key(s.data["trial"].get("name", "")) == key]
+    keys = set(name_keys(label))
+    hits = [s for s in studies if s.trial_id == label or keys & set(name_keys(s.data["trial"].get("name", "")))]
     return hits[0] if len(hits) == 1 else None
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import LivemetaError, Problem, StorageFailed, ValidationFailed
+from ..words import count
 from .parse import StudyBlob, load_study, read_study
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ class ValidationReport:
     batch: Batch | None = field(default=None, repr=False)
     #: valid rows that no analysis in force reads (livemeta.analysis.coverage.Unused), with why
     unused: list = field(default_factory=list)
+    #: what is valid but should be looked at (livemeta.ingest.plausibility: an implausible hazard ratio;
+    #: a source on a staging or aggregator host): warned of, never refused
+    warnings: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -79,12 +83,12 @@ class ValidationReport:
             lines.append(f"{n} problem{'s' if n != 1 else ''} in {bad} of {len(self.files)} file{'s' if len(self.files) != 1 else ''}")
             return "\n".join(lines)
         n = len(self.files)
-        text = f"{n} file{'s' if n != 1 else ''} valid: {len(self.trials)} trial{'s' if len(self.trials) != 1 else ''} ({_ids(self.trials)}); {_rows_text(self.rows)}"
+        text = f"{count(n, 'file')} valid: {count(len(self.trials), 'trial')} ({_ids(self.trials)}); {_rows_text(self.rows)}"
         if self.added is not None:
             text += f"\nagainst the database: {len(self.added)} new"
             if self.superseded:
                 text += f", {len(self.superseded)} superseding ({_ids(self.superseded)})"
-        return text + "".join(f"\nnote: {u}" for u in self.unused)
+        return text + "".join(f"\nwarning: {w}" for w in self.warnings) + "".join(f"\nnote: {u}" for u in self.unused)
 
     def raise_for_problems(self) -> None:
         if self.problems:
@@ -105,7 +109,7 @@ class IngestReport:
     def summary(self) -> str:
         parts = []
         if self.added:
-            parts.append(f"{len(self.added)} trial{'s' if len(self.added) != 1 else ''} added ({_ids(self.added)})")
+            parts.append(f"{count(len(self.added), 'trial')} added ({_ids(self.added)})")
         if self.superseded:
             parts.append(f"{len(self.superseded)} superseded ({_ids(self.superseded)})")
         what = "; ".join(parts) or "nothing"
@@ -170,7 +174,7 @@ def _check_batch(good: list, engine: str = "fast") -> tuple[Batch | None, list[P
 
     try:
         batch = build_batch(good)
-        return batch, check_batch(batch, engine) + identity_problems(None, batch, set())
+        return batch, check_batch(batch, engine) + form_problems(batch) + identity_problems(None, batch, set())
     except LivemetaError:
         raise
     except Exception as exc:
@@ -188,6 +192,23 @@ def _check_batch(good: list, engine: str = "fast") -> tuple[Batch | None, list[P
         raise together
     batch, found = _check_batch(fine, engine) if fine else (None, [])
     return batch, failed + found
+
+
+def form_problems(batch: Batch) -> list[Problem]:
+    """Identifiers not written in the form to use (:func:`.identifiers.form_problems`): checked with
+    the batch, so that a disguised identifier is reported beside the trial that already holds it."""
+    from .identifiers import form_problems as found
+
+    return [study.problem(p, r) for study in batch.studies for p, r in found(study.data["sources"])]
+
+
+def warnings_of(batch: Batch | None) -> list[Problem]:
+    """Sources on a staging or aggregator host (``ingest/hosts.yaml``): valid, but worth a look."""
+    from .identifiers import host_warnings
+
+    if batch is None:
+        return []
+    return [study.problem(p, r) for study in batch.studies for p, r in host_warnings(study.data["sources"])]
 
 
 def _check_db(con, batch: Batch | None, supersede: bool):
@@ -218,8 +239,11 @@ def validate_files(
     names, problems, batch = _prepare(paths, progress, engine)
     report = ValidationReport(files=names, problems=problems, batch=batch)
     if batch is not None:
+        from .plausibility import plausibility_warnings
+
         report.trials = [s.trial_id for s in batch.studies]
         report.rows = batch.row_counts()
+        report.warnings = plausibility_warnings(batch) + warnings_of(batch)
     if con is not None:
         db_problems, plan = _check_db(con, batch, supersede)
         report.problems.extend(db_problems)

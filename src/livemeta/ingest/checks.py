@@ -9,8 +9,10 @@ How each trial of the batch relates to the database (``mode``):
   added, and a file whose rows did not change is left out.
 
 In every mode, one trial is one trial: an identifier of the batch's trial that belongs to another
-trial of the database (the NCT id or another registry id, a source's DOI, PMID or NCT id, or the
-same trial name once case, spaces and punctuation are set aside) is refused with that trial named.
+trial of the database (the NCT id or another registry id, a source's DOI, PMID, NCT id or the one
+its URL carries, or the same trial name once case, spaces, punctuation and look-alike characters are
+set aside) is refused with that trial named. Identifiers are compared in the canonical form of
+:mod:`.identifiers` (NFKC, no invisible characters, DOI lower-case, PMID as an integer, ...).
 A companion publication of a trial is a source of that trial, not a new trial.
 
 A trial twice in one batch is caught by the ``trials`` expectation suite; the identifiers of the
@@ -22,17 +24,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from ..errors import Problem
+from ..errors import Problem, excerpt
 from ..paths import resource
 from .frames import TABLES, Batch, columns
+from .identifiers import Claim, source_claims, trial_claims
 
 
 def sql(name: str, **parts: str) -> str:
@@ -124,63 +125,47 @@ def _batch_fingerprints(batch: Batch, trial_ids: list[str]) -> dict[str, str]:
     return {t: _fingerprint(rows) for t, rows in per_trial.items()}
 
 
-def _name_key(name) -> str:
-    """A trial name compared without case, spaces or punctuation: 'CONTACT-01' = 'Contact 01'."""
-    return re.sub(r"[^0-9a-z]+", "", unicodedata.normalize("NFKC", str(name)).casefold())
-
-
-def _identities(trials: pd.DataFrame, sources: pd.DataFrame) -> list[tuple[str, str, str, str, str]]:
-    """(kind, comparable value, value as written, trial_id, record path) for every identifier a
-    trial claims."""
-    out = []
+def _identities(trials: pd.DataFrame, sources: pd.DataFrame) -> list[Claim]:
+    """Every identifier the trials claim, in the canonical form it is compared by
+    (:mod:`.identifiers`): the NCT id and other registry ids, the name, and each source's DOI, PMID,
+    NCT id and URL."""
+    out: list[Claim] = []
     for row in trials.to_dict("records"):
-        path = row.get("_path", "trial")
-        if isinstance(row["nct_id"], str):
-            out.append(("NCT id", row["nct_id"], row["nct_id"], row["trial_id"], f"{path}.nct_id"))
-        if isinstance(row["other_ids"], str):
-            for part in re.split(r"[;,]", row["other_ids"]):
-                if part.strip():
-                    out.append(("registry id", part.strip(), part.strip(), row["trial_id"], f"{path}.other_ids"))
-        if isinstance(row["name"], str) and _name_key(row["name"]):
-            out.append(("name", _name_key(row["name"]), row["name"], row["trial_id"], f"{path}.name"))
+        out += trial_claims(row, row["trial_id"], row.get("_path", "trial"))
     for row in sources.to_dict("records"):
-        path = row.get("_path", "sources")
-        for kind, col in (("DOI", "doi"), ("PMID", "pmid"), ("NCT id", "nct_id")):
-            v = row[col]
-            if isinstance(v, str) and v:
-                out.append((kind, v.lower() if kind == "DOI" else v, v, row["trial_id"], f"{path}.{col}"))
+        out += source_claims(row, row["trial_id"], row.get("_path", "sources"))
     return out
 
 
-_SAME = {"NCT id": "the NCT id", "registry id": "the registry id", "name": "the same name", "DOI": "the DOI", "PMID": "the PMID"}
+_SAME = {"NCT id": "the NCT id", "registry id": "the registry id", "DOI": "the DOI", "PMID": "the PMID"}
 
 
 class Identities:
     """The identifiers the current trials of a database hold, kept up to date as batches are
-    written (a replay reads them once, not at every revision): (kind, value) -> trials, in the
-    order the database has them."""
+    written (a replay reads them once, not at every revision): (kind, key) -> (trial, value as
+    written there), in the order the database has them."""
 
     def __init__(self, con):
-        self.holders: dict[tuple[str, str], list[str]] = {}
+        self.holders: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.of: dict[str, list[tuple[str, str]]] = {}
         if _has_history(con):
             cur_trials = con.execute(sql("all_current_rows", table="trials")).df()
             cur_sources = con.execute(sql("all_current_rows", table="sources")).df()
             self._add(_identities(cur_trials, cur_sources))
 
-    def _add(self, found) -> None:
-        for kind, value, _, tid, _ in found:
-            self.holders.setdefault((kind, value), []).append(tid)
-            self.of.setdefault(tid, []).append((kind, value))
+    def _add(self, found: list[Claim]) -> None:
+        for c in found:
+            self.holders.setdefault((c.kind, c.key), []).append((c.trial_id, c.shown))
+            self.of.setdefault(c.trial_id, []).append((c.kind, c.key))
 
-    def owner(self, key: tuple[str, str], replaced: set[str]) -> str | None:
-        return next((t for t in self.holders.get(key, ()) if t not in replaced), None)
+    def owner(self, key: tuple[str, str], replaced: set[str]) -> tuple[str, str] | None:
+        return next((h for h in self.holders.get(key, ()) if h[0] not in replaced), None)
 
     def written(self, batch: Batch | None, plan: Plan) -> None:
         """The database now holds what ``plan`` wrote of ``batch``."""
         for tid in [*plan.superseded, *plan.removed]:
             for key in self.of.pop(tid, ()):
-                self.holders[key] = [t for t in self.holders[key] if t != tid]
+                self.holders[key] = [h for h in self.holders.get(key, []) if h[0] != tid]
         if batch is not None and plan.written:
             wanted = set(plan.written)
             trials, sources = batch.frames["trials"], batch.frames["sources"]
@@ -193,31 +178,42 @@ def identity_problems(con, batch: Batch, replaced: set[str], known: Identities |
     identifiers do not count; ``known``: the database's identifiers, when the caller keeps them),
     else within the batch."""
     mine = _identities(batch.frames["trials"], batch.frames["sources"])
-    owners: dict[tuple[str, str], str] = {}
+    owners: dict[tuple[str, str], tuple[str, str]] = {}
     where = "in this batch"
     if con is None:
-        for kind, value, _, tid, _ in mine:
-            owners.setdefault((kind, value), tid)
+        for c in mine:
+            owners.setdefault((c.kind, c.key), (c.trial_id, c.shown))
     elif _has_history(con):
         where = "in the database"
         known = known or Identities(con)
-        for kind, value, _, _, _ in mine:
-            other = known.owner((kind, value), replaced)
+        for c in mine:
+            other = known.owner((c.kind, c.key), replaced)
             if other is not None:
-                owners.setdefault((kind, value), other)
+                owners.setdefault((c.kind, c.key), other)
     study_of = dict(zip(batch.frames["trials"]["trial_id"], batch.frames["trials"]["_study"]))
     problems, seen = [], set()
-    for kind, value, written, tid, path in mine:
-        other = owners.get((kind, value))
-        if other is None or other == tid or (tid, kind, value) in seen:
+    for c in mine:
+        other = owners.get((c.kind, c.key))
+        if other is None or other[0] == c.trial_id or (c.trial_id, c.kind, c.key) in seen:
             continue
-        seen.add((tid, kind, value))
+        seen.add((c.trial_id, c.kind, c.key))
+        holder, theirs = other
+        if (c.trial_id, c.path, holder) in seen:  # a name's second key, or a URL's second identifier
+            continue
+        seen.add((c.trial_id, c.path, holder))
         hint = (
             "; a companion publication of a trial is one more source of that trial, not a new trial"
-            if kind in ("DOI", "PMID") else "; one trial is one trial: correct that trial's file instead"
+            if c.kind in ("DOI", "PMID") else "; one trial is one trial: correct that trial's file instead"
         )
-        what = f"{_SAME[kind]} {written!r}" if kind != "name" else "the same name (ignoring case, spaces and punctuation)"
-        problems.append(batch.studies[int(study_of[tid])].problem(path, f"trial {other!r} {where} already has {what}{hint}"))
+        if c.kind == "name":
+            what = "the same name (ignoring case, spaces, punctuation and look-alike characters)"
+            if theirs != c.written:
+                what += f": {theirs!r}"
+        else:
+            what = f"{_SAME[c.kind]} {theirs!r}"
+            if theirs != c.written:
+                what += f" (the same {c.kind} as {excerpt(c.written, 80)} here)"
+        problems.append(batch.studies[int(study_of[c.trial_id])].problem(c.path, f"trial {holder!r} {where} already has {what}{hint}"))
     return problems
 
 

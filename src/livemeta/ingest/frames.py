@@ -217,6 +217,7 @@ def build_batch(studies: list[StudyFile]) -> Batch:
     sums = arms.groupby("_study")[["n_randomised", "n_safety"]].sum(min_count=1)
     t["_arms_n_randomised"] = t["_study"].map(sums["n_randomised"]).astype("float64")
     t["_arms_n_safety"] = t["_study"].map(sums["n_safety"]).astype("float64")
+    _arm_sizes(arms, frames["outcomes"], frames["adverse_events"])
 
     rob = frames["risk_of_bias"]
     rob["assessed_on"] = pd.to_datetime(rob["assessed_on"], format="%Y-%m-%d")
@@ -236,6 +237,37 @@ def build_batch(studies: list[StudyFile]) -> Batch:
     ae["_percent_excess"] = (ae["percent"] - calc).abs() - half - 1e-9
 
     return Batch(studies=studies, frames=frames)
+
+
+def _arm_sizes(arms: pd.DataFrame, o: pd.DataFrame, ae: pd.DataFrame) -> None:
+    """The sizes of the arms an outcome or adverse event counts, and how many patients a randomised
+    arm can have treated.
+
+    A patient in an arm's safety population was randomised to some arm: to this one, or to another
+    arm whose safety population lacks that patient. So an arm's n_safety is at most its n_randomised
+    plus the patients the trial's other arms randomised and did not treat, sum over them of
+    max(0, n_randomised - n_safety) (``_n_safety_room``; unknown when an other arm's sizes are).
+    """
+    both = arms["n_randomised"].notna() & arms["n_safety"].notna()
+    gap = (arms["n_randomised"] - arms["n_safety"]).clip(lower=0).where(both)
+    per_study = gap.groupby(arms["_study"]).sum(min_count=1)
+    unknown = (~both).groupby(arms["_study"]).sum()
+    others = arms["_study"].map(per_study) - gap.fillna(0)
+    others_unknown = arms["_study"].map(unknown) - (~both).astype(int)
+    arms["_others_untreated"] = np.where(others_unknown == 0, others.fillna(0), np.nan)
+    arms["_n_safety_room"] = arms["n_randomised"] + arms["_others_untreated"]
+
+    key = arms.set_index(["_study", "arm_id"])
+    for side in ("experimental", "control"):
+        idx = pd.MultiIndex.from_arrays([o["_study"], o[f"{side}_arm_id"]])
+        rand = key["n_randomised"].reindex(idx).to_numpy(dtype="float64")
+        safe = key["n_safety"].reindex(idx).to_numpy(dtype="float64")
+        o[f"_{side}_arm_n_randomised"] = rand
+        o[f"_{side}_arm_n_safety"] = safe
+        o[f"_{side}_arm_n"] = np.fmax(rand, safe)  # an as-treated analysis may count n_safety
+    idx = pd.MultiIndex.from_arrays([ae["_study"], ae["arm_id"]])
+    ae["_arm_n_randomised"] = key["n_randomised"].reindex(idx).to_numpy(dtype="float64")
+    ae["_arm_n_safety"] = key["n_safety"].reindex(idx).to_numpy(dtype="float64")
 
 
 def _ci_symmetry(o: pd.DataFrame, steps: np.ndarray) -> None:

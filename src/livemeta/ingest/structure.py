@@ -24,6 +24,7 @@ The rules within a file (run only when the schema passes):
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import difflib
 import functools
@@ -238,16 +239,31 @@ def schema_problems(study: StudyFile) -> list[Problem]:
     return [study.problem(p, r) for p, r in found]
 
 
-def _real_date(text: str) -> bool:
+def date_problem(text: str) -> str | None:
+    """Why a date written YYYY, YYYY-MM or YYYY-MM-DD is not a real calendar date, or None."""
     parts = text.split("-")
     try:
         year = int(parts[0])
         month = int(parts[1]) if len(parts) > 1 else 1
         day = int(parts[2]) if len(parts) > 2 else 1
-        dt.date(year, month, day)
     except ValueError:
-        return False
-    return True
+        return "is not a date written YYYY-MM-DD"
+    if not 1 <= year <= 9999:
+        return f"has no year {year}"
+    if not 1 <= month <= 12:
+        return f"has no month {month} (months are 01-12)"
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        return f"has no day {day} ({calendar.month_name[month]} {year} has {last} days)"
+    return None
+
+
+def _not_a_date(text: str) -> str:
+    return f"{text!r} is not a real date: it {date_problem(text)}"
+
+
+def _real_date(text: str) -> bool:
+    return date_problem(text) is None
 
 
 def _ci_levels(outcomes: list[dict]) -> list[tuple[str, str]]:
@@ -463,7 +479,7 @@ def rule_problems(study: StudyFile) -> list[Problem]:
                 if o.get(k) is not None:
                     out.append((f"{p}.{k}", f"{k} given but the outcome has no control_arm"))
         if o.get("data_cutoff") is not None and not _real_date(o["data_cutoff"]):
-            out.append((f"{p}.data_cutoff", f"{o['data_cutoff']!r} is not a real date"))
+            out.append((f"{p}.data_cutoff", _not_a_date(o["data_cutoff"])))
 
     out.extend(_one_result_per_comparison(d.get("outcomes") or []))
     out.extend(_ci_levels(d.get("outcomes") or []))
@@ -479,6 +495,8 @@ def rule_problems(study: StudyFile) -> list[Problem]:
         ref(f"adverse_events[{i}].arm", ae["arm"], "arms", "arm")
 
     for i, rob in enumerate(d.get("risk_of_bias") or []):
+        if rob.get("assessed_on") is not None and not _real_date(rob["assessed_on"]):
+            out.append((f"risk_of_bias[{i}].assessed_on", _not_a_date(rob["assessed_on"])))
         res = rob.get("result")
         if res is not None and ref(f"risk_of_bias[{i}].result", res, "outcomes", "outcome"):
             endpoint = d["outcomes"][ids["outcomes"][res]]["endpoint"]
@@ -488,7 +506,7 @@ def rule_problems(study: StudyFile) -> list[Problem]:
 
     fp = trial.get("first_published")
     if fp is not None and not _real_date(fp):
-        out.append(("trial.first_published", f"{fp!r} is not a real date"))
+        out.append(("trial.first_published", _not_a_date(fp)))
 
     return [study.problem(p, r) for p, r in out]
 

@@ -38,6 +38,8 @@ def study(i: int, base: dict | None = None) -> dict:
             src["doi"] = f"10.9999/synthetic.{i:05d}.{j}"
         if src.get("pmid"):
             src["pmid"] = f"9{i:05d}{j:02d}"
+        if src.get("url"):  # the template's is a PubMed page: each study's own, as a source's URL names it
+            src["url"] = f"https://pubmed.ncbi.nlm.nih.gov/{src['pmid']}" if src.get("pmid") else None
     n_exp, n_ctl = 100 + i % 97, 90 + i % 89
     d["trial"]["randomised_n"] = n_exp + n_ctl + i % 5
     arms = d["arms"]

@@ -10,6 +10,7 @@ from ..analysis import AnalysisResult, AnalysisSpec, run_analysis
 from ..analysis.studies import study_table
 from ..pooling import back_transform
 from ..pooling.sensitivity import cumulative
+from ..words import count
 
 COLUMNS = ["step", "trial_id", "label", "first_published", "k", "estimate", "ci_low", "ci_high", "p", "tau2", "i2"]
 
@@ -40,8 +41,11 @@ def cumulative_rows(result: AnalysisResult) -> pd.DataFrame:
     studies, spec = result.studies, result.spec
     if studies.empty:
         return pd.DataFrame(columns=COLUMNS)
-    res = cumulative(studies["yi"].to_numpy(float), studies["vi"].to_numpy(float), np.arange(len(studies)),
-                     method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
+    if spec.method == "GLMM":
+        res = _cumulative_glmm(studies, spec)
+    else:
+        res = cumulative(studies["yi"].to_numpy(float), studies["vi"].to_numpy(float), np.arange(len(studies)),
+                         method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
     added = np.asarray(res.index, dtype=int)
     if "first_published" in studies:
         year = studies["first_published"].to_numpy()[added]
@@ -68,10 +72,29 @@ def cumulative_rows(result: AnalysisResult) -> pd.DataFrame:
     })[COLUMNS]
 
 
-def rounded(table: pd.DataFrame, measure: str) -> pd.DataFrame:
+def _cumulative_glmm(studies: pd.DataFrame, spec):
+    """The steps of a cumulative GLMM (one fit of the counts per step, in the order of the rows);
+    the first step, one study, is the study itself with its exact interval (a GLMM needs two)."""
+    from types import SimpleNamespace
+
+    from ..pooling.effects import proportion_ci_exact
+    from ..pooling.glmm import pool_glmm
+
+    x, n = studies["xi"].to_numpy(float), studies["ni"].to_numpy(float)
+    fits = [pool_glmm(x[: s + 1], n[: s + 1], level=spec.level) for s in range(len(x))]
+    cols = {k: np.array([getattr(f, k) for f in fits], float) for k in ("estimate", "ci_low", "ci_high", "p", "tau2", "i2")}
+    lo, hi = proportion_ci_exact(x[:1], n[:1], spec.level)
+    with np.errstate(divide="ignore"):
+        cols["estimate"][0], cols["ci_low"][0], cols["ci_high"][0] = np.log(
+            np.array([x[0] / n[0], lo[0], hi[0]]) / (1 - np.array([x[0] / n[0], lo[0], hi[0]])))
+    return SimpleNamespace(index=np.arange(len(x)), **cols)
+
+
+def rounded(table: pd.DataFrame, measure: str, method: str | None = None) -> pd.DataFrame:
     """The cumulative table as a reader sees it: ratios to two decimals (proportions in percent to
-    one), p to three (below 0.001 as '< 0.001'), tau² to four decimals, I² in whole percent."""
-    from ..living.diff import PRINTED
+    one), p to three (below 0.001 as '< 0.001'), tau² to four decimals (a fixed-effect ``method``
+    has none, and says so), I² in whole percent."""
+    from ..living.diff import FIXED_EFFECT, NO_TAU2, PRINTED
 
     def ratio(v):
         if v is None or v != v:
@@ -85,7 +108,8 @@ def rounded(table: pd.DataFrame, measure: str) -> pd.DataFrame:
     for col in ("estimate", "ci_low", "ci_high"):
         out[col] = [ratio(v) for v in table[col]]
     out["p"] = [p(v) for v in table["p"]]
-    out["tau2"] = ["" if v != v else PRINTED["tau2"].format(v) for v in table["tau2"]]
+    out["tau2"] = [NO_TAU2 if method == FIXED_EFFECT else "" if v != v else PRINTED["tau2"].format(v)
+                   for v in table["tau2"]]
     out["i2"] = ["" if v != v else PRINTED["i2"].format(v) + "%" for v in table["i2"]]
     out["first_published"] = ["" if v is None or v != v else str(v) for v in table["first_published"]]
     return out
@@ -108,11 +132,18 @@ def cumulative_by_year(result: AnalysisResult) -> pd.DataFrame:
     ends = [i for i in range(len(year)) if i == len(year) - 1 or year[i + 1] != year[i]]
     rows, prev = [], 0
     for step, end in enumerate(ends, start=1):
-        r = pool(yi[: end + 1], vi[: end + 1], method=spec.method, test=spec.test, level=spec.level, scale=spec.scale)
+        if spec.method == "GLMM":
+            from ..pooling.glmm import pool_glmm
+
+            r = pool_glmm(studies["xi"].to_numpy(float)[: end + 1], studies["ni"].to_numpy(float)[: end + 1],
+                          level=spec.level)
+        else:
+            r = pool(yi[: end + 1], vi[: end + 1], method=spec.method, test=spec.test, level=spec.level,
+                     scale=spec.scale)
         n = end + 1 - prev
         y = year[end]
         rows.append({"step": step, "trial_id": studies["trial_id"].iloc[end],
-                     "label": f"+ {n} trial{'s' if n != 1 else ''} ({y if y == y else 'date unknown'})",
+                     "label": f"+ {count(n, 'trial')} ({y if y == y else 'date unknown'})",
                      "first_published": y, "k": end + 1,
                      **{k: float(back_transform(getattr(r, k), scale=spec.scale)) for k in ("estimate", "ci_low", "ci_high")},
                      "p": r.p, "tau2": r.tau2, "i2": r.i2})

@@ -6,6 +6,14 @@ differs. Pooled estimates are the ones stored for each revision (``history.poole
 newest stored at or before it); an analysis without a stored result is recomputed from the rows as
 they were (:class:`EstimateHistory`). The overall result of each analysis is compared, and for subgroup
 analyses the test for subgroup differences (flagged when it crosses p = 0.05).
+
+**What moved an estimate.** Only a change of the evidence moves a conclusion. An analysis whose
+specification is the same at both revisions is flagged (direction, significance, a sequential
+boundary, ...) only when evidence changed between them. An analysis added, removed or changed (what
+it pools or how: view, filters, method, monitoring, ...) is listed as such, never as a conclusion
+change; when the evidence changed too, the analysis as it is at the later revision is computed on
+the earlier evidence, and what the evidence did to it is flagged. A revision that changed the
+analyses only therefore shows what changed in the analyses and no moved estimate.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import duckdb
 
 from ..db.revisions import resolve_revision
 from ..errors import LivemetaError
+from ..words import count
 
 if TYPE_CHECKING:  # (annotations only: log and diff of stored estimates need no pandas)
     import pandas as pd
@@ -62,7 +71,32 @@ class AnalysisChange:
     measure: str
     old: dict | None
     new: dict | None
-    flags: list[str]
+    flags: list[str]  # what the evidence did to it (see the module's docstring)
+    change: str | None = None  # the analysis itself: 'added', 'removed', 'changed: method, monitoring'
+    #: an analysis that changed, on the earlier revision's evidence (when the evidence changed too)
+    evidence_before: dict | None = None
+
+    def shown(self, d: dict | None) -> str:
+        """An estimate as diff prints it."""
+        return _est(d, self.measure)
+
+
+@dataclass(frozen=True)
+class RevisionInfo:
+    """One revision of the range a diff covers: what kind of change it is and the review's note."""
+
+    revision: int
+    created_at: str
+    author: str
+    kind: str  # 'evidence', 'analyses only', ... (Revision.label)
+    note: str | None
+    changed_files: list[str]
+    changes: list[str] | None = None  # the kinds of project file it changed (None: not recorded)
+
+    def line(self) -> str:
+        files = f" ({', '.join(self.changed_files)})" if self.changed_files else ""
+        note = self.note.splitlines()[0] if self.note else "(no note)"
+        return f"revision {self.revision} — {self.kind}{files} — {self.created_at}, {self.author} — {note}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +105,22 @@ class RevisionDiff:
     to_revision: int
     trials: list[TrialChange]
     analyses: list[AnalysisChange]
+    revisions: list[RevisionInfo] = field(default_factory=list)  # those after from_revision, up to to_revision
+
+    @property
+    def evidence_unchanged(self) -> bool:
+        """No revision of the range changed the evidence (each changed the analyses, say, only)."""
+        return bool(self.revisions) and all(r.changes is not None and "evidence" not in r.changes
+                                            for r in self.revisions)
+
+    def spec_changes(self) -> dict[str, list[str]]:
+        """The analyses added, changed and removed in the range: {'added': [...], ...} (present keys only)."""
+        out: dict[str, list[str]] = {}
+        for a in self.analyses:
+            if a.change:
+                what, _, detail = a.change.partition(": ")
+                out.setdefault(what, []).append(f"{a.analysis} ({detail})" if detail else a.analysis)
+        return out
 
     def to_dict(self) -> dict:
         return _clean(asdict(self))
@@ -80,6 +130,13 @@ class RevisionDiff:
 
     def to_markdown(self) -> str:
         out = [f"# Changes from revision {self.from_revision} to revision {self.to_revision}", ""]
+        if self.revisions:
+            out += ["## Revisions", ""]
+            out += [f"- {r.line()}" for r in self.revisions]
+            if self.evidence_unchanged:
+                out += ["", "The evidence did not change: no estimate moved because of evidence, and no conclusion "
+                            "changed. What changed in the analyses is listed below."]
+            out.append("")
         out += ["## Trials", ""]
         if not self.trials:
             out.append("No trial was added, removed or superseded.")
@@ -92,17 +149,25 @@ class RevisionDiff:
                 out.append(f"  - added {r}")
             for r in t.rows_removed:
                 out.append(f"  - removed {r}")
+        specs = self.spec_changes()
+        if specs:
+            out += ["", "## Analyses changed", ""]
+            out += [f"- {what}: {', '.join(ids)}" for what, ids in specs.items()]
         out += ["", "## Pooled estimates", ""]
         changed = [a for a in self.analyses if a.flags]
         out.append("| analysis | before | after | k | τ² | I² | flags |")
         out.append("|---|---|---|---|---|---|---|")
         for a in self.analyses:
+            flags = ", ".join(_flag_text(a, f) for f in a.flags)
+            if a.change:
+                flags = f"analysis {a.change}" + (f"; the evidence: {flags}" if flags else "")
             out.append(
                 f"| {a.analysis} | {_est(a.old, a.measure)} | {_est(a.new, a.measure)} | {_pair(a, 'k', '{}')} "
                 f"| {_pair(a, 'tau2', PRINTED['tau2'])} | {_pair(a, 'i2', PRINTED['i2'] + '%')} "
-                f"| {', '.join(_flag_text(a, f) for f in a.flags) or '—'} |"
+                f"| {flags or '—'} |"
             )
-        out += ["", f"{len(changed)} of {len(self.analyses)} analyses changed."]
+        out += ["", f"{len(changed)} of {count(len(self.analyses), 'analysis')} moved with the evidence"
+                    + (f"; {sum(1 for a in self.analyses if a.change)} changed themselves." if specs else ".")]
         recomputed = sorted({a.analysis for a in self.analyses for d in (a.old, a.new) if d and d.get("recomputed")})
         if recomputed:
             out.append(f"Recomputed (not stored at that revision): {', '.join(recomputed)}.")
@@ -129,6 +194,9 @@ def _show(v) -> str:
     return "—" if v is None else f"`{v}`"
 
 
+FIXED_EFFECT = "FE"
+#: what a fixed-effect analysis shows for tau²: the model has none (I² still describes the studies)
+NO_TAU2 = "none (fixed effect)"
 #: how diff prints each number of an estimate; a change that does not show at this precision is
 #: not flagged (a reader cannot see it)
 PRINTED = {"estimate": "{:.2f}", "ci_low": "{:.2f}", "ci_high": "{:.2f}", "pi_low": "{:.2f}", "pi_high": "{:.2f}",
@@ -163,6 +231,8 @@ def _est(d: dict | None, measure: str) -> str:
 
 def _pair(a: AnalysisChange, key: str, fmt: str) -> str:
     def one(d):
+        if key == "tau2" and d is not None and d.get("method") == FIXED_EFFECT and d.get("estimate") is not None:
+            return NO_TAU2
         v = None if d is None else d.get(key)
         return "—" if v is None else fmt.format(v)
 
@@ -337,6 +407,8 @@ class EstimateHistory:
         self._texts = analyses_by_revision(con)
         self._parsed: dict = {}
         self._specs: dict[int, list] = {}
+        #: revision -> the kinds of project file it changed (None: not recorded: counted as evidence)
+        self.changes = {r: (tuple(c) if c is not None else None) for r, c in con.execute(named("revision_changes")).fetchall()}
 
     def _stored_at(self, analysis_id: str, revision: int) -> dict | None:
         import bisect
@@ -348,10 +420,8 @@ class EstimateHistory:
         rev, row = rows[i - 1]
         return row if rev == revision or revision in self.pooled else None
 
-    def at(self, revision: int) -> dict[str, dict]:
-        """The overall result of every analysis in force at ``revision`` (with ``pi_label``: what its
-        prediction interval is, :func:`~livemeta.analysis.present.pi_label`)."""
-        from ..analysis.labels import pi_label
+    def specs(self, revision: int) -> list:
+        """The analyses in force at ``revision`` (the analyses file its commit had)."""
         from ..analysis.spec import select_specs
         from ..analysis.store import analyses_at, parse_kept
 
@@ -359,21 +429,60 @@ class EstimateHistory:
             text = self._texts.get(revision)
             analyses = analyses_at(self.con, revision) if text is None else parse_kept(text, revision, self._parsed)
             self._specs[revision] = select_specs(analyses.specs, None)
+        return self._specs[revision]
+
+    def at(self, revision: int) -> dict[str, dict]:
+        """The overall result of every analysis in force at ``revision`` (with ``pi_label``: what its
+        prediction interval is, :func:`~livemeta.analysis.labels.pi_label`)."""
+        from ..analysis.labels import pi_label
+
         out = {}
-        for spec in self._specs[revision]:
+        for spec in self.specs(revision):
             row = self._stored_at(spec.id, revision)
             if row is not None:
                 out[spec.id] = {k: _normal(row[k]) for k in _ESTIMATE_KEYS} | {
-                    "p_between": _normal(row["p_between"]), "recomputed": False,
+                    "p_between": _normal(row["p_between"]), "recomputed": False, "method": spec.method,
                     "pi_label": pi_label(row["method"], row["test"], row["pi_dist"], row["k"])}
             else:
-                from ..analysis.present import summary
-                from ..analysis.run import run_analysis
+                out[spec.id] = self.computed(spec, revision)
+        return out
 
-                s = summary(run_analysis(self.con, spec, revision))
-                between = s.get("test_for_subgroup_differences") or {}
-                out[spec.id] = {k: s[k] for k in _ESTIMATE_KEYS} | {"p_between": between.get("p"), "recomputed": True,
-                                                                     "pi_label": (s["pi"] or {}).get("label")}
+    def computed(self, spec, revision: int) -> dict:
+        """``spec`` computed from the rows as they were at ``revision`` (marked ``recomputed``)."""
+        from ..analysis.present import summary
+        from ..analysis.run import run_analysis
+
+        s = summary(run_analysis(self.con, spec, revision))
+        between = s.get("test_for_subgroup_differences") or {}
+        return {k: s[k] for k in _ESTIMATE_KEYS} | {"p_between": between.get("p"), "recomputed": True,
+                                                    "method": spec.method, "pi_label": (s["pi"] or {}).get("label")}
+
+    def evidence_changed(self, from_r: int, to_r: int) -> bool:
+        """Whether a revision after ``from_r``, up to ``to_r``, changed the evidence."""
+        return any(c is None or "evidence" in c for r, c in self.changes.items() if from_r < r <= to_r)
+
+    def compare(self, from_r: int, to_r: int) -> list[AnalysisChange]:
+        """Every analysis in force at either revision, with what the evidence did to it (see the
+        module's docstring) and what changed in the analysis itself."""
+        e_old, e_new = self.at(from_r), self.at(to_r)
+        s_old = {s.id: s for s in self.specs(from_r)}
+        s_new = {s.id: s for s in self.specs(to_r)}
+        evidence = self.evidence_changed(from_r, to_r)
+        out = []
+        for aid in sorted(e_new.keys() | e_old.keys()):
+            o, n = e_old.get(aid), e_new.get(aid)
+            measure = (n or o)["measure"]
+            change = spec_change(s_old.get(aid), s_new.get(aid))
+            before, flags = None, []
+            if change is None:
+                flags = analysis_flags(o, n, measure) if evidence else []
+            elif evidence and aid in s_new:
+                try:
+                    before = self.computed(s_new[aid], from_r)
+                except LivemetaError:
+                    before = None
+                flags = analysis_flags(before, n, measure)
+            out.append(AnalysisChange(aid, measure, o, n, flags, change, before))
         return out
 
 
@@ -381,6 +490,34 @@ def _estimates(con: duckdb.DuckDBPyConnection, revision: int) -> dict[str, dict]
     """The overall result of every analysis in force at ``revision`` (ratio scale): see
     :class:`EstimateHistory`."""
     return EstimateHistory(con).at(revision)
+
+
+#: what an analysis pools and how, by the fields of its specification (its title and the review's
+#: published figure change neither)
+_NOT_POOLED = ("title", "published")
+
+
+def spec_change(old, new) -> str | None:
+    """What changed in an analysis between two revisions: 'added', 'removed', 'changed: method,
+    monitoring' (the fields of its specification that changed what it pools or how), or None."""
+    if old == new:
+        return None
+    if old is None:
+        return "added"
+    if new is None:
+        return "removed"
+    a, b = asdict(old), asdict(new)
+    fields = [k for k in a if k not in _NOT_POOLED and a[k] != b[k]]
+    return f"changed: {', '.join(fields)}" if fields else None
+
+
+def revision_infos(con: duckdb.DuckDBPyConnection, from_r: int, to_r: int) -> list[RevisionInfo]:
+    """The revisions after ``from_r`` up to ``to_r``: kind and note (:class:`RevisionInfo`)."""
+    from ..db import list_revisions
+
+    return [RevisionInfo(r.revision_id, f"{r.created_at:%Y-%m-%d}", r.author, r.label or "evidence", r.note,
+                         list(r.changed_files), list(r.changes) if r.changes is not None else None)
+            for r in list_revisions(con) if from_r < r.revision_id <= to_r]
 
 
 def diff(con: duckdb.DuckDBPyConnection, from_rev: str | int | None = None, to_rev: str | int | None = None) -> RevisionDiff:
@@ -398,29 +535,27 @@ def diff(con: duckdb.DuckDBPyConnection, from_rev: str | int | None = None, to_r
             hint=f"livemeta diff {min(from_r, to_r)} {max(from_r, to_r)}" if from_r != to_r else "see `livemeta log`",
         )
     trials = _trial_changes(con, from_r, to_r)
-    estimates = EstimateHistory(con)
-    e_old, e_new = estimates.at(from_r), estimates.at(to_r)
-    analyses = []
-    for aid in sorted(e_new.keys() | e_old.keys()):
-        o, n = e_old.get(aid), e_new.get(aid)
-        measure = (n or o)["measure"]
-        analyses.append(AnalysisChange(aid, measure, o, n, analysis_flags(o, n, measure)))
-    return RevisionDiff(from_r, to_r, trials, analyses)
+    analyses = EstimateHistory(con).compare(from_r, to_r)
+    return RevisionDiff(from_r, to_r, trials, analyses, revision_infos(con, from_r, to_r))
 
 
-def conclusion_changes(con: duckdb.DuckDBPyConnection, revision: int, estimates: EstimateHistory | None = None) -> list[str]:
-    """Analyses whose conclusion changed at ``revision`` against the one before: 'os: now significant'.
-    ``estimates``: one :class:`EstimateHistory` shared across revisions (``livemeta log``)."""
+def is_conclusion(flag: str) -> bool:
+    """Whether a flag says an analysis's conclusion changed (direction, significance, estimability,
+    the test for subgroup differences, a sequential boundary)."""
+    return flag in CONCLUSION_FLAGS or flag.startswith("subgroup difference") or flag.startswith("sequential")
+
+
+def conclusion_changes(con: duckdb.DuckDBPyConnection, revision: int, estimates: EstimateHistory | None = None,
+                       compared: list[AnalysisChange] | None = None) -> list[str]:
+    """Analyses whose conclusion the evidence changed at ``revision`` against the one before: 'os:
+    now significant'. ``estimates``: one :class:`EstimateHistory` shared across revisions
+    (``livemeta log``); ``compared``: :meth:`EstimateHistory.compare` of the two, when already made."""
     if revision <= 1:
         return []
     estimates = estimates or EstimateHistory(con)
-    before, after = estimates.at(revision - 1), estimates.at(revision)
     out = []
-    for aid in sorted(before.keys() | after.keys()):
-        o, n = before.get(aid), after.get(aid)
-        measure = (n or o)["measure"]
-        flags = [f for f in analysis_flags(o, n, measure)
-                 if f in CONCLUSION_FLAGS or f.startswith("subgroup difference") or f.startswith("sequential")]
+    for a in compared if compared is not None else estimates.compare(revision - 1, revision):
+        flags = [f for f in a.flags if is_conclusion(f)]
         if flags:
-            out.append(f"{aid}: {', '.join(flags)}")
+            out.append(f"{a.analysis}{' (as changed at this revision)' if a.change else ''}: {', '.join(flags)}")
     return out

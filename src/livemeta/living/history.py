@@ -1,20 +1,29 @@
 """The evidence history is the project's git history; the database is a cache rebuilt from it.
 
 **Revisions.** The history starts at the commit that adds the project file (``livemeta.yaml``):
-its study files are revision 1. After it, every commit that changes a study file (in the
-project's studies folder) or the analyses file is one revision, with the commit's message,
-author and (committer) time. A commit that changes neither makes no revision; if it changes the
-project file, the versions it names point at the revision in force.
+its files are revision 1. After it, every commit that changes a file the project owns
+(:data:`livemeta.project.FILE_KINDS`) is one revision of that kind: *evidence* when its study files
+change the rows (a trial added, corrected or removed), *analyses* when the analyses file, the
+GRADE file or the project file's settings change (not only comments; naming a version is not a
+change of the analyses), both when both. A commit that changes none of them makes no revision; if
+it names a version in the project file, the version points at the revision in force. A revision
+keeps the commit's author, (committer) time and message, and a *note*, the review's own words about
+it (:func:`commit_note`).
 
-**One linear history.** Commits are taken in a fixed order that keeps each first-parent line
-first: the history of a merge's first parent, then the commits its other parents bring, then the
-merge itself (which makes a revision only if its tree differs from what the branches gave, e.g. a
-resolved conflict). Two clones that merged the same commits therefore replay the same revisions
-in the same order, and a clone's own history stays a prefix of the merged one.
+**One line of states, each one somebody made.** The history is read along first parents from
+HEAD. A merge whose branch left from the state the first-parent line is still in (nothing the
+project owns changed on that line since the branch left) brings the branch's commits one by one,
+before the merge: each is exactly the tree its author committed. Any other merge is one revision,
+the merged tree (what the person who merged committed), with the notes of the commits it brings;
+its branch's commits are never replayed on their own, because their trees lack what the
+first-parent line did meanwhile and replaying them would show states nobody made (a correction of
+the first-parent line undone, then redone by the merge). Two clones that merged the same commits
+therefore replay the same revisions in the same order.
 
 **A trial changed on both sides of a merge** is a conflict: the build stops and names the trial
 and the commits, until a later commit records the resolution with a ``Livemeta-Resolves: TRIAL``
-trailer (``livemeta resolve TRIAL`` writes one).
+trailer (``livemeta resolve TRIAL`` writes one). The merge is then a revision even if it changed
+nothing, and the note of a resolution that changed no file goes with it.
 
 **Replaying under today's rules.** Each commit's changed study files are validated together, as one
 ingest (all or nothing), and its analyses file on its own. A commit where either fails is kept as
@@ -30,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import posixpath
 import shutil
@@ -41,14 +51,14 @@ import duckdb
 
 from ..errors import DatabaseLocked, LivemetaError, Problem, StorageFailed
 from ..gitrepo import Commit, Git
-from ..project import PROJECT_FILE, Project, parse_project_text, parse_versions
+from ..project import FILE_KINDS, PROJECT_FILE, FileKind, Project, parse_project_text, parse_versions
 from ..sql import named
 
 if TYPE_CHECKING:  # (annotations only: pandas is loaded where rows are read)
     import pandas as pd
 
-STUDY_SUFFIXES = (".yaml", ".yml", ".json")
 RESOLVES = "Livemeta-Resolves"
+NOTE = "Livemeta-Note"
 
 
 class HistoryError(LivemetaError):
@@ -97,6 +107,14 @@ class Step:
     project_file: str | None = None  # blob id of the project file when it changed
     present: frozenset[str] = frozenset()  # the study paths in the tree after this commit
     baseline: bool = False
+    #: the project's own files other than study files that this commit changed: project-relative
+    #: path -> (kind, blob id; None: deleted)
+    others: dict[str, tuple[FileKind, str | None]] = field(default_factory=dict)
+    #: those files as they are after this commit (project-relative path -> (kind, blob id))
+    others_after: dict[str, tuple[FileKind, str]] = field(default_factory=dict)
+    folded: tuple[Commit, ...] = ()  # a merge's: the commits of its branch it brings as one revision
+    note: str | None = None  # the review's own words (see commit_note)
+    reviewed: bool = False  # a merge whose conflict was resolved, or the commit resolving it: a revision
 
 
 @dataclass
@@ -115,26 +133,71 @@ class History:
     def unresolved(self) -> list[Conflict]:
         return [c for c in self.conflicts if c.resolved_by is None]
 
+    def folded_into(self) -> dict[str, str]:
+        """Commit id -> the merge commit that brings it as part of one revision."""
+        return {f.sha: s.commit.sha for s in self.steps for f in s.folded}
 
-def linearize(commits: dict[str, Commit], head: str) -> list[str]:
-    """Every commit reachable from ``head``, parents before children, each first parent's whole
-    history before the commits a merge's other parents bring (oldest first)."""
-    order: list[str] = []
-    done: set[str] = set()
-    stack: list[tuple[str, bool]] = [(head, False)]
-    while stack:
-        sha, expanded = stack.pop()
-        if sha in done:
-            continue
-        if expanded:
-            done.add(sha)
-            order.append(sha)
-            continue
-        stack.append((sha, True))
-        for parent in reversed(commits[sha].parents):
-            if parent in commits and parent not in done:
-                stack.append((parent, False))
-    return order
+
+def linearize(commits: dict[str, Commit], head: str, replays_branch=None) -> list[tuple[str, tuple[str, ...]]]:
+    """The history of ``head`` as one line: ``(commit, the commits it brings folded in)``, oldest
+    first.
+
+    The line follows first parents. At a merge, ``replays_branch(fork, first_parent)`` says whether
+    the merged branch, which left the line at commit ``fork`` (None: it shares no commit with it),
+    is replayed commit by commit before the merge (its own first-parent line, by the same rule);
+    otherwise its commits are folded into the merge, parents before children. Default: folded.
+    """
+    seen: set[str] = set()
+    out: list[tuple[str, tuple[str, ...]]] = []
+
+    def fork_of(tip: str) -> str | None:
+        sha = tip
+        while sha is not None and sha in commits and sha not in seen:
+            parents = commits[sha].parents
+            sha = parents[0] if parents else None
+        return sha if sha in seen else None
+
+    def ancestors(tip: str) -> list[str]:
+        """The commits of ``tip``'s history not yet seen, parents first (and now seen)."""
+        order: list[str] = []
+        stack: list[tuple[str, bool]] = [(tip, False)]
+        while stack:
+            sha, expanded = stack.pop()
+            if expanded:
+                if sha not in seen:
+                    seen.add(sha)
+                    order.append(sha)
+                continue
+            if sha in seen:
+                continue
+            stack.append((sha, True))
+            for parent in reversed(commits[sha].parents):
+                if parent in commits and parent not in seen:
+                    stack.append((parent, False))
+        return order
+
+    def walk(tip: str) -> None:
+        chain = []
+        sha: str | None = tip
+        while sha is not None and sha in commits and sha not in seen:
+            chain.append(sha)
+            parents = commits[sha].parents
+            sha = parents[0] if parents else None
+        for sha in reversed(chain):
+            c = commits[sha]
+            others = [p for p in c.parents[1:] if p in commits and p not in seen]
+            folded: list[str] = []
+            if len(c.parents) == 2 and others and replays_branch is not None \
+                    and replays_branch(fork_of(others[0]), c.parents[0]):
+                walk(others[0])
+            else:
+                for p in others:
+                    folded += ancestors(p)
+            seen.add(sha)
+            out.append((sha, tuple(folded)))
+
+    walk(head)
+    return out
 
 
 class _Paths:
@@ -146,19 +209,40 @@ class _Paths:
         self.analyses = git.relative(project.analyses)
         self.file = git.relative(project.file)
         self.prefix = "" if self.root in ("", ".") else self.root + "/"
+        self._files: dict[str, FileKind] = {}
+        self._folders: dict[str, FileKind] = {}
+        for kind in FILE_KINDS:
+            for p in kind.paths(project):
+                if p is None:
+                    continue
+                try:
+                    rel = git.relative(p)
+                except ValueError:  # outside the repository: not in its history
+                    continue
+                (self._folders if kind.folder else self._files).setdefault(rel, kind)
+
+    def kind_of(self, path: str) -> FileKind | None:
+        """The kind of project file ``path`` is (None: not one the project owns)."""
+        kind = self._files.get(path)
+        if kind is None:
+            kind = self._folders.get(posixpath.dirname(path))
+            if kind is not None and not path.lower().endswith(kind.suffixes):
+                kind = None
+        return kind
 
     def is_study(self, path: str) -> bool:
-        return posixpath.dirname(path) == self.studies and path.lower().endswith(STUDY_SUFFIXES)
+        kind = self.kind_of(path)
+        return kind is not None and kind.name == "evidence"
 
     def relevant(self, path: str) -> bool:
-        return self.is_study(path) or path in (self.analyses, self.file)
+        return self.kind_of(path) is not None
 
     def rel(self, path: str) -> str:
         """A git path as a project-relative one (how the history records study files)."""
         return path[len(self.prefix):] if self.prefix and path.startswith(self.prefix) else path
 
     def all(self) -> list[str]:
-        return [self.studies, self.analyses, self.file]
+        return list(dict.fromkeys([self.studies, self.analyses, self.file, *self._files, *self._folders]))
 
 
 def _trial_of(raw: bytes | None, path: str) -> str:
@@ -204,17 +288,67 @@ def _conflicts(git: Git, paths: _Paths, merge: Commit) -> list[Conflict]:
 #: what a merge commit holds of the project (its tree, the conflicts of its sides), by repository,
 #: project paths and commit: a commit never changes, and one command may read the history twice
 _MERGES: dict[tuple, tuple[dict[str, str], list[Conflict]]] = {}
+#: whether the project's files are the same at two commits, by repository, project paths and commits
+_SAME: dict[tuple, bool] = {}
 
 
-def _merge(git: Git, paths: _Paths, merge: Commit) -> tuple[dict[str, str], list[Conflict]]:
-    """A merge commit's project files (path -> blob) and :func:`_conflicts`, read once per process."""
-    key = (str(git.root), tuple(paths.all()), merge.sha)
+def _merge(git: Git, paths: _Paths, merge: Commit, folds: bool) -> tuple[dict[str, str], list[Conflict]]:
+    """A merge commit's project files (path -> blob) and, when it folds its branch into one
+    revision (``folds``), :func:`_conflicts`; read once per process."""
+    key = (str(git.root), tuple(paths.all()), merge.sha, folds)
     if key not in _MERGES:
         tree = {p: b for p, b in git.tree(merge.sha, paths.all()).items() if paths.relevant(p)}
         if len(_MERGES) > 10_000:
             _MERGES.clear()
-        _MERGES[key] = (tree, _conflicts(git, paths, merge))
+        _MERGES[key] = (tree, _conflicts(git, paths, merge) if folds else [])
     return _MERGES[key]
+
+
+def _same_project(git: Git, paths: _Paths, a: str | None, b: str) -> bool:
+    """Whether the files the project owns are the same at commits ``a`` and ``b`` (``a`` None: ``b``
+    has none); read once per process."""
+    key = (str(git.root), tuple(paths.all()), a, b)
+    if key not in _SAME:
+        if len(_SAME) > 10_000:
+            _SAME.clear()
+        _SAME[key] = not any(paths.relevant(p) for p in git.paths_between(a, b, paths.all()))
+    return _SAME[key]
+
+
+def _strip_trailers(message: str) -> str:
+    """A commit message without livemeta's trailers (``Livemeta-...: ...`` lines)."""
+    return "\n".join(line for line in message.splitlines() if not line.lower().startswith("livemeta-")).strip()
+
+
+def commit_note(commit: Commit, owns) -> str | None:
+    """The review's own words about a commit, or None.
+
+    Its ``Livemeta-Note:`` trailers when it has any. Otherwise the message of a commit (not a merge)
+    that changes nothing but files the project owns (``owns(path)``): what ``livemeta ingest -m``,
+    ``resolve -m`` and ``version add -m`` write, and what a reviewer writes for ``git rm
+    data/studies/x.yaml && git commit``. A merge's message speaks for the branches, and a commit that
+    also changes other files (code, a README) for its developer: neither is a note.
+    """
+    notes = commit.trailers(NOTE)
+    if notes:
+        return "\n".join(n for n in notes if n) or None
+    if len(commit.parents) <= 1 and all(owns(ch.path) for ch in commit.changes):
+        return _strip_trailers(commit.message) or None
+    return None
+
+
+def _merge_note(merge: Commit, folded: list[Commit], owns) -> str | None:
+    """A merge's note: its own trailers, then the notes of the commits it brings (their author named
+    where it is not the merge's)."""
+    lines = list(merge.trailers(NOTE))
+    for c in folded:
+        note = commit_note(c, owns) if any(owns(ch.path) for ch in c.changes) else None
+        if note:
+            first, *rest = note.splitlines()
+            line = first + (f" ({c.author})" if c.author != merge.author else "")
+            if line not in lines:
+                lines.append(line)
+    return "\n".join(lines) or None
 
 
 def read_history(project: Project) -> History:
@@ -238,13 +372,16 @@ def read_history(project: Project) -> History:
         )
     paths = _Paths(git, project)
     commits = {c.sha: c for c in git.log(head)}
-    order = linearize(commits, head)
-    start_index = next(
-        (i for i, sha in enumerate(order) if any(ch.path == paths.file and ch.blob for ch in commits[sha].changes)),
-        None,
-    )
+    order = linearize(commits, head, lambda fork, first: _same_project(git, paths, fork, first))
+
+    def adds_file(sha: str) -> bool:
+        return any(ch.path == paths.file and ch.blob for ch in commits[sha].changes)
+
+    start_index = next((i for i, (sha, folded) in enumerate(order)
+                        if adds_file(sha) or (any(map(adds_file, folded)) and paths.file in git.tree(sha, [paths.file]))),
+                       None)
     shallow = git.shallow_commits()
-    if shallow and (start_index is None or order[start_index] in shallow):
+    if shallow and (start_index is None or order[start_index][0] in shallow):
         raise HistoryError(
             f"this clone of {git.root} is shallow: the start of the evidence history (the commit that "
             f"added {paths.file}) is not in it",
@@ -255,12 +392,14 @@ def read_history(project: Project) -> History:
             f"{paths.file} is not committed: the evidence history starts with the commit that adds it",
             hint=f"commit it: `git add {paths.file} && git commit -m 'Start the evidence project'`",
         )
-    start = commits[order[start_index]]
-    earlier = sum(1 for sha in order[:start_index] if any(paths.is_study(ch.path) for ch in commits[sha].changes))
+    start = commits[order[start_index][0]]
+    earlier = sum(1 for sha, _ in order[:start_index] if any(paths.is_study(ch.path) for ch in commits[sha].changes))
+    owns = paths.relevant
 
     state = git.tree(start.sha, paths.all())
     state = {p: b for p, b in state.items() if paths.relevant(p)}
     present = {paths.rel(p) for p in state if paths.is_study(p)}  # kept as commits change it
+    others_after = {paths.rel(p): (paths.kind_of(p), b) for p, b in state.items() if not paths.is_study(p)}
     steps = [
         Step(
             commit=start,
@@ -270,23 +409,23 @@ def read_history(project: Project) -> History:
             project_file=state.get(paths.file),
             present=frozenset(present),
             baseline=True,
+            others={paths.rel(p): (paths.kind_of(p), b) for p, b in sorted(state.items()) if not paths.is_study(p)},
+            others_after=others_after,
+            note=commit_note(start, owns),
         )
     ]
     conflicts: list[Conflict] = []
-    descendants = {start.sha}
-    for sha in order[start_index + 1:]:
+    for sha, folded in order[start_index + 1:]:
         c = commits[sha]
-        if not any(p in descendants for p in c.parents):
-            continue  # on a branch that left before the project began: it arrives with its merge
-        descendants.add(sha)
+        found: list[Conflict] = []
         if len(c.parents) <= 1:
             changed = {ch.path: ch.blob for ch in c.changes if paths.relevant(ch.path)}
         else:
-            tree, found = _merge(git, paths, c)
+            tree, found = _merge(git, paths, c, folds=bool(folded))
             changed = {p: b for p, b in tree.items() if state.get(p) != b}
             changed.update({p: None for p in state if p not in tree})
             conflicts += found
-        if not changed:
+        if not changed and not found:
             continue
         for p, b in changed.items():
             if b is None:
@@ -296,6 +435,10 @@ def read_history(project: Project) -> History:
                 state[p] = b
                 if paths.is_study(p):
                     present.add(paths.rel(p))
+        others = {paths.rel(p): (paths.kind_of(p), b) for p, b in sorted(changed.items()) if not paths.is_study(p)}
+        if others:
+            others_after = {paths.rel(p): (paths.kind_of(p), b) for p, b in state.items() if not paths.is_study(p)}
+        note = _merge_note(c, [commits[f] for f in folded], owns) if len(c.parents) > 1 else commit_note(c, owns)
         steps.append(
             Step(
                 commit=c,
@@ -304,16 +447,38 @@ def read_history(project: Project) -> History:
                 analyses_deleted=paths.analyses in changed and changed[paths.analyses] is None,
                 project_file=changed.get(paths.file),
                 present=frozenset(present),
+                others=others,
+                others_after=others_after,
+                folded=tuple(commits[f] for f in folded),
+                note=note,
+                reviewed=bool(found),
             )
         )
-    # a conflict is resolved by a later commit's `Livemeta-Resolves: TRIAL` trailer
-    position = {sha: i for i, sha in enumerate(order)}
+    return History(project, git, head, steps, _resolutions(conflicts, order, commits, steps, owns),
+                   _uncommitted(git, paths), earlier)
+
+
+def _resolutions(conflicts: list[Conflict], order, commits: dict[str, Commit], steps: list[Step], owns) -> list[Conflict]:
+    """The conflicts with the commit that resolved each (the first, from the merge on, with a
+    ``Livemeta-Resolves: TRIAL`` trailer). A resolving commit that changes files is a revision of
+    its own, with its note; the note of one that changes none goes with the merge's revision."""
+    position = {sha: i for i, (sha, _) in enumerate(order)}
+    by_sha = {s.commit.sha: s for s in steps}
     resolved = []
     for conflict in conflicts:
-        after = [commits[s] for s in order[position[conflict.merge.sha]:]]
-        by = next((c.short for c in after if conflict.trial_id in c.trailers(RESOLVES)), None)
-        resolved.append(Conflict(conflict.trial_id, conflict.path, conflict.merge, conflict.sides, by))
-    return History(project, git, head, steps, resolved, _uncommitted(git, paths), earlier)
+        after = [commits[s] for s, _ in order[position[conflict.merge.sha]:]]
+        by = next((c for c in after if conflict.trial_id in c.trailers(RESOLVES)), None)
+        if by is not None:
+            if by.sha in by_sha:
+                by_sha[by.sha].reviewed = True
+            else:
+                note = commit_note(by, owns)
+                merge = by_sha[conflict.merge.sha]
+                if note and note not in (merge.note or "").splitlines():
+                    merge.note = note + ("\n" + merge.note if merge.note else "")
+        resolved.append(Conflict(conflict.trial_id, conflict.path, conflict.merge, conflict.sides,
+                                 by.short if by is not None else None))
+    return resolved
 
 
 def _uncommitted(git: Git, paths: _Paths) -> list[tuple[str, str]]:
@@ -354,23 +519,49 @@ class Applied:
     problems: list[Problem] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
     results: list = field(default_factory=list, repr=False)  # the analyses at the revision (the last replayed only)
+    kinds: list[str] = field(default_factory=list)  # what kinds of project file it changed (FILE_KINDS)
+    note: str | None = None
+    changed_files: list[str] = field(default_factory=list)  # the project's files other than study files
+    folded: int = 0  # commits of a merged branch it brings as one revision
+    baseline: bool = False  # the start of the history (revision 1)
 
     def line(self) -> str:
-        what = ", ".join(f"{n} {a}" for a, n in _count(self.actions).items()) or "no trial changed"
-        head = f"revision {self.revision}" if self.makes_revision else f"(revision {self.revision})"
-        text = f"{head} {self.commit.short} {self.commit.subject}: "
+        """One line of ``livemeta build``: the revision, its commit, its note and what it changed."""
+        if not self.makes_revision:
+            text = f"(revision {self.revision}) {self.commit.short}: no change to what the evidence project owns"
+            return text + (f"; names version {', '.join(self.versions)}" if self.versions else "")
+        note = self.note.splitlines()[0] if self.note else "(no note)"
+        text = f"revision {self.revision} {self.commit.short} {note}: "
+        counts = _count(self.actions)
+        if self.baseline:  # the start sets up everything: its trials say what it holds
+            what = ", ".join(f"{n} {a}" for a, n in counts.items()) or "no trial changed"
+        else:
+            what = describe_change(self.kinds, counts, self.changed_files)
         if self.status == "rejected":
             n = len(self.problems)
             text += f"REJECTED under today's validation ({n} problem{'s' if n != 1 else ''}); what failed is not applied"
             if self.actions:
                 text += f" ({what} applied)"
-        elif self.status == "unchanged":
-            text += "no change to the evidence or the analyses"
         else:
             text += what
+        if self.folded:
+            text += f"; a merge: the {self.folded} commit{'s' if self.folded != 1 else ''} of its branch in one revision"
         if self.versions:
             text += f"; names version {', '.join(self.versions)}"
         return text
+
+
+def describe_change(kinds, counts: dict[str, int], files) -> str:
+    """What a revision changed, in words: '2 added, 1 superseded', 'analyses only: queries/analyses.yaml'."""
+    trials = ", ".join(f"{n} {a}" for a, n in counts.items())
+    others = [k for k in kinds if k != "evidence"]
+    where = f" ({', '.join(files)})" if files else ""
+    if "evidence" not in kinds:
+        if not others:
+            return "no change (a merge whose conflict was reviewed)" if not trials else trials
+        return f"{' and '.join(others)} only{where}"
+    text = trials or "evidence changed"
+    return text + (f"; {' and '.join(others)}{where}" if others else "")
 
 
 def _count(actions: dict[str, str]) -> dict[str, int]:
@@ -394,6 +585,7 @@ class _State:
     frames: dict = field(default_factory=dict)  # analysis view -> its rows at `revision`
     results: dict = field(default_factory=dict)  # analysis id -> its AnalysisResult at `revision`
     stored: object = None  # livemeta.analysis.store.StoredEstimates as of `revision`
+    others: dict | None = None  # project-relative path -> content key of the project's other files
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> _State:
@@ -560,10 +752,14 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
     if not studies_ok:
         batch, plan = None, Plan()
     status = "rejected" if problems else "applied"
-    changed = any(a != "unchanged" for a in plan.actions.values()) or analyses_sha != st.analyses_sha
-    makes_revision = step.baseline or status == "rejected" or changed
+    kinds, changed_files, others = _kinds(step, plan, analyses_name, analyses_sha != st.analyses_sha, blobs, st)
+    if status == "rejected":  # what it tried to change
+        kinds |= {"evidence"} if step.files else set()
+        kinds |= {kind.name for kind, _ in step.others.values()}
+    makes_revision = step.baseline or status == "rejected" or bool(kinds) or step.reviewed
     if not makes_revision:
         status = "unchanged"
+    kinds = [k for k in dict.fromkeys(k.name for k in FILE_KINDS) if k in kinds]
     names = {tid: path for tid, path in holders.items()}
 
     what = f"revision {st.revision + 1} (commit {step.commit.short}) was not written" if makes_revision else \
@@ -574,7 +770,7 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
             revision = new_revision(
                 con, author=step.commit.author, message=step.commit.message or "(no message)",
                 kind="build" if step.baseline else "ingest", files=revision_files(batch, plan, names),
-                created_at=step.commit.time,
+                created_at=step.commit.time, changes=kinds, note=step.note, changed_files=changed_files,
             )
         write_rows(con, batch, plan, revision)
         if st.identities is not None:
@@ -609,15 +805,62 @@ def _apply(con: duckdb.DuckDBPyConnection, project: Project, step: Step, blobs: 
             st.stored.store(con, computed, revision, in_force=len(results))
     st.seq, st.revision, st.analyses, st.analyses_sha = seq, revision, analyses, analyses_sha
     st.versions.update(new_versions)
+    st.others = others
     actions = {t: a for t, a in plan.actions.items() if a != "unchanged"}
-    return Applied(seq, step.commit, revision, makes_revision, status, actions, problems, new_versions, results)
+    return Applied(seq, step.commit, revision, makes_revision, status, actions, problems, new_versions, results,
+                   kinds, step.note if makes_revision else None, changed_files, len(step.folded), step.baseline)
+
+
+def _content(kind: FileKind, raw: bytes | None) -> str | None:
+    """What a YAML or JSON file of the project says, comments and layout aside (and without the keys
+    its kind ignores), as comparable text; the bytes' hash for a file that is not YAML."""
+    import yaml
+
+    if raw is None:
+        return None
+    try:
+        doc = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return "bytes " + hashlib.sha256(raw).hexdigest()
+    if isinstance(doc, dict) and kind.ignored_keys:
+        doc = {k: v for k, v in doc.items() if k not in kind.ignored_keys}
+    return json.dumps(doc, sort_keys=True, default=str)
+
+
+def _kinds(step: Step, plan, analyses_name: str, analyses_changed: bool, blobs: dict[str, bytes], st: _State):
+    """The kinds of project file a commit changed (a set of names), the files other than study files
+    it changed (sorted), and the content of those files after it. Study files count when they
+    change rows; the analyses file when what it says changed (:func:`_apply` parses it); the other
+    files when their content changed (:func:`_content`)."""
+    kinds: set[str] = set()
+    files: list[str] = []
+    if any(a != "unchanged" for a in plan.actions.values()):
+        kinds.add("evidence")
+    if analyses_changed or (step.baseline and step.analyses is not None):
+        kinds.add("analyses")
+        files.append(analyses_name)
+    others = dict(st.others or {})
+    for path, (kind, blob) in step.others.items():
+        if path == analyses_name:
+            continue
+        content = _content(kind, blobs.get(blob)) if blob else None
+        if step.baseline or others.get(path) != content:
+            kinds.add(kind.name)
+            files.append(path)
+        others[path] = content
+    return kinds, sorted(files), others
 
 
 def replay(con: duckdb.DuckDBPyConnection, history: History, steps: list[Step], progress=None) -> list[Applied]:
     """Apply ``steps`` (the next ones after what the database holds) in order."""
     st = _State.read(con)
     wanted = [b for s in steps for b in (*s.files.values(), s.analyses, s.project_file) if b]
+    wanted += [b for s in steps for _, b in s.others.values() if b]
+    first = len(history.steps) - len(steps)  # the project's other files as the database has them
+    before = history.steps[first - 1].others_after if steps and first > 0 else {}
+    wanted += [b for _, b in before.values()]
     blobs = history.git.blobs(wanted)
+    st.others = {path: _content(kind, blobs[b]) for path, (kind, b) in before.items()}
     out = []
     for step in steps:
         if progress:
@@ -647,6 +890,26 @@ class SyncReport:
     backup: Path | None = None
     earlier_commits: int = 0
     damaged: str | None = None  # why the old file could not be read (it was kept as `backup`)
+    #: revisions of the old database whose commit this history no longer has (a rebase, a reset, a
+    #: switch of branch): (revision, commit, note); the old file is kept as `backup`
+    dropped: list[tuple[int, str, str | None]] = field(default_factory=list)
+    #: revisions of the old database now part of one revision of a merge: (old, new, commit, merge)
+    folded: list[tuple[int, int, str, str]] = field(default_factory=list)
+    recover: str | None = None  # how to get the dropped revisions back
+    busy: str | None = None  # a git operation under way (a rebase, a merge, ...): the history may move again
+
+    def dropped_lines(self) -> list[str]:
+        """What ``livemeta build`` says of the revisions that left the history (empty: none)."""
+        if not self.dropped:
+            return []
+        lines = [f"revision {rid} (commit {sha[:9]}: {(note or '(no note)').splitlines()[0]!r}) is no longer in the "
+                 f"history of HEAD ({self.head[:9]}): the history was rewritten (a rebase or a reset) or another "
+                 "branch is checked out; the rebuilt database does not have it" for rid, sha, note in self.dropped]
+        if self.backup:
+            lines.append(f"the database as it was is kept as {self.backup}")
+        if self.recover:
+            lines.append(f"to get {'them' if len(self.dropped) > 1 else 'it'} back: {self.recover}")
+        return lines
 
     @property
     def rejected(self) -> list[Applied]:
@@ -661,12 +924,9 @@ def _stored_commits(con) -> list[tuple]:
 
 def _unreproducible(con, git: Git) -> list[str]:
     """Revisions of the database that no commit of the repository can reproduce, described."""
-    from ..db import list_revisions, schema_version
+    from ..db import schema_version
 
-    if schema_version(con) >= 4:
-        legacy = con.execute(named("legacy_revisions")).fetchall()
-    else:
-        legacy = [(r.revision_id, r.created_at, r.author, r.message) for r in list_revisions(con)]
+    legacy = con.execute(named("legacy_revisions" if schema_version(con) >= 4 else "revisions_brief")).fetchall()
     out = [
         f"revision {rid} ({created:%Y-%m-%d %H:%M} UTC, {author}: {message.splitlines()[0] if message else ''!r}) "
         "was written before livemeta kept its history in git, or outside it"
@@ -678,10 +938,11 @@ def _unreproducible(con, git: Git) -> list[str]:
     return out
 
 
-def _inspect(db: Path, git: Git, wait: float) -> tuple[list[tuple], list[str], int | None, bool]:
+def _inspect(db: Path, git: Git, wait: float) -> tuple[list[tuple], list[str], int | None, bool, dict[int, str]]:
     """The commits a database was built from, its revisions no commit reproduces, its current
-    revision and whether its schema is older than this livemeta's; read-only, at whatever schema
-    version it is (a newer one is refused)."""
+    revision, whether it must be replayed again (its schema is older than this livemeta's, or its
+    revisions lack their kinds) and each revision's note; read-only, at whatever schema version it
+    is (a newer one is refused)."""
     from ..db import current_revision, schema_version
     from ..db.connection import open_connection, storage_errors
     from ..db.migrations import check_schema, migrations
@@ -693,7 +954,13 @@ def _inspect(db: Path, git: Git, wait: float) -> tuple[list[tuple], list[str], i
             if schema_version(con) == 0:  # not a livemeta database: keep it aside, as damaged
                 raise StorageFailed(f"{db} is not a livemeta database", hint="")
             outdated = schema_version(con) < migrations()[-1].version
-            return _stored_commits(con), _unreproducible(con, git), current_revision(con), outdated
+            if schema_version(con) >= 8:
+                rows = con.execute(named("revision_notes")).fetchall()
+                notes = {rid: note for rid, note, _ in rows}
+                outdated = outdated or not all(known for _, _, known in rows)
+            else:
+                notes = {rid: message for rid, _, _, message in con.execute(named("revisions_brief")).fetchall()}
+            return _stored_commits(con), _unreproducible(con, git), current_revision(con), outdated, notes
     finally:
         con.close()
 
@@ -729,11 +996,11 @@ def sync(project: Project, db: Path, *, wait: float = 10.0, backup: bool = False
     steps = history.steps
     db = Path(db)
     db_existed = db.exists()
-    old, lost, damaged = {}, [], None
+    old, lost, damaged, notes, stored = {}, [], None, {}, []
     if db.exists():
         shas = [s.commit.sha for s in steps]
-        try:
-            stored, lost, revision, outdated = _inspect(db, history.git, wait)  # look first: a refusal writes nothing
+        try:  # look first: a refusal writes nothing
+            stored, lost, revision, outdated, notes = _inspect(db, history.git, wait)
         except StorageFailed as exc:  # a damaged file: kept aside, rebuilt (the remedy its message names)
             stored, damaged, outdated = [], exc.message, False
         # a database of an older schema is rebuilt: today's code may read its commits otherwise
@@ -757,11 +1024,37 @@ def sync(project: Project, db: Path, *, wait: float = 10.0, backup: bool = False
                     return SyncReport(db, mode, applied, history.head, revision, history.uncommitted,
                                       earlier_commits=history.earlier_commits)
         old = {sha: rid for _, sha, rid, makes, *_ in stored if makes}
-    report = _rebuild(history, db, wait=wait, progress=progress, backup=backup or bool(damaged), damaged=damaged)
+    in_history, folded = {s.commit.sha for s in steps}, history.folded_into()
+    dropped = [(rid, sha, notes.get(rid)) for sha, rid in old.items() if sha not in in_history and sha not in folded]
+    report = _rebuild(history, db, wait=wait, progress=progress, backup=backup or bool(damaged) or bool(dropped),
+                      damaged=damaged)
     new = {a.commit.sha: a.revision for a in report.applied if a.makes_revision}
     report.renumbered = sorted((rid, new[sha], sha) for sha, rid in old.items() if sha in new and new[sha] != rid)
+    report.folded = sorted((rid, new[folded[sha]], sha, folded[sha]) for sha, rid in old.items()
+                           if sha not in in_history and folded.get(sha) in new)
+    report.dropped = sorted(dropped)
+    if dropped:
+        report.recover = _recovery(history.git, stored[-1][1], report.backup)
     report.mode = "created" if not db_existed else "rebuilt"
+    busy = history.git.in_progress()
+    report.busy = busy[0] if busy else None
     return report
+
+
+def _recovery(git: Git, tip: str, backup: Path | None) -> str:
+    """How to get back the revisions of a database whose last replayed commit was ``tip``, after the
+    history moved away from it: the branch that still has it, else the commit itself (git's reflog
+    keeps it for a while)."""
+    if not git.has_commit(tip):
+        return f"only the kept database has them (commit {tip[:9]} is no longer in this repository)" + (
+            f": {backup}" if backup else "")
+    branches = git.branches_containing(tip)
+    if branches:
+        return (f"they are on branch {branches[0]}: `git switch {branches[0]} && livemeta build` shows them again "
+                "(merge that branch to bring them into this one)")
+    return (f"the database followed commit {tip[:9]}, which git's reflog still has (`git reflog`): "
+            f"`git branch recovered {tip[:9]}` keeps it, then `git switch recovered && livemeta build` shows them "
+            f"again (or `git reset --hard {tip[:9]}` undoes the rewrite)")
 
 
 def _rebuild(history: History, db: Path, *, wait: float, progress, backup: bool, damaged: str | None = None) -> SyncReport:

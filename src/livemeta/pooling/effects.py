@@ -55,6 +55,7 @@ __all__ = [
     "back_transform",
     "transf_ipft",
     "transf_ipft_hm",
+    "proportion_ci_exact",
     "log_hr_from_ci",
 ]
 
@@ -326,6 +327,28 @@ def transf_ipft_hm(x, ni):
     require_none(ni <= 0, "ni <= 0")
     nhm = 1.0 / np.mean(1.0 / ni)
     return transf_ipft(x, nhm)
+
+
+def proportion_ci_exact(xi, ni, level=0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Exact (Clopper-Pearson) confidence limits of each proportion ``xi / ni``, as R's
+    ``binom.test(xi, ni, conf.level = level)$conf.int``: the ``(1 - level) / 2`` and ``(1 + level) / 2``
+    quantiles of Beta(x, n - x + 1) and Beta(x + 1, n - x), with 0 for x = 0 and 1 for x = n. No
+    continuity correction: 0 of 23 gives 0 to 0.148.
+
+    Returns ``(lower, upper)`` arrays on the proportion scale. Raises :class:`ValueError` for
+    negative counts, ``xi > ni``, ``ni <= 0`` or a level outside (0, 1).
+    """
+    from scipy.special import betaincinv
+
+    xi, ni = _props(xi, ni)
+    lev = np.broadcast_to(_arr("level", level), xi.shape) if np.ndim(level) == 0 else _arr("level", level)
+    _same_len(xi=xi, level=lev)
+    require_none((lev <= 0) | (lev >= 1), "level outside (0, 1)")
+    a = (1 - lev) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lo = np.where(xi == 0, 0.0, betaincinv(xi, ni - xi + 1, a))
+        hi = np.where(xi == ni, 1.0, betaincinv(xi + 1, ni - xi, 1 - a))
+    return lo, hi
 
 
 # --------------------------------------------------------------------------- hazard ratios

@@ -9,13 +9,21 @@ Pure numpy/scipy.  Two layers:
   drift and inflation factor.  Oracle: R ``rpact``
   ``getDesignGroupSequential()`` / ``getDesignCharacteristics()``
   (tests/pooling/reference/make_reference_sequential.R).
+  User-defined cumulative spending (``"asUser"``, rpact's ``userAlphaSpending``).
 * :func:`required_information`, :func:`diversity` and :func:`monitor` - the
   trial-sequential-analysis view of a cumulative meta-analysis on a log scale
   (log HR, log OR, log RR): required information size from a target effect,
   alpha and power, heterogeneity adjustment by diversity D^2 (Wetterslev et al.
   2009), information as the sum of inverse variances (or events / 4 for log
-  hazard ratios), the cumulative z at each update and the boundaries at the
-  cumulative information fractions.
+  hazard ratios), the cumulative z at each update from the model the adjustment
+  assumes (:func:`monitoring_model`: random effects with an adjustment, fixed
+  effect without), and the boundaries at the cumulative information fractions;
+  at and past the required information either the alpha-preserving final
+  analysis (Jennison & Turnbull 2000, sec. 7.2.2) or the TSA software's reused
+  final boundary (:data:`OVERRUN_RULES`), with the type I error the boundaries
+  as applied spend (:func:`crossing_probability`). Oracle: rpact
+  (tests/pooling/reference/make_reference_overrun.R) and, for the bundled
+  analyses, metafor with rpact (tests/living/reference/make_monitoring_reference.R).
 
 Spending functions (rpact's definitions; ``t`` the information fraction,
 ``alpha`` the one- or two-sided level):
@@ -55,9 +63,14 @@ __all__ = [
     "Monitoring",
     "monitor",
     "monitor_many",
+    "monitoring_model",
+    "crossing_probability",
+    "OVERRUN_RULES",
 ]
 
-DESIGN_TYPES = ("asOF", "asP")
+DESIGN_TYPES = ("asOF", "asP", "asUser")
+#: what happens at looks at or beyond the required information (see :func:`monitor`)
+OVERRUN_RULES = ("alpha_preserving", "final_boundary")
 BETA_SPENDING_TYPES = ("none", "bsOF", "bsP")
 _XTOL = 1e-12
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(12)
@@ -322,10 +335,11 @@ class GroupSequentialDesign:
         return asdict(self)
 
 
-def _critical_values(P, t, alpha, kind, sided, lower=None):
-    """Critical values from alpha spending under H0 (``lower``: binding futility bounds)."""
+def _critical_values(P, t, alpha, kind, sided, lower=None, spent=None):
+    """Critical values from alpha spending under H0 (``lower``: binding futility bounds; ``spent``:
+    the cumulative alpha to spend at each stage, instead of the spending function ``kind``)."""
     K = len(t)
-    spent = spending(t, alpha, kind, sided)
+    spent = spending(t, alpha, kind, sided) if spent is None else np.asarray(spent, dtype=float)
     path = P(t, 0.0)
     crit = []
     cum = 0.0
@@ -383,11 +397,38 @@ def _probabilities(P, t, lower, upper, drift):
     return np.array(below), np.array(above)
 
 
+def crossing_probability(information_rates: Sequence[float], upper: Sequence[float], *, sided: int = 2,
+                         lower: Sequence[float] | None = None, drift: float = 0.0) -> float:
+    """Probability that a z path crosses the given boundaries at some stage (the type I error of the
+    boundaries as applied when ``drift`` = 0).
+
+    ``upper``: the efficacy boundary at each stage (``inf`` where nothing is tested); two-sided
+    (``sided=2``) the path also stops at ``-upper``; one-sided at ``lower`` when given (binding
+    futility), else never below. ``information_rates``: increasing and positive, in any unit (only
+    their ratios matter under H0; with a drift, rates relative to the last one). Oracle: rpact
+    ``getGroupSequentialProbabilities()`` (tests/pooling/reference/make_reference_overrun.R).
+    """
+    t = np.asarray(information_rates, dtype=float).ravel()
+    up = np.asarray(upper, dtype=float).ravel()
+    if t.size == 0 or t.size != up.size or t[0] <= 0 or not np.all(np.diff(t) > 0) or np.isnan(up).any():
+        raise ValueError("information_rates (increasing, > 0) and upper need one value per stage")
+    t = t / t[-1]
+    if sided == 2:
+        lo = -up
+    elif lower is None:
+        lo = np.full(t.size, -np.inf)
+    else:
+        lo = np.asarray(lower, dtype=float).ravel()
+    below, above = _probabilities(_Path, t, lo, up, drift)
+    return float(above.sum() + (below.sum() if sided == 2 else 0.0))
+
+
 def group_sequential_design(information_rates: Sequence[float], *, alpha: float = 0.025,
                             sided: int = 1, type_of_design: str = "asOF", beta: float = 0.2,
                             type_beta_spending: str = "none", binding_futility: bool = False,
                             quadrature: str = "gauss-legendre",
-                            characteristics: bool = True) -> GroupSequentialDesign:
+                            characteristics: bool = True,
+                            user_alpha_spending: Sequence[float] | None = None) -> GroupSequentialDesign:
     """Lan-DeMets group sequential design, as rpact ``getDesignGroupSequential()``.
 
     Parameters
@@ -399,8 +440,9 @@ def group_sequential_design(information_rates: Sequence[float], *, alpha: float 
         Significance level (one-sided for ``sided=1``, two-sided for 2).
     sided : {1, 2}
         One-sided (upper boundary) or two-sided symmetric boundaries.
-    type_of_design : {"asOF", "asP"}
-        O'Brien-Fleming or Pocock type alpha spending.
+    type_of_design : {"asOF", "asP", "asUser"}
+        O'Brien-Fleming or Pocock type alpha spending, or the cumulative alpha given in
+        ``user_alpha_spending`` (rpact's ``typeOfDesign = "asUser"``, ``userAlphaSpending``).
     beta : float
         Type II error (for the drift, power and beta spending).
     type_beta_spending : {"none", "bsOF", "bsP"}
@@ -415,6 +457,10 @@ def group_sequential_design(information_rates: Sequence[float], *, alpha: float 
     characteristics : bool
         Also compute the drift and inflation factor of an alpha-spending design
         (rpact ``getDesignCharacteristics()``).
+    user_alpha_spending : sequence of float
+        With ``type_of_design="asUser"``: the cumulative alpha spent at each stage (two-sided in
+        total for ``sided=2``, as rpact's ``userAlphaSpending``), strictly increasing, the last one
+        ``alpha``.
 
     Returns
     -------
@@ -436,6 +482,19 @@ def group_sequential_design(information_rates: Sequence[float], *, alpha: float 
         raise ValueError("alpha and beta must lie in (0, 0.5)")
     if type_beta_spending != "none" and sided != 1:
         raise ValueError("beta-spending futility boundaries are available for one-sided designs only")
+    user = None
+    if type_of_design == "asUser":
+        if user_alpha_spending is None:
+            raise ValueError("type_of_design 'asUser' needs user_alpha_spending (the cumulative alpha per stage)")
+        user = np.asarray(user_alpha_spending, dtype=float).ravel()
+        if (user.size != t.size or not np.all(np.isfinite(user)) or user[0] <= 0 or not np.all(np.diff(user) > 0)
+                or abs(user[-1] - alpha) > 1e-12 * max(1.0, alpha)):
+            raise ValueError(f"user_alpha_spending must increase strictly from > 0 to alpha ({alpha!r}), one value "
+                             f"per stage; got {user.tolist()}")
+        if type_beta_spending != "none":
+            raise ValueError("user-defined alpha spending is available without beta spending only")
+    elif user_alpha_spending is not None:
+        raise ValueError("user_alpha_spending goes with type_of_design='asUser'")
     if quadrature not in _QUADRATURE:
         raise ValueError(f"quadrature must be one of {sorted(_QUADRATURE)}")
     P = _QUADRATURE[quadrature]
@@ -444,7 +503,7 @@ def group_sequential_design(information_rates: Sequence[float], *, alpha: float 
     common = dict(type_of_design=type_of_design, alpha=alpha, beta=beta, sided=sided,
                   information_rates=tuple(t), quadrature=quadrature)
     if type_beta_spending == "none":
-        crit, spent = _critical_values(P, t, alpha, type_of_design, sided)
+        crit, spent = _critical_values(P, t, alpha, type_of_design, sided, spent=user)
         drift = float("nan")
         power: tuple = ()
         if characteristics:
@@ -551,8 +610,18 @@ class Monitoring:
     Boundaries are on the z scale and signed: ``efficacy_bound`` lies on the
     side of the target effect (negative for a target HR below 1), ``harm_bound``
     (two-sided) on the other side, ``futility_bound`` (one-sided, beta
-    spending) between 0 and the efficacy boundary.  Looks at or beyond the
-    required information use the final boundary.
+    spending) between 0 and the efficacy boundary; NaN at a look where nothing
+    is tested (after the final analysis under the alpha-preserving over-run
+    rule). ``model`` is the model of the cumulative estimate and z: the
+    random-effects model the heterogeneity adjustment assumes, or the fixed-effect
+    model without adjustment. ``overrun`` is the rule for looks at or beyond the
+    required information (:data:`OVERRUN_RULES`); ``overrun_look`` the index of the
+    first such look (None before the required information is reached);
+    ``alpha_total`` the probability under H0 that the z path crosses the
+    boundaries as applied at these looks (``alpha`` under the alpha-preserving
+    rule; more under ``final_boundary`` with looks past the required information).
+    ``design`` holds the boundaries planned at the fractions below 1 and at 1;
+    ``overrun_design`` those of the final analysis past 1 (alpha-preserving rule).
     """
 
     target: float
@@ -566,7 +635,8 @@ class Monitoring:
     adjustment: float
     required_information: float
     required_information_adjusted: float
-    method: str
+    model: str
+    overrun: str
     design: GroupSequentialDesign = field(repr=False)
     looks: tuple = field(repr=False)
     k: np.ndarray = field(repr=False)
@@ -581,6 +651,14 @@ class Monitoring:
     alpha_spent: np.ndarray = field(repr=False)
     crossed: tuple = field(repr=False)
     conclusion: str = ""
+    overrun_look: int | None = None
+    alpha_total: float = float("nan")
+    overrun_design: GroupSequentialDesign | None = field(default=None, repr=False)
+
+    @property
+    def tested(self) -> np.ndarray:
+        """Whether each look was tested (False after the final analysis, alpha-preserving rule)."""
+        return np.isfinite(self.efficacy_bound)
 
     def to_frame(self):
         """One row per look."""
@@ -595,17 +673,18 @@ class Monitoring:
         })
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if k not in ("design",)}
+        out = {k: v for k, v in asdict(self).items() if k not in ("design", "overrun_design")}
         for key, val in out.items():
             if isinstance(val, np.ndarray):
                 out[key] = val.tolist()
             elif isinstance(val, tuple):
                 out[key] = list(val)
         out["design"] = self.design.to_dict()
+        out["overrun_design"] = None if self.overrun_design is None else self.overrun_design.to_dict()
         return out
 
 
-def _adjustment(heterogeneity, y, v, d2_method: str) -> tuple[str, float]:
+def _adjustment(heterogeneity, y, v, estimator: str) -> tuple[str, float]:
     if heterogeneity is None or heterogeneity == "none":
         return "none", 0.0
     if isinstance(heterogeneity, (int, float)) and not isinstance(heterogeneity, bool):
@@ -614,18 +693,104 @@ def _adjustment(heterogeneity, y, v, d2_method: str) -> tuple[str, float]:
             raise ValueError(f"a fixed heterogeneity adjustment must lie in [0, 1), got {val!r}")
         return f"fixed {val:g}", val
     if heterogeneity == "D2":
-        return f"D2 ({d2_method})", diversity(y, v, method=d2_method) if y.size > 1 else 0.0
+        return f"D2 ({estimator})", diversity(y, v, method=estimator) if y.size > 1 else 0.0
     if heterogeneity == "I2":
         from .core import pool
 
-        return f"I2 ({d2_method})", (pool(y, v, method=d2_method).i2 / 100.0 if y.size > 1 else 0.0)
+        return f"I2 ({estimator})", (pool(y, v, method=estimator).i2 / 100.0 if y.size > 1 else 0.0)
     raise ValueError(f"heterogeneity must be 'D2', 'I2', 'none' or a number in [0, 1), got {heterogeneity!r}")
 
 
+def monitoring_model(heterogeneity, estimator: str = "DL") -> str:
+    """The model of the cumulative z that goes with a heterogeneity adjustment: the random-effects
+    model (``estimator``) the adjustment assumes (D^2, I^2 or a fixed value), the fixed-effect model
+    without adjustment (``"none"``). Wetterslev et al. 2009; TSA manual (Thorlund et al. 2011)."""
+    from .core import _check_method
+
+    estimator = _check_method(estimator)
+    if heterogeneity is None or heterogeneity == "none":
+        return "FE"
+    if estimator == "FE":
+        raise ValueError(f"a heterogeneity adjustment ({heterogeneity}) assumes a random-effects model: the "
+                         "estimator must be a tau2 estimator (DL as the TSA software, REML, ...), not FE; "
+                         "use heterogeneity 'none' for a fixed-effect monitoring")
+    return estimator
+
+
+def _check_overrun(overrun: str) -> str:
+    if overrun not in OVERRUN_RULES:
+        raise ValueError(f"overrun must be one of {OVERRUN_RULES}, got {overrun!r}")
+    return overrun
+
+
+def _look_boundaries(frac: np.ndarray, *, alpha: float, sided: int, type_of_design: str, beta: float,
+                     futility: str, binding_futility: bool, overrun: str, characteristics: bool,
+                     cache: dict | None = None, quadrature: str = "gauss-legendre"):
+    """The boundaries at looks with cumulative information fractions ``frac`` (increasing).
+
+    Looks below 1 get the Lan-DeMets boundaries at their fractions (the same under both over-run
+    rules). At and beyond 1: ``final_boundary`` (the TSA software's convention) reuses the boundary
+    planned at fraction 1 at every such look; ``alpha_preserving`` makes the first such look the
+    final analysis, spending what is left of alpha there with the correlations of the information
+    actually accrued (Jennison & Turnbull 2000, sec. 7.2.2; rpact ``typeOfDesign = "asUser"``),
+    and tests no later look (no alpha is left).
+
+    ``quadrature``: as :func:`group_sequential_design`'s (``"rpact"`` to replay rpact's grid).
+
+    Returns ``(crit, fut, spent, design, overrun_design, m)``: per look the efficacy critical value
+    (positive; NaN where not tested), the futility bound (NaN without futility), the cumulative
+    alpha spent, the planned and the over-run designs, and the index of the first look at or
+    beyond 1 (None).
+    """
+    n = frac.size
+    over = np.flatnonzero(frac >= 1.0)
+    m = int(over[0]) if over.size else None
+    nb = n if m is None else m
+    below = tuple(float(f) for f in frac[:nb])
+    key = ("planned", below)
+    design = None if cache is None else cache.get(key)
+    if design is None:
+        design = group_sequential_design(list(below) + [1.0], alpha=alpha, sided=sided, type_of_design=type_of_design,
+                                         beta=beta, type_beta_spending=futility, binding_futility=binding_futility,
+                                         characteristics=characteristics, quadrature=quadrature)
+        if cache is not None:
+            cache[key] = design
+    planned = np.array(design.critical_values)
+    crit = np.full(n, np.nan)
+    fut = np.full(n, np.nan)
+    spent = np.full(n, float(alpha))
+    crit[:nb] = planned[:nb]
+    spent[:nb] = np.array(design.alpha_spent)[:nb]
+    if futility != "none":
+        fut[:nb] = np.array(list(design.futility_bounds) + [planned[-1]])[:nb]
+    overrun_design = None
+    if m is not None:
+        if overrun == "final_boundary":
+            crit[m:] = planned[-1]
+        else:
+            if futility != "none" and binding_futility:
+                raise ValueError("binding futility bounds with the alpha-preserving over-run rule are not "
+                                 "available; use overrun='final_boundary' or non-binding futility")
+            rates = frac[: m + 1] / frac[m]
+            key = ("overrun", tuple(float(r) for r in rates))
+            overrun_design = None if cache is None else cache.get(key)
+            if overrun_design is None:
+                overrun_design = group_sequential_design(
+                    rates, alpha=alpha, sided=sided, type_of_design="asUser", beta=beta,
+                    user_alpha_spending=list(spent[:m]) + [alpha], characteristics=False, quadrature=quadrature)
+                if cache is not None:
+                    cache[key] = overrun_design
+            crit[m] = overrun_design.critical_values[-1]
+        if futility != "none":  # the final analysis: the continuation region closes
+            fut[m:] = crit[m:]
+    return crit, fut, spent, design, overrun_design, m
+
+
 def monitor(yi, vi, looks, *, target: float, alpha: float = 0.05, power: float = 0.8,
-            sided: int = 2, method: str = "FE", heterogeneity="D2", d2_method: str = "DL",
+            sided: int = 2, heterogeneity="D2", estimator: str = "DL",
             information: str = "inverse_variance", events=None, type_of_design: str = "asOF",
-            futility: str = "none", binding_futility: bool = False) -> Monitoring:
+            futility: str = "none", binding_futility: bool = False,
+            overrun: str = "alpha_preserving", characteristics: bool = True) -> Monitoring:
     """Trial sequential analysis of the cumulative meta-analysis of ``yi``, ``vi``.
 
     Parameters
@@ -638,13 +803,16 @@ def monitor(yi, vi, looks, *, target: float, alpha: float = 0.05, power: float =
     target : float
         The clinically relevant effect on the analysis scale (e.g. ``log(0.80)``).
     alpha, power, sided
-        Type I error (two-sided for ``sided=2``), power and sidedness.
-    method : str
-        Model of the cumulative estimate and z (``pool(method=)``).
+        Type I error (two-sided for ``sided=2``, spent per side as rpact does), power and sidedness.
     heterogeneity : {"D2", "I2", "none"} or float
         Adjustment of the required information, ``RIS / (1 - adjustment)``:
-        diversity D^2 or I^2 of all studies (model ``d2_method``), none, or a
-        fixed value.  The choice is recorded in the result.
+        diversity D^2 or I^2 of all studies under the random-effects model
+        ``estimator``, none, or a fixed value.  The choice is recorded in the result.
+    estimator : str
+        The tau^2 estimator of the random-effects model (``pool(method=)``; DL as the TSA
+        software). With an adjustment, the cumulative estimate and z come from that model (one
+        model: Wetterslev et al. 2009, TSA manual); with ``heterogeneity="none"`` from the
+        fixed-effect model.
     information : {"inverse_variance", "events"}
         Accrued information: the sum of ``1 / vi``, or (log hazard ratios)
         the number of events / 4, with ``events`` per study.
@@ -652,6 +820,14 @@ def monitor(yi, vi, looks, *, target: float, alpha: float = 0.05, power: float =
         Alpha spending function.
     futility : {"none", "bsOF", "bsP"}
         Beta-spending futility boundaries (``sided=1`` only).
+    overrun : {"alpha_preserving", "final_boundary"}
+        Looks at or beyond the required information: the first is the final analysis, with what is
+        left of alpha (later looks are not tested), or every one reuses the boundary planned at
+        the required information (the TSA software's convention; the total alpha then exceeds
+        ``alpha``, see ``alpha_total``).
+    characteristics : bool
+        Also compute the drift and inflation factor of the planned design (``design``; NaN
+        without).
     """
     from .core import pool
 
@@ -660,6 +836,9 @@ def monitor(yi, vi, looks, *, target: float, alpha: float = 0.05, power: float =
     lk = np.asarray(looks).ravel()
     if not (y.size == v.size == lk.size) or y.size == 0:
         raise ValueError("yi, vi and looks must have the same, non-zero length")
+    if type_of_design not in ("asOF", "asP"):
+        raise ValueError(f"type_of_design must be 'asOF' or 'asP', got {type_of_design!r}")
+    _check_overrun(overrun)
     if information == "inverse_variance":
         info_i = 1.0 / v
         kind = "sum of inverse variances"
@@ -673,7 +852,8 @@ def monitor(yi, vi, looks, *, target: float, alpha: float = 0.05, power: float =
         kind = "events / 4"
     else:
         raise ValueError(f"information must be 'inverse_variance' or 'events', got {information!r}")
-    label, adj = _adjustment(heterogeneity, y, v, d2_method)
+    model = monitoring_model(heterogeneity, estimator)
+    label, adj = _adjustment(heterogeneity, y, v, model)
     ris = required_information(target, alpha=alpha, power=power, sided=sided)
     ris_adj = ris / (1.0 - adj)
     order = np.argsort(lk, kind="stable")
@@ -681,7 +861,9 @@ def monitor(yi, vi, looks, *, target: float, alpha: float = 0.05, power: float =
     k, info, est, se, z = [], [], [], [], []
     for lab in labels:
         sel = lk <= lab
-        r = pool(y[sel], v[sel], method=method)
+        r = pool(y[sel], v[sel], method=model)
+        if not r.converged:
+            raise ValueError(f"the {model} model of the look {lab} did not converge: {r.message}")
         k.append(int(sel.sum()))
         info.append(float(info_i[sel].sum()))
         est.append(r.estimate)
@@ -689,72 +871,74 @@ def monitor(yi, vi, looks, *, target: float, alpha: float = 0.05, power: float =
         z.append(r.estimate / r.se)
     info = np.array(info)
     frac = info / ris_adj
-    below = sorted({float(f) for f in frac if f < 1.0})
-    rates = below + [1.0]
-    design = group_sequential_design(rates, alpha=alpha, sided=sided, type_of_design=type_of_design,
-                                     beta=1.0 - power, type_beta_spending=futility,
-                                     binding_futility=binding_futility)
-    pos = {f: i for i, f in enumerate(rates)}
-    idx = np.array([pos.get(float(f), len(rates) - 1) if f < 1.0 else len(rates) - 1 for f in frac])
-    crit = np.array(design.critical_values)[idx]
-    fut_all = np.array(list(design.futility_bounds) + [design.critical_values[-1]]) if futility != "none" else None
+    crit, fut_b, spent, design, over_design, m = _look_boundaries(
+        frac, alpha=alpha, sided=sided, type_of_design=type_of_design, beta=1.0 - power, futility=futility,
+        binding_futility=binding_futility, overrun=overrun, characteristics=characteristics)
+    tested = np.isfinite(crit)
     direction = 1.0 if target > 0 else -1.0
     z = np.array(z)
     zd = z * direction
-    eff = direction * crit
-    harm = -direction * crit if sided == 2 else np.full(len(labels), np.nan)
-    fut = direction * fut_all[idx] if fut_all is not None else np.full(len(labels), np.nan)
     crossed = []
     for j in range(len(labels)):
-        if zd[j] >= crit[j]:
+        if not tested[j]:
+            crossed.append("")
+        elif zd[j] >= crit[j]:
             crossed.append("efficacy")
         elif sided == 2 and -zd[j] >= crit[j]:
             crossed.append("harm")
-        elif fut_all is not None and zd[j] <= fut_all[idx[j]]:
+        elif futility != "none" and zd[j] <= fut_b[j]:
             crossed.append("futility")
         else:
             crossed.append("")
     first = next((j for j, c in enumerate(crossed) if c), None)
     if first is not None:
         conclusion = f"{crossed[first]} boundary crossed at look {labels[first]}"
-    elif frac[-1] >= 1.0:
+    elif m is not None and overrun == "alpha_preserving":
+        conclusion = f"required information reached at look {labels[m]} without crossing a boundary (final analysis)"
+    elif m is not None:
         conclusion = "required information reached without crossing a boundary"
     else:
         conclusion = f"no boundary crossed; {100 * frac[-1]:.0f}% of the required information"
+    binding = futility != "none" and binding_futility
+    alpha_total = crossing_probability(frac, np.where(tested, crit, np.inf), sided=sided,
+                                       lower=np.where(np.isfinite(fut_b), fut_b, -np.inf) if binding else None)
     return Monitoring(
         target=float(target), alpha=float(alpha), power=float(power), sided=int(sided),
         type_of_design=type_of_design, futility=futility, information_kind=kind,
         heterogeneity=label, adjustment=float(adj), required_information=float(ris),
-        required_information_adjusted=float(ris_adj), method=method, design=design,
+        required_information_adjusted=float(ris_adj), model=model, overrun=overrun, design=design,
         looks=tuple(labels), k=np.array(k), information=info, fraction=frac,
-        estimate=np.array(est), se=np.array(se), z=z, efficacy_bound=eff, harm_bound=harm,
-        futility_bound=fut, alpha_spent=np.array(design.alpha_spent)[idx],
-        crossed=tuple(crossed), conclusion=conclusion,
+        estimate=np.array(est), se=np.array(se), z=z, efficacy_bound=direction * crit,
+        harm_bound=-direction * crit if sided == 2 else np.full(len(labels), np.nan),
+        futility_bound=direction * fut_b, alpha_spent=spent, crossed=tuple(crossed), conclusion=conclusion,
+        overrun_look=m, alpha_total=alpha_total, overrun_design=over_design,
     )
 
 
 def monitor_many(frame, by, look: str, yi: str = "yi", vi: str = "vi", *, target: float, alpha: float = 0.05,
-                 power: float = 0.8, sided: int = 2, method: str = "FE", heterogeneity="D2",
-                 d2_method: str = "DL", type_of_design: str = "asOF"):
+                 power: float = 0.8, sided: int = 2, heterogeneity="D2", estimator: str = "DL",
+                 type_of_design: str = "asOF", overrun: str = "alpha_preserving"):
     """:func:`monitor` for every group of ``frame`` at once (the batch path).
 
     The cumulative meta-analyses of all looks of all analyses, and the fixed- and random-effects
     fits behind D^2, run through the vectorised pooling engine in three calls; boundaries are
-    computed once per distinct set of information fractions.  Information is the sum of ``1 / vi``.
+    computed once per distinct set of information fractions.  Information is the sum of ``1 / vi``;
+    the model of z is :func:`monitoring_model`'s, as in :func:`monitor`.
 
     Returns a :class:`pandas.DataFrame` with one row per analysis and look: the ``by`` columns,
     ``look``, ``k``, ``information``, ``fraction``, ``estimate``, ``z``, ``bound`` (the efficacy
-    boundary on the z scale, signed toward the target), ``crossed`` (``"efficacy"``, ``"harm"`` or
-    ``""``), and per analysis ``adjustment`` and ``required_information`` (adjusted).  Each group
-    gives what :func:`monitor` gives for its rows.
+    boundary on the z scale, signed toward the target; NaN where not tested), ``crossed``
+    (``"efficacy"``, ``"harm"`` or ``""``), and per analysis ``adjustment``, ``required_information``
+    (adjusted) and ``model``.  Each group gives what :func:`monitor` gives for its rows.
     """
     import pandas as pd
 
     from .batch import group_rows
-    from .core import _check_method, _Control, _fit, _Segments
+    from .core import _Control, _fit, _Segments
 
     by = [by] if isinstance(by, str) else list(by or [])
-    method, d2m = _check_method(method), _check_method(d2_method)
+    model = monitoring_model(heterogeneity, estimator)
+    _check_overrun(overrun)
     keys, k, order = group_rows(frame, by)
     y = frame[yi].to_numpy(float)[order]
     v = frame[vi].to_numpy(float)[order]
@@ -776,14 +960,14 @@ def monitor_many(frame, by, look: str, yi: str = "yi", vi: str = "vi", *, target
             look_val.append(val)
     idx = np.concatenate(sub_rows)
     cum = _Segments(np.array(sub_k))
-    out = _fit(cum, y[idx], v[idx], method=method, test="z", level=0.95, pi="default", ctl=ctl)
+    out = _fit(cum, y[idx], v[idx], method=model, test="z", level=0.95, pi="default", ctl=ctl)
     z = out["estimate"] / out["se"]
     info = cum.sum(1.0 / v[idx])
     owner = np.array(owner)
     # ---- heterogeneity adjustment from all the studies of each analysis
     if heterogeneity in ("D2", "I2"):
         fe = _fit(seg, y, v, method="FE", test="z", level=0.95, pi="default", ctl=ctl)
-        re = _fit(seg, y, v, method=d2m, test="z", level=0.95, pi="default", ctl=ctl)
+        re = _fit(seg, y, v, method=model, test="z", level=0.95, pi="default", ctl=ctl)
         if heterogeneity == "D2":
             adj = np.where(k > 1, np.maximum(0.0, 1.0 - fe["se"] ** 2 / re["se"] ** 2), 0.0)
         else:
@@ -796,24 +980,20 @@ def monitor_many(frame, by, look: str, yi: str = "yi", vi: str = "vi", *, target
     frac = info / ris[owner]
     # ---- boundaries, once per distinct set of fractions
     bound = np.empty(frac.size)
-    cache: dict[tuple, tuple] = {}
+    cache: dict = {}
     first = np.searchsorted(owner, np.arange(seg.G + 1))  # owner is sorted: looks of g are first[g]:first[g+1]
     for g in range(seg.G):
         pos = np.arange(first[g], first[g + 1])
-        below = tuple(sorted({float(f) for f in frac[pos] if f < 1.0}))
-        if below not in cache:
-            cache[below] = group_sequential_design(list(below) + [1.0], alpha=alpha, sided=sided,
-                                                   type_of_design=type_of_design, beta=1.0 - power,
-                                                   characteristics=False).critical_values
-        crit = cache[below]
-        at = {f: i for i, f in enumerate(below)}
-        bound[pos] = [crit[at[float(f)]] if f < 1.0 else crit[-1] for f in frac[pos]]
+        bound[pos] = _look_boundaries(frac[pos], alpha=alpha, sided=sided, type_of_design=type_of_design,
+                                      beta=1.0 - power, futility="none", binding_futility=False, overrun=overrun,
+                                      characteristics=False, cache=cache)[0]
     direction = 1.0 if target > 0 else -1.0
     zd = z * direction
-    crossed = np.where(zd >= bound, "efficacy", np.where((sided == 2) & (-zd >= bound), "harm", ""))
+    with np.errstate(invalid="ignore"):
+        crossed = np.where(zd >= bound, "efficacy", np.where((sided == 2) & (-zd >= bound), "harm", ""))
     res = keys.iloc[owner].reset_index(drop=True)
     return pd.concat([res, pd.DataFrame({
         "look": look_val, "k": cum.k, "information": info, "fraction": frac, "estimate": out["estimate"],
         "z": z, "bound": direction * bound, "crossed": crossed, "adjustment": adj[owner],
-        "required_information": ris[owner],
+        "required_information": ris[owner], "model": model,
     })], axis=1)

@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-from ..words import class_word
+from ..words import class_word, count
 from .doc import Doc, cell, num
 from .references import References
 
@@ -104,7 +104,7 @@ def _outcomes(outcomes: list[dict], has_aes: bool) -> str:
             what.append("median")
         subs = sum(o["population"] != "overall" for o in rows)
         text = _ENDPOINTS[ep] + (f" ({'; '.join(what)})" if what else "")
-        parts.append(text + (f" + {subs} subgroup{'s' if subs != 1 else ''}" if subs else ""))
+        parts.append(text + (f" + {count(subs, 'subgroup')}" if subs else ""))
     if has_aes:
         parts.append("adverse events")
     return ", ".join(parts) or "none recorded"

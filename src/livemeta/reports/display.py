@@ -86,6 +86,8 @@ def method_label(method: str, test: str = "z") -> str:
     """'fixed effect' or 'random effects (REML, HKSJ)'."""
     if method == "FE":
         return "fixed effect"
+    if method == "GLMM":
+        return "random effects (binomial-normal GLMM, ML)"
     return f"random effects ({method}{', HKSJ' if test == 'knha' else ''})"
 
 
@@ -129,6 +131,18 @@ def display_scale(spec) -> _Scale:
     return _Scale(measure, name, short, True, False, "favours rechallenge", "favours control")
 
 
+def z_sides(measure: str, view: str = "") -> tuple[str, str]:
+    """What a z (of a log ratio) below 0 and above 0 favours: ('favours rechallenge', 'favours
+    control') for a hazard ratio, the other way for the odds of response, fewer / more adverse events
+    with rechallenge for a risk ratio."""
+    from types import SimpleNamespace
+
+    sc = display_scale(SimpleNamespace(measure=measure, view=view))
+    if sc.left_label is None:  # a proportion: no comparator
+        return "lower than the null", "higher than the null"
+    return sc.left_label, sc.right_label
+
+
 def _num(v):
     try:
         return float(v)
@@ -143,3 +157,13 @@ def _is_true(v) -> bool:
         return bool(v)
     except (TypeError, ValueError):
         return False
+
+
+def exact_interval(row: Mapping, level: float) -> tuple[float, float, float]:
+    """A single-arm study's proportion (percent) with its exact Clopper-Pearson interval: what the
+    study shows, without the 1/2 the logit model adds to a zero cell (0 of 23: 0% (0-14.8%))."""
+    from ..pooling.effects import proportion_ci_exact
+
+    x, n = float(row["xi"]), float(row["ni"])
+    lo, hi = proportion_ci_exact([x], [n], level)
+    return 100 * x / n, 100 * float(lo[0]), 100 * float(hi[0])

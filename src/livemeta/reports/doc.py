@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..pooling import back_transform
+from ..safe import md_text
 
 CSS = """
 :root { --ink: #1a1a1a; --muted: #5f6368; --rule: #d0d4d9; --band: #f4f6f8; --accent: #2b4c7e; }
@@ -144,7 +145,9 @@ def is_num(v: Any) -> bool:
 
 @dataclass(frozen=True)
 class Html:
-    """A table cell or paragraph given as HTML, with its Markdown text."""
+    """A table cell or paragraph given as HTML, with its Markdown text: both already safe (built
+    with :func:`html.escape` and :func:`livemeta.safe.md_text` around every value). Any other text
+    handed to :class:`Doc` is a value: it is escaped for both."""
 
     html: str
     md: str
@@ -152,9 +155,19 @@ class Html:
     def __str__(self) -> str:
         return self.md
 
+    @classmethod
+    def text(cls, value: Any) -> Html:
+        """Plain text, escaped for HTML and Markdown."""
+        return cls(html.escape(cell(value)), md_text(cell(value)))
+
 
 def html_cell(v: Any) -> str:
     return v.html if isinstance(v, Html) else html.escape(cell(v))
+
+
+def md_cell(v: Any) -> str:
+    """A value as Markdown inline text: :class:`Html` as its Markdown, anything else escaped."""
+    return v.md if isinstance(v, Html) else md_text(cell(v))
 
 
 # ----------------------------------------------------------------------------------- tables
@@ -169,21 +182,18 @@ def html_table(df: pd.DataFrame, caption: str) -> str:
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
-def md_escape(s: str) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
-
-
-def md_table(header: list[str], rows: list[list[str]], caption: str | None = None) -> str:
-    out = ["| " + " | ".join(md_escape(h) for h in header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(md_escape(c) for c in r) + " |" for r in rows]
+def md_table(header: list, rows: list[list], caption: str | None = None) -> str:
+    """A Markdown table: every cell a value (escaped) or :class:`Html` (its Markdown)."""
+    out = ["| " + " | ".join(md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(md_cell(c) for c in r) + " |" for r in rows]
     if caption:
-        out += ["", f"*{caption}*"]
+        out += ["", f"*{md_text(caption)}*"]
     return "\n".join(out)
 
 
 def md_frame(df: pd.DataFrame, caption: str) -> str:
-    return md_table([str(c).replace("_", " ") for c in df.columns],
-                    [[cell(v) for v in rec] for rec in df.itertuples(index=False)], caption)
+    return md_table([str(c).replace("_", " ") for c in df.columns], [list(rec) for rec in df.itertuples(index=False)],
+                    caption)
 
 
 # --------------------------------------------------------------------------------- document
@@ -202,19 +212,19 @@ class Doc:
     def heading(self, level: int, text: str, anchor: str | None = None) -> None:
         a = f' id="{html.escape(anchor)}"' if anchor else ""
         self.html.append(f"<h{level}{a}>{html.escape(text)}</h{level}>")
-        self.md += ["#" * level + " " + text, ""]
+        self.md += ["#" * level + " " + md_text(text), ""]
 
     def para(self, text: str | Html, cls: str | None = None) -> None:
         c = f' class="{cls}"' if cls else ""
         body = text.html if isinstance(text, Html) else html.escape(text)
         self.html.append(f"<p{c}>{body}</p>")
-        self.md += [str(text), ""]
+        self.md += [md_cell(text), ""]
 
     def bullets(self, items: list[str | Html]) -> None:
         if not items:
             return
         self.html.append("<ul>" + "".join(f"<li>{html_cell(i)}</li>" for i in items) + "</ul>")
-        self.md += [f"- {cell(i)}" for i in items] + [""]
+        self.md += [f"- {md_cell(i)}" for i in items] + [""]
 
     def frame(self, df: pd.DataFrame, caption: str) -> None:
         self.html.append(html_table(df, caption))
@@ -233,11 +243,11 @@ class Doc:
             trs.append(f"<tr{cls}>{tds}</tr>")
         self.html.append(f"<table><caption>{html.escape(caption)}</caption><thead><tr>{ths}</tr></thead>"
                          f"<tbody>{''.join(trs)}</tbody></table>")
-        self.md += [md_table(header, [[cell(c) for c in r] for r in rows], caption), ""]
+        self.md += [md_table(header, rows, caption), ""]
 
     def figure(self, stem: str, alt: str, caption: str) -> None:
         self.html.append(f'<figure><img src="figures/{stem}.svg" alt="{html.escape(alt)}" loading="lazy">'
                          f"<figcaption>{html.escape(caption)} "
                          f'(<a href="figures/{stem}.png">PNG</a>, <a href="figures/{stem}.svg">SVG</a>)'
                          f"</figcaption></figure>")
-        self.md += [f"![{alt}](figures/{stem}.png)", "", f"*{caption}*", ""]
+        self.md += [f"![{md_text(alt)}](figures/{stem}.png)", "", f"*{md_text(caption)}*", ""]

@@ -37,10 +37,11 @@ from matplotlib.markers import TICKDOWN
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
+from ..words import column_word
 from .canvas import canvas_for
 from .display import (  # noqa: F401 - EGGER_MIN_K, MEASURE_NAMES, method_label, display_scale: this module's API too
     _CONTROL_WORDS, EGGER_MIN_K, MEASURE_NAMES, ROW_IN, _finite, _fmt_p, _fmt_tau2, _is_true, _num,
-    _pretty, _Scale, display_scale, method_label,
+    _pretty, _Scale, display_scale, exact_interval, method_label, z_sides,
 )
 
 __all__ = ["forest_plot", "funnel_plot", "cumulative_plot", "bubble_plot", "baujat_plot", "monitoring_plot",
@@ -618,7 +619,8 @@ def _het_text(p, scale_measure: str) -> str:
         parts.append(f"tau² {t}" if t.startswith("<") else f"tau² = {t}")
     if _finite(p.i2):
         parts.append(f"I² = {p.i2:.0f}%")
-    parts.append(f"Q = {p.q:.2f} (df = {p.q_df}, {_fmt_p(p.q_p)})")
+    q = "likelihood-ratio test" if p.method == "GLMM" else "Q"  # a GLMM's q is its LRT (metafor QE.LRT)
+    parts.append(f"{q} = {p.q:.2f} (df = {p.q_df}, {_fmt_p(p.q_p)})")
     return "Heterogeneity: " + ", ".join(parts)
 
 
@@ -762,7 +764,8 @@ def _forest_rows(result, sc: _Scale) -> tuple[list[_Row], list[_Row], _Row, _Row
     lvl = f"{spec.level * 100:g}%"
     from ..analysis.studies import derived_note, study_table
 
-    wmax = float(np.nanmax(result.studies["weight"].to_numpy(float))) if result.k else 1.0
+    w = result.studies["weight"].to_numpy(float) if result.k else np.array([])
+    wmax = float(np.nanmax(w)) if np.isfinite(w).any() else 1.0  # a GLMM has no study weights
     records = result.studies.to_dict("records")
     shown = study_table(result).to_dict("records")
     study_rows = [_study_cells(r, d, sc, wmax) for r, d in zip(records, shown)]
@@ -810,7 +813,9 @@ def _forest_legend(spec, axis: _Axis, pi: _Row | None, study_rows: list[_Row]) -
     lvl = f"{spec.level * 100:g}%"
     legend = [
         (Line2D([], [], color=INK, lw=1.0, marker="s", ms=6, mfc=STUDY_COLOR, mec=STUDY_COLOR),
-         f"study estimate and {lvl} CI (square area ∝ weight)"),
+         (f"study proportion and exact {lvl} CI (Clopper-Pearson; "
+          + ("a GLMM has no study weights)" if spec.method == "GLMM" else "square area ∝ weight)")
+          if spec.measure == "proportion" else f"study estimate and {lvl} CI (square area ∝ weight)")),
         (Line2D([], [], lw=0, marker="D", ms=7, mfc=POOLED_COLOR, mec=POOLED_COLOR),
          f"pooled estimate and {lvl} CI"),
     ]
@@ -842,15 +847,17 @@ def _forest(result, footer: str) -> Figure:
     from ..analysis.present import unit_text
 
     unit = unit_text(result)
+    model = "binomial likelihood" if spec.method == "GLMM" else "inverse variance"
     subtitle = (f"{spec.id} · {sc.name} ({'pooled on the logit scale' if sc.percent else 'log scale'}), "
-                f"inverse variance, {method_label(spec.method, spec.test)}, {lvl} CI · "
+                f"{model}, {method_label(spec.method, spec.test)}, {lvl} CI · "
                 f"k = {k} ({ntrials} {design}{'; ' + unit if unit else ''})")
     if overall is None or k == 0:
         return _empty(title, subtitle, "No studies in this analysis at this revision.", footer)
     left, right = _forest_columns(result, sc)
     rows, study_rows, total_row, pi = _forest_rows(result, sc)
     axis = _forest_axis(rows, sc, float(sc.back(overall.estimate)))
-    panel_header = f"{sc.name}\nIV, {method_label(spec.method, spec.test)}, {lvl} CI"
+    panel_header = (f"{sc.name}\nGLMM (binomial-normal, ML), {lvl} CI" if spec.method == "GLMM"
+                    else f"{sc.name}\nIV, {method_label(spec.method, spec.test)}, {lvl} CI")
     return _render(title=title, subtitle=subtitle, left=left, right=right, rows=rows, axis=axis,
                    panel_header=panel_header, footer=footer, legend=_forest_legend(spec, axis, pi, study_rows),
                    vline_until=total_row)
@@ -910,10 +917,10 @@ def _egger_notes(result, sc: _Scale, k: int) -> list[str]:
 
         yi = result.studies["yi"].to_numpy(float)
         vi = result.studies["vi"].to_numpy(float)
-        eg = egger_test(yi, vi, method=spec.method, test=spec.test, level=lvl)
+        eg = egger_test(yi, vi, method=spec.rma_method, test=spec.test, level=lvl)
         r, c = eg.rma, eg.classical
         stat = f"t({r.df}) = {r.stat:.2f}" if r.df is not None else f"z = {r.stat:.2f}"
-        notes.append(f"Egger's test (metafor regtest default: rma({spec.method}) with SE as moderator): "
+        notes.append(f"Egger's test (metafor regtest default: rma({spec.rma_method}) with SE as moderator): "
                      f"{stat}, {_fmt_p(r.p)}; limit estimate {sc.short.split(',')[0]} "
                      f"{_nat_text(sc, r.limit_estimate)} [{_nat_text(sc, r.limit_ci_low)}, "
                      f"{_nat_text(sc, r.limit_ci_high)}]")
@@ -1135,19 +1142,109 @@ def _cumulative(rows, title: str, measure: str, footer: str, level: float) -> Fi
 
 # ------------------------------------------------------------------------------- bubble plot
 def _titles(fig: Figure, fig_w: float, fig_h: float, title: str, subtitle: str, notes: list[str],
-            footer: str, m: _Measure) -> None:
-    """Title (one line, shortened to fit), subtitle, and notes + footer at the bottom (wrapped with
-    some slack: glyphs render a few percent wider at 150 dpi than measured at the layout dpi)."""
+            footer: str, m: _Measure, ax=None) -> None:
+    """Title (wrapped to two lines), subtitle, and notes + footer at the bottom (wrapped with some
+    slack: glyphs render a few percent wider at 150 dpi than measured at the layout dpi); then the
+    axes ``ax`` fitted between them, its tick labels and axis titles included (:func:`_fit_axes`)."""
     width = fig_w - 2 * MARGIN_IN - 0.4
-    fig.text(MARGIN_IN / fig_w, 1 - 0.15 / fig_h, m.ellipsize(title, width, size=FS_TITLE, weight="bold"),
-             ha="left", va="top", fontsize=FS_TITLE, fontweight="bold", color=INK, parse_math=False)
-    fig.text(MARGIN_IN / fig_w, 1 - (0.18 + FS_TITLE * 1.25 / 72) / fig_h, m.ellipsize(subtitle, width, size=FS_SMALL),
+    lh_title = m.line_height(FS_TITLE) / 72
+    tlines = m.wrap(title, width, 2, size=FS_TITLE, weight="bold")
+    fig.text(MARGIN_IN / fig_w, 1 - 0.15 / fig_h, "\n".join(tlines), ha="left", va="top", fontsize=FS_TITLE,
+             fontweight="bold", color=INK, linespacing=1.2, parse_math=False)
+    sub_top = 0.15 + lh_title * (1 + 1.2 * (len(tlines) - 1)) + 0.06
+    fig.text(MARGIN_IN / fig_w, 1 - sub_top / fig_h, m.ellipsize(subtitle, width, size=FS_SMALL),
              ha="left", va="top", fontsize=FS_SMALL, color=GREY, parse_math=False)
     lines = [ln for n in notes for ln in m.wrap(n, width, 3, size=FS_SMALL)]
     if footer:
         lines += m.wrap(footer, width, 3, size=FS_SMALL)
     fig.text(MARGIN_IN / fig_w, 0.08 / fig_h, "\n".join(lines), ha="left", va="bottom", fontsize=FS_SMALL,
              color=INK, linespacing=1.25, parse_math=False)
+    if ax is not None:
+        lh = m.line_height(FS_SMALL) / 72
+        top = sub_top + lh + 0.12
+        bottom = 0.08 + lh * (1 + 1.25 * (len(lines) - 1)) + 0.12 if lines else 0.2
+        _fit_axes(fig, ax, m, top_in=top, bottom_in=bottom)
+
+
+def _fit_axes(fig: Figure, ax, m: _Measure, *, top_in: float, bottom_in: float) -> None:
+    """Move and size ``ax`` so that it, with its tick labels and axis titles, fills the figure between
+    ``top_in`` and ``bottom_in`` inches from its edges (and the side margins): nothing of it runs into
+    the titles or the notes, or off the figure."""
+    fig_w, fig_h = fig.get_size_inches()
+    r = m.renderer
+    for _ in range(2):  # the tick labels follow the size; a second pass settles them
+        box, tight = ax.get_window_extent(r), ax.get_tightbbox(r, for_layout_only=True)
+        dpi = fig.dpi
+        left = (box.x0 - tight.x0) / dpi
+        right = (tight.x1 - box.x1) / dpi
+        below = (box.y0 - tight.y0) / dpi
+        above = (tight.y1 - box.y1) / dpi
+        x0 = MARGIN_IN + left
+        y0 = bottom_in + below
+        w = fig_w - MARGIN_IN - right - x0
+        h = fig_h - top_in - above - y0
+        ax.set_position((x0 / fig_w, y0 / fig_h, max(w, 1.0) / fig_w, max(h, 1.0) / fig_h))
+
+
+def _label_points(ax, xs, ys, labels, m: _Measure, *, size: float = 6.5, color: str = GREY,
+                  avoid=(), radii=None) -> None:
+    """Label each point beside it (clear of its marker: ``radii`` in points) where the label overlaps
+    no other label, no box of ``avoid`` (window extents, e.g. the legend) and stays inside the axes:
+    right, left, then further above or below (with a leader line), in that order; where nothing is
+    free, the place with the least overlap."""
+    r = m.renderer
+    dpi = ax.figure.dpi
+    panel = ax.get_window_extent(r)
+    taken = [(b.x0, b.y0, b.x1, b.y1) for b in avoid]
+    h = m.line_height(size) / 72 * dpi
+    pt = dpi / 72
+    order = sorted(range(len(labels)), key=lambda i: (-float(ys[i]), float(xs[i])))
+    steps = [3, -3 - h / pt, 3 + h / pt, -3 - 2 * h / pt, 3 + 2 * h / pt, -3 - 3 * h / pt, 3 + 3 * h / pt,
+             -3 - 4 * h / pt, 3 + 4 * h / pt]
+
+    def overlap(a, b) -> float:
+        w = min(a[2], b[2]) - max(a[0], b[0])
+        hh = min(a[3], b[3]) - max(a[1], b[1])
+        return w * hh if w > 0 and hh > 0 else 0.0
+
+    for i in order:
+        lab = str(labels[i])
+        px, py = ax.transData.transform((float(xs[i]), float(ys[i])))
+        w = m.width(lab, size=size) * dpi
+        best = None
+        gap = 4 + (float(radii[i]) if radii is not None else 0.0)
+        for dy in steps:
+            for side in (1, -1):
+                dx = gap * side
+                x0 = px + dx * pt if side > 0 else px + dx * pt - w
+                box = (x0, py + dy * pt, x0 + w, py + dy * pt + h)
+                out = (max(0, panel.x0 + 1 - box[0]) + max(0, box[2] - panel.x1 + 1)
+                       + max(0, panel.y0 + 1 - box[1]) + max(0, box[3] - panel.y1 + 1)) * h * 10
+                cost = out + sum(overlap(box, t) for t in taken)
+                if best is None or cost < best[0]:
+                    best = (cost, dx, dy, box, side)
+                if cost == 0:
+                    break
+            if best[0] == 0:
+                break
+        _, dx, dy, box, side = best
+        far = abs(dy) > 3 + h / pt
+        ax.annotate(lab, (float(xs[i]), float(ys[i])), xytext=(dx, dy), textcoords="offset points", fontsize=size,
+                    color=color, ha="left" if side > 0 else "right", va="bottom", annotation_clip=False,
+                    arrowprops=dict(arrowstyle="-", color="#bbbbbb", lw=0.5, shrinkA=0, shrinkB=3) if far else None)
+        taken.append((box[0] - 1, box[1] - 1, box[2] + 1, box[3] + 1))
+
+
+def _from_zero(ax, axis: str) -> None:
+    """An axis of values that cannot be negative starts at 0 (a little room below, no tick there)."""
+    get, set_, ticks = ((ax.get_xlim, ax.set_xlim, ax.set_xticks) if axis == "x"
+                        else (ax.get_ylim, ax.set_ylim, ax.set_yticks))
+    lo, hi = get()
+    pad = 0.04 * (hi - max(lo, 0.0))
+    set_(-pad, hi)
+    locs = [t for t in (ax.get_xticks() if axis == "x" else ax.get_yticks()) if -1e-12 <= t <= hi]
+    ticks(locs)
+    set_(-pad, hi)
 
 
 def bubble_plot(result, *, footer: str = "") -> Figure:
@@ -1184,7 +1281,7 @@ def _bubble(result, footer: str) -> Figure:
         pred = reg.predict(grid if reg.intercept else grid[:, None])
         ax.fill_between(grid, nat(pred.ci_low), nat(pred.ci_high), color="#e8edf3", lw=0, zorder=0)
         ax.plot(grid, nat(pred.pred), color=INK, lw=1.2, zorder=2)
-        ax.set_xlabel(moderator.replace("_", " "), fontsize=8)
+        ax.set_xlabel(column_word(moderator), fontsize=8)
         xs = x
     else:
         levels = sorted(result.studies.loc[complete, moderator].astype(str).unique())
@@ -1197,10 +1294,8 @@ def _bubble(result, footer: str) -> Figure:
         ax.set_xticks(np.arange(len(levels)))
         ax.set_xticklabels([_pretty(v) for v in levels], fontsize=8)
         ax.set_xlim(-0.6, len(levels) - 0.4)
-        ax.set_xlabel(moderator.replace("_", " "), fontsize=8)
+        ax.set_xlabel(column_word(moderator), fontsize=8)
     ax.scatter(xs, nat(yi), s=size, facecolor=STUDY_COLOR, alpha=0.45, edgecolor=STUDY_COLOR, zorder=4)
-    for xv, yv, lab in zip(xs, nat(yi), studies["label"].astype(str)):
-        ax.annotate(lab, (xv, yv), xytext=(4, 4), textcoords="offset points", fontsize=6.5, color=GREY)
     if not sc.percent:
         ax.set_yscale("log")
         ax.axhline(1.0, color=GREY, lw=0.8, ls=":")
@@ -1222,7 +1317,8 @@ def _bubble(result, footer: str) -> Figure:
     if result.metareg_note:
         notes.append(result.metareg_note)
     _titles(fig, fig_w, fig_h, title, f"{spec.id} · rma(yi, vi, mods = ~ {' + '.join(spec.moderators)}) · "
-            f"{method_label(reg.method, reg.test)} · k = {reg.k}", notes, footer, m)
+            f"{method_label(reg.method, reg.test)} · k = {reg.k}", notes, footer, m, ax)
+    _label_points(ax, xs, nat(yi), studies["label"].astype(str).tolist(), m, radii=np.sqrt(size) / 2)
     return fig
 
 
@@ -1241,22 +1337,23 @@ def baujat_plot(result, infl, *, footer: str = "") -> Figure:
         ax.scatter(x[~flag], y[~flag], s=36, color=STUDY_COLOR, zorder=3, label="trial")
         if flag.any():
             ax.scatter(x[flag], y[flag], s=40, color="#b22222", zorder=3, label="flagged by influence()")
-        for xv, yv, lab in zip(x, y, result.studies["label"].astype(str)):
-            ax.annotate(lab, (xv, yv), xytext=(4, 3), textcoords="offset points", fontsize=6.5, color=GREY)
         ax.set_xlabel("Squared Pearson residual: contribution to heterogeneity", fontsize=8)
         ax.set_ylabel("Influence on the pooled estimate", fontsize=8)
         ax.tick_params(labelsize=8)
         ax.grid(color="#eeeeee", lw=0.6)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
-        ax.margins(x=0.18, y=0.1)  # room for the labels of the outermost trials
-        if flag.any():
-            ax.legend(loc="best", fontsize=FS_SMALL, frameon=False)
+        ax.margins(x=0.18, y=0.12)  # room for the labels of the outermost trials
+        _from_zero(ax, "x")  # both are squares: never below 0
+        _from_zero(ax, "y")
         notes = ["x: (yi - estimate)² / (tau² + vi); y: (estimate without the trial - estimate)² / its variance "
                  "(metafor baujat()). Flags: |DFFITS| > 3 sqrt(p/(k-p)), Cook's distance beyond the chi-square median, "
                  "hat > 3p/k or |DFBETAS| > 1 (metafor influence())."]
         _titles(fig, fig_w, fig_h, f"Baujat plot: {spec.title}",
-                f"{spec.id} · {method_label(spec.method, spec.test)} · k = {result.k}", notes, footer, m)
+                f"{spec.id} · {method_label(spec.method, spec.test)} · k = {result.k}", notes, footer, m, ax)
+        legend = ax.legend(loc="best", fontsize=FS_SMALL, frameon=False) if flag.any() else None
+        _label_points(ax, x, y, result.studies["label"].astype(str).tolist(), m,
+                      avoid=[legend.get_window_extent(m.renderer)] if legend is not None else [])
         return fig
 
 
@@ -1281,51 +1378,69 @@ def _monitoring(mon, title: str, measure: str, footer: str, secondary: bool) -> 
     info = np.asarray(mon.information, float)
     z = np.asarray(mon.z, float)
     d = mon.design
-    t = np.array(d.information_rates)
-    crit = np.array(d.critical_values)
+    final = float(d.critical_values[-1])  # planned at the required information
     sign = -1.0 if mon.target < 0 else 1.0
     xmax = max(ris, float(info.max())) * 1.08
     ax.plot(np.r_[0, info], np.r_[0, z], color=STUDY_COLOR, lw=1.6, marker="o", ms=4, zorder=4,
             label="cumulative z")
-    for lab, xv, zv in zip(mon.looks, info, z):
-        ax.annotate(str(lab), (xv, zv), xytext=(3, -10 if sign < 0 else 5), textcoords="offset points",
-                    fontsize=6.5, color=GREY)
-    shown = crit < 8
+    # the boundary at the looks tested below the required information, then: the planned final boundary
+    # at the required information (no look there yet), the final analysis past it (alpha-preserving), or the
+    # planned final boundary from the required information on (the TSA software's convention)
+    below = np.asarray(mon.fraction) < 1.0
+    xs, cs = list(info[below]), list(np.abs(np.asarray(mon.efficacy_bound, float))[below])
+    j = mon.overrun_look
+    if j is None:
+        xs, cs = xs + [ris], cs + [final]
+    elif mon.overrun == "alpha_preserving":
+        xs, cs = xs + [float(info[j])], cs + [abs(float(mon.efficacy_bound[j]))]
+    else:
+        xs, cs = xs + [ris, xmax], cs + [final, final]
+    xs, cs = np.array(xs), np.array(cs)
+    shown = cs < 8
     kind = "O'Brien-Fleming" if d.type_of_design == "asOF" else "Pocock"
-    xs_b = np.r_[t[shown] * ris, xmax]  # beyond the required information the final boundary holds
-    ax.plot(xs_b, sign * np.r_[crit[shown], crit[-1]], color="#b22222", lw=1.3, marker="s", ms=3, markevery=list(
-        range(int(shown.sum()))), label=f"alpha-spending boundary ({kind} type)")
+    marks = list(range(int(shown.sum()) - (1 if j is not None and mon.overrun == "final_boundary" else 0)))
+    ax.plot(xs[shown], sign * cs[shown], color="#b22222", lw=1.3, marker="s", ms=3, markevery=marks,
+            label=f"alpha-spending boundary ({kind} type)")
     if mon.sided == 2:
-        ax.plot(xs_b, -sign * np.r_[crit[shown], crit[-1]], color="#b22222", lw=1.0, ls=(0, (4, 2)), marker="s",
-                ms=2.5, markevery=list(range(int(shown.sum()))), label="harm boundary")
+        ax.plot(xs[shown], -sign * cs[shown], color="#b22222", lw=1.0, ls=(0, (4, 2)), marker="s",
+                ms=2.5, markevery=marks, label="harm boundary")
     if d.futility_bounds:
-        fb = np.r_[d.futility_bounds, crit[-1]]
-        ax.plot(t * ris, sign * fb, color="#2e7d32", lw=1.2, marker="^", ms=3, label="futility boundary (beta spending)")
+        fb = np.r_[np.abs(np.asarray(mon.futility_bound, float))[below], final]
+        ax.plot(np.r_[info[below], ris], sign * fb, color="#2e7d32", lw=1.2, marker="^", ms=3,
+                label="futility boundary (beta spending)")
     zc = norm_isf(mon.alpha / mon.sided)
     for v in ([sign * zc, -sign * zc] if mon.sided == 2 else [sign * zc]):
         ax.axhline(v, color=GREY, lw=0.8, ls=":")
     ax.axhline(0, color=INK, lw=0.6)
     ax.axvline(ris, color=INK, lw=1.0, ls="--", label="required information size")
     ax.set_xlim(0, xmax)
-    lim = max(4.0, float(np.nanmax(np.abs(z))) + 0.5, float(np.nanmax(np.where(shown, crit, 0))) + 0.5)
+    lim = max(4.0, float(np.nanmax(np.abs(z))) + 0.5, float(np.nanmax(np.where(shown, cs, 0))) + 0.5)
     ax.set_ylim(-lim, lim)
     ax.set_xlabel(f"Cumulative information ({mon.information_kind})", fontsize=8)
-    ax.set_ylabel("Cumulative z", fontsize=8)
+    below, above = z_sides(measure)
+    ax.set_ylabel(f"Cumulative z\nbelow 0: {below} · above 0: {above}", fontsize=8)
     ax.tick_params(labelsize=8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.legend(loc="best", fontsize=FS_SMALL, frameon=True, framealpha=0.9, edgecolor="#dddddd")
     target = f"{measure} {math.exp(mon.target):.2f}"
+    if j is None:
+        rule = "none past the required information yet"
+    elif mon.overrun == "alpha_preserving":
+        rule = f"alpha-preserving, look {mon.looks[j]} the final analysis"
+    else:
+        rule = f"final boundary reused from look {mon.looks[j]} (TSA software; {100 * mon.alpha_total:.1f}% spent)"
     notes = [f"Required information {mon.required_information:.1f} for a target {target} (alpha {mon.alpha:g}, "
-             f"{'two' if mon.sided == 2 else 'one'}-sided; power {mon.power:g}), heterogeneity adjustment "
-             f"{mon.heterogeneity} = {mon.adjustment:.2f}: {ris:.1f}. {mon.conclusion}. Dotted: conventional "
-             f"z = {zc:.2f}."]
+             f"{'two' if mon.sided == 2 else 'one'}-sided, spent per side as rpact; power {mon.power:g}), heterogeneity "
+             f"adjustment {mon.heterogeneity} = {mon.adjustment:.2f}: {ris:.1f}. {mon.conclusion[0].upper()}"
+             f"{mon.conclusion[1:]}. Looks past the required information: {rule}. Dotted: conventional z = {zc:.2f}."]
     if secondary:
         notes.append("Sequential monitoring is a secondary analysis: it controls the error of repeated looks at "
                      "an accumulating meta-analysis; the main estimates are those of the forest plots.")
     _titles(fig, fig_w, fig_h, f"Trial sequential analysis: {title}",
             f"Lan-DeMets {d.type_of_design} spending at the cumulative information fractions · z from "
-            f"{method_label(mon.method, 'z')}", notes, footer, m)
+            f"{method_label(mon.model, 'z')}", notes, footer, m, ax)
+    legend = ax.legend(loc="best", fontsize=FS_SMALL, frameon=True, framealpha=0.9, edgecolor="#dddddd")
+    _label_points(ax, info, z, [str(lab) for lab in mon.looks], m, avoid=[legend.get_window_extent(m.renderer)])
     return fig
 
 

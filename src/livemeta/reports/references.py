@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..safe import md_link, md_text, safe_url
 from .doc import Html
 
 
@@ -38,6 +39,14 @@ class Reference:
         if self.url and not any(self.url.rstrip("/") == a.rstrip("/") for _, a in out):
             out.append(("URL", self.url))
         return out
+
+
+def _html_link(label: str, address: str) -> str:
+    """An HTML link to an http(s) address (:func:`livemeta.safe.safe_url`); any other address as text."""
+    target = safe_url(address)
+    if target is None:
+        return html.escape(label if address == label else f"{label} ({address})")
+    return f'<a href="{html.escape(target, quote=True)}">{html.escape(label)}</a>'
 
 
 def _text(v) -> str | None:
@@ -83,9 +92,9 @@ class References:
         """``label`` followed by its citation, linked to the reference list in HTML."""
         nums = self.numbers(trial_id, source_ids)
         if not nums:
-            return Html(html.escape(label), label)
+            return Html.text(label)
         links = ", ".join(f'<a class="cite" href="#ref-{n}">{n}</a>' for n in nums)
-        return Html(f"{html.escape(label)} [{links}]", f"{label} [{', '.join(map(str, nums))}]")
+        return Html(f"{html.escape(label)} [{links}]", f"{md_text(label)} \\[{', '.join(map(str, nums))}\\]")
 
     def write(self, doc) -> None:
         """The numbered list into the document."""
@@ -94,9 +103,9 @@ class References:
             links = ref.links()
             h = html.escape(ref.citation)
             if links:
-                h += ". " + " · ".join(f'<a href="{html.escape(a, quote=True)}">{html.escape(lbl)}</a>' for lbl, a in links)
+                h += ". " + " · ".join(_html_link(lbl, a) for lbl, a in links)
             items_html.append(f'<li id="ref-{ref.number}">{h}</li>')
-            md = ref.citation + (". " + " · ".join(f"[{lbl}]({a})" for lbl, a in links) if links else "")
+            md = md_text(ref.citation) + (". " + " · ".join(md_link(lbl, a) for lbl, a in links) if links else "")
             items_md.append(f"{ref.number}. {md}")
         doc.html.append('<ol class="refs">' + "".join(items_html) + "</ol>")
         doc.md += items_md + [""]

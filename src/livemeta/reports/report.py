@@ -32,10 +32,12 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
+from ..analysis.caveats import capped, flag_summary
 from ..analysis.labels import pi_label
 from ..analysis.present import trial_count, unit_note, unit_text
 from ..living.cumulative import cumulative_by_year, cumulative_rows
-from ..words import class_word
+from ..safe import frame_csv, md_code, md_text
+from ..words import class_word, column_word, count
 from . import display
 from .doc import CSS, Doc, Html, finite, fmt_ci, fmt_date, fmt_p, nat, slug
 from .figures import Figures, Workers
@@ -46,12 +48,17 @@ FUNNEL_MIN_K = display.EGGER_MIN_K  # 10: below this a funnel plot and Egger's t
 #: a cumulative plot adds one trial per row up to this many trials, then one publication year per row
 CUMULATIVE_MAX_ROWS = 40
 FIGURE_MAX_ROWS = display.FIGURE_MAX_ROWS
+#: flagged inputs the report lists in full (beyond: how many more)
+FLAGS_LISTED = 25
 
 
 def _revision_info(info: Any, results: list) -> dict:
-    """Normalise ``revision_info`` (a dict, or a Revision dataclass) to revision/date/version/message."""
+    """Normalise ``revision_info`` (a dict, or a Revision dataclass) to revision/date/version/note.
+
+    A revision's note is the review's own words about it (its ``note``; the commit message is not
+    one); a dict may give it as ``note`` or ``message``."""
     if is_dataclass(info) and not isinstance(info, type):
-        info = asdict(info)
+        info = asdict(info) | {"message": None}
     info = dict(info or {})
     rev = info.get("revision", info.get("revision_id"))
     if rev is None and results:
@@ -61,7 +68,8 @@ def _revision_info(info: Any, results: list) -> dict:
         "date": fmt_date(info.get("date", info.get("created_at"))),
         "version": str(info.get("version") or __version__),
         "written_by": info.get("livemeta_version"),
-        "message": info.get("message"),
+        "note": info.get("note") or info.get("message"),
+        "label": info.get("label"),
         "author": info.get("author"),
     }
 
@@ -97,6 +105,8 @@ def _notes(result) -> list[str]:
         notes.append("disputed CIs read at their alternative level")
     if not getattr(o, "converged", True):
         notes.append("estimator did not converge")
+    notes += [f"flagged input: {f}" for f in flag_summary(result.input_flags, limit=3)]
+    notes += [f"caveat: {c.short}" for c in result.caveats]
     return notes
 
 
@@ -106,7 +116,7 @@ def _published_text(spec) -> str:
         return ""
     if pub.estimate is not None:
         txt = fmt_ci(pub.estimate, pub.ci_low, pub.ci_high)
-        return txt + (f", {pub.trials} trials" if pub.trials else "")
+        return txt + (f", {count(pub.trials, 'trial')}" if pub.trials else "")
     return pub.text or ""
 
 
@@ -165,14 +175,26 @@ def summary_rows(result) -> list[dict]:
             p = result.subgroups.subgroups[g]
             e = fmt_ci(nat(p.estimate, s), nat(p.ci_low, s), nat(p.ci_high, s), percent)
             ntr = result.studies.loc[groups == str(g), "trial_id"].nunique()
-            trials = f"{ntr} trial{'s' if ntr != 1 else ''}" + (f", {p.k} cohorts" if p.k != ntr else "")
+            trials = count(ntr, "trial") + (f", {count(p.k, 'cohort')}" if p.k != ntr else "")
             rows.append({
                 "id": f"{spec.id}:{g}", "title": display._pretty(g), "kind": "sub",
                 "trials": trials, "estimate": e if percent else f"{spec.measure} {e}", "level": lvl,
                 "i2": f"{p.i2:.0f}%" if finite(p.i2) and p.k > 1 else "—", "pi": "", "method": "",
-                "published": "", "comparison": "", "notes": "k = 1" if p.k == 1 else "",
+                "published": "", "comparison": "",
+                "notes": _one_study_note(result.studies[groups == str(g)], spec) if p.k == 1 else "",
             })
     return rows
+
+
+def _one_study_note(rows: pd.DataFrame, spec) -> str:
+    """'k = 1', and for one proportion what the study itself shows: its events of n with the exact
+    interval (the row above is the logit model's, 1/2 added to a zero cell)."""
+    if spec.measure != "proportion" or not {"xi", "ni"} <= set(rows.columns) or len(rows) != 1:
+        return "k = 1"
+    row = rows.iloc[0]
+    est, lo, hi = display.exact_interval(row, spec.level)
+    return (f"k = 1: {row['xi']:.0f}/{row['ni']:.0f}, {est:.1f}% (exact {spec.level * 100:g}% CI {lo:.1f}–{hi:.1f})"
+            + ("; the logit model adds 1/2 to its zero cell" if row["xi"] in (0, row["ni"]) else ""))
 
 
 _SOF_HEADER = ["Analysis", "Trials", "Estimate ({lvl} CI)", "I²", "{lvl} PI", "Method", "Published (review)",
@@ -188,9 +210,10 @@ def _estimates_table(doc: Doc, rows: list[dict], caption: str, *, link: bool = T
         name = r["title"]
         if r["kind"] != "sub":
             inner = f'<a href="#a-{slug(r["id"])}">{html.escape(name)}</a>' if link else html.escape(name)
-            name = Html(f"{inner}<br><code>{html.escape(r['id'])}</code>", f"{name} (`{r['id']}`)")
+            name = Html(f"{inner}<br><code>{html.escape(r['id'])}</code>", f"{md_text(name)} ({md_code(r['id'])})")
         if r["kind"] in ("sens", "sub"):
-            name = Html(f"↳ {name.html if isinstance(name, Html) else html.escape(name)}", f"↳ {name}")
+            name = Html(f"↳ {name.html if isinstance(name, Html) else html.escape(name)}",
+                        f"↳ {name.md if isinstance(name, Html) else md_text(name)}")
         cells.append([name, r["trials"], r["estimate"], r["i2"], r["pi"], r["method"], r["published"],
                       r["comparison"], r["notes"]])
         classes.append({"sens": "sens", "sub": "sub"}.get(r["kind"], ""))
@@ -286,7 +309,7 @@ def build_report(
         :class:`~livemeta.analysis.run.AnalysisResult` objects, main analyses with their
         sensitivity analyses (``spec.sensitivity_of``) in any order.
     revision_info
-        ``{"revision": 3, "date": datetime, "version": "0.1.0", "message": ...}`` (a
+        ``{"revision": 3, "date": datetime, "version": "0.1.0", "note": ...}`` (a
         :class:`~livemeta.db.revisions.Revision` or its ``asdict()`` works too: ``revision_id``,
         ``created_at``). The version defaults to the running livemeta's.
     gaps
@@ -394,7 +417,7 @@ def _sections(ctx: _Context, results, groups, gaps, counts) -> tuple[list, list]
         after.append(("evidence gaps", lambda: _write_gaps(ctx, gaps)))
     if ctx.refs is not None:
         after.append(("references", lambda: _write_references(ctx)))
-    after.append(("methods", lambda: _write_methods(ctx)))
+    after.append(("methods", lambda: _write_methods(ctx, results)))
     return before, after
 
 
@@ -405,8 +428,11 @@ def _write_title(ctx: _Context, groups, generated: str, has_gaps: bool, has_coun
     doc.heading(1, title)
     doc.para(f"Revision {info['revision']} of {info['date']} · livemeta {info['version']} · report made {generated}",
              "stamp")
-    if info.get("message"):
-        doc.para(f"Revision note: {info['message']}" + (f" ({info['author']})" if info.get("author") else ""), "lead")
+    if info.get("label"):
+        doc.para(f"Revision {info['revision']}: {info['label']}" + ("" if info.get("note") else "; no revision note"),
+                 "stamp")
+    if info.get("note"):
+        doc.para(f"Revision note: {info['note']}" + (f" ({info['author']})" if info.get("author") else ""), "lead")
     sections = []
     if inputs is not None:
         sections.append(("new", "What's new in this version"))
@@ -427,16 +453,17 @@ def _write_title(ctx: _Context, groups, generated: str, has_gaps: bool, has_coun
     sections.append(("methods", "Methods"))
     doc.html.append("<nav><strong>Contents</strong><ol>" + "".join(
         f'<li><a href="#{a}">{html.escape(t)}</a></li>' for a, t in sections) + "</ol></nav>")
-    doc.md += ["**Contents:** " + " · ".join(t for _, t in sections), ""]
+    doc.md += ["**Contents:** " + " · ".join(md_text(t) for _, t in sections), ""]
     return title
 
 
 def _write_whats_new(ctx: _Context, results) -> None:
-    from .whatsnew import write_whats_new
+    from .whatsnew import write_robustness, write_whats_new
 
     ctx.doc.heading(2, "What's new in this version", "new")
     write_whats_new(ctx.doc, ctx.inputs.whats_new, ctx.inputs.whats_new_label, ctx.refs,
                     {r.spec.id: r.spec.title for r in results})
+    write_robustness(ctx.doc, results)
 
 
 def _write_grade(ctx: _Context, results) -> None:
@@ -459,6 +486,24 @@ def _write_estimates(ctx: _Context, groups) -> None:
         for s in sens:
             rows += summary_rows(s)[:1]
     _estimates_table(ctx.doc, rows, ctx.caption)
+    _flagged_inputs(ctx.doc, [r for main, sens in groups for r in (main, *sens)])
+
+
+def _flagged_inputs(doc: Doc, results: list) -> None:
+    """Each implausible input once, with the analyses that pool it (livemeta.analysis.caveats)."""
+    uses: dict[str, list[str]] = {}
+    for r in results:
+        for f in r.input_flags:
+            uses.setdefault(f.text, []).append(r.spec.id)
+    if not uses:
+        return
+    doc.para("Flagged inputs: values the analyses pool as printed although, as read, they cannot all be right "
+             "(a hazard ratio's variance implies at least 4 / variance events, more than the patients randomised; "
+             "its interval implies another P than the one printed, beyond rounding). They are kept, as the analyses "
+             "declare, and flagged beside every estimate that uses them; the sensitivity analyses read them otherwise.",
+             "note")
+    doc.bullets(capped([f"{text} (analyses {', '.join(dict.fromkeys(ids))})" for text, ids in uses.items()],
+                       FLAGS_LISTED, "flagged inputs (livemeta pool --json lists every one)"))
 
 
 def _write_prisma(ctx: _Context) -> None:
@@ -515,7 +560,7 @@ def _write_gaps(ctx: _Context, gaps: pd.DataFrame) -> None:
     doc.heading(2, "Evidence gaps", "gaps")
     view = _gaps_view(gaps, ctx.refs)
     if len(view):
-        doc.para(f"{len(view)} trials known to exist do not contribute to every analysis: what is missing "
+        doc.para(f"{count(len(view), 'trial')} known to exist do not contribute to every analysis: what is missing "
                  "and why. These gaps are data too: they say where the estimates above may be incomplete.")
         doc.frame(view, ctx.caption)
     else:
@@ -547,13 +592,58 @@ def _write_references(ctx: _Context) -> None:
     ctx.refs.write(ctx.doc)
 
 
-def _write_methods(ctx: _Context) -> None:
+def _fixed_effect_heterogeneity(results) -> str:
+    """'I² from 0% to 55%' over the fixed-effect analyses with k >= 2 (their I² from Q)."""
+    i2 = [r.overall.i2 for r in results if r.spec.method == "FE" and r.overall is not None and r.k > 1
+          and finite(r.overall.i2)]
+    if not i2:
+        return ""
+    return f" (I² of the fixed-effect analyses at this revision: {min(i2):.0f}% to {max(i2):.0f}%)"
+
+
+def _write_methods(ctx: _Context, results=()) -> None:
+    from ..analysis.caveats import METAREG_PER_MODERATOR, RE_MIN_K
+    from ..analysis.monitoring import methods_texts
+
     doc = ctx.doc
     doc.heading(2, "Methods", "methods")
     texts = [
         "Pooling: inverse-variance weights on the log scale (hazard, odds and risk ratios) or the logit scale "
         "(single-arm response proportions, back-transformed to percent). The estimator and test of each analysis "
-        "are those of queries/analyses.yaml (metafor rma equivalents); Knapp-Hartung (HKSJ) tests are shown as t.",
+        "are those of queries/analyses.yaml (metafor rma equivalents); Knapp-Hartung (HKSJ) tests are shown as t. "
+        "Proportions may also be pooled by the binomial-normal generalised linear mixed model (method GLMM: metafor "
+        "rma.glmm(measure = 'PLO'), maximum likelihood by adaptive Gauss-Hermite quadrature; Stijnen, Hamza & "
+        "Özdemir 2010; Schwarzer et al. 2019).",
+        "Why fixed effect: the main analyses pool by fixed effect (inverse variance) because they reproduce the "
+        "published review, which did; its estimate is the one the review's readers compare" + _fixed_effect_heterogeneity(
+            results) + ". Where heterogeneity is moderate (I² of 30-60%) the fixed-effect interval is too narrow for "
+        "the spread of the trials' effects, so each main analysis of hazard ratios has a declared random-effects sensitivity analysis (REML, "
+        "HKSJ) beside it; GRADE judges imprecision on the random-effects interval whenever that model estimates "
+        "heterogeneity, and where the two models, or any declared sensitivity analysis, lead to different "
+        "conclusions, the summary of findings and What's new say so with both estimates.",
+        "Prediction intervals: estimate ± crit × sqrt(tau² + SE²) of the random-effects model (Higgins, Thompson & "
+        "Spiegelhalter 2009; metafor's predict()), crit from t on k - 1 df under the Hartung-Knapp test, the "
+        "normal otherwise, or t on k - 2 df where an analysis asks for it; each is labelled with its estimator and "
+        "distribution, and the GRADE footnotes read the same interval from the same pooled result as the tables. "
+        "Under a fixed-effect model it equals the CI.",
+        "Zero cells of proportions: the inverse-variance model on logits adds 1/2 to the responders and the "
+        "non-responders of a cohort with none of either (metafor escalc, to = 'only0'): 0 of 23 becomes 2.1% "
+        "(0.1-25.9%); the GLMM takes the binomial likelihood as it is, without correction. The single-arm response "
+        "analysis with subgroups by partner class is REML on logits (the GLMM here pools without subgroups); the "
+        "GLMM is its declared sensitivity analysis where analyses.yaml has one. Study rows of proportions (forest "
+        "plots, single-study subgroups) show the events of n with exact Clopper-Pearson intervals (0 of 23: 0% "
+        "(0-14.8%)), whatever the model.",
+        f"Few studies: a random-effects model on fewer than {RE_MIN_K} studies is marked (tau² is poorly estimated; "
+        "the HKSJ interval is very wide, a z interval too narrow; Röver, Knapp & Friede 2015; Bender et al. 2018), "
+        f"and a meta-regression with fewer than {METAREG_PER_MODERATOR} studies per moderator is exploratory "
+        "(Cochrane Handbook 10.11.5.1). The prior-exposure moderators are coded from what each trial's eligibility "
+        "required: a minimum time on, or benefit from, prior PD-(L)1 ('required', with its months) or none ('none "
+        "required', no months: no requirement is not a requirement of 0 months).",
+        "Implausible inputs: a hazard ratio whose variance implies more events than patients randomised (4 / "
+        "variance is the fewest events any allocation allows) or whose interval implies another P than the one "
+        "printed, every printed number allowed its rounding, is flagged at validation and beside every estimate "
+        "that pools it; it is kept as the analyses declare, and the sensitivity analyses that read it otherwise "
+        "are shown beside.",
         "Forest plots: squares have areas proportional to the study weight; study intervals are the published "
         "ones where the analysis reads them at its level, otherwise computed from the pooled yi and vi. The "
         "prediction interval is drawn for random-effects models (under a fixed-effect model it equals the CI).",
@@ -573,9 +663,12 @@ def _write_methods(ctx: _Context) -> None:
             "trials judged high (RoB 2) or serious or critical (ROBINS-I) and keeps those not assessed.",
             "GRADE: certainty starts high for randomised and low for non-randomised evidence and goes down one level "
             "per serious and two per very serious concern; a domain neither judged in the GRADE file nor computable "
-            "makes the outcome not rated. Absolute effects of a hazard ratio assume exponential survival in the "
-            "control arm and proportional hazards.",
+            "makes the outcome not rated. The rules of the computed domains, with their sources, are listed under the "
+            "summary of findings. Absolute effects of a hazard ratio assume exponential survival in the control arm "
+            "and proportional hazards; those of an odds ratio are risks by construction; those of a risk ratio are "
+            "the risk ratio times the control risk, bounded at 1,000 per 1,000 (said where it binds).",
         ]
+    texts += methods_texts([r for r in results if r.monitoring is not None])
     for text in texts:
         doc.para(text)
 
@@ -584,7 +677,7 @@ def _write_files(ctx: _Context, out_dir: Path, title: str, stamp: str, generated
     """The footer, then index.html and report.md."""
     doc = ctx.doc
     doc.html.append(f"<footer>{html.escape(stamp)} · report made {html.escape(generated)}</footer>")
-    doc.md += ["---", f"*{stamp} · report made {generated}*", ""]
+    doc.md += ["---", f"*{md_text(stamp)} · report made {md_text(generated)}*", ""]
     ctx.step("write index.html")
     page = ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -624,6 +717,10 @@ def _analysis_section(ctx: _Context, main, sens: list, cumulative: Mapping | Non
         doc.para(f"The review: {spec.published.text}.", "notes")
     if main.note:
         doc.para(f"Note: {main.note}.", "note")
+    for line in capped([f.text for f in main.input_flags], FLAGS_LISTED, "flagged inputs"):
+        doc.para(f"Flagged input: {line}.", "note")
+    for c in main.caveats:
+        doc.para(f"Caveat: {c.text}.", "note")
     _forest(ctx, main)
     _funnel(ctx, main)
     _cumulative(ctx, main, cumulative)
@@ -679,7 +776,7 @@ def _cumulative(ctx: _Context, main, cumulative: Mapping | None) -> None:
             _same_note(ctx, "Cumulative plot", main, other)
             return
         if main.k > CUMULATIVE_MAX_ROWS:
-            rows, note = cumulative_by_year(main), f" One row per publication year ({main.k} trials)."
+            rows, note = cumulative_by_year(main), f" One row per publication year ({count(main.k, 'trial')})."
         else:
             rows = cumulative_rows(main)
     if rows is None or not len(rows):
@@ -696,17 +793,17 @@ def _metaregression(ctx: _Context, result) -> None:
     doc, table_caption, spec = ctx.doc, ctx.caption, result.spec
     if not spec.moderators:
         return
-    doc.heading(3, f"Meta-regression on {', '.join(spec.moderators)}")
+    doc.heading(3, f"Meta-regression on {', '.join(map(column_word, spec.moderators))}")
     m = metareg_summary(result)
     if result.metareg is None:
         doc.para(f"No meta-regression at this revision: {m['note']}.", "note")
         return
     ratio = spec.scale == "log"
-    header = ["coefficient", f"{spec.measure} ratio per unit [CI]" if ratio else "estimate [CI]", "p"]
+    header = ["coefficient", "what it estimates", "exp(coefficient) [CI]" if ratio else "estimate [CI]", "p"]
     rows = []
     for c in m["coefficients"]:
         est = (c["ratio"], c["ratio_ci_low"], c["ratio_ci_high"]) if ratio else (c["estimate"], c["ci_low"], c["ci_high"])
-        rows.append([c["name"], fmt_ci(*est), fmt_p(c["p"])])
+        rows.append([c["name"], c["label"], fmt_ci(*est), fmt_p(c["p"])])
     t = m["test_of_moderators"]
     stat = f"F({t['df']}, {t['df2']}) = {t['statistic']:.2f}" if t["distribution"] == "F" else f"QM({t['df']}) = {t['statistic']:.2f}"
     r2 = f"; R² = {m['r2']:.0f}%" if m["r2"] is not None else ""
@@ -724,8 +821,8 @@ def _influence(ctx: _Context, result) -> None:
     from ..pooling.influence import influence
 
     doc, spec = ctx.doc, result.spec
-    if result.k < 3 or result.overall is None or result.subgroups is not None:
-        return
+    if result.k < 3 or result.overall is None or result.subgroups is not None or spec.method == "GLMM":
+        return  # (metafor's influence() is of rma models; a GLMM has none)
     try:
         infl = influence(result.studies["yi"].to_numpy(float), result.studies["vi"].to_numpy(float),
                          method=spec.method, test=spec.test, level=spec.level)
@@ -745,33 +842,40 @@ def _influence(ctx: _Context, result) -> None:
 
 
 def _monitoring(ctx: _Context, result) -> None:
-    """Sequential monitoring (secondary) of an analysis that names a target in analyses.yaml."""
-    from ..analysis.monitoring import monitoring_table
+    """Sequential monitoring (secondary) of an analysis with a ``monitoring:`` block in the analyses
+    file: its settings, rules and conclusions (at the target and at the pooled CI limit), the looks,
+    the notes on its inputs, the plot."""
+    from ..analysis.monitoring import monitoring_table, summary_lines
 
     doc, table_caption, spec = ctx.doc, ctx.caption, result.spec
     if not spec.monitoring or result.k == 0:
         return
     doc.heading(3, "Sequential monitoring (secondary analysis)")
-    mon = result.monitoring
-    if mon is None:
+    run = result.monitoring
+    if run is None:
         doc.para(f"No sequential monitoring: {result.monitoring_note}", "note")
         return
-    doc.para(f"Trial sequential analysis by first publication: target {spec.measure} {math.exp(mon.target):.2f} (an assumed "
-             f"clinically relevant effect), alpha {mon.alpha:g} {'two' if mon.sided == 2 else 'one'}-sided, power "
-             f"{mon.power:g}; required information {mon.required_information:.1f} ({mon.information_kind}), adjusted "
-             f"by {mon.heterogeneity} = {mon.adjustment:.2f} to {mon.required_information_adjusted:.1f}. "
-             f"{mon.conclusion[0].upper() + mon.conclusion[1:]}. A secondary analysis: it guards the repeated "
-             "looks of a living review; the estimate is the forest plot's.", "notes")
+    mon = run.main
+    lines = summary_lines(run, spec.measure)
+    doc.para("Trial sequential analysis by first publication. " + " ".join(lines[:4]), "notes")
+    doc.para(" ".join(lines[4:6]) + " A secondary analysis: it guards the repeated looks of a living review; "
+             "the estimate is the forest plot's.", "notes")
+    for note in lines[6:]:
+        doc.para(note, "note")
     table = monitoring_table(result, mon)
+
+    def bound(v):
+        return "not tested" if v != v else f"{v:.2f}"
     shown = pd.DataFrame({
         "look": table["look"], "trials added": table["trials_added"], "k": table["k"],
         "information": table["information"].map(lambda v: f"{v:.1f}"),
         "fraction": table["fraction"].map(lambda v: f"{v:.2f}"),
         spec.measure: table["ratio"].map(lambda v: f"{v:.2f}"), "z": table["z"].map(lambda v: f"{v:.2f}"),
-        "boundary": table["efficacy_bound"].map(lambda v: f"{v:.2f}"), "crossed": table["crossed"]})
+        "boundary": table["efficacy_bound"].map(bound), "crossed": table["crossed"]})
     doc.frame(shown, table_caption)
     ctx.figure(f"monitoring_{slug(spec.id)}", "monitoring", f"Trial sequential analysis: {spec.title}",
-               f"Sequential monitoring (secondary), analysis {spec.id}: cumulative z, boundaries, required information.",
+               f"Sequential monitoring (secondary), analysis {spec.id}: cumulative z ({mon.model} model), boundaries, "
+               f"required information; target {spec.measure} {math.exp(mon.target):.2f}.",
                mon, title=spec.title, measure=spec.measure, what=f"analysis {spec.id}", rows=len(table))
 
 
@@ -801,8 +905,8 @@ def _rob_variant_note(main, variant) -> str:
     assessed = int(st["rob_overall"].notna().sum())
     left_out = main.k - variant.k
     if assessed == 0:
-        return f"not assessed: none of the {main.k} studies has a risk-of-bias judgement; nothing left out"
-    return (f"{assessed} of {main.k} studies assessed; {left_out} at high risk left out; "
+        return f"not assessed: none of the {count(main.k, 'study')} has a risk-of-bias judgement; nothing left out"
+    return (f"{assessed} of {count(main.k, 'study')} assessed; {left_out} at high risk left out; "
             f"{main.k - assessed} not assessed kept")
 
 
@@ -840,11 +944,11 @@ def _study_table(ctx: _Context, result) -> None:
     })
     name = f"forest_{slug(spec.id)}.csv"
     ctx.figs.folder.mkdir(parents=True, exist_ok=True)
-    table.to_csv(ctx.figs.folder / name, index=False, float_format="%.6g")
+    (ctx.figs.folder / name).write_text(frame_csv(table, float_format="%.6g"), encoding="utf-8", newline="")
     ctx.figs.extra.add(name)
     ctx.doc.html.append(f'<p class="note">Forest plot of {html.escape(spec.id)} not drawn: with k = {result.k} studies it '
                         f"would be {result.k * display.ROW_IN:.0f} inches tall. Every study's estimate, "
                         f"{spec.level * 100:g}% CI and weight are in <a href=\"figures/{name}\">{name}</a>; the "
                         "funnel plot shows every study, and the table above the pooled estimate.</p>")
-    ctx.doc.md += [f"Forest plot of {spec.id} not drawn (k = {result.k}): every study's estimate, CI and weight are "
+    ctx.doc.md += [f"Forest plot of {md_text(spec.id)} not drawn (k = {result.k}): every study's estimate, CI and weight are "
                    f"in [figures/{name}](figures/{name}).", ""]

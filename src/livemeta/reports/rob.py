@@ -5,8 +5,12 @@ disagreements."""
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
+from ..safe import md_text
+from ..words import count
 from .doc import Html
 from .display import FIGURE_MAX_ROWS
 
@@ -41,7 +45,8 @@ def _status_table(ctx, endpoints: list[str]) -> None:
                 word = f"{j.replace('_', ' ')} ({TOOL_WORDS[r['tool']]}, {r['status']})" if j is not None and j == j \
                     else f"{TOOL_WORDS[r['tool']]}: {r['status']}"
                 css = j if j is not None and j == j else "na"
-                row.append(Html(f'<span class="rob rob-{css}">&nbsp;</span> {word}', word))
+                row.append(Html(f'<span class="rob rob-{html.escape(str(css), quote=True)}">&nbsp;</span> '
+                                f'{html.escape(word)}', md_text(word)))
             else:
                 row.append(Html('<span class="rob rob-na">&nbsp;</span> not assessed', "not assessed"))
         rows.append(row)
@@ -63,7 +68,7 @@ def write_rob(ctx, results) -> None:
                  "ROBINS-I, two assessors and a consensus), never guessed here.", "note")
     else:
         n = len(rob[["trial_id", "assessment_id"]].drop_duplicates())
-        doc.para(f"{n} assessment{'s' if n != 1 else ''} of {rob['trial_id'].nunique()} trials. The judgement in force is the consensus (or a single "
+        doc.para(f"{count(n, 'assessment')} of {count(rob['trial_id'].nunique(), 'trial')}. The judgement in force is the consensus (or a single "
                  "assessor's, said so); two assessors without a consensus are awaiting it and no judgement is used.")
     for tool in ("rob2", "robins_i"):
         for ep in ENDPOINT_WORDS:
@@ -121,7 +126,7 @@ def _plots(ctx, results, tool: str, endpoint: str, sel: pd.DataFrame) -> None:
     else:
         ctx.figure(f"{stem}_traffic_light", "traffic_light",
                    f"Risk-of-bias traffic-light plot ({TOOL_WORDS[tool]}), {word}",
-                   f"{TOOL_WORDS[tool]} judgements in force, {word}: {len(frame)} trials (robvis layout).", frame,
+                   f"{TOOL_WORDS[tool]} judgements in force, {word}: {count(len(frame), 'trial')} (robvis layout).", frame,
                    tool=tool, title=f"Risk of bias ({TOOL_WORDS[tool]}): {word}", what=f"risk of bias, {word}",
                    rows=len(frame))
     main = _main_analysis(results, endpoint)
@@ -132,7 +137,7 @@ def _plots(ctx, results, tool: str, endpoint: str, sel: pd.DataFrame) -> None:
         what = f"weighted by analysis {main.spec.id}"
         missing = [n for n, t in zip(names, sel["trial_id"]) if t not in w.index]
         if missing:
-            what += f" ({len(missing)} trial{'s' if len(missing) != 1 else ''} not in it: weight 0)"
+            what += f" ({count(len(missing), 'trial')} not in it: weight 0)"
     ctx.figure(f"{stem}_summary", "rob_summary", f"Risk-of-bias summary plot ({TOOL_WORDS[tool]}), {word}",
                f"{TOOL_WORDS[tool]} summary, {word}, {what}.", frame, tool=tool, weights=weights,
                title=f"Risk of bias ({TOOL_WORDS[tool]}): {word}, {what.split(' (')[0]}", what=f"risk of bias, {word}")

@@ -13,7 +13,10 @@ import html
 
 import pandas as pd
 
-from ..analysis.grade import DOMAIN_NAMES, DOMAINS, RULES, absolute_effect, certainty
+from ..analysis.caveats import changes_sentence, flag_summary
+from ..analysis.grade import DOMAIN_NAMES, DOMAINS, RULES, absolute_effect, baseline_value, certainty
+from ..safe import md_code, md_text
+from ..words import count
 from .doc import Doc, Html, fmt_ci, nat, num
 
 SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very low": "⊕◯◯◯"}
@@ -32,9 +35,10 @@ def _outcome_rows(result, outcomes: pd.DataFrame) -> list[dict]:
     return out
 
 
-def participants(result, inputs=None) -> tuple[int, int]:
-    """(participants known, rows whose number is unknown) of an analysis: the arms compared, read
-    from the rows pooled (:func:`livemeta.analysis.studies.participants_total`, as ``pool --json``)."""
+def participants(result, inputs=None) -> tuple[int, list[str]]:
+    """(participants known, the names of the trials whose number is unknown) of an analysis: the
+    arms compared, read from the rows pooled (:func:`livemeta.analysis.studies.participants_total`,
+    as ``pool --json``)."""
     from ..analysis.studies import participants_total
 
     return participants_total(result)
@@ -59,6 +63,15 @@ def _difference(d, lo, hi) -> str:
     def one(v):
         return f"{abs(v):.0f} {'fewer' if v < 0 else 'more'}"
     return f"{one(d)} per 1,000 ({one(lo)} to {one(hi)})"
+
+
+def _control_risk(res, g, inputs) -> float | None:
+    """The control group's risk of an odds- or risk-ratio outcome (its baseline), for the optimal
+    information size in patients."""
+    if g.baseline is None or g.baseline.kind != "risk" or res.spec.measure not in ("OR", "RR"):
+        return None
+    base = baseline_value(g, control_values(res, inputs, "risk"))
+    return base[0] if base else None
 
 
 def _rob_overall(inputs, endpoint: str | None) -> dict:
@@ -97,13 +110,18 @@ def _certainty_cell(c, g, notes: list[str]) -> Html:
     """The certainty, with a footnote letter (added to ``notes``) per downgrade or missing domain."""
     letters = []
     for d in c.domains:
-        if d.rating in ("serious", "very_serious") or d.status == "not assessed":
-            letter = chr(ord("a") + len(notes))
+        if d.rating in ("serious", "very_serious") or d.status == "not assessed" or d.note:
+            letter = _letter(len(notes))
             notes.append(f"{letter}. {g.outcome}, {DOMAIN_NAMES[d.name].lower()}: {_domain_cell(d)}")
             letters.append(letter)
     level = c.level if c.level == "not rated" else f"{SYMBOLS[c.level]} {c.level}"
     return Html(f'<span class="cert">{html.escape(level)}</span>' + (f"<sup>{','.join(letters)}</sup>" if letters else ""),
-                level + (f" ({', '.join(letters)})" if letters else ""))
+                md_text(level + (f" ({', '.join(letters)})" if letters else "")))
+
+
+def _letter(i: int) -> str:
+    """Footnote letters a..z, then aa, ab, ..."""
+    return chr(ord("a") + i) if i < 26 else _letter(i // 26 - 1) + chr(ord("a") + i % 26)
 
 
 def _sof_row(res, g, c, inputs, notes: list[str]) -> list:
@@ -111,9 +129,9 @@ def _sof_row(res, g, c, inputs, notes: list[str]) -> list:
     rel = "—" if o is None else f"{spec.measure} " + fmt_ci(nat(o.estimate, spec.scale), nat(o.ci_low, spec.scale),
                                                           nat(o.ci_high, spec.scale))
     known, unknown = participants(res, inputs)
-    word = "single-arm trials" if spec.measure == "proportion" else "RCTs"
-    n_text = f"{'≥ ' if unknown else ''}{known:,} ({len(res.trials)} {word}" + (
-        f"; n unknown for {unknown})" if unknown else ")")
+    word = "single-arm trial" if spec.measure == "proportion" else "RCT"
+    n_text = f"{'≥ ' if unknown else ''}{known:,} ({count(len(res.trials), word)}" + (
+        f"; n unknown for {', '.join(unknown)})" if unknown else ")")
     ctl, inter, ae = _absolute_cells(res, g, inputs)
     cert = _certainty_cell(c, g, notes)
     comment = g.comment or ""
@@ -121,11 +139,16 @@ def _sof_row(res, g, c, inputs, notes: list[str]) -> list:
         missing = ", ".join(DOMAIN_NAMES[d.name].lower() for d in c.not_assessed)
         comment = (comment + " " if comment else "") + (f"Not rated: {missing} not assessed." if missing
                                                          else "Not rated: no studies.")
+    if c.changes:
+        comment = (comment + " " if comment else "") + "Not robust: " + changes_sentence(c.changes) + "."
+    flags = flag_summary(res.input_flags, limit=5)
+    if flags:
+        comment = (comment + " " if comment else "") + "Pools a flagged input: " + "; ".join(flags) + "."
     if ae is not None:
         comment = (comment + " " if comment else "") + f"Baseline: {ae.basis}."
     imp = f" ({g.importance})" if g.importance else ""
     return [Html(f"{html.escape(g.outcome)}{html.escape(imp)}<br><code>{html.escape(g.analysis)}</code>",
-                 f"{g.outcome}{imp} (`{g.analysis}`)"), ctl, inter, rel, n_text, cert, comment]
+                 f"{md_text(g.outcome + imp)} ({md_code(g.analysis)})"), ctl, inter, rel, n_text, cert, comment]
 
 
 def write_sof(doc: Doc, results: dict, inputs, caption: str) -> None:
@@ -136,7 +159,7 @@ def write_sof(doc: Doc, results: dict, inputs, caption: str) -> None:
         if res is None:
             rows.append([g.outcome, "", "", f"analysis {g.analysis} is not in force", "", "not rated", ""])
             continue
-        c = certainty(res, g, _rob_overall(inputs, _endpoint(res)))
+        c = certainty(res, g, _rob_overall(inputs, _endpoint(res)), results, _control_risk(res, g, inputs))
         rows.append(_sof_row(res, g, c, inputs, notes))
         domain_rows.append([g.outcome] + [_domain_cell(d) for d in c.domains] + [f"{c.start} ({c.start_reason})"])
     doc.table(["Outcome", "Risk with control", "Risk with PD-(L)1 rechallenge (95% CI)", "Relative effect (95% CI)",
@@ -154,10 +177,13 @@ def write_sof(doc: Doc, results: dict, inputs, caption: str) -> None:
 
 def _domain_cell(d) -> str:
     if d.rating is None:
-        return d.reason if d.reason.startswith("not assessed") else f"not assessed: {d.reason}"
+        text = d.reason if d.reason.startswith("not assessed") else f"not assessed: {d.reason}"
+        return text + (f". Note: {d.note}." if d.note else "")
     text = f"{_RATING_WORDS[d.rating]}, {'proposed by the rule' if d.status == 'proposed' else d.status}: {d.reason}"
     if d.status == "reviewed" and d.proposal is not None:
         text += f" [rule proposed {_RATING_WORDS[d.proposal]}: {d.proposal_reason}]"
     elif d.status == "reviewed" and d.proposal_reason:
         text += f" [{d.proposal_reason}]"
+    if d.note:
+        text += f". Note: {d.note}."
     return text

@@ -40,12 +40,14 @@ The rules, per view an analysis names:
   definition id.
 - Columns the analyses filter, group or regress on: ``inclusion`` (the trial's), ``verified`` (the
   outcome's), ``derivation``, ``trial_id``, ``treatment_class`` (the experimental arm's),
-  ``resistance_category`` and ``min_prior_io_months``: the minimum prior PD-(L)1 exposure the
-  trial's eligibility (its ``scope: trial`` definitions) required, in months (days / 30.4375,
-  weeks * 7 / 30.4375): the threshold of a prior_io_duration or time_to_progression criterion that
-  sets a minimum (threshold_comparator >= or >; a format-1 file's threshold, without one, counts), 0
-  for an eligibility criterion without a threshold, missing for criteria not expressed as exposure
-  time (best response, treatment-free interval); the largest where a trial has several.
+  ``resistance_category``, ``prior_io_minimum`` and ``min_prior_io_months``, from what the
+  trial's eligibility (its ``scope: trial`` definitions) required of the prior PD-(L)1 therapy:
+  ``required`` when a prior_io_duration, time_to_progression or best_response criterion has a
+  threshold that is a minimum (``threshold_comparator`` >= or >; a format-1 file's threshold,
+  without one, counts), ``none required`` for an eligibility criterion without one, missing
+  otherwise (a best response or treatment-free interval without a threshold, a maximum);
+  ``min_prior_io_months`` that threshold in months (days / 30.4375, weeks * 7 / 30.4375; the
+  largest where a trial has several), missing when none was required.
 - An analysis keeps the rows matching every ``filters`` entry (default: ``inclusion: included``; an
   analysis's own ``filters`` replace the default), then drops those matching any ``exclude`` entry.
   A disputed CI level (``ci_level_alternative``) is read as printed, at the alternative level
@@ -74,6 +76,15 @@ COLUMNS = ["analysis", "trial_id", "measure", "method", "test", "subgroup", "hr"
            "ai", "n1i", "ci", "n2i", "xi", "ni", "p_value", "p_sided", "moderators", "moderator_values"]
 #: columns of the view rows that are numbers (a moderator of these is numeric, of any other a factor)
 NUMERIC = {"min_prior_io_months"}
+#: criteria whose threshold is a minimum time on, or benefit from, prior PD-(L)1
+TIMED = ("prior_io_duration", "time_to_progression", "best_response")
+
+
+def _minimum(d: dict) -> bool:
+    """A definition that requires a minimum of prior PD-(L)1: a timed criterion with a threshold whose
+    direction is >= or > (a format-1 file records none: read as a minimum, as before)."""
+    return d["criterion_kind"] in TIMED and d.get("threshold") is not None \
+        and d.get("threshold_comparator", ">=") in (">=", ">")
 #: months per unit of a resistance threshold
 MONTHS = {"months": 1.0, "weeks": 7 / 30.4375, "days": 1 / 30.4375}
 #: what make_bundled_reference.R reproduces (metafor's rma defaults and one rma() per subgroup)
@@ -118,16 +129,18 @@ class Evidence:
 
     @staticmethod
     def min_prior_io_months(study) -> float | None:
-        values = []
-        for d in study.get("resistance_definitions") or []:
-            if d["scope"] != "trial":
-                continue
-            if d["criterion_kind"] in ("prior_io_duration", "time_to_progression") and d.get("threshold") is not None \
-                    and d.get("threshold_comparator", ">=") in (">=", ">"):  # a minimum (format 1: read as one)
-                values.append(d["threshold"] * MONTHS[d["threshold_unit"]])
-            elif d["criterion_kind"] == "eligibility" and d.get("threshold") is None:
-                values.append(0.0)
+        values = [d["threshold"] * MONTHS[d["threshold_unit"]] for d in study.get("resistance_definitions") or []
+                  if d["scope"] == "trial" and _minimum(d)]
         return max(values) if values else None
+
+    @staticmethod
+    def prior_io_minimum(study) -> str | None:
+        defs = [d for d in study.get("resistance_definitions") or [] if d["scope"] == "trial"]
+        if any(_minimum(d) for d in defs):
+            return "required"
+        if any(d["criterion_kind"] == "eligibility" and d.get("threshold") is None for d in defs):
+            return "none required"
+        return None
 
 
 def _row(study, outcome, arm, **extra) -> dict:
@@ -183,7 +196,8 @@ def rct_hr(ev: Evidence, endpoint: str, population: str) -> list[dict]:
             if (o["measure"] == "HR" and o.get("control_arm") and o["endpoint"] == endpoint
                     and o["population"] == population and _derivation(o)):
                 rows.append(_row(s, o, arms[o["experimental_arm"]], derivation=_derivation(o),
-                                 min_prior_io_months=ev.min_prior_io_months(s)))
+                                 min_prior_io_months=ev.min_prior_io_months(s),
+                                 prior_io_minimum=ev.prior_io_minimum(s)))
     if population == "overall":
         seen = [r["trial_id"] for r in rows]
         twice = sorted({t for t in seen if seen.count(t) > 1})
@@ -374,9 +388,9 @@ def per_trial(rows: list[dict], spec: dict) -> list[dict]:
     return out
 
 
-def write(rows: list[dict], path: Path = OUT) -> None:
+def write(rows: list[dict], path: Path = OUT, columns: list[str] = COLUMNS) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
 

@@ -4,7 +4,8 @@
 # by derive_inputs.py, which imports no livemeta module) and writes bundled_reference.json at %.17g. Effect sizes are computed here from the printed numbers:
 # log HR and its SE from the CI with qnorm at the CI level (or from the printed P where the analysis
 # reads it so); log OR / log RR and logit proportions
-# with escalc (metafor's default zero-cell rule: add 1/2 to studies with a zero cell).
+# with escalc (metafor's default zero-cell rule: add 1/2 to studies with a zero cell); method GLMM:
+# rma.glmm(measure = "PLO") of the counts (lme4), its likelihood-ratio test of heterogeneity as q.
 # Subgroups (tau2 separate per subgroup, as RevMan / meta): one rma() per subgroup; the test for
 # subgroup differences is Q of a fixed-effect rma() over the subgroup estimates. Analyses with
 # moderators: rma(yi, vi, mods = ~ ...) on the rows with every moderator (text ones as factor()).
@@ -13,7 +14,10 @@
 #   Rscript tests/analysis/reference/make_bundled_reference.R
 # With a folder as the first argument of both, the CSV and the JSON are written and read there
 # (tests/reference/regenerate.py does so in a temporary folder and compares them with the committed files).
-suppressPackageStartupMessages(library(metafor))
+suppressPackageStartupMessages({
+  library(metafor)
+  library(lme4)
+})
 source(file.path("tests", "pooling", "reference", "json_writer.R"))  # versions(), reference_out()
 here <- "tests/analysis/reference"
 d <- read.csv(reference_out(file.path(here, "bundled_inputs.csv")), stringsAsFactors = FALSE, na.strings = "")
@@ -42,7 +46,14 @@ effect <- function(s) {
   list(yi = as.numeric(es$yi), vi = as.numeric(es$vi), call = 'escalc("PLO", xi, ni)')
 }
 
-fit <- function(yi, vi, method, test) {
+fit <- function(yi, vi, method, test, s = NULL) {
+  if (method == "GLMM") {  # the binomial-normal model of the counts, lme4's optimiser run to convergence
+    res <- rma.glmm(measure = "PLO", xi = s$xi, ni = s$ni,
+                    control = list(glmerCtrl = list(optimizer = "bobyqa",
+                                                    optCtrl = list(rhobeg = 1e-3, rhoend = 1e-12, maxfun = 1e5))))
+    res$QE <- res$QE.LRT; res$QEp <- res$QEp.LRT  # q: the likelihood-ratio test of heterogeneity
+    return(res)
+  }
   rma(yi, vi, method = method, test = test)
 }
 
@@ -63,8 +74,9 @@ for (a in unique(d$analysis)) {
   s <- d[d$analysis == a, ]
   es <- effect(s)
   method <- s$method[1]; test <- s$test[1]
-  call <- sprintf('%s; rma(yi, vi, method = "%s", test = "%s")', es$call, method, test)
-  overall <- fit(es$yi, es$vi, method, test)
+  call <- if (method == "GLMM") 'rma.glmm(measure = "PLO", xi, ni), bobyqa to rhoend 1e-12; q = QE.LRT' else
+    sprintf('%s; rma(yi, vi, method = "%s", test = "%s")', es$call, method, test)
+  overall <- fit(es$yi, es$vi, method, test, s)
   extra <- ""
   groups <- s$subgroup
   has_groups <- !all(is.na(groups)) && length(unique(groups)) >= 2
@@ -93,6 +105,12 @@ for (a in unique(d$analysis)) {
     }
     ok <- complete.cases(mods)
     f <- as.formula(paste("~", paste(names(mods), collapse = " + ")))
+    X <- model.matrix(f, data = droplevels(mods[ok, , drop = FALSE]))
+    if (sum(ok) < ncol(X) + (method != "FE")) {  # more parameters than studies: no model (livemeta says so too)
+      extra <- paste0(extra, ', "metareg": null')
+      out <- c(out, record(a, "overall", overall, call, extra), sub)
+      next
+    }
     reg <- rma(es$yi[ok], es$vi[ok], mods = f, data = mods[ok, , drop = FALSE], method = method, test = test)
     arr <- function(x) paste0("[", paste(vapply(as.numeric(x), num, ""), collapse = ", "), "]")
     extra <- paste0(extra, ', "metareg": {"k": ', reg$k, ', "beta": ', arr(reg$beta), ', "se": ', arr(reg$se),

@@ -1,4 +1,4 @@
--- 0008_threshold_comparator: the direction of a resistance threshold (study file format 2).
+-- 0010_threshold_comparator: the direction of a resistance threshold (study file format 2).
 --
 -- threshold_comparator   '>=', '>', '<=' or '<': the criterion is <value> <comparator> <threshold>
 --                        <threshold_unit>, e.g. '>=' for ">=4 months on a checkpoint inhibitor",
