@@ -335,8 +335,9 @@ def _studies(a: Artifacts, aid: str, s: dict) -> list[str]:
     if figure is None:
         out.append(f"{w}: no forest plot in the report")
     else:
-        want = sorted((f"{shown(st['estimate'], m)} [{shown(st['ci_low'], m)}, {shown(st['ci_high'], m)}]",
-                       f"{st['weight']:.1f}%") for st in studies)
+        want = sorted(((f"{shown(st['estimate'], m)} [{shown(st['ci_low'], m)}, {shown(st['ci_high'], m)}]",
+                        f"{st['weight']:.1f}%" if st["weight"] is not None else None)  # a GLMM weighs no study
+                       for st in studies), key=str)
         drawn = figure_rows(a.svg(figure))
         total = (f"{shown(s['estimate'], m)} [{shown(s['ci_low'], m)}, {shown(s['ci_high'], m)}]", "100.0%")
         if total not in drawn:

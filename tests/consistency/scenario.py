@@ -4,7 +4,8 @@ Built the same way every time (livemeta.ingest.synthetic's mixed base, then fixe
 repository through ``livemeta ingest``, so that its exports are the same bytes wherever it is built
 (the committed R output of reference/ is checked against them):
 
-* revision 1: the project's first commit (no trial: every analysis empty);
+* revision 1: the project's first commit (no trial: every analysis empty), with livemeta's own
+  analyses (those of the bundled project: every reading of a disputed CI, monitoring, moderators);
 * revision 2: twelve trials, among them one judged for risk of bias on OS and on ORR (mixed-00001),
   hazard ratios derived from a two-sided P (mixed-00002),
   from O - E and V (mixed-00004), from a log-rank chi-square (mixed-00005), from a P with the
@@ -19,6 +20,7 @@ repository through ``livemeta ingest``, so that its exports are the same bytes w
 from __future__ import annotations
 
 import copy
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -105,6 +107,9 @@ def scenario_project(root: Path):
     from livemeta.project import new_project
 
     proj, _ = new_project(root, name="Consistency scenario: derived variances, cohorts, a new trial, a corrected CI")
+    # livemeta's own analyses (the bundled project's): every reading of a disputed CI, monitoring, meta-regression
+    proj.analyses.write_text(resource("queries", "analyses.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    subprocess.run(["git", "-C", str(proj.root), "commit", "-q", "--amend", "--no-edit", "-a"], check=True)  # revision 1
     paths = [_write(proj.studies, study(i)) for i in FIRST]
     api.ingest(paths, message="Twelve trials, some with hazard ratios derived from what they report", project=proj)
     api.ingest([_write(proj.studies, study(NEW_TRIAL))], message="A new trial, its HR from a log-rank chi-square",
