@@ -126,8 +126,9 @@ def test_init_is_idempotent_from_the_cli(db_path):
     # 0000 bookkeeping, 0001 evidence tables, 0002 pooled estimates, 0003 trial source,
     # 0004 git history, 0005 reported statistics, 0006 risk of bias, 0007 pooled estimates stored
     # when they change, 0008 revision kinds and notes, 0009 the rule and model of the stored monitoring,
-    # 0010 search runs, records, de-duplication and screening decisions
-    assert newest == 10
+    # 0010 search runs, records, de-duplication and screening decisions, 0011 the direction of a
+    # resistance threshold
+    assert newest == 11
     assert first.output == second.output and f"schema version {newest}" in first.output
 
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from livemeta import api
 from livemeta.cli import main
-from livemeta.db import connection
+from livemeta.db import connect, connection
 from livemeta.paths import resource
 
 TEMPLATE = resource("ingest", "template.yaml")
@@ -106,7 +106,7 @@ def work(seeded, tmp_path, monkeypatch):
 
 def _state(db) -> tuple[int, list[int]]:
     """The current revision and the revisions with stored estimates, read with a fresh connection."""
-    with connection.connect(db, read_only=True) as con:
+    with connect(db, read_only=True) as con:
         rev = con.execute("SELECT max(revision_id) FROM history.revisions").fetchone()[0]
         pooled = [r[0] for r in con.execute(
             "SELECT DISTINCT revision_id FROM history.pooled_estimates ORDER BY 1").fetchall()]

@@ -37,8 +37,11 @@ def test_pool_table_explains_codes_titles_trials_and_cohorts(run):
     assert "    trials: Lung-MAP S1800A, KEYVIBE-002, LEAP-008, CONTACT-01, SAFFRON-301, SAPPHIRE, Pragmatica-Lung " \
            "S2302" in text
     sa = next(line for line in text.splitlines() if line.startswith("single_arm_orr_by_class"))
-    assert "6 single-arm trials (8 cohorts)" in sa and "12.5% (9.0–17.1)" in sa  # trials, not arms; percent
-    assert "    dual checkpoint  " in text and "1 single-arm trial (3 cohorts)" in text
+    # trials, not arms, each trial once (its 3 cohorts combined: 8/78), the rule beside the count; percent
+    assert "6 single-arm trials (8 cohorts, combined per trial)" in sa and "12.4% (8.9–17.0)" in sa
+    assert ("    unit of analysis: each trial once, cohorts combined (responders and patients summed): durvalumab + "
+            "tremelimumab +/- radiotherapy (NCT02888743): 3 cohorts") in text
+    assert "    dual checkpoint  " in text and "1 single-arm trial " in text and "(3 cohorts)" not in text
     assert "    PD-(L)1 alone " in text and "    none " not in text
     assert "note: only one subgroup (acquired) has data: no test for subgroup differences" in text
 

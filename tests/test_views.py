@@ -15,23 +15,46 @@ from livemeta.db import views
 from livemeta.paths import resource
 
 
-def _z_table():
-    spec = importlib.util.spec_from_file_location("z_table", resource("queries", "tools", "z_table.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_z_crit_macro_is_what_the_generator_writes():
-    assert _z_table().macro() in resource("queries", "macros.sql").read_text()
-
-
-@pytest.mark.parametrize("level", [50.1, 80, 90, 95, 97.5, 99, 99.9])
-def test_z_crit_is_exact(level):
+def _macros() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(resource("queries", "macros.sql").read_text())
-    assert con.execute("SELECT z_crit(?)", [level]).fetchone()[0] == norm.ppf(0.5 + level / 200)
-    assert con.execute("SELECT z_crit(95.05), z_crit(100), z_crit(50)").fetchone() == (None, None, None)
+    return con
+
+
+def test_z_crit_is_the_one_normal_quantile_of_each_layer():
+    """The critical value of a CI level: in SQL -qnorm((100 - level) / 200) (AS 241, R's qnorm), in
+    Python livemeta.pooling._dist.z_crit / norm_isf (scipy's ndtri); at the same alpha the two agree
+    to 1e-15 at every level validation accepts (percent to one decimal), and R's value at 95% is
+    SQL's to the last bit. (A level as a fraction, 0.999, gives alpha = 1 - 0.999 with its own
+    rounding: the engine's z differs from the view's there by 5e-15, as metafor's does between
+    level = 99.9 and level = 0.999.)"""
+    import numpy as np
+
+    from livemeta.pooling._dist import norm_isf, z_crit
+
+    con = _macros()
+    levels = [t / 10 for t in range(501, 1000)]
+    sql = np.array([r[0] for r in con.execute("SELECT z_crit(unnest(?))", [levels]).fetchall()])
+    py = norm_isf((100 - np.array(levels)) / 200)
+    assert np.max(np.abs(sql - py) / py) < 1e-15
+    assert np.max(np.abs(sql - z_crit(np.array(levels) / 100)) / py) < 1e-14
+    # R 4.2.2: print(qnorm(0.05 / 2, lower.tail = FALSE), digits = 17) gives 1.9599639845400538
+    # (metafor's crit at level 95); scipy's ndtri one ulp away
+    assert con.execute("SELECT z_crit(95)").fetchone()[0] == 1.9599639845400538
+    assert abs(z_crit(0.95) - 1.9599639845400538) < 5e-16
+    assert con.execute("SELECT z_crit(95.05), z_crit(100), z_crit(50), z_crit(NULL)").fetchone() == (None,) * 4
+
+
+def test_vi_from_ci_is_log_hr_from_ci():
+    """The variance of a log ratio from its CI, once per layer: the SQL macro and the array function."""
+    from livemeta.pooling.effects import log_hr_from_ci
+
+    con = _macros()
+    for lo, hi, level in ((0.70, 1.03, 95), (0.51, 0.92, 95), (0.51, 0.92, 80), (0.2, 3.5, 99.9), (0.9, 0.91, 50.1)):
+        got = con.execute("SELECT vi_from_ci(?, ?, ?)", [lo, hi, level]).fetchone()[0]
+        want = float(log_hr_from_ci(1.0, lo, hi, level=level / 100).vi[0])
+        assert abs(got - want) <= 2e-14 * want, (lo, hi, level)  # 1e-14 on z (percent vs fraction), twice on vi
+    assert con.execute("SELECT vi_from_ci(0, 1, 95), vi_from_ci(1, 1, 95), vi_from_ci(0.5, 0.9, 95.05)").fetchone() == (None,) * 3
 
 
 def test_every_view_has_a_description():
@@ -73,7 +96,7 @@ def test_resistance_view_gives_one_row_per_trial_and_category(tmp_path):
     def edit(d):
         d["resistance_definitions"].append(dict(
             id="primary_sub", scope="subgroup", population="progressed within 4 months", category="primary",
-            criterion_kind="prior_io_duration", threshold=4, threshold_unit="months",
+            criterion_kind="prior_io_duration", threshold=4, threshold_comparator="<", threshold_unit="months",
             definition="progression within 4 months", source="paper", verified=True))
         d["outcomes"].append(dict(
             id="os_primary", endpoint="os", measure="HR", population="resistance", definition="primary_sub",
@@ -93,8 +116,7 @@ def test_qnorm_macro_is_r_qnorm():
     import numpy as np
     from scipy.special import ndtri
 
-    con = duckdb.connect()
-    con.execute(resource("queries", "macros.sql").read_text())
+    con = _macros()
     ps = np.concatenate([np.logspace(-300, -1, 120), np.linspace(0.02, 0.98, 97), 1 - np.logspace(-14, -1, 40)])
     got = np.array([con.execute("SELECT qnorm(?)", [float(p)]).fetchone()[0] for p in ps])
     assert np.max(np.abs(got - ndtri(ps)) / np.maximum(1, np.abs(ndtri(ps)))) < 1e-15
@@ -188,3 +210,45 @@ def test_s1800a_three_readings(bundled_db):
     others = api.query(bundled_db, "select count(*) from analysis_rct_hr where trial_id <> 'lung-map-s1800a' "
                                    "and (vi_alternative <> vi or vi_p_value <> vi)").rows[0][0]
     assert others == 0
+
+
+def test_each_analysis_row_carries_its_own_endpoints_risk_of_bias(tmp_path):
+    """One trial judged for OS (some concerns), ORR (high) and safety (low): every analysis view keeps
+    one row per outcome or adverse-event pair, with its endpoint's judgement (issue 20: a join on the
+    trial alone gave analysis_rct_os two rows for it, and `pool os` k 2 instead of 1)."""
+    from copy import deepcopy
+
+    def edit(d):
+        os_rob = d["risk_of_bias"][0]
+        orr = deepcopy(os_rob) | {"id": "orr-consensus", "endpoint": "orr", "result": "orr",
+                                  "overall": {"judgement": "high", "support": "Open-label assessment of response"}}
+        orr["domains"]["D4"] = {"judgement": "high", "support": "Investigator-assessed response, open label"}
+        safety = deepcopy(os_rob) | {"id": "safety-consensus", "endpoint": "safety", "result": None,
+                                     "overall": {"judgement": "low", "support": "Low in every domain"}}
+        safety["domains"]["D2"] = {"judgement": "low", "support": "Safety analysis set as planned"}
+        d["risk_of_bias"] += [orr, safety]
+
+    path = tmp_path / "t.yaml"
+    path.write_text(_study("rob-endpoints", edit))
+    db = tmp_path / "r.duckdb"
+    ingest_files(db, [path], message="t", author="t")
+    q = lambda sql: api.query(db, sql).rows  # noqa: E731
+    assert q("select endpoint, outcome_id, ae_id, rob_overall from analysis_risk_of_bias order by 1, 2, 3") == [
+        ("orr", "orr", None, "high"), ("os", "os", None, "some_concerns"),
+        ("safety", None, "g3_trae_combo", "low"), ("safety", None, "g3_trae_doc", "low")]
+    assert q("select trial_id, rob_overall from analysis_rct_os") == [("rob-endpoints", "some_concerns")]
+    assert q("select trial_id, rob_overall from analysis_rct_hr") == [("rob-endpoints", "some_concerns")]
+    assert q("select trial_id, rob_overall from analysis_rct_orr") == [("rob-endpoints", "high")]
+    assert q("select trial_id, rob_overall from analysis_rct_ae_g3") == [("rob-endpoints", "low")]
+    run = api.pool(db, ["os", "orr", "ae_g3"])
+    assert [(r.spec.id, r.k) for r in run.results] == [("os", 1), ("orr", 1), ("ae_g3", 1)]
+
+
+def test_analysis_views_read_risk_of_bias_through_one_view():
+    """The join of a judgement to the rows it applies to is written once (analysis_risk_of_bias); the
+    analysis views read that view, never risk_of_bias_in_force itself."""
+    texts = {v.name: v.sql for v in views()}
+    readers = sorted(n for n, t in texts.items() if "risk_of_bias_in_force" in t and n != "risk_of_bias_in_force")
+    assert readers == ["analysis_risk_of_bias"]
+    assert sorted(n for n, t in texts.items() if "analysis_risk_of_bias" in t and n != "analysis_risk_of_bias") == [
+        "analysis_rct_ae_g3", "analysis_rct_hr", "analysis_rct_orr", "analysis_single_arm_orr"]

@@ -39,11 +39,11 @@ SELECT
     t.inclusion,
     p.x_verified AND p.y_verified AS verified,
     p.x_source_id AS source_id,
-    rb.overall_judgement AS rob_overall,
-    rb.status AS rob_status
+    rb.rob_overall,
+    rb.rob_status
 FROM pairs AS p
 JOIN trials AS t USING (trial_id)
 JOIN arms AS e ON e.trial_id = p.trial_id AND e.arm_id = p.experimental_arm_id
 JOIN arms AS c ON c.trial_id = p.trial_id AND c.arm_id = p.control_arm_id
-LEFT JOIN risk_of_bias_in_force AS rb ON rb.trial_id = p.trial_id AND rb.endpoint = 'safety'
+LEFT JOIN analysis_risk_of_bias AS rb ON rb.trial_id = p.trial_id AND rb.ae_id = p.x_ae_id
 WHERE t.design = 'rct'

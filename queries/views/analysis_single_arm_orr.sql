@@ -16,12 +16,12 @@ SELECT
     o.verified,
     o.source_id,
     o.raw_text,
-    rb.overall_judgement AS rob_overall,
-    rb.status AS rob_status
+    rb.rob_overall,
+    rb.rob_status
 FROM outcomes AS o
 JOIN trials AS t USING (trial_id)
 JOIN arms AS a ON a.trial_id = o.trial_id AND a.arm_id = o.experimental_arm_id
-LEFT JOIN risk_of_bias_in_force AS rb ON rb.trial_id = o.trial_id AND rb.endpoint = 'orr'
+LEFT JOIN analysis_risk_of_bias AS rb ON rb.trial_id = o.trial_id AND rb.outcome_id = o.outcome_id
 WHERE t.design = 'single_arm'
   AND o.endpoint = 'orr' AND o.measure = 'proportion' AND o.population = 'overall'
   AND o.experimental_events IS NOT NULL AND o.experimental_n IS NOT NULL

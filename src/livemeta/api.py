@@ -696,16 +696,16 @@ def monitor(
     """Sequential monitoring (trial sequential analysis) of one analysis, looks by first publication.
 
     The settings are the analysis's ``monitoring:`` block of the analyses file in force at the
-    revision (defaults: :data:`livemeta.living.monitoring.DEFAULTS`); each argument given overrides
+    revision (defaults: :data:`livemeta.analysis.monitoring.DEFAULTS`); each argument given overrides
     its setting. ``target`` (the ratio, e.g. HR 0.80) overrides the analyses file's target and is
     reported as an override. Returns ``(spec, revision, run, table)``: the
-    :class:`~livemeta.living.monitoring.MonitoringRun` (``run.main`` at the target, ``run.at_ci_limit``
+    :class:`~livemeta.analysis.monitoring.MonitoringRun` (``run.main`` at the target, ``run.at_ci_limit``
     at the pooled CI limit) and the table of ``run.main`` (one row per look).
     """
     from dataclasses import replace
 
     from .analysis import analyses_at, run_analysis, select_specs
-    from .living.monitoring import monitor_result, monitoring_table, settings_for
+    from .analysis.monitoring import monitor_result, monitoring_table, settings_for
 
     with connect(db_path, read_only=True, wait=wait) as con:
         revision = resolve_revision(con, as_of)

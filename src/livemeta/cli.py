@@ -527,7 +527,7 @@ def monitor(db, wait, project, analysis, target, alpha, power, one_sided, hetero
     import json as _json
     import math
 
-    from .living.monitoring import summary_lines
+    from .analysis.monitoring import summary_lines
 
     spec, revision, run, table = api.monitor(
         _db(db, project), analysis, target=target, alpha=alpha, power=power, sided=1 if one_sided else None,
@@ -713,7 +713,9 @@ def cumulative(db, wait, project, analysis, as_of, fmt, plot):
     """Cumulative meta-analysis of ANALYSIS, adding trials by first publication date.
 
     The table rounds as the report prints (ratios to two decimals, proportions in percent); csv and
-    json give every digit. The first row (one trial) is that trial's interval as printed.
+    json give every digit. The first row (one trial) is that trial's interval as the forest plot
+    shows it: as printed when the printed CI is what was pooled, else the one its pooled variance
+    implies.
     """
     from .query import QueryResult
 

@@ -27,8 +27,27 @@ from pathlib import Path
 
 import pandas as pd
 
+from .analysis.run import AnalysisResult
 from .errors import LivemetaError
 from .project import Project, find_project
+
+
+@dataclass(frozen=True)
+class Analysis(AnalysisResult):
+    """An :class:`~livemeta.analysis.run.AnalysisResult` as a notebook gets it: the same numbers,
+    with the drawing convenience of the layer above the analyses (``forest_plot()``)."""
+
+    @classmethod
+    def of(cls, result: AnalysisResult) -> Analysis:
+        from dataclasses import fields
+
+        return cls(**{f.name: getattr(result, f.name) for f in fields(AnalysisResult)})
+
+    def forest_plot(self, **kw):
+        """The forest plot of this result (a matplotlib Figure; see :func:`livemeta.reports.plots.forest_plot`)."""
+        from .reports.plots import forest_plot
+
+        return forest_plot(self, **kw)
 
 
 @dataclass(frozen=True)
@@ -88,7 +107,7 @@ class Evidence:
         """One analysis computed at this revision: the id of an analysis in force, or an ad hoc one
         given as a mapping with the keys of an analyses file entry (id, title, view, measure,
         method, test, filters, subgroup, ...). Returns an :class:`~livemeta.analysis.AnalysisResult`
-        (``to_frame()``, ``forest_plot()``)."""
+        (``to_frame()``), as an :class:`Analysis` (``forest_plot()`` too)."""
         from .analysis import analyses_at, run_analysis, select_specs
         from .analysis.spec import spec_from_dict
         from .db import connect
@@ -98,7 +117,7 @@ class Evidence:
                 (chosen,) = select_specs(analyses_at(con, self.revision).specs, [spec])
             else:
                 chosen = spec_from_dict({"title": spec.get("id", "ad hoc analysis"), **spec}, None, "ad hoc analysis")
-            return run_analysis(con, chosen, self.revision)
+            return Analysis.of(run_analysis(con, chosen, self.revision))
 
     def estimates(self, ids: list[str] | None = None) -> pd.DataFrame:
         """Every analysis in force (or ``ids``) at this revision: one tidy frame, a row per stratum."""
@@ -147,11 +166,10 @@ def open(target: Path | str | None = None, *, project: Path | str | Project | No
 def meta_analysis(yi, vi, *, labels=None, measure: str = "HR", method: str = "REML", test: str = "z",
                   level: float = 0.95, title: str = "meta-analysis"):
     """An analysis of arrays (``yi`` on the analysis scale: ln HR/OR/RR, logit proportion; ``vi``
-    their variances), as an :class:`~livemeta.analysis.AnalysisResult` that has ``to_frame()`` and
-    ``forest_plot()`` like the analyses of the database."""
+    their variances), as an :class:`Analysis` that has ``to_frame()`` and ``forest_plot()`` like
+    the analyses of the database."""
     import numpy as np
 
-    from .analysis.run import AnalysisResult
     from .analysis.spec import AnalysisSpec, _choice, MEASURES, METHODS, TESTS
     from .pooling import pool
 
@@ -164,4 +182,4 @@ def meta_analysis(yi, vi, *, labels=None, measure: str = "HR", method: str = "RE
     result = pool(yi, vi, method=method, test=test, level=level, scale=spec.scale)
     studies = pd.DataFrame({"trial_id": labels, "label": labels, "yi": yi, "vi": vi,
                             "weight": np.asarray(result.weights, float)})
-    return AnalysisResult(spec, 0, studies, result)
+    return Analysis(spec, 0, studies, result)

@@ -82,7 +82,7 @@ def test_monitoring_settings_in_the_method_spec_but_not_the_justification(tmp_pa
     (spec,) = [s for s in load_specs(_write(tmp_path, extra)) if s.id == "x"]
     assert json.loads(spec.method_spec())["monitoring"] == {"target": 0.85, "estimator": "REML",
                                                           "heterogeneity": "none", "overrun": "final_boundary"}
-    from livemeta.living.monitoring import settings_for
+    from livemeta.analysis.monitoring import settings_for
 
     s = settings_for(spec)
     assert (s.target, s.estimator, s.heterogeneity, s.overrun, s.justification, s.target_source) == (

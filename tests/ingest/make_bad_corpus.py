@@ -63,7 +63,7 @@ add("duplicate_key.json", jd.replace('"status": "completed",', '"status": "compl
 add("malformed.json", jd.replace('"design": "rct",', '"design": "rct"'), "invalid JSON", "line 8, column 5")
 
 # --- structure --------------------------------------------------------------------------------
-add("version_2.yaml", sub(("livemeta_study: 1\n", "livemeta_study: 2\n"), header="an unknown format version"), "unsupported format version 2", "livemeta_study")
+add("version_3.yaml", sub(("livemeta_study: 2\n", "livemeta_study: 3\n"), header="an unknown format version"), "unsupported format version 3; this livemeta reads versions 1 and 2", "livemeta_study")
 add("missing_trial.yaml", "# no trial: mapping\n" + re.sub(r"trial:\n(  .*\n)+", "", BODY), "missing required field 'trial'", "trial")
 add("missing_raw_text.yaml", sub(('    raw_text: "ORR 24/150 vs 20/150"\n', ""), header="an outcome without raw_text"), "missing required field 'raw_text'", "outcomes[1].raw_text")
 add("unknown_key.yaml", sub(("    ci_high: 1.03\n", "    ci_hgh: 1.03\n"), header="a misspelt key"), "unknown key 'ci_hgh'; did you mean 'ci_high'?", "outcomes[0].ci_hgh")
@@ -112,6 +112,9 @@ add("arms_over_randomised.yaml", sub(("  randomised_n: 300\n", "  randomised_n: 
 add("safety_over_randomised.yaml", sub(("    n_safety: 145\n", "    n_safety: 200\n"), header="arms' n_safety adding up to more than randomised"), "the arms' n_safety add up to 348, more than randomised_n 300", "trial.randomised_n")
 add("median_zero.yaml", sub(("    experimental_median: 11.0\n", "    experimental_median: 0\n"), header="a median of 0"), "a median must be > 0, got 0", "outcomes[0].experimental_median")
 add("median_without_unit.yaml", sub(("    median_unit: months\n", ""), header="medians without a unit"), "a median needs median_unit", "outcomes[0].median_unit")
+add("threshold_without_direction.yaml", sub(('    threshold_comparator: ">="\n', ""), header="a resistance threshold without its direction (format 2)"), "a threshold needs its direction: threshold_comparator '>=', '>', '<=' or '<'", "resistance_definitions[0].threshold_comparator")
+add("direction_without_threshold.yaml", sub(("    threshold: 4\n", "    threshold: null\n"), ("    threshold_unit: months\n", "    threshold_unit: null\n"), header="a threshold direction without a threshold"), "threshold_comparator given without a threshold", "resistance_definitions[0].threshold_comparator")
+add("threshold_direction_misspelt.yaml", sub(('    threshold_comparator: ">="\n', '    threshold_comparator: "=>"\n'), header="a threshold direction that is not a comparator"), "'=>' is not one of: >=, >, <=, <", "resistance_definitions[0].threshold_comparator")
 add("threshold_negative.yaml", sub(("    threshold: 4\n", "    threshold: -4\n"), header="a negative resistance threshold"), "threshold must be > 0, got -4", "resistance_definitions[0].threshold")
 add("affected_over_at_risk.yaml", sub(("    subjects_affected: 60\n", "    subjects_affected: 160\n"), header="more patients affected than at risk"), "subjects_affected 160 is more than subjects_at_risk 148", "adverse_events[0].subjects_affected")
 add("percent_mismatch.yaml", sub(("    percent: 40.5\n", "    percent: 45.5\n"), header="a percentage that does not match the counts"), "percent 45.5 does not match subjects_affected / subjects_at_risk", "adverse_events[0].percent")

@@ -81,7 +81,7 @@ def test_monitor_cli_table_json_and_plot(bundled_db, tmp_path):
 
 def test_every_overrun_rule_has_its_words():
     from livemeta.analysis import spec
-    from livemeta.living.monitoring import DEFAULTS, OVERRUN_LABELS
+    from livemeta.analysis.monitoring import DEFAULTS, OVERRUN_LABELS
     from livemeta.pooling.sequential import OVERRUN_RULES, monitor
 
     assert set(OVERRUN_LABELS) == set(OVERRUN_RULES) == set(spec.OVERRUN_RULES)

@@ -1,4 +1,4 @@
-"""Mutation check: each mutant below once passed every test (issue 10). Apply each to a copy of
+"""Mutation check: each mutant below once passed every test (issues 10 and 20). Apply each to a copy of
 the checkout, run the tests that should catch it, and report whether they do.
 
     .venv/bin/python tests/mutation/run_mutants.py          # all mutants
@@ -143,6 +143,41 @@ MUTANTS = [
         "queries/macros.sql",
         replace_once("valid_to > as_of_revision()", "valid_to >= as_of_revision()"),
         ("tests/db/test_revisions.py",),
+    ),
+    # issue 20: each displayed-number defect, reintroduced
+    Mutant(
+        "risk-of-bias join without the endpoint",
+        "queries/views/analysis_risk_of_bias.sql",
+        replace_once("ON rb.trial_id = o.trial_id AND rb.endpoint = o.endpoint", "ON rb.trial_id = o.trial_id"),
+        ("tests/test_views.py", "-k", "risk_of_bias"),
+    ),
+    Mutant(
+        "printed interval beside a derived variance",
+        "src/livemeta/analysis/studies.py",
+        replace_once('    if derivation in (None, "ci") and _printed_is_pooled(row, spec):',
+                     '    if _num(row.get("ci_low")) is not None and level_read(row, spec) == 100 * spec.level:'),
+        ("tests/analysis/test_studies.py", "-k", "never_shown"),
+    ),
+    Mutant(
+        "every threshold printed as a minimum",
+        "src/livemeta/reports/characteristics.py",
+        replace_once('    return f" {COMPARATOR_SIGNS[comparator]} {amount}"', '    return f" ≥ {amount}"'),
+        ("tests/ingest/test_threshold_direction.py",),
+    ),
+    Mutant(
+        "a trial's cohorts pooled as independent",
+        "src/livemeta/analysis/run.py",
+        replace_once('    if spec.measure != "proportion" or df.empty or "arm_id" not in df.columns:\n        return df\n',
+                     '    if True:  # mutant: every cohort a row of its own\n        return df\n'),
+        ("tests/analysis/test_run.py", "-k", "cohorts"),
+    ),
+    Mutant(
+        "reproduce.R reads every HR variance from its CI",
+        "src/livemeta/export/reproduce.R",
+        replace_once('  if (measure == "HR") return(hr_effect_sizes(s))',
+                     '  if (measure == "HR") return(list(yi = log(s$estimate), vi = ((log(s$ci_high) - log(s$ci_low)) / '
+                     '(2 * qnorm(1 - (1 - s$ci_level_read / 100) / 2)))^2))'),
+        ("tests/consistency/test_consistency.py", "-k", "todays_reproduce"),
     ),
 ]
 

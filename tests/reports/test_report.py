@@ -307,7 +307,9 @@ def test_figures_with_the_same_numbers_are_drawn_once_and_very_large_analyses_ge
     assert not (figs / "forest_big.png").exists() and (figs / "funnel_big.png").exists()
     table = pd.read_csv(figs / "forest_big.csv")
     assert len(table) == FIGURE_MAX_ROWS + 5 and list(table.columns) == [
-        "study", "trial_id", "estimate", "ci_low", "ci_high", "weight_percent"]
+        "study", "trial_id", "estimate", "ci_low", "ci_high", "weight_percent", "interval", "printed"]
+    assert set(table["interval"]) == {"printed"}  # each CI is what was pooled: shown as printed
+    assert table.loc[0, ["estimate", "ci_low", "ci_high"]].tolist() == [rows[0][2], rows[0][3], rows[0][4]]
     assert table["weight_percent"].sum() == pytest.approx(100)
     assert 'href="figures/forest_big.csv"' in page
     # the cumulative plot goes by publication year: 8 years, not 255 rows

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from statistics import NormalDist, median
+from statistics import median
 
 import numpy as np
 import yaml
@@ -363,7 +363,9 @@ def optimal_information_patients(effect: float, control_risk: float, measure: st
     pe = risk_with(effect, control_risk, measure)
     if not 0 < pe < 1:
         raise ValueError(f"{measure} {effect:g} at a control risk of {control_risk:g} implies a risk of {pe:g}")
-    za, zb = NormalDist().inv_cdf(1 - alpha / 2), NormalDist().inv_cdf(power)
+    from ..pooling._dist import norm_isf
+
+    za, zb = float(norm_isf(alpha / 2)), float(norm_isf(1 - power))
     pbar = (control_risk + pe) / 2
     n = (za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(control_risk * (1 - control_risk) + pe * (1 - pe))) ** 2 \
         / (pe - control_risk) ** 2

@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from .labels import pi_label
 from .run import AnalysisResult
 from ..pooling import back_transform
 from ..words import class_word, column_word, count
@@ -25,30 +26,13 @@ def _fmt_ci(est: float | None, lo: float | None, hi: float | None, digits: int =
     return f.format(est) + ci
 
 
-def printed_interval(row, spec) -> tuple[float, float, float] | None:
-    """A study's estimate and CI as printed, when the analysis pools exactly them: a ratio whose row
-    has the estimate and CI at the analysis's level (the disputed level when the analysis reads
-    CIs at their alternative) and ``yi = ln(estimate)``. None otherwise (then the interval is the
-    one computed from the ``yi`` and ``vi`` that were pooled)."""
-    if spec.measure == "proportion":
+def pi_summary(spec, r, k: int) -> dict | None:
+    """The prediction interval of a pooled result as data: low, high (ratio scale), its estimator,
+    distribution and label (:func:`pi_label`); None without a result."""
+    if r is None:
         return None
-
-    def num(key):
-        try:
-            v = float(row.get(key))
-        except (TypeError, ValueError):
-            return None
-        return v if math.isfinite(v) else None
-
-    est, lo, hi, read, alt, yi = (num(k) for k in ("estimate", "ci_low", "ci_high", "ci_level",
-                                                   "ci_level_alternative", "yi"))
-    if getattr(spec, "ci_level", "printed") == "alternative" and alt is not None:
-        read = alt
-    if None in (est, lo, hi, read, yi) or est <= 0:
-        return None
-    if abs(read - 100 * spec.level) < 1e-9 and abs(math.log(est) - yi) < 1e-6:
-        return est, lo, hi
-    return None
+    return {"low": _ratio(r.pi_low, spec.scale), "high": _ratio(r.pi_high, spec.scale), "estimator": spec.method,
+            "distribution": r.pi_dist, "label": pi_label(spec.method, spec.test, r.pi_dist, k)}
 
 
 def trial_count(result: AnalysisResult) -> str:
@@ -78,10 +62,28 @@ def comparison(result: AnalysisResult) -> str:
     return "matches" if not diffs else "differs: " + "; ".join(diffs)
 
 
-def summary(result: AnalysisResult) -> dict:
-    """The machine-readable summary of one analysis (ratio scale and analysis scale)."""
+def studies_summary(result: AnalysisResult) -> list[dict]:
+    """Each pooled study as ``pool --json`` gives it: the rows of
+    :func:`~livemeta.analysis.studies.study_table` (estimate and interval on the display scale,
+    weight in percent, whether the interval is the printed one or derived)."""
+    from .studies import study_table
+
+    out = []
+    for row in study_table(result).to_dict("records"):
+        row = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+        row["participants"] = None if row["participants"] is None else int(round(row["participants"]))
+        out.append(row)
+    return out
+
+
+def summary(result: AnalysisResult, *, studies: bool = False) -> dict:
+    """The machine-readable summary of one analysis (ratio scale and analysis scale); ``studies``:
+    with each pooled study (:func:`studies_summary`)."""
+    from .studies import participants_total
+
     spec, r = result.spec, result.overall
     scale = spec.scale
+    known, unknown = participants_total(result)
     out = {
         "analysis": spec.id,
         "title": spec.title,
@@ -89,11 +91,13 @@ def summary(result: AnalysisResult) -> dict:
         "measure": spec.measure,
         "k": result.k,
         "trials": result.trials,
+        "participants": {"known": known, "unknown": unknown},  # the trials whose number is not known
         "estimate": _ratio(r.estimate, scale) if r else None,
         "ci_low": _ratio(r.ci_low, scale) if r else None,
         "ci_high": _ratio(r.ci_high, scale) if r else None,
         "pi_low": _ratio(r.pi_low, scale) if r else None,
         "pi_high": _ratio(r.pi_high, scale) if r else None,
+        "pi": pi_summary(spec, r, result.k),
         "log_estimate": r.estimate if r else None,
         "se": r.se if r else None,
         "p": r.p if r else None,
@@ -110,7 +114,9 @@ def summary(result: AnalysisResult) -> dict:
             "pi_dist": r.pi_dist if r else None,
             "zero_cell_rule": spec.zero_cell_rule,
             "ci_level": spec.ci_level if spec.measure == "HR" else None,
+            "cohorts": spec.cohort_rule if spec.measure == "proportion" else None,
         },
+        "unit_of_analysis": unit_of_analysis(result),
         "method_spec": json.loads(spec.method_spec()),
         "sensitivity_of": spec.sensitivity_of,
         "note": result.note,
@@ -129,6 +135,7 @@ def summary(result: AnalysisResult) -> dict:
                 "estimate": _ratio(p.estimate, scale),
                 "ci_low": _ratio(p.ci_low, scale),
                 "ci_high": _ratio(p.ci_high, scale),
+                "pi": pi_summary(spec, p, p.k),
                 "i2": p.i2,
             }
             for name, p in sg.subgroups.items()
@@ -149,6 +156,8 @@ def summary(result: AnalysisResult) -> dict:
                              "settings": json.loads(cols["monitoring_spec"]) if cols["monitoring_spec"] else None,
                              "note": result.monitoring_note}
     out["monitoring_crossed"] = out["monitoring"]["crossed"] if spec.monitoring else None
+    if studies:
+        out["studies"] = studies_summary(result)
     return _finite(out)
 
 
@@ -248,7 +257,7 @@ def to_json(results: list[AnalysisResult], reference: dict | None = None, versio
     version under ``reference`` and the trials added since under ``trials_since_version``."""
     out = []
     for r in results:
-        s = summary(r)
+        s = summary(r, studies=True)
         ref = (reference or {}).get(r.spec.id)
         if ref is not None:
             rs = summary(ref)
@@ -280,8 +289,47 @@ def _trials_word(res: AnalysisResult, n: int) -> str:
     return count(n, "single-arm trial" if res.spec.measure == "proportion" else "RCT")
 
 
+def unit_of_analysis(res: AnalysisResult) -> dict | None:
+    """How the trials with several cohorts entered a pooled proportion (``cohorts`` of the spec),
+    None when no trial had several: {"rule", "stated" (in the analyses file, else livemeta's default),
+    "words", "cohorts" (in all), "trials": {trial_id: n}}."""
+    from .spec import COHORT_WORDS
+
+    st = res.studies
+    if res.spec.measure != "proportion" or "cohorts" not in st.columns or not (st["cohorts"] > 1).any():
+        return None
+    several = {t: int(n) for t, n in zip(st["trial_id"], st["cohorts"]) if n > 1}
+    rule = res.spec.cohort_rule
+    return {"rule": rule, "stated": res.spec.cohorts is not None, "words": COHORT_WORDS[rule],
+            "cohorts": int(st["cohorts"].sum()), "trials": several}
+
+
+def unit_text(res: AnalysisResult) -> str:
+    """'8 cohorts, combined per trial' (the rule beside the trial count), or ''."""
+    u = unit_of_analysis(res)
+    return "" if u is None else f"{u['cohorts']} cohorts, {u['words']}"
+
+
+def unit_note(res: AnalysisResult) -> str:
+    """'Unit of analysis: each trial once; durvalumab + tremelimumab ... : 3 cohorts combined
+    (responders and patients summed)', or '' when no trial had several cohorts."""
+    from .spec import COHORT_NOTES
+
+    u = unit_of_analysis(res)
+    if u is None:
+        return ""
+    st = res.studies
+    names = dict(zip(st["trial_id"], st["trial"] if "trial" in st.columns else st["trial_id"]))
+    which = "; ".join(f"{names[t]}: {n} cohorts" for t, n in u["trials"].items())
+    return f"Unit of analysis: each trial once, {COHORT_NOTES[u['rule']]}: {which}"
+
+
 def _cohorts(res: AnalysisResult) -> str:
-    """' (8 cohorts)' when the analysis pools several arms or cohorts of one trial."""
+    """' (8 cohorts; cohorts of one trial combined ...)' when a trial brought several cohorts (the
+    rule beside the count); ' (8 comparisons)' when an analysis pools several rows of one trial."""
+    unit = unit_text(res)
+    if unit:
+        return f" ({unit})"
     if res.k == len(res.trials) or res.k == 0:
         return ""
     return f" ({count(res.k, 'cohort' if res.spec.measure == 'proportion' else 'comparison')})"
@@ -304,6 +352,20 @@ def _est(res: AnalysisResult, s: dict) -> str:
     if res.spec.measure == "proportion":
         return f"{100 * s['estimate']:.1f}% ({100 * s['ci_low']:.1f}–{100 * s['ci_high']:.1f})"
     return f"{res.spec.measure} {_fmt_ci(s['estimate'], s['ci_low'], s['ci_high'])}"
+
+
+def _pi_line(res: AnalysisResult, s: dict) -> str | None:
+    """'    95% prediction interval 0.59–1.27 (REML, t(k-1) = t(4), HKSJ)' for a random-effects
+    estimate of two or more studies; None otherwise (under a fixed effect the PI is the CI)."""
+    pi = s.get("pi")
+    if res.spec.method == "FE" or res.k < 2 or not pi or pi["low"] is None or pi["high"] is None:
+        return None
+    lvl = f"{res.spec.level * 100:g}%"
+    if res.spec.measure == "proportion":
+        text = f"{100 * pi['low']:.1f}%–{100 * pi['high']:.1f}%"
+    else:
+        text = f"{pi['low']:.2f}–{pi['high']:.2f}"
+    return f"    {lvl} prediction interval {text} ({pi['label']})"
 
 
 def _subgroup_rows(res: AnalysisResult, s: dict) -> list:
@@ -440,10 +502,15 @@ def to_table(
             row["version"] = f"{_est(ref, summary(ref)).removeprefix(f'{res.spec.measure} ')} ({trial_count(ref)})"
         row["compare"] = comparison(ref if ref is not None else res)
         entries.append(row)
+        pi = _pi_line(res, s)
+        if pi:
+            entries.append(pi)
         if res.subgroups is not None:
             entries += _subgroup_rows(res, s)
         if res.metareg is not None:
             entries += _metareg_rows(res)
+        if unit_note(res):
+            entries.append(f"    {unit_note(res)[0].lower()}{unit_note(res)[1:]}")
         if res.metareg_note:
             entries.append(f"    meta-regression: {res.metareg_note}")
         if res.note:

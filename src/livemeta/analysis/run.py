@@ -54,7 +54,7 @@ class AnalysisResult:
     note: str | None = None
     metareg: MetaRegResult | None = None
     metareg_note: str | None = None
-    monitoring: object | None = None  # livemeta.living.monitoring.MonitoringRun (spec `monitoring:`)
+    monitoring: object | None = None  # livemeta.analysis.monitoring.MonitoringRun (spec `monitoring:`)
     monitoring_note: str | None = None
 
     @property
@@ -94,12 +94,6 @@ class AnalysisResult:
             df[f"{col}_{'proportion' if self.spec.scale == 'logit' else 'ratio'}"] = [
                 None if v is None else float(back_transform(v, scale=self.spec.scale)) for v in df[col]]
         return df
-
-    def forest_plot(self, **kw):
-        """The forest plot of this result (a matplotlib Figure; see :func:`livemeta.reports.plots.forest_plot`)."""
-        from ..reports.plots import forest_plot
-
-        return forest_plot(self, **kw)
 
 
 def _filter(df: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
@@ -167,7 +161,65 @@ def load_rows(
         df = df.sort_values(order, kind="stable", na_position="last")
         if views is not None:
             views[(*key, "ordered")] = df
-    return _filter(df, spec).reset_index(drop=True)
+    return one_row_per_trial(_filter(df, spec).reset_index(drop=True), spec)
+
+
+#: the columns of a pooled proportion's row that add up when a trial's cohorts are combined
+_SUMMED = ("xi", "ni")
+
+
+def one_row_per_trial(df: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
+    """The unit of analysis of a pooled proportion: each trial once (``spec.cohort_rule``).
+
+    A single-arm view has a row per arm (cohort); a trial with several enters once: ``combine``
+    sums their responders and patients into one row (other columns keep their value where the
+    cohorts agree, else their values joined with '; '; ``verified`` only when every cohort is;
+    the label says how many were combined), ``largest`` keeps the cohort with most patients. The
+    column ``cohorts`` says how many cohorts each row stands for. Other measures pool one
+    comparison per trial already and are returned as they are."""
+    if spec.measure != "proportion" or df.empty or "arm_id" not in df.columns:
+        return df
+    counts = df.groupby("trial_id", sort=False)["trial_id"].transform("size")
+    if (counts == 1).all():
+        return df.assign(cohorts=1)
+    rows = []
+    for _, group in df.groupby("trial_id", sort=False):
+        n = len(group)
+        if n == 1:
+            rows.append(group.iloc[0].to_dict() | {"cohorts": 1})
+            continue
+        name = str(group["trial"].iloc[0]) if "trial" in group.columns else str(group["trial_id"].iloc[0])
+        if spec.cohort_rule == "largest":
+            row = group.loc[group["ni"].astype(float).idxmax()].to_dict()
+            row["label"] = f"{row['label']} (largest of {n} cohorts)"
+        else:
+            row = {}
+            for col in group.columns:
+                values = list(dict.fromkeys(v for v in group[col].tolist() if not _missing(v)))
+                if col in _SUMMED:
+                    row[col] = group[col].sum()
+                elif col == "verified":
+                    row[col] = bool(group[col].fillna(False).astype(bool).all())
+                elif len(values) <= 1:
+                    row[col] = values[0] if values else group[col].iloc[0]
+                else:
+                    row[col] = "; ".join(map(str, values)) if all(isinstance(v, str) for v in values) else group[col].iloc[0]
+            row["label"] = f"{name} ({n} cohorts combined)"
+        rows.append(row | {"cohorts": n})
+    out = pd.DataFrame(rows)
+    for col in df.columns:  # keep each column's type where the values allow it
+        try:
+            out[col] = out[col].astype(df[col].dtype)
+        except (TypeError, ValueError):
+            pass
+    return out
+
+
+def _missing(v) -> bool:
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
 
 
 def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: int, views: dict | None = None) -> AnalysisResult:
@@ -178,7 +230,7 @@ def run_analysis(con: duckdb.DuckDBPyConnection, spec: AnalysisSpec, revision: i
         return result
     from dataclasses import replace
 
-    from ..living.monitoring import monitor_result, settings_for
+    from .monitoring import monitor_result, settings_for
 
     try:
         return replace(result, monitoring=monitor_result(result, settings_for(spec)))

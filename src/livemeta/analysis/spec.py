@@ -30,6 +30,14 @@ SCALES = {"HR": "log", "OR": "log", "RR": "log", "proportion": "logit"}
 #: how a CI whose level is disputed is read: at its printed level, at its alternative level, or
 #: replaced by the variance derived from the printed p-value and HR
 CI_LEVEL_CHOICES = ("printed", "alternative", "p_value")
+#: how a trial with several cohorts (arms of a single-arm analysis) enters a pooled proportion once
+#: (Cochrane Handbook 23.3.4, multi-arm studies): its cohorts combined (responders and patients
+#: summed), or its largest cohort alone (most patients; the first in pooling order on a tie)
+COHORT_RULES = ("combine", "largest")
+#: the rule in words, printed beside an estimate that applied it, and in its note
+COHORT_WORDS = {"combine": "combined per trial", "largest": "largest per trial"}
+COHORT_NOTES = {"combine": "cohorts combined (responders and patients summed)",
+                "largest": "the largest cohort kept (most patients)"}
 #: the rules for looks past the required information of a sequential monitoring (those of
 #: ``livemeta.pooling.sequential.OVERRUN_RULES``, named here so that reading an analyses file loads no
 #: numerical library)
@@ -40,7 +48,7 @@ HIGH_RISK_OF_BIAS = ["high", "serious", "critical"]
 
 _KEYS = {
     "id", "title", "view", "measure", "method", "test", "level", "pi", "filters", "exclude", "ci_level",
-    "subgroup", "subgroup_tau2", "sensitivity_of", "published", "moderators", "monitoring",
+    "subgroup", "subgroup_tau2", "sensitivity_of", "published", "moderators", "monitoring", "cohorts",
 }
 _MONITORING_KEYS = {"target", "justification", "alpha", "power", "sided", "heterogeneity", "estimator", "information",
                     "type_of_design", "futility", "overrun"}
@@ -77,6 +85,13 @@ class AnalysisSpec:
     published: Published | None = None
     moderators: tuple[str, ...] = ()
     monitoring: dict[str, Any] | None = None
+    cohorts: str | None = None  # a proportion's unit of analysis, COHORT_RULES (None: not stated, combine)
+
+    @property
+    def cohort_rule(self) -> str:
+        """How a trial with several cohorts enters a pooled proportion: ``cohorts`` as the analyses
+        file states it, else livemeta's default, ``combine``."""
+        return self.cohorts or "combine"
 
     @property
     def scale(self) -> str:
@@ -102,6 +117,8 @@ class AnalysisSpec:
         for key in ("moderators", "monitoring"):  # unused, they leave the spec as it always was
             if not d[key]:
                 d.pop(key)
+        if self.measure != "proportion":  # one row per comparison already: no cohorts to combine
+            d.pop("cohorts")
         if d.get("monitoring"):  # the target's justification is a reason, not a method
             d["monitoring"] = {k: v for k, v in d["monitoring"].items() if k != "justification"}
         d["scale"] = self.scale
@@ -199,6 +216,11 @@ def spec_from_dict(raw: Any, defaults: dict | None = None, where: str = "analysi
     _choice(spec.test, TESTS, "test", f"{where}: ")
     _choice(spec.ci_level, CI_LEVEL_CHOICES, "ci_level", f"{where}: ")
     _choice(spec.subgroup_tau2, ("separate", "common"), "subgroup_tau2", f"{where}: ")
+    if spec.cohorts is not None:
+        _choice(spec.cohorts, COHORT_RULES, "cohorts", f"{where}: ")
+    if "cohorts" in raw and spec.measure != "proportion":
+        raise LivemetaError(f"{where}: cohorts is the unit of analysis of a pooled proportion (single-arm cohorts); "
+                            f"a {spec.measure} analysis pools one comparison per trial already")
     _choice(spec.pi, ("default", "t(k-2)"), "pi", f"{where}: ")
     _check_glmm(spec, where)
     if not isinstance(spec.level, (int, float)) or not 0 < spec.level < 1:

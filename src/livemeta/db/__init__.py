@@ -1,6 +1,6 @@
 """The database layer: connection and lock handling, migrations, views and revisions."""
 
-from .connection import connect
+from .database import connect
 from .migrations import apply_migrations, install_views, migrations, schema_version, views
 from .revisions import (
     Revision,

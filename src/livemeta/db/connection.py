@@ -1,4 +1,5 @@
-"""Opening the DuckDB file: briefly, migrated when writable, and patient with a held lock.
+"""Opening the DuckDB file briefly and patiently with a held lock (:func:`livemeta.db.connect`, in
+:mod:`livemeta.db.database`, also migrates a writable one).
 
 DuckDB lets one process open a database file for writing and then refuses every other process,
 readers included. livemeta commands therefore hold a connection only while they need it, and a
@@ -161,29 +162,3 @@ def unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
         con.unregister(name)
     except duckdb.Error:
         pass
-
-
-@contextlib.contextmanager
-def connect(
-    path: Path | str, *, read_only: bool = False, wait: float = 10.0, migrate: bool = True
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the database for the length of a ``with`` block.
-
-    A writable connection is migrated to the newest schema and gets the current views before it
-    is handed out; a read-only one must find a livemeta database already there, at the newest
-    schema (with ``migrate=False``: at any schema, for a look before an upgrade).
-    """
-    from .migrations import apply_migrations, check_schema, install_views
-
-    path = Path(path)
-    con = open_connection(path, read_only=read_only, wait=wait)
-    try:
-        with storage_errors(path):
-            check_schema(con, path, writable=not read_only, migrating=not read_only and migrate)
-            if not read_only and migrate:
-                with storage_errors(path, f"could not prepare database {path} for writing (its schema and views)"):
-                    applied = apply_migrations(con)
-                    install_views(con, unless_current=not applied)
-            yield con
-    finally:
-        con.close()

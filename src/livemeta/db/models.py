@@ -88,6 +88,7 @@ class ResistanceDefinition(SQLModel, table=True):
     source_id: str | None = None
     verified: bool
     note: str | None = None
+    threshold_comparator: str | None = None  # '>=', '>', '<=' or '<' (None: no threshold, or a format-1 file)
 
 
 class Outcome(SQLModel, table=True):
@@ -263,7 +264,7 @@ VIEW_MODELS = {m.__tablename__: m for m in (Trial, Source, Arm, ResistanceDefini
 def session(db_path: Path | str, *, as_of: str | int | None = None, wait: float = 10.0) -> Iterator[Session]:
     """A read-only SQLModel session whose views show the database as of ``as_of`` (a revision id,
     a date or a version name; default: current)."""
-    from .connection import connect
+    from .database import connect
     from .revisions import resolve_revision, set_as_of
 
     with connect(db_path, read_only=True, wait=wait) as con:  # the lock check and the name of the revision

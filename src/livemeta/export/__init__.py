@@ -57,8 +57,10 @@ DESCRIPTIONS = {
     "adverse_events": "Adverse events per arm: term or aggregate, grade band, subjects affected and at risk.",
     "risk_of_bias": "Risk-of-bias judgements (RoB 2, ROBINS-I), one row per assessment and domain.",
     "analyses": "The analyses in force: measure, estimator, test, level, prediction interval, subgroups, specification.",
-    "analysis_rows": "The rows each analysis pooled: the numbers as printed and the yi/vi livemeta computed from them.",
-    "pooled_estimates": "The pooled estimates stored at this revision (on the analysis scale: log or logit).",
+    "analysis_rows": "The rows each analysis pooled: the numbers as printed, the rule that made yi/vi from them "
+                     "(derivation) with its inputs, yi/vi, the weight, and each study's estimate and interval as shown.",
+    "pooled_estimates": "The pooled estimates stored at this revision (on the analysis scale: log or logit), each "
+                        "prediction interval labelled with its estimator and distribution (pi_label).",
 }
 PACKAGE_FILES = ("datapackage.json", "README.md", "reproduce.R", "reproduced.csv", "reproduced.json")
 
@@ -108,28 +110,52 @@ def _field_type(series: pd.Series) -> str:
     return "string"
 
 
-def _ci_level_read(spec, df: pd.DataFrame) -> pd.Series:
-    if spec.ci_level == "alternative" and "ci_level_alternative" in df.columns:
-        return df["ci_level_alternative"].fillna(df["ci_level"])
-    return df["ci_level"]
+#: what an HR row's derivation reads besides the printed HR and CI (queries/views/analysis_rct_hr.sql):
+#: exported with the rule's name (``derivation``) so that reproduce.R applies the same rule to them
+HR_INPUTS = ("p_value", "p_sided", "o_minus_e", "oe_variance", "logrank_chisq", "events", "allocation", "direction")
 
 
 def analysis_rows(result) -> pd.DataFrame:
-    """The rows an analysis pooled: its inputs as printed and the yi/vi livemeta computed."""
+    """The rows an analysis pooled: its inputs as printed, the rule that made each effect size from
+    them (``derivation``: for a hazard ratio ci, p_value, oe_v, logrank_chisq, p_events or
+    logrank_events with the numbers it reads; counts for 2x2 tables and proportions), the yi/vi
+    livemeta computed, the weight, and the study as every output shows it
+    (:func:`~livemeta.analysis.studies.study_table`: ``shown_estimate``, ``shown_ci_low``,
+    ``shown_ci_high`` on the display scale, ``interval`` printed / derived / computed, and the
+    participants compared)."""
+    from ..analysis.studies import level_read, study_table
+
     spec, st = result.spec, result.studies
+    shown = study_table(result)
     out = pd.DataFrame({"analysis_id": spec.id, "trial_id": st["trial_id"], "label": st["label"],
                         "outcome_id": st["outcome_id"] if "outcome_id" in st.columns else None,
                         "subgroup": st[spec.subgroup].fillna("(none)").astype(str) if spec.subgroup else None})
     if spec.measure == "HR":
         out["estimate"], out["ci_low"], out["ci_high"] = st["estimate"], st["ci_low"], st["ci_high"]
-        out["ci_level_read"] = _ci_level_read(spec, st)
+        out["ci_level_read"] = [level_read(r, spec) for r in st.to_dict("records")]
+        out["derivation"] = shown["derivation"].to_numpy()
+        for col in HR_INPUTS:
+            out[col] = st[col] if col in st.columns else None
     elif spec.measure in ("OR", "RR"):
         for c in ("ai", "bi", "ci", "di"):
-            out[c] = st[c]
+            out[c] = _counts(st[c])
+        out["derivation"] = "counts"
     else:
-        out["xi"], out["ni"] = st["xi"], st["ni"]
+        out["xi"], out["ni"] = _counts(st["xi"]), _counts(st["ni"])
+        # how many cohorts of the trial the row stands for, combined as the analysis says (cohorts)
+        out["cohorts"] = _counts(st["cohorts"]) if "cohorts" in st.columns else _counts(pd.Series(1, index=st.index))
+        out["derivation"] = "counts"
     out["yi"], out["vi"], out["weight"] = st["yi"], st["vi"], st["weight"]
+    for col in ("estimate", "ci_low", "ci_high"):
+        out[f"shown_{col}"] = shown[col].to_numpy()
+    out["interval"] = shown["interval"].to_numpy()
+    out["participants"] = _counts(pd.Series(shown["participants"].to_numpy(float), index=out.index))
     return out
+
+
+def _counts(col: pd.Series) -> pd.Series:
+    """Counts as whole numbers in the CSV (19, not 19.0), empty where another analysis has none."""
+    return pd.to_numeric(col).round().astype("Int64")
 
 
 def _analyses_table(specs) -> pd.DataFrame:
@@ -137,6 +163,7 @@ def _analyses_table(specs) -> pd.DataFrame:
         "analysis_id": s.id, "title": s.title, "view": s.view, "measure": s.measure, "scale": s.scale,
         "method": s.method, "test": s.test, "level": s.level, "pi": s.pi, "ci_level": s.ci_level,
         "subgroup": s.subgroup, "subgroup_tau2": s.subgroup_tau2, "sensitivity_of": s.sensitivity_of,
+        "cohorts": s.cohort_rule if s.measure == "proportion" else None,
         "filters": json.dumps(s.filters, sort_keys=True), "exclude": json.dumps(s.exclude, sort_keys=True),
         "method_spec": s.method_spec(),
     } for s in specs])
@@ -149,8 +176,8 @@ def _check_folder(out: Path) -> None:
 
 
 #: the columns of data/pooled_estimates.csv, in order
-STORED_COLUMNS = ["analysis_id", "stratum", "measure", "scale", "method", "test", "level", "pi_dist", "k", "trials",
-                  "estimate", "se", "stat", "p", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "h2", "q",
+STORED_COLUMNS = ["analysis_id", "stratum", "measure", "scale", "method", "test", "level", "pi_dist", "pi_label", "k",
+                  "trials", "estimate", "se", "stat", "p", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "h2", "q",
                   "q_df", "q_p", "converged", "q_between", "df_between", "p_between", "method_spec"]
 
 
@@ -159,8 +186,12 @@ def _stored_estimates(con: duckdb.DuckDBPyConnection, revision: int, ids: list[s
     overall row first."""
     from ..analysis import stored_results
 
+    from ..analysis.labels import pi_label
+
     df = stored_results(con, revision, ids)
     df = df.assign(_later=df["stratum"] != "overall").sort_values(["analysis_id", "_later", "stratum"], kind="stable")
+    df["pi_label"] = [pi_label(m, t, d, int(k)) if k else None  # no studies: no interval
+                      for m, t, d, k in zip(df["method"], df["test"], df["pi_dist"], df["k"])]
     return df[STORED_COLUMNS].reset_index(drop=True)
 
 

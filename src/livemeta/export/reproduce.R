@@ -5,10 +5,22 @@
 # Written by `livemeta export`. Reads data/analyses.csv (the analyses and their methods),
 # data/analysis_rows.csv (the rows each analysis pooled, with the numbers as printed) and
 # data/pooled_estimates.csv (the numbers livemeta stored at this revision). For every analysis:
-#   1. the effect sizes again from the printed numbers: log hazard ratio and its variance from the
-#      CI at the level the analysis reads it, (ln upper - ln lower) / (2 qnorm(1 - (1 - level)/2));
-#      escalc() for odds and risk ratios (2x2 counts) and logit proportions (metafor's default
-#      zero-cell rule: 1/2 added to every cell of a table with a zero); they must equal livemeta's;
+#   1. the effect sizes again from the printed numbers, by the rule each row names (its `derivation`
+#      column, with the numbers that rule reads; an unknown rule stops the script):
+#        ci              yi = log(HR), vi = ((log upper - log lower) / (2 z))^2, z = qnorm(1 - (1 -
+#                        level)/2) at the level the analysis reads the CI (ci_level_read)
+#        p_value         yi = log(HR), vi = (log(HR) / z)^2, z = qnorm(1 - p/2) (two-sided) or qnorm(1 - p)
+#        oe_v            yi = (O - E) / V, vi = 1 / V
+#        logrank_chisq   yi = log(HR), vi = log(HR)^2 / chi2
+#        p_events        V = D r / (1 + r)^2 (D events, r = allocation), yi = sign sqrt(V) z / V, vi = 1 / V,
+#                        z from the printed p as for p_value (Parmar et al. 1998; Tierney et al. 2007)
+#        logrank_events  the same with z = sqrt(chi2)
+#        counts          escalc() for odds and risk ratios (2x2 counts) and logit proportions
+#                        (metafor's default zero-cell rule: 1/2 added to every cell of a table with a zero)
+#      they must equal livemeta's yi/vi; and each study's interval as livemeta shows it
+#      (shown_estimate, shown_ci_low, shown_ci_high) must be the printed one where `interval` says
+#      printed, x / n with its exact (Clopper-Pearson) interval where it says exact (a proportion),
+#      else exp(yi -/+ z sqrt(vi)) at the analysis's level;
 #   2. rma(yi, vi, method, test, level) overall and per subgroup (method GLMM: rma.glmm(measure = "PLO",
 #      xi, ni), the likelihood-ratio test of heterogeneity as q; it needs lme4); the prediction interval from
 #      predict() (or, for the other PI distributions, est +/- crit sqrt(tau2 + se^2)); the test for
@@ -44,17 +56,63 @@ rows <- rd("analysis_rows")
 stored <- rd("pooled_estimates")
 closed_form <- c("FE", "EE", "DL", "HE", "HS", "SJ")
 
-effect_sizes <- function(s, measure) {
-  if (measure == "HR") {
-    sei <- (log(s$ci_high) - log(s$ci_low)) / (2 * qnorm(1 - (1 - s$ci_level_read / 100) / 2))
-    return(list(yi = log(s$estimate), vi = sei^2))
+hr_effect_sizes <- function(s) {
+  z_p <- ifelse(s$p_sided == "two", qnorm(s$p_value / 2, lower.tail = FALSE),
+                ifelse(s$p_sided == "one", qnorm(s$p_value, lower.tail = FALSE), NA))
+  v_events <- s$events * s$allocation / (1 + s$allocation)^2
+  yi <- rep(NA_real_, nrow(s)); vi <- rep(NA_real_, nrow(s))
+  for (j in seq_len(nrow(s))) {
+    r <- s[j, ]
+    rule <- r$derivation
+    if (rule == "ci") {
+      yi[j] <- log(r$estimate)
+      vi[j] <- ((log(r$ci_high) - log(r$ci_low)) / (2 * qnorm(1 - (1 - r$ci_level_read / 100) / 2)))^2
+    } else if (rule == "p_value") {
+      yi[j] <- log(r$estimate); vi[j] <- (log(r$estimate) / z_p[j])^2
+    } else if (rule == "oe_v") {
+      yi[j] <- r$o_minus_e / r$oe_variance; vi[j] <- 1 / r$oe_variance
+    } else if (rule == "logrank_chisq") {
+      yi[j] <- log(r$estimate); vi[j] <- log(r$estimate)^2 / r$logrank_chisq
+    } else if (rule %in% c("p_events", "logrank_events")) {
+      z <- if (rule == "p_events") z_p[j] else sqrt(r$logrank_chisq)
+      yi[j] <- r$direction * sqrt(v_events[j]) * z / v_events[j]; vi[j] <- 1 / v_events[j]
+    } else {
+      stop(sprintf("analysis %s, trial %s: unknown derivation '%s' (this reproduce.R knows ci, p_value, oe_v, ",
+                   r$analysis_id, r$trial_id, rule), "logrank_chisq, p_events, logrank_events, counts)")
+    }
   }
+  list(yi = yi, vi = vi)
+}
+
+effect_sizes <- function(s, measure) {
+  if (measure == "HR") return(hr_effect_sizes(s))
+  if (any(s$derivation != "counts")) stop(sprintf("analysis %s: %s rows are made from counts", s$analysis_id[1], measure))
   if (measure %in% c("OR", "RR")) {
     es <- escalc(measure = measure, ai = s$ai, bi = s$bi, ci = s$ci, di = s$di)
   } else {
     es <- escalc(measure = "PLO", xi = s$xi, ni = s$ni)
   }
   list(yi = as.numeric(es$yi), vi = as.numeric(es$vi))
+}
+
+# each study's estimate and interval as livemeta shows it: the printed ones where it says so, else
+# the interval the pooled yi/vi imply at the analysis's level (ratio scale, or a proportion)
+shown_intervals <- function(s, measure, level) {
+  back <- if (measure == "proportion") plogis else exp
+  z <- qnorm(1 - (1 - level) / 2)
+  est <- back(s$yi); lo <- back(s$yi - z * sqrt(s$vi)); hi <- back(s$yi + z * sqrt(s$vi))
+  printed <- s$interval == "printed"
+  if (any(printed)) {
+    est[printed] <- s$estimate[printed]; lo[printed] <- s$ci_low[printed]; hi[printed] <- s$ci_high[printed]
+  }
+  exact <- s$interval == "exact"  # a proportion as the study shows it: x / n, binom.test's exact interval
+  if (any(exact)) {
+    x <- s$xi[exact]; n <- s$ni[exact]; a2 <- (1 - level) / 2
+    est[exact] <- x / n
+    lo[exact] <- ifelse(x == 0, 0, qbeta(a2, x, n - x + 1))
+    hi[exact] <- ifelse(x == n, 1, qbeta(1 - a2, x + 1, n - x))
+  }
+  list(estimate = est, ci_low = lo, ci_high = hi)
 }
 
 pred_interval <- function(res, pi, level) {
@@ -104,12 +162,15 @@ compare_fit <- function(a, stratum, res, st, pi, level, tol) {
 for (i in seq_len(nrow(analyses))) {
   an <- analyses[i, ]
   a <- an$analysis_id
-  s <- rows[rows$analysis_id == a, ]
+  s <- rows[rows$analysis_id == a, , drop = FALSE]
   if (nrow(s) == 0) next
   tol <- if (an$method %in% closed_form) 1e-8 else 1e-6
   es <- effect_sizes(s, an$measure)
   add(a, "overall", "max |yi - livemeta yi|", max(abs(es$yi - s$yi)), 0, 1e-12)
   add(a, "overall", "max |vi - livemeta vi|", max(abs(es$vi - s$vi)), 0, 1e-12)
+  sh <- shown_intervals(s, an$measure, an$level)
+  add(a, "overall", "max |shown interval - livemeta's|",
+      max(abs(c(sh$estimate - s$shown_estimate, sh$ci_low - s$shown_ci_low, sh$ci_high - s$shown_ci_high))), 0, 1e-12)
   fit <- function(j) rma(es$yi[j], es$vi[j], method = an$method, test = an$test, level = 100 * an$level)
   if (an$method == "GLMM") {  # proportions by the binomial-normal model: rma.glmm (needs lme4), its
     # optimiser run to convergence (metafor's default settings stop about 1e-5 short of the optimum)
@@ -125,7 +186,7 @@ for (i in seq_len(nrow(analyses))) {
       r
     }
   }
-  st <- stored[stored$analysis_id == a, ]
+  st <- stored[stored$analysis_id == a, , drop = FALSE]
   overall <- fit(seq_len(nrow(s)))
   compare_fit(a, "overall", overall, st[st$stratum == "overall", ], an$pi, an$level, tol)
   g <- s$subgroup
@@ -150,7 +211,9 @@ for (i in seq_len(nrow(analyses))) {
   }
 }
 
-res <- do.call(rbind, out)
+res <- if (length(out)) do.call(rbind, out) else
+  data.frame(analysis = character(), stratum = character(), quantity = character(), metafor = numeric(),
+             livemeta = numeric(), tolerance = numeric(), ok = logical())  # a revision without studies
 write.csv(guard_cells(res), file.path(here, "reproduced.csv"), row.names = FALSE)
 num <- function(x) if (is.na(x)) "null" else sprintf("%.17g", x)
 str_ <- function(x) paste0('"', gsub('"', '\\\\"', x), '"')

@@ -901,7 +901,7 @@ class _Builder:
         outcomes = self.outcomes(arms)
         aes = self.adverse_events(arms)
         data = {
-            "livemeta_study": 1,
+            "livemeta_study": 2,
             "trial": trial,
             "sources": [self.source()],
             "arms": arm_rows,

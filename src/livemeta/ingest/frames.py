@@ -171,7 +171,8 @@ def build_batch(studies: list[StudyFile]) -> Batch:
         trial = dict(d["trial"])
         tid = trial.pop("id")
         date, precision = _publication(trial.get("first_published"))
-        rec = {"trial_id": tid, **trial, "first_publication_date": date, "first_publication_precision": precision}
+        rec = {"trial_id": tid, **{_RENAME["trials"].get(k, k): v for k, v in trial.items()},  # source -> source_id
+               "first_publication_date": date, "first_publication_precision": precision}
         rec.update(_study=i, _file=study.name, _path="trial")
         records["trials"].append(rec)
         for table in TABLES[1:]:

@@ -15,6 +15,8 @@ The rules within a file (run only when the schema passes):
 - a single_arm trial has only ``single`` arms; an rct has experimental and control arms and no
   ``single`` one;
 - dates are real calendar dates (2024-02-30 is refused);
+- a resistance threshold has its direction (``threshold_comparator``; format 2), and a direction a
+  threshold;
 - the statistics an HR may be derived from (O - E and V, a log-rank chi-square, total events, the
   allocation ratio, the HR's direction) belong to HR outcomes, come in usable combinations and
   agree with the rest of the outcome.
@@ -184,6 +186,9 @@ def _render(error) -> list[tuple[str, str]]:
         if "string" in wanted and isinstance(value, (int, float)) and not isinstance(value, bool):
             reason += f' (quote it: "{fmt(value)}")'
         return [(path, reason)]
+    if kind == "enum" and parts == ["livemeta_study"]:
+        versions = " and ".join(map(str, error.validator_value))
+        return [(path, f"unsupported format version {_got(value)}; this livemeta reads versions {versions}")]
     if kind == "enum":
         options = [o for o in error.validator_value if o is not None]
         reason = f"{_got(value)} is not one of: {', '.join(map(str, options))}"
@@ -386,6 +391,23 @@ def _risk_of_bias_rules(assessments: list[dict], design: str) -> list[tuple[str,
     return out
 
 
+def _threshold_directions(definitions: list[dict], version) -> list[tuple[str, str]]:
+    """A threshold says which way it cuts (threshold_comparator), required with it from format 2 on
+    (format 1 files, written before the field existed, are read as before: direction not recorded);
+    a direction needs a threshold."""
+    out = []
+    for i, r in enumerate(definitions):
+        p = f"resistance_definitions[{i}]"
+        if r.get("threshold") is not None and r.get("threshold_comparator") is None and version != 1:
+            out.append((f"{p}.threshold_comparator",
+                        f"a threshold needs its direction: threshold_comparator '>=', '>', '<=' or '<' (the criterion "
+                        f"is value <comparator> {r['threshold']:g}{' ' + r['threshold_unit'] if r.get('threshold_unit') else ''}, "
+                        "as the definition says it)"))
+        if r.get("threshold_comparator") is not None and r.get("threshold") is None:
+            out.append((f"{p}.threshold_comparator", "threshold_comparator given without a threshold"))
+    return out
+
+
 def rule_problems(study: StudyFile) -> list[Problem]:
     """The rules within one schema-valid file."""
     d = study.data
@@ -462,6 +484,7 @@ def rule_problems(study: StudyFile) -> list[Problem]:
     out.extend(_one_result_per_comparison(d.get("outcomes") or []))
     out.extend(_ci_levels(d.get("outcomes") or []))
     out.extend(_reported_statistics(d.get("outcomes") or []))
+    out.extend(_threshold_directions(d.get("resistance_definitions") or [], d.get("livemeta_study")))
     trial_scope = [i for i, r in enumerate(d.get("resistance_definitions") or []) if r["scope"] == "trial"]
     for i in trial_scope[1:]:
         out.append((f"resistance_definitions[{i}].scope",

@@ -121,7 +121,7 @@ def mixed_study(i: int) -> dict:
     cls = _CLASSES[(i // 10) % len(_CLASSES)]
     n_exp, n_ctl = 100 + i % 97, 90 + i % 89
     d: dict = {
-        "livemeta_study": 1,
+        "livemeta_study": 2,
         "trial": {
             "id": f"mixed-{i:05d}", "name": f"MIXED-{i:05d}", "nct_id": f"NCT9{i:07d}",
             "design": "single_arm" if single else "rct", "phase": "2" if single else "3",
@@ -160,7 +160,8 @@ def mixed_study(i: int) -> dict:
     d["resistance_definitions"] = [{
         "id": "eligibility", "scope": "trial", "population": "all randomised patients",
         "category": "acquired" if acquired_trial else "unselected", "criterion_kind": "prior_io_duration",
-        "threshold": 4 if acquired_trial else None, "threshold_unit": "months" if acquired_trial else None,
+        "threshold": 4 if acquired_trial else None, "threshold_comparator": ">=" if acquired_trial else None,
+        "threshold_unit": "months" if acquired_trial else None,
         "definition": ">=4 months on a checkpoint inhibitor, then progression" if acquired_trial else "any prior checkpoint inhibitor",
         "source": "paper", "verified": True,
     }]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import AnalysisResult, AnalysisSpec, run_analysis
-from ..analysis.present import printed_interval
+from ..analysis.studies import study_table
 from ..pooling import back_transform
 from ..pooling.sensitivity import cumulative
 from ..words import count
@@ -34,8 +34,9 @@ def cumulative_rows(result: AnalysisResult) -> pd.DataFrame:
     ``first_publication_date``, then trial id and label, stably), pooled with the analysis's own
     method, test, level and scale. Columns: step, trial_id, label, first_published (the column of
     that name, else the year of ``first_publication_date``, else empty), k, estimate, ci_low,
-    ci_high (natural scale), p, tau2, i2. The first step (one study) shows the study's interval as
-    printed when the analysis reads it at its printed level (:func:`printed_interval`).
+    ci_high (natural scale), p, tau2, i2. The first step (one study) shows the study's estimate and
+    interval as the forest plot does (:func:`~livemeta.analysis.studies.study_table`: as printed
+    when the printed CI is what was pooled, else implied by the pooled variance).
     """
     studies, spec = result.studies, result.spec
     if studies.empty:
@@ -53,9 +54,9 @@ def cumulative_rows(result: AnalysisResult) -> pd.DataFrame:
     else:
         year = [None] * len(added)
     est, lo, hi = (back_transform(np.asarray(a, float), scale=spec.scale) for a in (res.estimate, res.ci_low, res.ci_high))
-    first = printed_interval(studies.iloc[int(added[0])].to_dict(), spec) if len(added) else None
-    if first is not None:  # one study: its interval as printed, not recomputed from yi and vi
-        est[0], lo[0], hi[0] = first
+    if len(added):  # one study: its estimate and interval as every output shows it (study_table)
+        first = study_table(result).iloc[int(added[0])]
+        est[0], lo[0], hi[0] = float(first["estimate"]), float(first["ci_low"]), float(first["ci_high"])
     return pd.DataFrame({
         "step": np.arange(1, len(added) + 1),
         "trial_id": studies["trial_id"].to_numpy()[added],

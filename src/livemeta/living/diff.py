@@ -159,7 +159,7 @@ class RevisionDiff:
         out.append("| analysis | before | after | k | τ² | I² | flags |")
         out.append("|---|---|---|---|---|---|---|")
         for a in self.analyses:
-            flags = ", ".join(a.flags)
+            flags = ", ".join(_flag_text(a, f) for f in a.flags)
             if a.change:
                 flags = f"analysis {a.change}" + (f"; the evidence: {flags}" if flags else "")
             out.append(
@@ -183,6 +183,12 @@ class RevisionDiff:
                 cells.append(f"{ka} → {kb}" if ka != kb else kb)
                 out.append(f"| {stage} | " + " | ".join(cells) + " |")
         return "\n".join(out)
+
+
+def _flag_text(a: AnalysisChange, flag: str) -> str:
+    """A flag as printed: a prediction interval's flag says which interval (estimator, distribution)."""
+    label = (a.new or {}).get("pi_label") or (a.old or {}).get("pi_label")
+    return f"{flag} ({label})" if flag.startswith("prediction interval") and label else flag
 
 
 def _clean(x):
@@ -437,13 +443,17 @@ class EstimateHistory:
         return self._specs[revision]
 
     def at(self, revision: int) -> dict[str, dict]:
-        """The overall result of every analysis in force at ``revision``."""
+        """The overall result of every analysis in force at ``revision`` (with ``pi_label``: what its
+        prediction interval is, :func:`~livemeta.analysis.labels.pi_label`)."""
+        from ..analysis.labels import pi_label
+
         out = {}
         for spec in self.specs(revision):
             row = self._stored_at(spec.id, revision)
             if row is not None:
                 out[spec.id] = {k: _normal(row[k]) for k in _ESTIMATE_KEYS} | {
-                    "p_between": _normal(row["p_between"]), "recomputed": False, "method": spec.method}
+                    "p_between": _normal(row["p_between"]), "recomputed": False, "method": spec.method,
+                    "pi_label": pi_label(row["method"], row["test"], row["pi_dist"], row["k"])}
             else:
                 out[spec.id] = self.computed(spec, revision)
         return out
@@ -456,7 +466,7 @@ class EstimateHistory:
         s = summary(run_analysis(self.con, spec, revision))
         between = s.get("test_for_subgroup_differences") or {}
         return {k: s[k] for k in _ESTIMATE_KEYS} | {"p_between": between.get("p"), "recomputed": True,
-                                                            "method": spec.method}
+                                                    "method": spec.method, "pi_label": (s["pi"] or {}).get("label")}
 
     def evidence_changed(self, from_r: int, to_r: int) -> bool:
         """Whether a revision after ``from_r``, up to ``to_r``, changed the evidence."""

@@ -1,4 +1,10 @@
-"""Distribution functions from ``scipy.special`` (avoids importing ``scipy.stats``)."""
+"""Distribution functions from ``scipy.special`` (avoids importing ``scipy.stats``).
+
+:func:`norm_isf` is the one normal quantile of the Python layer and :func:`z_crit` the one critical
+value of a CI level: the pooling engine, the effect sizes, the reports and GRADE read them (the SQL
+layer's are the ``qnorm`` and ``z_crit`` macros of queries/macros.sql, held to these in
+tests/test_views.py).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,14 @@ def norm_sf(x):
 def norm_isf(a):
     """Upper-tail quantile of N(0, 1) (R ``qnorm(a, lower.tail = FALSE)``)."""
     return -special.ndtri(np.asarray(a, dtype=float))
+
+
+def z_crit(level):
+    """The two-sided normal critical value of a CI level given as a fraction (1.959964 for 0.95), as
+    metafor computes it: ``qnorm(alpha / 2, lower.tail = FALSE)``, ``alpha = 1 - level``. A float
+    for a float level, an array for an array."""
+    z = norm_isf((1.0 - np.asarray(level, dtype=float)) / 2.0)
+    return float(z) if np.ndim(z) == 0 else z
 
 
 def chi2_sf(x, df):

@@ -34,8 +34,9 @@ import numpy as np
 from scipy import special
 
 from ._tau2 import _EPS, _R_TOL, METHODS, _Control, _InterceptModel, _Segments, _zeroin, estimate_tau2, i2_h2
+from ._dist import norm_isf
 from ._validate import first_index
-from .effects import transf_ilogit
+from .effects import back_transform, transf_ilogit  # noqa: F401 - back_transform: this module's API too
 from .results import PoolResult
 
 __all__ = [
@@ -183,7 +184,7 @@ def _estimate_test(k: np.ndarray, W: np.ndarray, est: np.ndarray, rss: np.ndarra
     km1 = k.astype(float) - 1.0
     alpha = 1.0 - level
     vb = 1.0 / W
-    crit_z = -special.ndtri(alpha / 2.0)
+    crit_z = norm_isf(alpha / 2.0)
     if test == "knha":
         s2w = np.where(rss <= _EPS, 0.0, rss / km1)
         vb = np.where(multi, s2w * vb, vb)
@@ -374,7 +375,7 @@ def _pool_one(y: np.ndarray, v: np.ndarray, *, method: str, test: str, level: fl
     alpha = 1.0 - level
     crit_z = _CRIT_Z.get(alpha)
     if crit_z is None:
-        crit_z = _CRIT_Z[alpha] = float(-special.ndtri(alpha / 2.0))
+        crit_z = _CRIT_Z[alpha] = float(norm_isf(alpha / 2.0))
     notes = []
     with np.errstate(all="ignore"):
         qe, tau2, tau2_se, tr_p0 = _tau2_one(y, v, method, notes)
@@ -743,34 +744,3 @@ def _typical_variance(v: np.ndarray) -> float:
     w = 1.0 / v
     W0 = float(seg.sum(w)[0])
     return (v.shape[0] - 1.0) / (W0 - float(seg.sum(w * w)[0]) / W0)
-
-
-# ------------------------------------------------------------- back-transform
-_BACK = {"identity": lambda x: x, "log": np.exp, "logit": transf_ilogit}
-
-
-def back_transform(x, scale: str = "log"):
-    """Map values from the analysis scale back to the natural scale.
-
-    ``scale="log"`` (log RR, log OR, log HR) applies ``exp`` (metafor
-    ``transf=exp``); ``"logit"`` (pooled proportions) applies the inverse
-    logit (metafor ``transf=transf.ilogit``); ``"identity"`` returns ``x``
-    unchanged.
-
-    Parameters
-    ----------
-    x : float or array_like
-    scale : {"log", "logit", "identity"}
-
-    Returns
-    -------
-    float or numpy.ndarray
-        Same shape as ``x``.
-    """
-    try:
-        fn = _BACK[str(scale)]
-    except KeyError:
-        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(_BACK)}") from None
-    if np.isscalar(x):
-        return float(fn(float(x)))
-    return fn(np.asarray(x, dtype=float))

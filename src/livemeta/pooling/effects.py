@@ -52,6 +52,7 @@ __all__ = [
     "logit_proportion",
     "ft_double_arcsine",
     "transf_ilogit",
+    "back_transform",
     "transf_ipft",
     "transf_ipft_hm",
     "proportion_ci_exact",
@@ -264,6 +265,37 @@ def transf_ilogit(x):
     return expit(np.asarray(x, dtype=float))
 
 
+# ------------------------------------------------------------- back-transform
+_BACK = {"identity": lambda x: x, "log": np.exp, "logit": transf_ilogit}
+
+
+def back_transform(x, scale: str = "log"):
+    """Map values from the analysis scale back to the natural scale.
+
+    ``scale="log"`` (log RR, log OR, log HR) applies ``exp`` (metafor
+    ``transf=exp``); ``"logit"`` (pooled proportions) applies the inverse
+    logit (metafor ``transf=transf.ilogit``); ``"identity"`` returns ``x``
+    unchanged.
+
+    Parameters
+    ----------
+    x : float or array_like
+    scale : {"log", "logit", "identity"}
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Same shape as ``x``.
+    """
+    try:
+        fn = _BACK[str(scale)]
+    except KeyError:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(_BACK)}") from None
+    if np.isscalar(x):
+        return float(fn(float(x)))
+    return fn(np.asarray(x, dtype=float))
+
+
 def _pft(p, n):
     return 0.5 * (np.arcsin(np.sqrt(n * p / (n + 1))) + np.arcsin(np.sqrt((n * p + 1) / (n + 1))))
 
@@ -324,7 +356,7 @@ def log_hr_from_ci(hr, ci_low, ci_high, level=0.95) -> EffectSizes:
     """Log hazard ratio and its variance from a reported HR and CI.
 
     ``yi = log(hr)`` and ``vi = ((log(ci_high) - log(ci_low)) / (2 z))^2`` with
-    ``z = Phi^-1((1 + level)/2)`` (1.6449 for 90 %, 1.9600 for 95 %).  This is
+    ``z = Phi^-1(1 - (1 - level)/2)`` (:func:`~livemeta.pooling._dist.z_crit`: 1.6449 for 90 %, 1.9600 for 95 %).  This is
     what metafor's ``conv.wald(out = hr, ci.lb, ci.ub, level, transf = log)``
     computes in metafor >= 4.0 (absent from the 3.8 used for the reference
     file, so the tests use the closed form).
@@ -343,7 +375,7 @@ def log_hr_from_ci(hr, ci_low, ci_high, level=0.95) -> EffectSizes:
         or a level outside (0, 1).  The HR need not lie inside its CI (rounded
         reports sometimes violate this); the CI width alone determines vi.
     """
-    from scipy.special import ndtri
+    from ._dist import z_crit
 
     hr, lo, hi = _arr("hr", hr), _arr("ci_low", ci_low), _arr("ci_high", ci_high)
     n = _same_len(hr=hr, ci_low=lo, ci_high=hi)
@@ -353,7 +385,7 @@ def log_hr_from_ci(hr, ci_low, ci_high, level=0.95) -> EffectSizes:
         require_none(a <= 0, f"{name} <= 0")
     require_none(lo >= hi, "ci_low >= ci_high")
     require_none((lev <= 0) | (lev >= 1), "level outside (0, 1)")
-    z = ndtri((1 + lev) / 2)
+    z = z_crit(lev)
     yi = np.log(hr)
     vi = ((np.log(hi) - np.log(lo)) / (2 * z)) ** 2
     return EffectSizes(yi, vi)

@@ -32,6 +32,7 @@ import math
 import numpy as np
 from scipy import optimize, special
 
+from ._dist import z_crit
 from .effects import _props
 from .results import PoolResult
 
@@ -161,7 +162,7 @@ def pool_glmm(xi, ni, *, level: float = 0.95, n_agq: int = 7) -> PoolResult:
         H = _hessian(lambda par: -_loglik(par[1], par[0], x, n, int(n_agq)), np.array([tau, mu]))
         se = math.sqrt(float(np.linalg.inv(H)[1, 1]))
     tau2 = tau * tau
-    crit = float(-special.ndtri((1.0 - level) / 2.0))
+    crit = z_crit(level)
     stat = mu / se
     # metafor's I2 / H2: tau2 against the typical variance of the escalc logits (1/2 added to zero cells)
     cc = np.where((x == 0) | (x == n), 0.5, 0.0)

@@ -31,8 +31,8 @@ agree with these functions.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
+from ._dist import norm_isf
 from ._validate import require_none
 from .effects import EffectSizes, _arr
 
@@ -59,10 +59,10 @@ def z_from_p(p, sided: int = 2) -> np.ndarray:
     p = _arr("p", p)
     require_none((p <= 0) | (p >= 1), "p outside (0, 1)")
     if sided == 2:
-        return -special.ndtri(p / 2.0)
+        return norm_isf(p / 2.0)
     if sided == 1:
         require_none(p >= 0.5, "one-sided p >= 0.5 (the effect lies against the tested direction)")
-        return -special.ndtri(p)
+        return norm_isf(p)
     raise ValueError(f"sided must be 1 or 2, got {sided!r}")
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from ._dist import norm_isf
 from ._tau2 import _EPS, _Control, _DesignModel, _Segments, estimate_tau2, i2_h2
 
 __all__ = ["MetaRegResult", "Prediction", "metareg", "metareg_many", "design_matrix"]
@@ -164,7 +165,7 @@ class MetaRegResult:
             crit = -special.stdtrit(dfr, alpha / 2.0) if dfr > 0 else np.nan
             dist = f"t({dfr})"
         else:
-            crit = -special.ndtri(alpha / 2.0)
+            crit = norm_isf(alpha / 2.0)
             dist = "normal"
         half_pi = crit * np.sqrt(vpred + self.tau2)
         return Prediction(x=xn, pred=pred, se=se, ci_low=pred - crit * se, ci_high=pred + crit * se,
@@ -312,7 +313,7 @@ def _fit_design(seg: _Segments, y, v, x, *, method: str, test: str, level: float
         else:
             qm_p = special.chdtrc(m, qm)
             pval = 2.0 * special.ndtr(-np.abs(stat))
-            crit = -special.ndtri(alpha / 2.0)
+            crit = norm_isf(alpha / 2.0)
         ci_low = beta - crit * se
         ci_high = beta + crit * se
 

@@ -21,6 +21,8 @@ import math
 import numpy as np
 from scipy import special
 
+from ._dist import norm_isf, z_crit
+
 __all__ = ["printed_range", "min_events", "check_many", "hr_findings"]
 
 
@@ -72,7 +74,7 @@ def check_many(*, hr, ci_low, ci_high, level, p_value, p_sided, n, vi, derivatio
     hr, lo, hi, lev, p, n, vi = (_col(x, k) for x in (hr, ci_low, ci_high, level, p_value, n, vi))
     sided = [s if isinstance(s, str) else None for s in p_sided]
     with np.errstate(all="ignore"):
-        z = -special.ndtri((1.0 - lev) / 2.0)
+        z = z_crit(lev)
         hlo, hhi, hhr, hp = _half_units(lo), _half_units(hi), _half_units(hr), _half_units(p)
         ci_ok = (deriv == "ci") & np.isfinite(lo) & np.isfinite(hi) & (lo > 0) & (lo < hi) & (lev > 0) & (lev < 1)
         se_wide = (np.log(hi + hhi) - np.log(np.maximum(lo - hlo, 1e-300))) / (2 * z)
@@ -83,7 +85,7 @@ def check_many(*, hr, ci_low, ci_high, level, p_value, p_sided, n, vi, derivatio
         lmax = np.maximum(la, lb)
         # the variance from the printed P: |ln HR| / z_p, largest with |ln HR| largest and P largest
         ks = np.array([1.0 if s == "one" else 2.0 for s in sided])
-        zp_low = -special.ndtri(np.minimum(p + hp, 1.0) / ks)
+        zp_low = norm_isf(np.minimum(p + hp, 1.0) / ks)
         p_ok = (deriv == "p_value") & np.isfinite(hr) & (hr > 0) & (hr != 1) & np.isfinite(p) & (p > 0) & (p < 1)
         se_p = np.where(zp_low > 0, lmax / zp_low, np.inf)
         other = ~ci_ok & ~p_ok & (deriv != "ci") & (deriv != "p_value") & np.isfinite(vi) & (vi > 0)

@@ -143,7 +143,7 @@ class PoolResult:
         Returns a dict with ``estimate``, ``ci_low``, ``ci_high``, ``pi_low``,
         ``pi_high`` on the natural scale (``exp`` for ``scale="log"``).
         """
-        from .core import back_transform
+        from .effects import back_transform
 
         keys = ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")
         return {key: float(back_transform(getattr(self, key), self.scale)) for key in keys}

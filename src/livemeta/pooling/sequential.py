@@ -50,6 +50,8 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from ._dist import norm_isf
+
 __all__ = [
     "DESIGN_TYPES",
     "BETA_SPENDING_TYPES",
@@ -86,7 +88,7 @@ def _Phi(x):
 
 def _z(p):
     """Upper quantile z_{1-p}."""
-    return float(-special.ndtri(p))
+    return float(norm_isf(p))
 
 
 def spending(t, alpha: float, kind: str, sided: int = 1):
@@ -369,7 +371,7 @@ def _futility_bounds(P, t, crit, beta, kind, drift):
     cum = 0.0
     for k in range(1, K + 1):
         if k == 1:
-            f_k = float(special.ndtri(bspent[0])) + drift * math.sqrt(t[0])
+            f_k = -float(norm_isf(bspent[0])) + drift * math.sqrt(t[0])
         else:
             f_k = _solve(lambda f: bspent[k - 1] - cum - path.tails(k, f, np.inf)[0], *P.fut_range)
         cum += path.tails(k, f_k, np.inf)[0]
@@ -540,7 +542,7 @@ def group_sequential_design(information_rates: Sequence[float], *, alpha: float 
             for k in range(1, K + 1):
                 if k == 1:
                     c[0] = _z(spent[0])
-                    f[0] = float(special.ndtri(bspent[0])) + d * math.sqrt(t[0])
+                    f[0] = -float(norm_isf(bspent[0])) + d * math.sqrt(t[0])
                 else:
                     c[k - 1] = _solve(lambda x: cum0 + h0.tails(k, -np.inf, x)[1] - spent[k - 1],
                                       *P.crit_range)

@@ -61,13 +61,28 @@ def _by_trial(frame: pd.DataFrame) -> dict[str, list[dict]]:
     return out
 
 
+#: a threshold's direction as printed
+COMPARATOR_SIGNS = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
+
+
+def threshold_text(d: dict) -> str:
+    """' < 24 weeks' (with the leading space), in the direction the definition records; a threshold
+    of a format-1 study file, written before directions were recorded, says so: ' threshold 24
+    weeks (direction not recorded)'."""
+    amount = f"{d['threshold']:g} {d.get('threshold_unit') or ''}".rstrip()
+    comparator = d.get("threshold_comparator")
+    if not isinstance(comparator, str) or comparator not in COMPARATOR_SIGNS:
+        return f" threshold {amount} (direction not recorded)"
+    return f" {COMPARATOR_SIGNS[comparator]} {amount}"
+
+
 def _definitions(defs: list[dict]) -> str:
     out = []
     for d in defs:
         crit = _CRITERIA.get(d["criterion_kind"], d["criterion_kind"])
         thr = ""
         if num(d.get("threshold")) is not None:
-            thr = f" ≥ {d['threshold']:g} {d.get('threshold_unit') or ''}".rstrip()
+            thr = threshold_text(d)
         scope = {"trial": "eligibility", "subgroup": "subgroup", "cohort": "cohort",
                  "stratification": "stratification"}[d["scope"]]
         how = f"{scope}; {crit}{thr}" if d["criterion_kind"] != "eligibility" else scope
@@ -155,4 +170,5 @@ def write_characteristics(doc: Doc, inputs, refs: References, caption: str) -> N
         doc.table(header, rows, caption)
 
 
-__all__ = ["characteristics_rows", "first_sentence", "trial_order", "write_characteristics"]
+__all__ = ["COMPARATOR_SIGNS", "characteristics_rows", "first_sentence", "threshold_text", "trial_order",
+           "write_characteristics"]

@@ -15,6 +15,9 @@ import numpy as np
 #: below this many studies a funnel plot and Egger's test are not informative
 EGGER_MIN_K = 10
 ROW_IN = 0.24  # height of a one-line row of a figure, inches
+#: beyond this many studies a study-level figure (forest plot, traffic light) would be tens of inches
+#: tall: the rows go to a CSV file beside the figures instead, and the funnel plot shows every study
+FIGURE_MAX_ROWS = 250
 
 MEASURE_NAMES = {
     "HR": ("Hazard ratio", "HR"),

@@ -25,7 +25,6 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
 
 import matplotlib
@@ -641,14 +640,20 @@ def _subgroup_test_text(sg) -> str:
             f"{_fmt_p(sg.q_between_p)}")
 
 
-def _study_cells(row: Mapping, sc: _Scale, spec, wmax: float) -> _Row:
-    est, lo, hi = _study_ci(row, sc, spec)
+def _study_cells(row: Mapping, shown: Mapping, sc: _Scale, wmax: float) -> _Row:
+    """A study's row: ``row`` the pooled row (label, class, counts), ``shown`` its row of
+    :func:`~livemeta.analysis.studies.study_table` (estimate, interval and weight, as every output
+    shows them). A derived interval is marked ‡ (its note says what was printed)."""
+    scale = 100.0 if sc.percent else 1.0
+    est, lo, hi = (scale * float(shown[k]) for k in ("estimate", "ci_low", "ci_high"))
     label = str(row.get("label") or row.get("trial") or row.get("trial_id") or "")
     unverified = "verified" in row and row["verified"] is not None and row["verified"] is not np.nan \
         and not _is_true(row["verified"])
     if unverified:
         label += " †"
-    w = row.get("weight")
+    if shown["interval"] == "derived":
+        label += " ‡"
+    w = shown.get("weight")
     w = float(w) if _finite(_num(w)) else float("nan")
     cells = {
         "study": label,
@@ -664,29 +669,6 @@ def _study_cells(row: Mapping, sc: _Scale, spec, wmax: float) -> _Row:
         cells["events"] = _nn(row.get("xi"), row.get("ni"))
     size = (w / wmax) if (_finite(w) and wmax > 0) else 0.5
     return _Row("study", cells, est=est, lo=lo, hi=hi, size=size, marker="square")
-
-
-def _study_ci(row: Mapping, sc: _Scale, spec) -> tuple[float, float, float]:
-    """A study's estimate and CI on the display scale.
-
-    The published numbers when the row has them at the analysis's level (and they are what was
-    pooled: ``yi = ln(estimate)``), so the plot prints what the paper printed
-    (:func:`~livemeta.analysis.present.printed_interval`); otherwise the interval computed from
-    the ``yi``/``vi`` that were pooled (e.g. a disputed CI read at 80%).
-    """
-    from ..analysis.present import printed_interval
-
-    if sc.percent and _finite(_num(row.get("xi"))) and _finite(_num(row.get("ni"))) and _num(row.get("ni")) > 0:
-        return exact_interval(row, spec.level)
-    printed = None if sc.percent else printed_interval(row, spec)
-    if printed is not None:
-        return printed
-    level = spec.level
-    yi, vi = float(row["yi"]), float(row["vi"])
-    z = NormalDist().inv_cdf(0.5 + level / 2)
-    se = math.sqrt(vi) if vi > 0 else float("nan")
-    est, lo, hi = (float(v) for v in sc.back([yi, yi - z * se, yi + z * se]))
-    return est, lo, hi
 
 
 def _nn(events, total=None, nonevents=None) -> str:
@@ -712,9 +694,12 @@ def _pooled_row(label: str, p, sc: _Scale, weight: float | None, *, kind: str, c
 def _pi_row(p, sc: _Scale) -> _Row | None:
     if p is None or p.method == "FE" or p.k < 2 or not _finite(p.pi_low, p.pi_high):
         return None
+    from ..analysis.labels import pi_label
+
     est, lo, hi = (float(v) for v in sc.back([p.estimate, p.pi_low, p.pi_high]))
     lvl = f"{p.level * 100:g}%"
-    return _Row("pi", {"study": f"{lvl} prediction interval", "est": f"[{sc.fmt(lo)}, {sc.fmt(hi)}]"},
+    label = f"{lvl} prediction interval ({pi_label(p.method, p.test, p.pi_dist, p.k)})"
+    return _Row("pi", {"study": label, "est": f"[{sc.fmt(lo)}, {sc.fmt(hi)}]"},
                 italic=True, est=est, lo=lo, hi=hi, marker="pi")
 
 
@@ -725,8 +710,10 @@ def forest_plot(result, *, footer: str = "") -> Figure:
     estimate with its CI as a square sized by weight, the numbers and the weight), then the pooled
     diamond with the prediction interval (random effects), heterogeneity and the test for the
     overall effect. With subgroups: a block per subgroup with its own diamond and heterogeneity,
-    then the overall diamond and the test for subgroup differences. Study CIs are computed from the
-    ``yi``/``vi`` that were pooled, at the analysis's level.
+    then the overall diamond and the test for subgroup differences. Each study's estimate, interval
+    and weight are those of :func:`~livemeta.analysis.studies.study_table`: as printed when the
+    printed CI is what was pooled, else implied by the pooled variance and marked ‡, with what was
+    printed in a note.
     """
     with matplotlib.rc_context(_RC):
         return _forest(result, footer)
@@ -775,10 +762,13 @@ def _forest_rows(result, sc: _Scale) -> tuple[list[_Row], list[_Row], _Row, _Row
     prediction-interval row or None)."""
     spec, overall = result.spec, result.overall
     lvl = f"{spec.level * 100:g}%"
+    from ..analysis.studies import derived_note, study_table
+
     w = result.studies["weight"].to_numpy(float) if result.k else np.array([])
     wmax = float(np.nanmax(w)) if np.isfinite(w).any() else 1.0  # a GLMM has no study weights
     records = result.studies.to_dict("records")
-    study_rows = [_study_cells(r, sc, spec, wmax) for r in records]
+    shown = study_table(result).to_dict("records")
+    study_rows = [_study_cells(r, d, sc, wmax) for r, d in zip(records, shown)]
     sg = result.subgroups
     rows = _subgroup_blocks(result, sc, study_rows, records) if sg is not None else list(study_rows)
     total_row = _pooled_row(f"Total ({lvl} CI)", overall, sc, 100.0, kind="pooled", color=POOLED_COLOR)
@@ -794,6 +784,13 @@ def _forest_rows(result, sc: _Scale) -> tuple[list[_Row], list[_Row], _Row, _Row
         rows.append(_Row("note", note=_subgroup_test_text(sg) + (tau_note if spec.method != "FE" else "")))
     elif result.note:
         rows.append(_Row("note", note=f"Note: {result.note}", italic=True))
+    for d in shown:
+        if d["interval"] == "derived":
+            rows.append(_Row("note", note=f"‡ {derived_note(d)}", italic=True))
+    from ..analysis.present import unit_note
+
+    if unit_note(result):
+        rows.append(_Row("note", note=unit_note(result), italic=True))
     if overall.message:
         rows.append(_Row("note", note=f"Note: {overall.message}", italic=True))
     return rows, study_rows, total_row, pi
@@ -831,8 +828,10 @@ def _forest_legend(spec, axis: _Axis, pi: _Row | None, study_rows: list[_Row]) -
     legend.append((Line2D([], [], color=GREY, lw=0.8, ls=(0, (4, 3))), "pooled estimate"))
     if axis.null is not None:
         legend.append((Line2D([], [], color=GREY, lw=0.9), "no difference (1)"))
-    if any(r.cells.get("study", "").endswith(" †") for r in study_rows):
+    if any(" †" in r.cells.get("study", "") for r in study_rows):
         legend.append((Line2D([], [], lw=0), "† includes unverified values"))
+    if any(r.cells.get("study", "").endswith(" ‡") for r in study_rows):
+        legend.append((Line2D([], [], lw=0), "‡ interval implied by the pooled (derived) variance; printed one in the notes"))
     return legend
 
 
@@ -845,10 +844,13 @@ def _forest(result, footer: str) -> Figure:
     title = spec.title
     design = "single-arm trials" if sc.percent else "RCTs"
     ntrials = len(dict.fromkeys(result.studies["trial_id"])) if k else 0
+    from ..analysis.present import unit_text
+
+    unit = unit_text(result)
     model = "binomial likelihood" if spec.method == "GLMM" else "inverse variance"
     subtitle = (f"{spec.id} · {sc.name} ({'pooled on the logit scale' if sc.percent else 'log scale'}), "
                 f"{model}, {method_label(spec.method, spec.test)}, {lvl} CI · "
-                f"k = {k} ({ntrials} {design})")
+                f"k = {k} ({ntrials} {design}{'; ' + unit if unit else ''})")
     if overall is None or k == 0:
         return _empty(title, subtitle, "No studies in this analysis at this revision.", footer)
     left, right = _forest_columns(result, sc)
@@ -927,7 +929,9 @@ def _egger_notes(result, sc: _Scale, k: int) -> list[str]:
     else:
         notes.append(f"Egger's test not computed (k < {EGGER_MIN_K}): with {k} "
                      f"{'study' if k == 1 else 'studies'} a funnel plot cannot show small-study effects reliably.")
-    z = NormalDist().inv_cdf(0.5 + lvl / 2)
+    from ..pooling._dist import z_crit
+
+    z = z_crit(lvl)
     notes.append(f"Shaded: pseudo {lvl * 100:g}% confidence region (pooled estimate ± {z:.2f}·SE).")
     return notes
 
@@ -962,7 +966,9 @@ def _funnel_panel(ax, result, sc: _Scale) -> None:
     k, lvl = len(result.studies), result.spec.level
     yi = result.studies["yi"].to_numpy(float)
     se = np.sqrt(result.studies["vi"].to_numpy(float))
-    z = NormalDist().inv_cdf(0.5 + lvl / 2)
+    from ..pooling._dist import z_crit
+
+    z = z_crit(lvl)
     est = float(result.overall.estimate)
     se_max = float(np.nanmax(se)) * 1.08 if k else 1.0
     grid = np.linspace(0.0, se_max, 50)
@@ -1362,7 +1368,7 @@ def monitoring_plot(mon, *, title: str, measure: str = "HR", footer: str = "", s
 
 
 def _monitoring(mon, title: str, measure: str, footer: str, secondary: bool) -> Figure:
-    from statistics import NormalDist as _ND
+    from ..pooling._dist import norm_isf
 
     fig_w, fig_h = 9.0, 6.0
     fig = _new_figure(fig_w, fig_h)
@@ -1402,7 +1408,7 @@ def _monitoring(mon, title: str, measure: str, footer: str, secondary: bool) -> 
         fb = np.r_[np.abs(np.asarray(mon.futility_bound, float))[below], final]
         ax.plot(np.r_[info[below], ris], sign * fb, color="#2e7d32", lw=1.2, marker="^", ms=3,
                 label="futility boundary (beta spending)")
-    zc = _ND().inv_cdf(1 - mon.alpha / mon.sided)
+    zc = norm_isf(mon.alpha / mon.sided)
     for v in ([sign * zc, -sign * zc] if mon.sided == 2 else [sign * zc]):
         ax.axhline(v, color=GREY, lw=0.8, ls=":")
     ax.axhline(0, color=INK, lw=0.6)

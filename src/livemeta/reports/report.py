@@ -27,14 +27,14 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
 
 import pandas as pd
 
 from .. import __version__
 from ..analysis.caveats import capped, flag_summary
-from ..analysis.present import trial_count
+from ..analysis.labels import pi_label
+from ..analysis.present import trial_count, unit_note, unit_text
 from ..living.cumulative import cumulative_by_year, cumulative_rows
 from ..safe import frame_csv, md_code, md_text
 from ..words import class_word, column_word, count
@@ -47,9 +47,7 @@ __all__ = ["build_report", "cumulative_rows", "summary_rows", "FUNNEL_MIN_K"]
 FUNNEL_MIN_K = display.EGGER_MIN_K  # 10: below this a funnel plot and Egger's test are not informative
 #: a cumulative plot adds one trial per row up to this many trials, then one publication year per row
 CUMULATIVE_MAX_ROWS = 40
-#: beyond this many studies a study-level figure (forest plot, traffic light) would be tens of inches
-#: tall: the rows go to a CSV file beside the figures instead, and the funnel plot shows every study
-FIGURE_MAX_ROWS = 250
+FIGURE_MAX_ROWS = display.FIGURE_MAX_ROWS
 #: flagged inputs the report lists in full (beyond: how many more)
 FLAGS_LISTED = 25
 
@@ -101,6 +99,8 @@ def _notes(result) -> list[str]:
         notes.append(f"subgroup differences p = {fmt_p(result.subgroups.q_between_p)}")
     if result.note:
         notes.append(result.note)
+    if unit_note(result):
+        notes.append(unit_note(result)[0].lower() + unit_note(result)[1:])
     if spec.ci_level == "alternative":
         notes.append("disputed CIs read at their alternative level")
     if not getattr(o, "converged", True):
@@ -131,6 +131,9 @@ def _comparison(result) -> str:
 
 def _trials_text(result) -> str:
     """'k = 7; 7 of 10 RCTs', or with several cohorts per trial '6 of 106 single-arm trials (8 cohorts)'."""
+    unit = unit_text(result)
+    if unit:
+        return f"k = {result.k}; {trial_count(result)} ({unit})"
     if result.k != len(result.trials):
         return f"{trial_count(result)} ({result.k} {'cohorts' if result.spec.measure == 'proportion' else 'comparisons'})"
     return f"k = {result.k}; {trial_count(result)}"
@@ -155,7 +158,8 @@ def summary_rows(result) -> list[dict]:
             pi = "= CI (fixed effect)"
         elif result.k > 1 and finite(o.pi_low) and finite(o.pi_high):
             pi = f"{display._fmt_ratio(nat(o.pi_low, s)) if not percent else f'{100 * nat(o.pi_low, s):.1f}'}–" \
-                 f"{display._fmt_ratio(nat(o.pi_high, s)) if not percent else f'{100 * nat(o.pi_high, s):.1f}'}"
+                 f"{display._fmt_ratio(nat(o.pi_high, s)) if not percent else f'{100 * nat(o.pi_high, s):.1f}'}" \
+                 f" ({pi_label(spec.method, spec.test, o.pi_dist, result.k)})"
         else:
             pi = "—"
     rows = [{
@@ -630,7 +634,7 @@ def _fixed_effect_heterogeneity(results) -> str:
 
 def _write_methods(ctx: _Context, results=()) -> None:
     from ..analysis.caveats import METAREG_PER_MODERATOR, RE_MIN_K
-    from ..living.monitoring import methods_texts
+    from ..analysis.monitoring import methods_texts
 
     doc = ctx.doc
     doc.heading(2, "Methods", "methods")
@@ -872,7 +876,7 @@ def _monitoring(ctx: _Context, result) -> None:
     """Sequential monitoring (secondary) of an analysis with a ``monitoring:`` block in the analyses
     file: its settings, rules and conclusions (at the target and at the pooled CI limit), the looks,
     the notes on its inputs, the plot."""
-    from ..living.monitoring import monitoring_table, summary_lines
+    from ..analysis.monitoring import monitoring_table, summary_lines
 
     doc, table_caption, spec = ctx.doc, ctx.caption, result.spec
     if not spec.monitoring or result.k == 0:
@@ -959,21 +963,15 @@ def _forest(ctx: _Context, result, anchor: str | None = None) -> None:
 def _study_table(ctx: _Context, result) -> None:
     """The studies of a very large analysis as a CSV file beside the figures, instead of a forest
     plot tens of inches tall."""
-    spec = result.spec
-    sc = display.display_scale(spec)
-    st = result.studies
-    z = NormalDist().inv_cdf(0.5 + spec.level / 2)
-    se = st["vi"].astype(float) ** 0.5
-    est, lo, hi = sc.back(st["yi"]), sc.back(st["yi"] - z * se), sc.back(st["yi"] + z * se)
-    if spec.measure == "proportion" and {"xi", "ni"} <= set(st.columns):  # exact intervals, as the forest rows
-        from ..pooling.effects import proportion_ci_exact
+    from ..analysis.studies import study_table
 
-        x, n = st["xi"].to_numpy(float), st["ni"].to_numpy(float)
-        cl, ch = proportion_ci_exact(x, n, spec.level)
-        est, lo, hi = 100 * x / n, 100 * cl, 100 * ch
+    spec = result.spec
+    shown = study_table(result)
+    scale = 100.0 if spec.measure == "proportion" else 1.0  # proportions in percent, as the forest plot
     table = pd.DataFrame({
-        "study": st["label"], "trial_id": st["trial_id"], "estimate": est, "ci_low": lo, "ci_high": hi,
-        "weight_percent": st["weight"],
+        "study": shown["label"], "trial_id": shown["trial_id"], "estimate": scale * shown["estimate"],
+        "ci_low": scale * shown["ci_low"], "ci_high": scale * shown["ci_high"], "weight_percent": shown["weight"],
+        "interval": shown["interval"], "printed": shown["printed"],
     })
     name = f"forest_{slug(spec.id)}.csv"
     ctx.figs.folder.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import pandas as pd
 from ..safe import md_text
 from ..words import count
 from .doc import Html
-from .report import FIGURE_MAX_ROWS
+from .display import FIGURE_MAX_ROWS
 
 ENDPOINT_WORDS = {"os": "overall survival", "pfs": "progression-free survival", "orr": "objective response",
                   "dcr": "disease control", "safety": "adverse events"}

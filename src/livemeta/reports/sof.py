@@ -35,32 +35,13 @@ def _outcome_rows(result, outcomes: pd.DataFrame) -> list[dict]:
     return out
 
 
-def participants(result, inputs) -> tuple[int, list[str]]:
-    """(participants known, the names of the trials whose number is unknown) of an analysis: the arms
-    compared."""
-    st = result.studies
-    if {"n1i", "n2i"} <= set(st.columns):
-        return int((st["n1i"] + st["n2i"]).sum()), []
-    if "ni" in st.columns:
-        return int(st["ni"].sum()), []
-    arms = inputs.view("arms").set_index(["trial_id", "arm_id"])["n_randomised"]
-    trials = inputs.view("trials").set_index("trial_id")
-    n_arms = inputs.view("arms").groupby("trial_id").size()
-    total, unknown = 0, []
-    for o in _outcome_rows(result, inputs.view("outcomes")):
-        e, c = num(o.get("experimental_n")), num(o.get("control_n"))
-        if e is None or c is None:
-            e = num(arms.get((o["trial_id"], o["experimental_arm_id"])))
-            c = num(arms.get((o["trial_id"], o["control_arm_id"])))
-        if e is not None and c is not None:
-            total += int(e + c)
-            continue
-        n = num(trials["randomised_n"].get(o["trial_id"]))
-        if n is not None and n_arms.get(o["trial_id"]) == 2:
-            total += int(n)
-        else:
-            unknown.append(str(trials["name"].get(o["trial_id"], o["trial_id"])))
-    return total, list(dict.fromkeys(unknown))
+def participants(result, inputs=None) -> tuple[int, list[str]]:
+    """(participants known, the names of the trials whose number is unknown) of an analysis: the
+    arms compared, read from the rows pooled (:func:`livemeta.analysis.studies.participants_total`,
+    as ``pool --json``)."""
+    from ..analysis.studies import participants_total
+
+    return participants_total(result)
 
 
 def control_values(result, inputs, kind: str) -> list[float]:

@@ -29,7 +29,9 @@ The rules, per view an analysis names:
   that, its only experimental arm against its only control arm. A third arm (KEYVIBE-002's V/P
   alone, LEAP-008's lenvatinib alone) is never one.
 - ``analysis_single_arm_orr``: single-arm trials; ORR proportions (``population: overall``) with
-  responders of n, one row per arm (whole arms, not subgroups), the arm's treatment class.
+  responders of n, one row per arm (whole arms, not subgroups), the arm's treatment class. A
+  pooled proportion takes each trial once (``cohorts`` of the analysis, default ``combine``: a
+  trial's cohorts summed into one row; ``largest``: its largest cohort).
 - ``analysis_os_by_resistance``: RCT OS by resistance category (primary / acquired): a reported
   subgroup or cohort outcome (``population: resistance``) tied to a definition of that category;
   otherwise, when the trial's eligibility required acquired resistance (a ``scope: trial``
@@ -41,10 +43,11 @@ The rules, per view an analysis names:
   ``resistance_category``, ``prior_io_minimum`` and ``min_prior_io_months``, from what the
   trial's eligibility (its ``scope: trial`` definitions) required of the prior PD-(L)1 therapy:
   ``required`` when a prior_io_duration, time_to_progression or best_response criterion has a
-  threshold, ``none required`` for an eligibility criterion without one, missing otherwise (a
-  best response or treatment-free interval without a threshold); ``min_prior_io_months`` that
-  threshold in months (days / 30.4375, weeks * 7 / 30.4375; the largest where a trial has several),
-  missing when none was required.
+  threshold that is a minimum (``threshold_comparator`` >= or >; a format-1 file's threshold,
+  without one, counts), ``none required`` for an eligibility criterion without one, missing
+  otherwise (a best response or treatment-free interval without a threshold, a maximum);
+  ``min_prior_io_months`` that threshold in months (days / 30.4375, weeks * 7 / 30.4375; the
+  largest where a trial has several), missing when none was required.
 - An analysis keeps the rows matching every ``filters`` entry (default: ``inclusion: included``; an
   analysis's own ``filters`` replace the default), then drops those matching any ``exclude`` entry.
   A disputed CI level (``ci_level_alternative``) is read as printed, at the alternative level
@@ -75,6 +78,13 @@ COLUMNS = ["analysis", "trial_id", "measure", "method", "test", "subgroup", "hr"
 NUMERIC = {"min_prior_io_months"}
 #: criteria whose threshold is a minimum time on, or benefit from, prior PD-(L)1
 TIMED = ("prior_io_duration", "time_to_progression", "best_response")
+
+
+def _minimum(d: dict) -> bool:
+    """A definition that requires a minimum of prior PD-(L)1: a timed criterion with a threshold whose
+    direction is >= or > (a format-1 file records none: read as a minimum, as before)."""
+    return d["criterion_kind"] in TIMED and d.get("threshold") is not None \
+        and d.get("threshold_comparator", ">=") in (">=", ">")
 #: months per unit of a resistance threshold
 MONTHS = {"months": 1.0, "weeks": 7 / 30.4375, "days": 1 / 30.4375}
 #: what make_bundled_reference.R reproduces (metafor's rma defaults and one rma() per subgroup)
@@ -120,13 +130,13 @@ class Evidence:
     @staticmethod
     def min_prior_io_months(study) -> float | None:
         values = [d["threshold"] * MONTHS[d["threshold_unit"]] for d in study.get("resistance_definitions") or []
-                  if d["scope"] == "trial" and d["criterion_kind"] in TIMED and d.get("threshold") is not None]
+                  if d["scope"] == "trial" and _minimum(d)]
         return max(values) if values else None
 
     @staticmethod
     def prior_io_minimum(study) -> str | None:
         defs = [d for d in study.get("resistance_definitions") or [] if d["scope"] == "trial"]
-        if any(d["criterion_kind"] in TIMED and d.get("threshold") is not None for d in defs):
+        if any(_minimum(d) for d in defs):
             return "required"
         if any(d["criterion_kind"] == "eligibility" and d.get("threshold") is None for d in defs):
             return "none required"
@@ -345,8 +355,37 @@ def derive(root: Path = ROOT) -> list[dict]:
     for spec in specs(root / project["analyses"]):
         if spec["view"] not in VIEWS:
             raise ValueError(f"analysis {spec['id']}: view {spec['view']} has no independent derivation here")
-        rows += [csv_row(spec, r) for r in select(VIEWS[spec["view"]](ev), spec)]
+        rows += [csv_row(spec, r) for r in per_trial(select(VIEWS[spec["view"]](ev), spec), spec)]
     return rows
+
+
+def per_trial(rows: list[dict], spec: dict) -> list[dict]:
+    """The unit of analysis of a pooled proportion (``cohorts`` of the analysis, default combine):
+    each trial once, its cohorts combined (responders and patients summed; a column whose cohorts
+    differ has their values joined with '; ') or its largest cohort (most patients, the first on a
+    tie). Rows keep the order of each trial's first cohort."""
+    if spec["measure"] != "proportion":
+        return rows
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(r["trial_id"], []).append(r)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.append(group[0])
+        elif spec.get("cohorts", "combine") == "largest":
+            out.append(max(group, key=lambda r: (r["ni"], -group.index(r))))
+        else:
+            row = dict(group[0])
+            for key in group[0]:
+                if key in ("xi", "ni"):
+                    row[key] = sum(r[key] for r in group)
+                    continue
+                values = list(dict.fromkeys(r[key] for r in group if isinstance(r[key], str)))
+                if len(values) > 1:
+                    row[key] = "; ".join(values)
+            out.append(row)
+    return out
 
 
 def write(rows: list[dict], path: Path = OUT, columns: list[str] = COLUMNS) -> None:

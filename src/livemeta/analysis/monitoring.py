@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields, replace
-from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ..analysis import AnalysisResult
 from ..errors import LivemetaError
+from ..pooling._dist import norm_isf
 from ..pooling.sequential import Monitoring, monitor
+
+if TYPE_CHECKING:  # annotations only: run.py computes a result's monitoring with this module
+    from .run import AnalysisResult
 
 #: the defaults of ``livemeta monitor`` and of the report's monitoring section (the analyses file's
 #: ``monitoring:`` block may set each of them per analysis)
@@ -162,7 +165,7 @@ def monitor_result(result: AnalysisResult, settings: MonitoringSettings, *,
     main = _run(studies, looks, settings, target, events, spec.id, characteristics)
     # the limit of the pooled CI on the target's side, under the monitoring model (Wetterslev 2017)
     level = 1.0 - 2.0 * settings.alpha / settings.sided
-    zq = NormalDist().inv_cdf(1.0 - settings.alpha / settings.sided)
+    zq = float(norm_isf(settings.alpha / settings.sided))
     est, se = float(main.estimate[-1]), float(main.se[-1])
     limit = est - zq * se if target < 0 else est + zq * se
     at_limit, note = None, None
@@ -245,11 +248,10 @@ def _per_side(mon: Monitoring) -> tuple[float, float, float]:
     """The first look's fraction (0.5 when it is past 1) and the O'Brien-Fleming-type boundary there
     with alpha spent per side (rpact) and with the classical two-sided function."""
     t = float(mon.fraction[0]) if mon.fraction[0] < 1 else 0.5
-    nd = NormalDist()
     # the first look spends 2 (1 - Phi(z[1-alpha/4] / sqrt(t))) per side: |z| >= Phi^-1(1 - that)
-    spent = math.erfc(nd.inv_cdf(1 - mon.alpha / 4) / math.sqrt(t) / math.sqrt(2.0))
-    per_side = -nd.inv_cdf(spent) if spent > 0 else math.inf
-    return t, per_side, nd.inv_cdf(1 - mon.alpha / 2) / math.sqrt(t)
+    spent = math.erfc(float(norm_isf(mon.alpha / 4)) / math.sqrt(t) / math.sqrt(2.0))
+    per_side = float(norm_isf(spent)) if spent > 0 else math.inf
+    return t, per_side, float(norm_isf(mon.alpha / 2)) / math.sqrt(t)
 
 
 def overrun_text(mon: Monitoring) -> str:
