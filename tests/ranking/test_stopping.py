@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from livemeta.ranking import h0_p_value, stopping_estimate
-from livemeta.ranking.stopping import _p_missed
+from livemeta.ranking.stopping import _p_missed, hypergeom_cdf
 from tests.conftest import REPO
 
 REF = json.loads((REPO / "tests/ranking/reference/stopping_values.json").read_text())
@@ -52,7 +52,23 @@ def test_smallest_p_is_found_at_the_ends_of_runs_of_excludes():
             rev = labels[::-1]
             brute = min(hypergeom.cdf(rev[:n].sum(), total - n_seen + n, rev[:n].sum() + missed, n)
                         for n in range(1, n_seen + 1))
-            assert _p_missed(labels, total, missed) == pytest.approx(brute, rel=1e-12, abs=1e-300)
+            assert _p_missed(labels, total, missed) == pytest.approx(brute, rel=1e-9, abs=1e-300)
+
+
+def test_hypergeometric_cdf_equals_scipy():
+    from scipy.stats import hypergeom
+
+    rng = np.random.default_rng(11)
+    total = rng.integers(2, 200_000, 3000)
+    good = np.array([rng.integers(0, min(t, 3000) + 1) for t in total])
+    draws = np.array([rng.integers(1, t + 1) for t in total])
+    k = np.array([rng.integers(0, min(d, g) + 1) for d, g in zip(draws, good)])
+    ours, theirs = hypergeom_cdf(k, total, good, draws), hypergeom.cdf(k, total, good, draws)
+    assert np.allclose(ours, theirs, rtol=1e-8, atol=5e-9)
+    # below the smallest possible count, none; no success in the population, certain; every item drawn
+    assert hypergeom_cdf(0, 10, 8, 5)[0] == 0.0  # at least 3 successes in any 5 of 10 holding 8
+    assert hypergeom_cdf(0, 10, 0, 5)[0] == 1.0
+    assert hypergeom_cdf([2, 3], 10, 3, 10).tolist() == [0.0, 1.0]
 
 
 def test_estimate_fields():

@@ -134,9 +134,10 @@ class Ranker:
         else:
             s = scores[rest]
             pick = np.lexsort((rest, -s))  # highest score first, ties in corpus order
-            order_rows, order_scores = rest[pick], [float(v) for v in s[pick]]
+            order_rows, order_scores = rest[pick], s[pick].tolist()
         stop = stopping_estimate(y, len(self.records), recall_target=recall_target, confidence=confidence)
-        return Ranking(order=[self.records[i].record_id for i in order_rows], scores=order_scores,
+        records = self.records
+        return Ranking(order=[records[i].record_id for i in order_rows.tolist()], scores=order_scores,
                        model=self.config.describe() if scores is not None else
                        "none yet (no include labelled): seeded random order",
                        includes=int(y.sum()), excludes=int(y.size - y.sum()), stopping=stop)

@@ -84,17 +84,81 @@ def _samples(arr: np.ndarray, total: int):
     return n, k[ends], total - arr.size + n
 
 
+def _log_binom(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """log C(n, k) through the log beta function (accurate where log-gamma differences are not)."""
+    from scipy.special import betaln
+
+    return -np.log1p(n) - betaln(n - k + 1, k + 1)
+
+
+def hypergeom_cdf(k, total, successes, draws) -> np.ndarray:
+    """P(X <= k) for X the successes in ``draws`` draws without replacement from ``total`` items of
+    which ``successes`` are successes (arrays, broadcast): the pmf summed over the shorter tail,
+    from the smallest possible value up to k, or from k + 1 up to the largest (then one minus
+    it). Agrees with scipy.stats.hypergeom.cdf to about 1e-9 at 10^5 items (tests), and is an
+    order of magnitude faster for the many sums the stopping criterion asks for."""
+    k, n_all, good, n = (np.asarray(a, dtype=np.int64).ravel() for a in np.broadcast_arrays(k, total, successes, draws))
+    lo = np.maximum(0, n - (n_all - good))
+    top = np.minimum(n, good)
+    upper = (top - k) < (k - lo + 1)  # fewer terms above k than up to it
+    start = np.where(upper, k + 1, lo)
+    stop = np.where(upper, top, np.minimum(k, top))
+    counts = np.maximum(stop - start + 1, 0)
+    first = np.cumsum(counts) - counts  # where each row's terms begin in the flat arrays
+    row = np.repeat(np.arange(k.size), counts)
+    step = np.arange(counts.sum()) - first[row]  # 0, 1, 2, ... within a row
+    x = start[row] + step
+    g, t, d = good[row], n_all[row], n[row]
+    # each row's first term from log binomials, the next ones by the ratio of successive terms,
+    # pmf(x) / pmf(x - 1) = (g - x + 1)(d - x + 1) / (x (t - g - d + x)), summed as logs along the row
+    has = counts > 0
+    anchor = np.zeros(k.size)
+    s0, g0, t0, d0 = start[has], good[has], n_all[has], n[has]
+    anchor[has] = _log_binom(g0, s0) + _log_binom(t0 - g0, d0 - s0) - _log_binom(t0, d0)
+    ratio = np.zeros(x.size)
+    later = step > 0
+    xl = x[later].astype(np.float64)
+    ratio[later] = (np.log((g[later] - xl + 1) * (d[later] - xl + 1))
+                    - np.log(xl * (t[later] - g[later] - d[later] + xl)))
+    run = np.cumsum(ratio)
+    base = np.repeat(run[first[has]] - ratio[first[has]], counts[has])  # the run up to each row's start
+    log_pmf = anchor[row] + run - base
+    tail = np.bincount(row, weights=np.exp(log_pmf), minlength=k.size)
+    return np.clip(np.where(upper, 1.0 - tail, tail), 0.0, 1.0)
+
+
+class _Test:
+    """H0 'at least M includes are unscreened' for one screening sequence: the samples computed once,
+    and the sample that gave the smallest p last time tried first when only a verdict is asked."""
+
+    def __init__(self, arr: np.ndarray, total: int):
+        self.empty = arr.size == 0
+        self.unscreened = total - arr.size
+        if not self.empty:
+            self.n, self.k, self.n_urn = _samples(arr, total)
+        self.best = None
+
+    def p(self, missed: int) -> float:
+        """The smallest p over the samples."""
+        if self.empty:
+            return 1.0
+        if missed > self.unscreened:  # more includes than unscreened records: H0 is impossible
+            return 0.0
+        p = hypergeom_cdf(self.k, self.n_urn, self.k + missed, self.n)
+        self.best = int(np.argmin(p))
+        return float(p[self.best])
+
+    def rejects(self, missed: int, alpha: float) -> bool:
+        if not self.empty and missed <= self.unscreened and self.best is not None:
+            j = self.best
+            if hypergeom_cdf(self.k[j], self.n_urn[j], self.k[j] + missed, self.n[j])[0] < alpha:
+                return True
+        return self.p(missed) < alpha
+
+
 def _p_missed(arr: np.ndarray, total: int, missed: int) -> float:
     """Smallest p over the samples for H0 'at least ``missed`` includes are unscreened'."""
-    from scipy.stats import hypergeom
-
-    if arr.size == 0:
-        return 1.0
-    if missed > total - arr.size:  # more includes than unscreened records: H0 is impossible
-        return 0.0
-    n, k, n_urn = _samples(arr, total)
-    p = hypergeom.cdf(k, n_urn, k + missed, n)
-    return float(min(np.min(p), 1.0))
+    return _Test(arr, total).p(missed)
 
 
 def _missed_for_target(r_seen: int, recall_target: float) -> int:
@@ -124,16 +188,22 @@ def stopping_estimate(labels: Sequence[int], total: int, recall_target: float = 
     arr = _check(labels, total)
     alpha = 1 - confidence
     r_seen = int(arr.sum())
-    p = _p_missed(arr, total, _missed_for_target(r_seen, recall_target))
+    test = _Test(arr, total)
+    p = test.p(_missed_for_target(r_seen, recall_target))
     unscreened = total - arr.size
-    # the smallest number of missed includes whose hypothesis is rejected (p is non-increasing in it)
-    lo, hi = 1, unscreened + 1
+    # the smallest number of missed includes whose hypothesis is rejected (p does not increase with
+    # it): doubling from 1, then halving the last step (the bound is usually small, and small
+    # numbers are the cheap ones to test)
     if unscreened == 0:
         upper = 0
     else:
+        lo, hi = 1, 1
+        while hi <= unscreened and not test.rejects(hi, alpha):
+            lo, hi = hi + 1, 2 * hi
+        hi = min(hi, unscreened + 1)
         while lo < hi:
             mid = (lo + hi) // 2
-            if _p_missed(arr, total, mid) < alpha:
+            if test.rejects(mid, alpha):
                 hi = mid
             else:
                 lo = mid + 1
