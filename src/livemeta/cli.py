@@ -773,7 +773,8 @@ class _SimulateCommand(click.Command):
               help="Records known before screening starts (record_id values; several after one option, or the "
               "option repeated). Screened first, left out of the metrics.")
 @click.option("--seed", type=int, default=0, show_default=True,
-              help="Seed of the random choices (the order before an include is known, presumed excludes).")
+              help="Seed of the random choices (the order before an include is known, presumed excludes, the "
+              "order in which the solver visits the records).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the order screened, the metrics).")
 def screen_simulate(dataset, prior_ids, seed, as_json):
     """Replay a labelled DATASET as a reviewer screening with the ranking model would.
