@@ -49,6 +49,7 @@ __all__ = [
     "revisions",
     "rob_export",
     "rob_import",
+    "screen_simulate",
     "study_files",
     "template_text",
     "validate",
@@ -1178,3 +1179,18 @@ def screen_status(db_path: Path | str, *, as_of: str | int | None = None, wait: 
         finally:
             set_as_of(con, None)
     return revision, out[0], out[1]
+
+def screen_simulate(dataset: Path | str, prior_ids: list[str] | tuple[str, ...] = (), *, seed: int = 0):
+    """Replay a labelled dataset (CSV: record_id, title, abstract, optional keywords, label_included)
+    with the ranking model from the prior records, one record at a time
+    (:func:`livemeta.ranking.simulate`); raises :class:`ValidationFailed` for a bad file and
+    :class:`LivemetaError` for an unknown prior."""
+    from .ranking.dataset import read_labelled_csv
+    from .ranking.simulation import resolve_priors, simulate
+
+    data = read_labelled_csv(dataset)
+    try:
+        resolve_priors(data.records, prior_ids)
+    except ValueError as exc:
+        raise LivemetaError(f"{dataset}: {exc}", hint="--prior-record-id takes ids of the record_id column") from None
+    return simulate(data.records, data.labels, prior_ids, seed=seed)
