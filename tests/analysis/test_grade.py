@@ -77,21 +77,24 @@ def test_inconsistency_rules():
 
 
 def test_inconsistency_at_the_i2_boundary_of_50():
-    """The rule as it is today: I² >= 50% is serious, so I² of exactly 50% is serious and just below is
-    not (k = 2, no prediction interval: only the I² part of the rule applies). Two studies with
-    yi 0 and 1/4, vi 1/64 each, give Q = 2 on 1 df, I² = 50% exactly in binary."""
+    """The rule as it is today: I² >= 50% with the studies' estimates on both sides of the threshold is
+    serious, so I² of exactly 50% is serious and just below is not (k = 2, no prediction interval: only
+    the I² part of the rule applies). Two studies with yi -1/8 and 1/8, vi 1/64 each, give Q = 2 on
+    1 df, I² = 50% exactly in binary."""
     import pandas as pd
 
     def two(v2: float):
-        df = pd.DataFrame({"trial_id": ["a", "b"], "label": ["A", "B"], "yi": [0.0, 0.25], "vi": [1 / 64, v2]})
+        df = pd.DataFrame({"trial_id": ["a", "b"], "label": ["A", "B"], "yi": [-0.125, 0.125], "vi": [1 / 64, v2]})
         return make_result(df, id="x", revision=1)
 
     at = two(1 / 64)
     assert at.overall.q == 2.0 and at.overall.i2 == 50.0
-    assert propose_inconsistency(at) == ("serious", "I² = 50%: I² >= 50%")
+    rating, reason = propose_inconsistency(at)
+    assert rating == "serious" and reason.endswith(": I² >= 50% and the studies' estimates lie on both sides of 1.00")
     below = two(1 / 63)  # Q a little under 2: I² 49.6%, printed as 50% but below the boundary
     assert 49 < below.overall.i2 < 50
-    assert propose_inconsistency(below) == ("not_serious", "I² = 50%")
+    rating, reason = propose_inconsistency(below)
+    assert rating == "not_serious" and reason.startswith("I² = 50% ") and ">=" not in reason
 
 
 def test_imprecision_rules():

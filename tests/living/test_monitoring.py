@@ -159,3 +159,17 @@ def test_monitoring_is_stored_per_revision_and_diff_flags_a_crossing(tmp_path):
     # analyses without monitoring store nothing there
     assert api.query(db, "select count(*) from pooled_estimates where analysis_id = 'os_re' "
                          "and monitoring_crossed is not null").rows[0][0] == 0
+
+
+def test_monitoring_names_the_flagged_inputs_it_uses(bundled_db):
+    """Lung-MAP S1800A's variance implies more events than patients (issue 23's implausible-input flag):
+    the monitoring of OS, which pools it, says so beside its result as the pooled table and the report
+    do; the JSON carries the same line."""
+    _, _, run, _ = api.monitor(bundled_db, "os")
+    flagged = [n for n in run.notes if n.startswith("Flagged input: ")]
+    assert flagged == ["Flagged input: Lung-MAP S1800A (variance implies more events than patients randomised; "
+                       "CI's implied P disagrees with the printed P)."]
+    out = CliRunner().invoke(main, ["monitor", "os", "--db", str(bundled_db)])
+    assert out.exit_code == 0 and flagged[0] in out.output
+    data = json.loads(CliRunner().invoke(main, ["monitor", "os", "--json", "--db", str(bundled_db)]).output)
+    assert flagged[0] in data["notes"]

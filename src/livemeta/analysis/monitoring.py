@@ -181,7 +181,10 @@ def monitor_result(result: AnalysisResult, settings: MonitoringSettings, *,
 
 def monitoring_notes(result: AnalysisResult, mon: Monitoring) -> list[str]:
     """The lines printed beside a monitoring result about its inputs: how the looks are formed (trials
-    sharing a first-publication date form one look). Flags on the rows pooled belong here too."""
+    sharing a first-publication date form one look), and the flags on the rows it uses (implausible
+    inputs, :func:`livemeta.analysis.caveats.input_flags`), as every other output shows them."""
+    from .caveats import flag_summary
+
     notes = []
     labels = look_labels(result.studies)
     shared = [(look, result.studies.loc[np.array(labels, dtype=object) == look, "label"].astype(str).tolist())
@@ -193,6 +196,7 @@ def monitoring_notes(result: AnalysisResult, mon: Monitoring) -> list[str]:
             "the first-publication dates as the study files record them"
         notes.append(f"Looks are {unit}: trials first published together form one look ("
                      + "; ".join(f"{look}: {', '.join(names)}" for look, names in shared) + ").")
+    notes += [f"Flagged input: {line}." for line in flag_summary(result.input_flags, limit=3)]
     return notes
 
 
