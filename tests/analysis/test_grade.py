@@ -56,7 +56,7 @@ def test_inconsistency_rules():
     rating, reason = propose_inconsistency(os_, re_of(os_))  # the 7 OS hazard ratios: I² 0%
     assert rating == "not_serious" and reason.startswith("I² = 0% (x_re: REML, HKSJ), study estimates 6 below and 1 "
                                                          "above 1.00, 95% prediction interval 0.")
-    assert reason.endswith("(x_re: REML, HKSJ; t on 6 df)")
+    assert reason.endswith("(x_re: REML, t(k-1) = t(6), HKSJ)")
     # without a random-effects analysis: I² from Q, no prediction interval
     assert propose_inconsistency(os_)[1].startswith("I² = 0% (Cochran's Q; no random-effects analysis")
     het = result(rows_from([(0.5, 0.4, 0.62), (1.3, 1.1, 1.55), (0.9, 0.8, 1.01)]))

@@ -93,7 +93,7 @@ def test_grade_reads_the_prediction_interval_of_the_random_effects_analysis_the_
     assert re.overall.pi_high == pytest.approx(m["pi_ub_t"], abs=1e-6)
     lo, hi = math.exp(m["pi_lb_t"]), math.exp(m["pi_ub_t"])
     text = prediction_interval_text(re)
-    assert text == f"95% prediction interval {lo:.2f}–{hi:.2f} ({analysis}_re: REML, HKSJ; t on {m['k'] - 1} df)"
+    assert text == f"95% prediction interval {lo:.2f}–{hi:.2f} ({analysis}_re: REML, t(k-1) = t({m['k'] - 1}), HKSJ)"
     rating, reason = propose_inconsistency(main, re)
     assert text in reason and f"I² = {m['I2']:.0f}% ({analysis}_re: REML, HKSJ)" in reason
     normal = f"{math.exp(m['pi_lb_normal']):.2f}–{math.exp(m['pi_ub_normal']):.2f}"

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from tests.mdtext import plain
+
 Z95 = 1.959963984540054
 
 
@@ -164,7 +166,8 @@ def forest_figure(a: Artifacts, aid: str) -> str | None:
     own = f"forest_{slug(aid)}.svg"
     if f"figures/forest_{slug(aid)}.png" in a.md and a.svg(own) is not None:
         return own
-    m = re.search(rf"Forest plot of {re.escape(aid)}: the same studies, weights and pooled estimate as analysis (\S+) ", a.md)
+    m = re.search(rf"Forest plot of {re.escape(aid)}: the same studies, weights and pooled estimate as analysis (\S+) ",
+                  plain(a.md))  # (the Markdown as a reader sees it: os\_re is os_re)
     return forest_figure(a, m.group(1)) if m else None
 
 
@@ -218,7 +221,7 @@ def _thresholds(a: Artifacts) -> list[str]:
         amount = f"{float(d['threshold']):g} {d['threshold_unit']}".rstrip()
         sign = _SIGNS.get(d.get("threshold_comparator") or "")
         want = f" {sign} {amount}" if sign else f" threshold {amount} (direction not recorded)"
-        if f"{want}): “{d['definition']}”" not in a.md.replace("\n", " "):
+        if f"{want}): “{d['definition']}”" not in plain(a.md).replace("\n", " "):
             out.append(f"{a.where(d['trial_id'])}: the characteristics table does not print {d['definition_id']}'s "
                        f"threshold as{want}")
     return out
@@ -274,8 +277,19 @@ def _pooled(a: Artifacts, aid: str, s: dict, row: list[str] | None, sof: list[st
             if last[6] != f"{mon['z']:.2f}" or int(last[2]) != s["k"]:
                 out.append(f"{w}: the monitoring table's last look z {last[6]} k {last[2]}, pool --json z "
                            f"{mon['z']:.2f} k {s['k']}")
-            if s["method"]["estimator"] == "FE" and last[5] != ratio(s["estimate"]):
-                out.append(f"{w}: the monitoring table's last look {last[5]}, the pooled estimate {ratio(s['estimate'])}")
+            # the z-curve's model (one model for the boundaries and the curve): the analysis's own estimator,
+            # or the random-effects model its D² adjustment assumes, pooling the same rows
+            if mon.get("model") == s["method"]["estimator"]:
+                want = ratio(s["estimate"])
+            else:
+                from livemeta.pooling import pool
+
+                fit = pool([float(st["yi"]) for st in s["studies"]], [float(st["vi"]) for st in s["studies"]],
+                           method=mon["model"])
+                want = ratio(math.exp(fit.estimate))
+            if last[5] != want:
+                out.append(f"{w}: the monitoring table's last look {last[5]}, the {mon.get('model')} pooled "
+                           f"estimate {want}")
     cum = a.cumulative.get(aid)
     if cum:
         last = cum[-1]
@@ -360,7 +374,7 @@ def _studies(a: Artifacts, aid: str, s: dict) -> list[str]:
     return out
 
 
-_PI_TEXT = re.compile(r"prediction interval (-?[\d.]+)%?[–-](-?[\d.]+)%? \(([^)]*)\)")
+_PI_TEXT = re.compile(r"prediction interval (-?[\d.]+)%?[–-](-?[\d.]+)%? \(((?:[^()]|\([^()]*\))*)\)")
 
 
 def _pi_labels(a: Artifacts, *, grade_domains: bool) -> list[str]:
@@ -372,12 +386,19 @@ def _pi_labels(a: Artifacts, *, grade_domains: bool) -> list[str]:
         if s["pi"] and s["pi"]["low"] is not None:
             m = s["measure"]
             known.setdefault((shown(s["pi"]["low"], m), shown(s["pi"]["high"], m), s["pi"]["label"]), s["analysis"])
-    md = a.md
+    md = plain(a.md)
     if not grade_domains:
         md = "\n".join(line for line in md.splitlines() if "proposed by the rule" not in line)
     out = []
     for m in _PI_TEXT.finditer(md):
         lo, hi, label = m.groups()
+        owner = re.match(r"(\w+): (.*)$", label)  # GRADE names the analysis: 'pfs_re: REML, t(k-1) = t(4), HKSJ'
+        if owner and owner.group(1) in a.pool:
+            s, label = a.pool[owner.group(1)], owner.group(2)
+            if not (s["pi"] and (shown(s["pi"]["low"], s["measure"]), shown(s["pi"]["high"], s["measure"]),
+                                 s["pi"]["label"]) == (lo, hi, label)):
+                out.append(f"{a.where()}: the prediction interval {lo}–{hi} ({label}) is not {owner.group(1)}'s")
+                continue
         if not re.search(r"(^|, )(z|t\()", label):
             out.append(f"{a.where()}: a prediction interval {lo}–{hi} labelled ({label}): no distribution (z or t)")
         elif (lo, hi, label) not in known:
@@ -392,7 +413,9 @@ def whats_new_problems(a: Artifacts) -> list[str]:
     """'What's new' lists as moved only estimates whose printed numbers differ (issue 20: an
     analyses-only merge listed 'HR 0.90 (0.82–0.99) → HR 0.90 (0.82–0.99)')."""
     section = _section(a.md, "What's new in this version")
-    moved = section.split("Other estimates that moved at the printed precision:")
+    moved = section.split("Other estimates that the evidence moved at the printed precision:")
+    assert "estimates that moved at the printed precision" not in section or len(moved) > 1, \
+        "the report's words for moved estimates changed: update whats_new_problems"
     out = []
     for line in (moved[1].splitlines() if len(moved) > 1 else []):
         m = _MOVED.match(line.strip())

@@ -95,22 +95,14 @@ def test_the_scenario_exercises_every_derivation_a_new_trial_a_correction_and_co
     assert "(5 cohorts, combined per trial)" in corrected.md
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23 §5 (another engineer): the GRADE domain table prints a REML "
-                                        "prediction interval under no distribution and of no pooled result; remove "
-                                        "this mark when it is labelled and read from a pooled result")
 def test_the_grade_domains_print_prediction_intervals_of_pooled_results(bundled):
     assert [p for a in bundled for p in artifacts._pi_labels(a, grade_domains=True)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20 items 4-6 (another engineer): an analyses-only merge lists "
-                                        "estimates as moved that print the same; remove this mark with that fix")
 def test_what_is_new_lists_only_estimates_that_moved(bundled):
     assert [p for a in bundled for p in artifacts.whats_new_problems(a)] == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 20 items 5-6 (another engineer): a merged branch's commit is replayed "
-                                        "on top of the other branch's, so its revision shows a state nobody made; remove "
-                                        "this mark when revisions are replayed as the branches made them")
 def test_a_merged_history_shows_only_states_their_authors_made(tmp_path):
     """Two branches: Alice adds a trial, Bob corrects another; the lead merges both. Every revision's
     evidence must be the files of the commit it replayed (artifacts.evidence_problems): today Bob's
@@ -249,4 +241,13 @@ def test_each_kind_of_disagreement_is_caught(bundled):
     for edit in (printed_where_derived, weight, stored_pi, k, participants, cumulative_first, report_pi, forest):
         found = problems(_tampered(a, edit), grade_domains=False)
         assert found, f"{edit.__name__} was not caught"
-    assert artifacts.whats_new_problems(bundled[2])  # (the defect of the xfail above, at revision 3)
+
+    def moved_unmoved(b):  # issue 20 defect 4: an estimate listed as moved that prints the same
+        head, rest = b.md.split("## What's new in this version", 1)
+        b.md = (head + "## What's new in this version" + rest.replace(
+            "\n\n", "\n\nOther estimates that the evidence moved at the printed precision:\n\n"
+            "- Overall survival (os): HR 0.90 (0.82–0.99) → HR 0.90 (0.82–0.99); estimate moved\n\n", 1))
+
+    assert not artifacts.whats_new_problems(a)
+    assert artifacts.whats_new_problems(_tampered(a, moved_unmoved)) == [
+        f"{a.where('os')}: listed as moved, HR 0.90 (0.82–0.99) → HR 0.90 (0.82–0.99) (estimate moved)"]

@@ -378,11 +378,11 @@ def test_bundled_report_says_where_the_conclusions_rest_on_a_judgement(bundled):
     # the PFS inconsistency reads pfs_re's prediction interval, labelled, as the pooled table prints it
     pfs_re = next(line for line in lines if "(`pfs_re`)" in line and line.startswith("| ↳"))
     pi_cell = [c.strip() for c in pfs_re.strip("|").split("|")][4]
-    assert pi_cell == "0.59–1.27"
-    assert f"95% prediction interval {pi_cell} (pfs_re: REML, HKSJ; t on 4 df)" in md
+    assert pi_cell == "0.59–1.27 (REML, t(k-1) = t(4), HKSJ)"  # the table's cell and GRADE's words: one label
+    assert "95% prediction interval 0.59–1.27 (pfs_re: REML, t(k-1) = t(4), HKSJ)" in md
     assert "0.66–1.14" not in md  # the normal-based interval the footnote printed before
     acq = next(line for line in lines if "(`os_acquired_re`)" in line and line.startswith("| ↳"))
-    assert f"95% prediction interval {[c.strip() for c in acq.strip('|').split('|')][4]} (os_acquired_re" in md
+    assert f"95% prediction interval {[c.strip() for c in acq.strip('|').split('|')][4].split(' (')[0]} (os_acquired_re: REML, t(k-1) = t(2), HKSJ)" in md
     # imprecision of PFS on the random-effects interval
     assert re.search(r"- [a-z]\. Progression-free survival, imprecision: serious \(−1\), proposed by the rule: 95% CI "
                      r"0\.71–1\.06 \(pfs_re: REML, HKSJ", md)

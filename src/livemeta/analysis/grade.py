@@ -265,24 +265,18 @@ def model_words(res) -> str:
     return f"{s.id}: {s.method}{', HKSJ' if res.overall is not None and res.overall.test == 'knha' else ''}"
 
 
-def _dist_words(o) -> str:
-    dist = o.pi_dist
-    if dist == "t(k-1)":
-        return f"t on {o.k - 1} df"
-    if dist == "t(k-2)":
-        return f"t on {o.k - 2} df"
-    return "normal"
-
-
 def prediction_interval_text(res) -> str | None:
-    """'95% prediction interval 0.59–1.27 (pfs_re: REML, HKSJ; t on 4 df)', read from the pooled
-    result (never recomputed), or None (fixed effect, k < 3)."""
+    """'95% prediction interval 0.59–1.27 (pfs_re: REML, t(k-1) = t(4), HKSJ)', read from the pooled
+    result (never recomputed) and labelled as every other output labels it
+    (:func:`livemeta.analysis.labels.pi_label`), or None (fixed effect, k < 3)."""
+    from .labels import pi_label
+
     o = res.overall
     if o is None or res.spec.method == "FE" or res.k < 3 or not all(map(math.isfinite, (o.pi_low, o.pi_high))):
         return None
     s = res.spec.scale
     return (f"{res.spec.level * 100:g}% prediction interval {_fmt(_nat(o.pi_low, s))}–{_fmt(_nat(o.pi_high, s))} "
-            f"({model_words(res)}; {_dist_words(o)})")
+            f"({res.spec.id}: {pi_label(res.spec.method, o.test, o.pi_dist, res.k)})")
 
 
 def propose_inconsistency(result, re=None, threshold: float = 1.0) -> tuple[str | None, str]:
