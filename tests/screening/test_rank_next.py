@@ -251,6 +251,30 @@ def test_screen_next_with_nothing_left(proj):
     assert "no decision recorded in this session" in res.output
 
 
+def test_the_loop_times_each_record_and_a_day_away_is_not_timed(capsys):
+    """The loop alone (no database): the seconds from showing a record to its key, given to decide."""
+    from livemeta.screening.rank import Entry, ScreeningInput, ScreeningQueue
+    from livemeta.screening.terminal import run
+
+    entries = [Entry("r/1", "Nivolumab rechallenge in NSCLC", "A trial."), Entry("r/2", "Skin of wrestlers", "")]
+    queue = ScreeningQueue(ScreeningInput("ta", "X", 1, entries, {}, ["r/1", "r/2"], {}, "nothing"))
+    calls = []
+
+    def decide(record_id, decision, reason, seconds):
+        calls.append((record_id, decision, reason, seconds))
+        return ["screening/decisions/x.csv"]
+
+    session = run(queue, decide, read=iter("ie").__next__, clock=iter([0.0, 90_000.5, 100.0, 130.04]).__next__,
+                  cols=60)
+    first, second = (c[0] for c in calls)
+    assert {first, second} == {"r/1", "r/2"} and session.finished
+    assert calls == [(first, "include", None, None), (second, "exclude", None, 30.0)]
+    out = capsys.readouterr().out
+    assert "-> include, not timed (over a day)" in out and "-> exclude, 30 s" in out
+    assert "nothing left to screen at the title and abstract stage for X" in out
+    assert max(len(line) for line in out.splitlines() if not line.startswith("2 decisions")) <= 60
+
+
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """A project whose one record carries terminal escapes in every field a reviewer reads."""

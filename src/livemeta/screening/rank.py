@@ -164,7 +164,8 @@ def load(db: Path, *, stage: str = "ta", reviewer: str | None = None, as_of=None
                  else "not written yet")
         reads = f"{committed}, and {reviewer}'s decisions file in the working tree ({rel}: {state})"
     else:
-        why = "an earlier revision" if as_of is not None else "the database is not the project's own"
+        why = ("an earlier revision" if as_of is not None else "no evidence project here" if project is None
+               else "the database is not the project's own")
         reads = f"{committed} ({why}: no decisions file of the working tree is read)"
     return ScreeningInput(stage, reviewer, revision, entries, labels, pending, reasons, reads, uncommitted, rel)
 

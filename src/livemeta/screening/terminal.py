@@ -25,6 +25,7 @@ KEYS = {"i": "include", "e": "exclude", "m": "maybe", "s": "skip", "q": "quit"}
 KEY_HELP = "[i] include  [e] exclude  [m] maybe  [s] skip  [q] quit"
 _BLANK = (" ", "\n", "\r", "\t")
 _REASON_KEYS = "123456789"
+MAX_SECONDS = 86_400  # the most a decisions file records as time spent on a record
 
 
 def width() -> int:
@@ -117,13 +118,13 @@ def _reason(reasons: dict[str, str], read: Callable[[], str]) -> str | None:
 class Session:
     """What a ``screen next`` session did."""
 
-    decisions: list[tuple[str, str, str | None, float]] = field(default_factory=list)  # record, decision, reason, s
+    decisions: list[tuple[str, str, str | None, float | None]] = field(default_factory=list)  # record, decision, reason, s
     skipped: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     finished: bool = False  # nothing left to screen
 
 
-def run(queue: ScreeningQueue, decide: Callable[[str, str, str | None, float], list[str]], *,
+def run(queue: ScreeningQueue, decide: Callable[[str, str, str | None, float | None], list[str]], *,
         read: Callable[[], str] = read_key, cols: int | None = None, clock: Callable[[], float] = time.monotonic
         ) -> Session:
     """The screening loop: show the record the model ranks first, read one key, record the decision
@@ -136,11 +137,12 @@ def run(queue: ScreeningQueue, decide: Callable[[str, str, str | None, float], l
             ranking = queue.rank(limit=1)
             if not ranking.records:
                 session.finished = True
-                click.echo(f"\nnothing left to screen at the {STAGE_NAMES[ranking.stage]} stage"
-                           + (f" for {terminal_text(ranking.reviewer)}" if ranking.reviewer else "")
-                           + (f" ({len(session.skipped)} skipped in this session)" if session.skipped else ""))
-                click.echo(stopping_line(ranking.stopping))
-                click.echo(target_line(ranking.stopping))
+                done = (f"nothing left to screen at the {STAGE_NAMES[ranking.stage]} stage"
+                        + (f" for {terminal_text(ranking.reviewer)}" if ranking.reviewer else "")
+                        + (f" ({len(session.skipped)} skipped in this session)" if session.skipped else ""))
+                click.echo("\n" + "\n".join(line for text in (done, stopping_line(ranking.stopping),
+                                                              target_line(ranking.stopping))
+                                             for line in _wrap(text, cols)))
                 break
             top = ranking.records[0]
             click.echo(record_text(top, ranking, cols))
@@ -155,12 +157,15 @@ def run(queue: ScreeningQueue, decide: Callable[[str, str, str | None, float], l
                 click.echo("-> skipped (not recorded: it comes back in the next session)")
                 continue
             seconds = round(max(clock() - start, 0.0), 1)
+            if seconds > MAX_SECONDS:  # left for more than a day: not a time spent screening
+                seconds = None
             for f in decide(top.record_id, decision, reason, seconds):
                 if f not in session.files:
                     session.files.append(f)
             queue.record(top.record_id, decision, reason)
             session.decisions.append((top.record_id, decision, reason, seconds))
-            click.echo(f"-> {decision}{f' ({reason})' if reason else ''}, {seconds:g} s")
+            timed = "not timed (over a day)" if seconds is None else f"{seconds:g} s"
+            click.echo(f"-> {decision}{f' ({reason})' if reason else ''}, {timed}")
     except KeyboardInterrupt:
         pass
     finally:
