@@ -49,6 +49,8 @@ __all__ = [
     "revisions",
     "rob_export",
     "rob_import",
+    "screen_queue",
+    "screen_rank",
     "screen_simulate",
     "study_files",
     "template_text",
@@ -1103,15 +1105,16 @@ def search_override(action: str, a: str, b: str, *, reason: str, by: str | None 
 def screen_decide(records: list[str], *, stage: str, decision: str, reviewer: str, reason: str | None = None,
                   trial_id: str | None = None, seconds: float | None = None, note: str | None = None,
                   role: str = "independent", message: str | None = None, project=None, db: Path | str | None = None,
-                  author: str | None = None, wait: float = 10.0):
+                  author: str | None = None, wait: float = 10.0, at=None):
     """Record a screening decision on each record (appended to the reviewer's file; committed as a
-    revision with ``message``, else left for ``screen_commit``)."""
+    revision with ``message``, else left for ``screen_commit``). ``at``: the time decided (naive
+    UTC datetime; default now, to the second)."""
     from .screening.decide import decide
 
     proj = _project(project)
     return decide(proj, database_path(db, proj), list(records), stage=stage, decision=decision, reviewer=reviewer,
                   reason=reason, trial_id=trial_id, seconds=seconds, note=note, role=role, message=message,
-                  author=author, wait=wait)
+                  author=author, wait=wait, at=at)
 
 
 def screen_resolve(record: str, *, stage: str, decision: str, reviewer: str, reason: str | None = None,
@@ -1179,6 +1182,33 @@ def screen_status(db_path: Path | str, *, as_of: str | int | None = None, wait: 
         finally:
             set_as_of(con, None)
     return revision, out[0], out[1]
+
+def screen_queue(db_path: Path | str, *, stage: str = "ta", reviewer: str | None = None,
+                 as_of: str | int | None = None, project=None, wait: float = 10.0):
+    """The records of a stage and the decisions made, held for a screening session
+    (:class:`livemeta.screening.rank.ScreeningQueue`: ``rank()`` retrains the ranking model and
+    orders the pending records, ``record()`` adds a decision made). What is read: the decisions
+    committed as of ``as_of`` (as ``screen_status``); with ``reviewer``, at the current revision of
+    the project's own database, also that reviewer's decisions file in the working tree
+    (``project``: a folder or project file; None: found from the working directory)."""
+    from .screening.rank import ScreeningQueue, load
+
+    proj = None
+    if reviewer is not None and as_of is None:
+        proj = project if isinstance(project, Project) else find_project(project)
+    return ScreeningQueue(load(Path(db_path), stage=stage, reviewer=reviewer, as_of=as_of, project=proj, wait=wait))
+
+
+def screen_rank(db_path: Path | str, *, stage: str = "ta", reviewer: str | None = None,
+                as_of: str | int | None = None, limit: int | None = None, project=None, wait: float = 10.0):
+    """The records still to screen at a stage, likeliest include first, by the ranking model retrained
+    on the decisions read (see :func:`screen_queue`), with the stopping aid (Callaghan & Müller-Hansen
+    2020): a :class:`livemeta.screening.rank.ScreeningRanking` (``to_dict()`` for JSON). With no
+    include decided yet the order is a seeded random one. ``limit``: the first N records only."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise LivemetaError(f"limit {limit!r}: a whole number of records, 1 or more")
+    return screen_queue(db_path, stage=stage, reviewer=reviewer, as_of=as_of, project=project, wait=wait).rank(limit)
+
 
 def screen_simulate(dataset: Path | str, prior_ids: list[str] | tuple[str, ...] = (), *, seed: int = 0):
     """Replay a labelled dataset (CSV: record_id, title, abstract, optional keywords, label_included)

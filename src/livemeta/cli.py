@@ -931,6 +931,8 @@ def screen_group():
     livemeta query "select * from screening_conflicts"
     livemeta screen resolve RUN/12 --stage ta --decision include --reviewer "C. Arbiter" -m "..."
     livemeta screen status
+    livemeta screen next --reviewer "A. Reviewer"      # one record at a time, likeliest include first
+    livemeta screen rank --json
     livemeta screen simulate DATASET.csv --prior-record-id 12 345 --seed 1 --json
     """
 
@@ -1059,6 +1061,75 @@ def screen_status(db, wait, project, as_of):
         click.echo(line)
     if not summary:
         click.echo("no search records")
+
+
+_RANK_READS = (
+    "Reads the search records of the stage (not duplicates; at ft those passed to full text) and the decisions "
+    "committed, as `screen status` does (the project's database; --as-of an earlier revision); with --reviewer, at "
+    "the current revision, also that reviewer's decisions file in the working tree, its lines not committed "
+    "included. The model learns from each record's final decision (include or exclude), else the reviewer's own; "
+    "a maybe, a full text not retrieved, and other reviewers' decisions not settled yet teach it nothing.")
+
+
+@screen_group.command("rank", help=(
+    "The records still to screen at a stage, likeliest include first, by the ranking model retrained on the "
+    "decisions so far (a linear SVM on TF-IDF of title, abstract and keywords; see the README), with the "
+    "stopping aid: the estimated number of includes left and the recall reached (Callaghan & Müller-Hansen "
+    "2020; an estimate, not a promise). With no include decided yet the order is a seeded random one.\n\n"
+    + _RANK_READS))
+@_db_options
+@click.option("--stage", type=click.Choice(["ta", "ft"]), default="ta", show_default=True,
+              help="ta: title and abstract; ft: full text.")
+@click.option("--reviewer", default=None, help="Rank what this reviewer has still to screen (their own decisions "
+              "count, also those not committed).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the first N records.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: the records in order (record_id, "
+              "score, title), the stopping estimate with its method, the model, the counts, what was read.")
+@click.option("--as-of", default=None, help="A revision, date or version (the decisions committed then).")
+def screen_rank(db, wait, project, stage, reviewer, limit, as_json, as_of):
+    import json
+
+    from .screening.terminal import rank_table
+
+    _note(db, project)
+    ranking = api.screen_rank(_db(db, project), stage=stage, reviewer=reviewer, as_of=as_of, limit=limit,
+                              project=project, wait=wait)
+    if as_json:
+        click.echo(json.dumps(ranking.to_dict()))  # ASCII: no character of a title reaches the terminal raw
+        return
+    click.echo(rank_table(ranking))
+
+
+@screen_group.command("next", help=(
+    "Screen at the terminal, one record at a time: the record the ranking model puts first (title, authors, "
+    "abstract, keywords, and the stopping aid: the estimated number of includes left and the recall reached, "
+    "Callaghan & Müller-Hansen 2020), one key per decision: i include, e exclude (at ft then the reason, a "
+    "number of the protocol's list), m maybe, s skip (not recorded), q quit. Each decision, with the seconds "
+    "spent on it, is appended to screening/decisions/REVIEWER.csv and not committed (`livemeta screen commit "
+    "-m MESSAGE` makes the session a revision); the model retrains before the next record. Keys are read from "
+    "the terminal, or one character at a time from standard input when it is not one.\n\n" + _RANK_READS))
+@_db_options
+@click.option("--reviewer", required=True, help="Who screens.")
+@click.option("--stage", type=click.Choice(["ta", "ft"]), default="ta", show_default=True,
+              help="ta: title and abstract; ft: full text.")
+def screen_next(db, wait, project, reviewer, stage):
+    import datetime as dt
+
+    from .screening import terminal
+
+    _note(db, project)
+    path = _db(db, project)
+    queue = api.screen_queue(path, stage=stage, reviewer=reviewer, project=project, wait=wait)
+
+    def decide(record_id, decision, reason, seconds):
+        # the time to the millisecond, so that a session's decisions keep their order
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        at = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        result = api.screen_decide([record_id], stage=stage, decision=decision, reviewer=reviewer, reason=reason,
+                                   seconds=seconds, project=project, db=db, wait=wait, at=at)
+        return result.written
+
+    terminal.run(queue, decide)
 
 
 def _spread(args: list[str], option: str) -> list[str]:

@@ -14,6 +14,13 @@ Links (Markdown and HTML)
     (``javascript:``, ``data:``, relative paths, control characters) gives None, and the value is
     then shown as text, never linked.
 
+Terminal (``screen next``, ``screen rank``)
+    :func:`terminal_text` shows a value from a record (a title from a hostile RIS export) at the
+    terminal as its characters and nothing else: control characters (C0, DEL, C1: the escape that
+    starts an ANSI sequence, a bell, a carriage return that rewrites the line) and the Unicode
+    bidirectional overrides are written as visible escapes (``\\x1b``, ``\\u202e``), line breaks
+    and tabs as spaces (or kept, when asked, for an abstract's paragraphs).
+
 CSV (formula injection, as OWASP recommends)
     A spreadsheet runs a cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
     return as a formula. :func:`csv_cell` writes such a text cell with one apostrophe before it, and
@@ -31,7 +38,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit
 
-__all__ = ["md_text", "md_code", "md_link", "safe_url", "csv_cell", "csv_uncell", "csv_text", "frame_csv", "CSV_RULE",
+__all__ = ["terminal_text", "md_text", "md_code", "md_link", "safe_url", "csv_cell", "csv_uncell", "csv_text", "frame_csv", "CSV_RULE",
            "FORMULA_START"]
 
 # ----------------------------------------------------------------------------------- Markdown
@@ -108,6 +115,31 @@ def md_link(label, url) -> str:
     if url is None or str(url) == str(label):
         return md_text(label)
     return f"{md_text(label)} ({md_text(url)})"
+
+
+# ----------------------------------------------------------------------------------- Terminal
+#: what a terminal acts on instead of showing: C0 controls, DEL, C1 controls (ESC and CSI start ANSI
+#: sequences), and the bidirectional embeddings, overrides and isolates that reorder what is shown
+_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_TERMINAL_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x85\u2028\u2029]")
+
+
+def _visible(m: re.Match) -> str:
+    c = m.group()
+    if c == "\t":
+        return " "
+    return f"\\x{ord(c):02x}" if ord(c) <= 0xFF else f"\\u{ord(c):04x}"
+
+
+def terminal_text(value, *, lines: bool = False) -> str:
+    """``value`` as text a terminal shows as its characters: control characters and bidirectional
+    overrides as visible escapes (``\\x1b[31m`` is shown, never run), tabs as spaces, line
+    breaks as spaces (``lines=True``: as ``\\n``, one line each)."""
+    s = "" if value is None else str(value)
+    s = _TERMINAL_BREAKS.sub("\n" if lines else " ", s)
+    if lines:
+        return "\n".join(_TERMINAL.sub(_visible, part) for part in s.split("\n"))
+    return _TERMINAL.sub(_visible, s)
 
 
 # ---------------------------------------------------------------------------------------- CSV

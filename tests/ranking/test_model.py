@@ -53,6 +53,24 @@ def test_stopping_estimate_reads_the_decision_order(ranker):
     assert r.to_dict()["stopping"]["includes_left_upper"] == r.stopping.includes_left_upper
 
 
+def test_candidates_narrow_the_order_and_the_stopping_population(ranker):
+    full = ranker.rank(LABELS)
+    candidates = [i for i in reversed(full.order) if i % 3 == 0]  # 31 records, given in any order
+    assert len(candidates) == 31
+    r = ranker.rank(LABELS, candidates=candidates)
+    # the same model, the same scores: the full order with the other records left out
+    assert r.order == [i for i in full.order if i % 3 == 0]
+    assert r.scores == [s for i, s in zip(full.order, full.scores) if i % 3 == 0]
+    assert r.stopping == stopping_estimate([1, 0, 1, 0], 4 + 31) != full.stopping
+    random = ranker.rank({1: 0}, candidates=candidates)
+    assert random.scores is None and sorted(random.order) == sorted(candidates)
+    with pytest.raises(ValueError, match="record_id 15 is a candidate and has a label"):
+        ranker.rank(LABELS, candidates=[15, 3])
+    with pytest.raises(KeyError, match="record_id 4000 is not among the records"):
+        ranker.rank(LABELS, candidates=[4000])
+    assert ranker.rank(LABELS, candidates=[]).order == []
+
+
 def test_before_any_include_a_seeded_random_order(ranker):
     r = ranker.rank({1: 0, 2: 0})
     assert r.scores is None and r.model.startswith("none yet")

@@ -13,7 +13,7 @@ implementation for technology-assisted review).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -111,9 +111,13 @@ class Ranker:
         return self.matrix @ clf.coef_[0] + clf.intercept_[0]
 
     def rank(self, labels: Mapping[Hashable, int], recall_target: float = 0.95,
-             confidence: float = 0.95) -> Ranking:
+             confidence: float = 0.95, candidates: Iterable[Hashable] | None = None) -> Ranking:
         """Rank the records without a label. ``labels`` maps record ids to 1 (include) or 0
-        (exclude), in the order the decisions were made (the stopping aid reads that order)."""
+        (exclude), in the order the decisions were made (the stopping aid reads that order).
+
+        ``candidates``: rank only these records (none of them labelled) and count only them as
+        unscreened in the stopping estimate (its total is the labelled records plus the
+        candidates); the other records still shape the features. None: every unlabelled record."""
         rows, values = [], []
         for rid, label in labels.items():
             if rid not in self.index:
@@ -126,7 +130,20 @@ class Ranker:
         y = np.asarray(values, dtype=np.int8)
         mask = np.ones(len(self.records), dtype=bool)
         mask[labelled] = False
-        rest = np.flatnonzero(mask)
+        if candidates is None:
+            rest = np.flatnonzero(mask)
+            total = len(self.records)
+        else:
+            picked = []
+            for rid in candidates:
+                if rid not in self.index:
+                    raise KeyError(f"record_id {rid!r} is not among the records")
+                picked.append(self.index[rid])
+            rest = np.unique(np.asarray(picked, dtype=np.intp))
+            if not mask[rest].all():
+                rid = self.records[int(rest[~mask[rest]][0])].record_id
+                raise ValueError(f"record_id {rid!r} is a candidate and has a label")
+            total = labelled.size + rest.size
         scores = self.scores(labelled, y)
         if scores is None:
             rng = np.random.default_rng(self.seed)
@@ -135,7 +152,7 @@ class Ranker:
             s = scores[rest]
             pick = np.lexsort((rest, -s))  # highest score first, ties in corpus order
             order_rows, order_scores = rest[pick], s[pick].tolist()
-        stop = stopping_estimate(y, len(self.records), recall_target=recall_target, confidence=confidence)
+        stop = stopping_estimate(y, total, recall_target=recall_target, confidence=confidence)
         records = self.records
         return Ranking(order=[records[i].record_id for i in order_rows.tolist()], scores=order_scores,
                        model=self.config.describe() if scores is not None else
