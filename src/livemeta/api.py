@@ -929,7 +929,7 @@ def compare_ctgov(
     :class:`livemeta.importers.compare.Comparison`.
     """
     from .errors import NotInitialised
-    from .importers.compare import compare_draft
+    from .living.compare import compare_draft
 
     draft = ctgov_draft(record, nct=nct, base_url=base_url)
     if not Path(db_path).exists():
@@ -1073,9 +1073,9 @@ def search_add(paths: list[Path | str], *, source: str, query: str, date: str, m
     """Record a search run from export files (RIS, MEDLINE, PubMed XML, ClinicalTrials.gov JSON, CSV)
     as ``searches/RUN/``, commit it and replay it as a revision, de-duplicated against the records and
     trials in the database. Nothing is written when a file is not valid (ValidationFailed). Returns
-    a :class:`livemeta.screening.workflow.FrontResult`; ``details['duplicates']`` counts the run's
+    a :class:`livemeta.front.workflow.FrontResult`; ``details['duplicates']`` counts the run's
     duplicates by kind."""
-    from .search.add import search_add as _add
+    from .front.search import search_add as _add
 
     proj = _project(project)
     path = database_path(db, proj)
@@ -1095,7 +1095,7 @@ def search_override(action: str, a: str, b: str, *, reason: str, by: str | None 
                     project=None, db: Path | str | None = None, author: str | None = None, wait: float = 10.0):
     """Keep two records apart (``keep_apart``: reverse a merge) or merge them (``merge``), recorded in
     ``searches/duplicates.yaml`` with the reason; committed with ``message``."""
-    from .search.add import override_pair
+    from .front.search import override_pair
 
     proj = _project(project)
     return override_pair(proj, database_path(db, proj), action, a, b, reason=reason, by=by, message=message,
@@ -1109,7 +1109,7 @@ def screen_decide(records: list[str], *, stage: str, decision: str, reviewer: st
     """Record a screening decision on each record (appended to the reviewer's file; committed as a
     revision with ``message``, else left for ``screen_commit``). ``at``: the time decided (naive
     UTC datetime; default now, to the second)."""
-    from .screening.decide import decide
+    from .front.decide import decide
 
     proj = _project(project)
     return decide(proj, database_path(db, proj), list(records), stage=stage, decision=decision, reviewer=reviewer,
@@ -1121,7 +1121,7 @@ def screen_resolve(record: str, *, stage: str, decision: str, reviewer: str, rea
                    trial_id: str | None = None, note: str | None = None, message: str | None = None, project=None,
                    db: Path | str | None = None, author: str | None = None, wait: float = 10.0):
     """Resolve a screening conflict by a third (consensus) decision."""
-    from .screening.decide import resolve
+    from .front.decide import resolve
 
     proj = _project(project)
     return resolve(proj, database_path(db, proj), record, stage=stage, decision=decision, reviewer=reviewer,
@@ -1133,7 +1133,7 @@ def screen_import(file: Path | str, *, tool: str, stage: str = "ta", reviewer: s
                   message: str | None = None, project=None, db: Path | str | None = None, author: str | None = None,
                   wait: float = 10.0):
     """Import the screening decisions of an ASReview, Rayyan or Covidence export (all rows or none)."""
-    from .screening.decide import import_decisions
+    from .front.decide import import_decisions
 
     proj = _project(project)
     return import_decisions(proj, database_path(db, proj), file, tool=tool, stage=stage, reviewer=reviewer,
@@ -1143,7 +1143,7 @@ def screen_import(file: Path | str, *, tool: str, stage: str = "ta", reviewer: s
 def screen_init(*, reviewers: int = 2, message: str | None = None, project=None, db: Path | str | None = None,
                 author: str | None = None, wait: float = 10.0):
     """Write the screening protocol (reviewers per stage, exclusion reasons) and commit it with ``message``."""
-    from .screening.decide import init
+    from .front.decide import init
 
     proj = _project(project)
     return init(proj, database_path(db, proj), reviewers=reviewers, message=message, author=author, wait=wait)
@@ -1152,7 +1152,7 @@ def screen_init(*, reviewers: int = 2, message: str | None = None, project=None,
 def screen_commit(*, message: str, project=None, db: Path | str | None = None, author: str | None = None,
                   wait: float = 10.0):
     """Commit the search and screening files changed in the working tree as one revision."""
-    from .screening.decide import commit
+    from .front.decide import commit
 
     proj = _project(project)
     return commit(proj, database_path(db, proj), message=message, author=author, wait=wait)
@@ -1162,7 +1162,7 @@ def screen_export(db_path: Path | str, *, stage: str = "ta", fmt: str = "csv", p
                   as_of: str | int | None = None, wait: float = 10.0) -> str:
     """The records to screen at a stage as CSV or RIS for ASReview, Rayyan or Covidence (with each
     record's livemeta id, which ``screen_import`` matches on)."""
-    from .screening.decide import export_records
+    from .front.decide import export_records
 
     return export_records(Path(db_path), stage=stage, fmt=fmt, pending_only=pending_only, as_of=as_of, wait=wait)
 

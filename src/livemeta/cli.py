@@ -1168,7 +1168,8 @@ class _SimulateCommand(click.Command):
               help="Seed of the random choices (the order before an include is known, presumed excludes, the "
               "order in which the solver visits the records).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the order screened, the metrics).")
-def screen_simulate(dataset, prior_ids, seed, as_json):
+@_project_option
+def screen_simulate(dataset, prior_ids, seed, as_json, project):
     """Replay a labelled DATASET as a reviewer screening with the ranking model would.
 
     DATASET is a CSV with columns record_id, title, abstract, optional keywords (MeSH terms or
@@ -1178,6 +1179,7 @@ def screen_simulate(dataset, prior_ids, seed, as_json):
     recall and recall after 10% and 25% of the records, as ASReview Insights defines them (priors
     left out), and the seconds spent.
     """
+    _check_project(project)  # (a labelled dataset, no project: a project named must still be one)
     import json
 
     result = api.screen_simulate(dataset, list(prior_ids), seed=seed)

@@ -12,7 +12,7 @@ import pytest
 
 from livemeta.errors import ValidationFailed
 from livemeta.screening import imports
-from livemeta.screening.decide import _reason_id
+from livemeta.front.decide import _reason_id
 
 FIXTURES = Path(__file__).parents[1] / "search" / "fixtures"
 

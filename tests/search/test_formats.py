@@ -153,7 +153,7 @@ def test_records_jsonl_round_trips_every_fixture(name):
 def test_a_run_folder_reads_back_as_the_run_that_wrote_it():
     """search.yaml and records.jsonl hold the run exactly (odd queries included): the replay of the
     commit in any clone gives the rows the adding process wrote."""
-    from livemeta.search.add import build_run
+    from livemeta.front.search import build_run
     from livemeta.search.runs import parse_run, run_files
 
     query = "  ('pd-1'/exp OR \"pd-l1\") AND rechallenge:ti,ab  \n#2 AND [2019-2026]/py \t\n: yes # no\n\u00e9\u4e2d  "

@@ -38,6 +38,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import Problem, excerpt
+from ..search.records import RECORD_ID  # a record's id, RUN/N: the search runs name them
 
 PROTOCOL_FILE = "protocol.yaml"
 DECISIONS_FOLDER = "decisions"
@@ -50,7 +51,6 @@ ROLES = ("independent", "consensus")
 NOT_RETRIEVED = "not_retrieved"
 NOT_RETRIEVED_LABEL = "Full text not retrieved"
 REASON_ID = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
-RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}/[1-9][0-9]{0,6}$")
 TRIAL_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 MAX_BYTES = 256 * 1024 * 1024
 MAX_ROWS = 2_000_000

@@ -26,7 +26,7 @@ ACTIONS = ("keep_apart", "merge")
 
 
 def parse_overrides(raw: bytes, name: str) -> tuple[list[Override], list[Problem]]:
-    from ..screening.files import RECORD_ID
+    from .records import RECORD_ID
     from .runs import load_yaml
 
     data, lines, problems = load_yaml(raw, name)

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from ..errors import Problem, excerpt
 from . import ids
 
+#: a record's id: its search run and its position in the run, RUN/N
+RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}/[1-9][0-9]{0,6}$")
+
 #: limits of one record (a real abstract is under 10,000 characters; author lists of consortia
 #: reach a few thousand names)
 MAX_TITLE = 5_000

@@ -93,8 +93,8 @@ def compare_draft(con, draft) -> Comparison:
     from ..ingest._common import StudyFile
     from ..ingest.checks import _norm, sql
     from ..ingest.frames import ID_COLUMN, TABLES, build_batch
-    from ..living.diff import FieldChange
-    from .ctgov import NOT_FROM_RECORD
+    from .diff import FieldChange
+    from ..importers.ctgov import NOT_FROM_RECORD
 
     current = {}
     if schema_version(con) > 0:

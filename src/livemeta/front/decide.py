@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import LivemetaError, Problem, ValidationFailed, excerpt
 from ..project import Project
-from .files import (
+from ..screening.files import (
     DECISIONS,
     NOT_RETRIEVED,
     PROTOCOL_FILE,
@@ -150,7 +150,7 @@ def commit(proj: Project, db: Path, *, message: str, author: str | None = None, 
 
 def _candidates(con):
     from ..sql import named
-    from .imports import Candidate
+    from ..screening.imports import Candidate
 
     return [Candidate(*r) for r in con.execute(named("screening_candidates")).fetchall()]
 
@@ -163,7 +163,7 @@ def import_decisions(proj: Project, db: Path, file: Path | str, *, tool: str, st
     to the project's records (see :mod:`livemeta.screening.imports`), appended to the reviewers'
     files; all rows or none."""
     from ..search.formats import decode, detect
-    from . import imports
+    from ..screening import imports
 
     _choice(tool, imports.TOOLS, "--from")
     _choice(stage, STAGES, "--stage")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from ..errors import LivemetaError, Problem, ValidationFailed, excerpt
 from ..project import Project
-from .formats import read_export
-from .records import MAX_RECORDS
-from .runs import RUN_ID, SearchRun, run_files, slug
+from ..search.formats import read_export
+from ..search.records import MAX_RECORDS
+from ..search.runs import RUN_ID, SearchRun, run_files, slug
 
 
 def _check_date(date: str) -> str:
@@ -82,7 +82,7 @@ def search_add(proj: Project, db: Path, paths: list[Path | str], *, source: str,
     database, de-duplicated). Returns a :class:`~livemeta.screening.workflow.FrontResult`
     (``details['run']``: the :class:`SearchRun`)."""
     from ..screening.replay import remember_run
-    from ..screening.workflow import change_front, check_front, head_front
+    from .workflow import change_front, check_front, head_front
 
     if not (message or "").strip():
         raise LivemetaError("a search run is recorded with a message", hint='pass -m "what was searched and why"')
@@ -106,9 +106,9 @@ def override_pair(proj: Project, db: Path, action: str, a: str, b: str, *, reaso
                   message: str | None, author: str | None = None, wait: float = 10.0):
     """Add a de-duplication decision to ``searches/duplicates.yaml`` (``keep_apart``: reverse a merge;
     ``merge``: join two records), check it, and with ``message`` commit it as a revision."""
-    from ..screening.workflow import change_front, check_front
-    from .dedup import Override
-    from .overrides import OVERRIDES_FILE, overrides_text, parse_overrides
+    from .workflow import change_front, check_front
+    from ..search.dedup import Override
+    from ..search.overrides import OVERRIDES_FILE, overrides_text, parse_overrides
 
     if not (reason or "").strip():
         raise LivemetaError("a de-duplication decision needs its reason", hint='pass --reason "why"')

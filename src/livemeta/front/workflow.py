@@ -68,7 +68,7 @@ def check_front(con, proj: Project, history, changes: dict[str, bytes | None], b
     """Check ``changes`` (project-relative path -> new content, None: deleted) as the replay of a
     commit of them on top of HEAD would (plus ``base``: other files taken as they are in the working
     tree, e.g. decisions not committed yet). Raises ValidationFailed."""
-    from .replay import FrontStep, plan_front
+    from ..screening.replay import FrontStep, plan_front
 
     tree = head_front(history, proj)
     all_changes = {**(base or {}), **changes}
@@ -80,7 +80,7 @@ def check_front(con, proj: Project, history, changes: dict[str, bytes | None], b
             tree[p] = f"new:{p}"
             blobs[f"new:{p}"] = content
     wanted = [b for b in tree.values() if not b.startswith("new:")]
-    from .replay import front_blobs
+    from ..screening.replay import front_blobs
 
     step = FrontStep({p: tree.get(p) for p in all_changes}, tree)
     needed = set(front_blobs(proj, step))
