@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .db import as_of as reading
 from .db import connect, list_revisions, resolve_revision, set_as_of, views
 from .db.revisions import Revision, _has_versions
 from .errors import LivemetaError, NotInitialised, Problem, StorageFailed, ValidationFailed
@@ -1021,12 +1022,8 @@ def rob_export(db_path: Path | str, *, tool: str, endpoint: str, analysis: str |
     robvis.check_choice(endpoint, ROB_ENDPOINTS, "--endpoint")
     notes: list[str] = []
     with connect(db_path, read_only=True, wait=wait) as con:
-        revision = resolve_revision(con, as_of)
-        set_as_of(con, revision)
-        try:
+        with reading(con, as_of) as revision:
             frame = con.execute(named("rob_in_force"), [tool, endpoint]).df()
-        finally:
-            set_as_of(con, None)
         weights = None
         if analysis is not None:
             from .analysis import analyses_at, run_analysis, select_specs
@@ -1171,17 +1168,14 @@ def screen_status(db_path: Path | str, *, as_of: str | int | None = None, wait: 
     """Screening progress per stage and the reviewers' agreement (Cohen's kappa), as of a revision:
     ``(revision, summary rows, agreement rows)`` as lists of dicts."""
     with connect(db_path, read_only=True, wait=wait) as con:
-        revision = resolve_revision(con, as_of)
-        set_as_of(con, revision)
-        try:
+        with reading(con, as_of) as revision:
             out = []
             for statement in (named("screening_summary"), named("view_rows").format(view="screening_agreement")):
                 cur = con.execute(statement)
                 cols = [d[0] for d in cur.description]
                 out.append([dict(zip(cols, r)) for r in cur.fetchall()])
-        finally:
-            set_as_of(con, None)
     return revision, out[0], out[1]
+
 
 def screen_queue(db_path: Path | str, *, stage: str = "ta", reviewer: str | None = None,
                  as_of: str | int | None = None, project=None, wait: float = 10.0):

@@ -7,6 +7,7 @@ from .revisions import (
     current_revision,
     list_revisions,
     new_revision,
+    as_of,
     resolve_revision,
     set_as_of,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "list_revisions",
     "migrations",
     "new_revision",
+    "as_of",
     "resolve_revision",
     "schema_version",
     "set_as_of",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -134,3 +136,15 @@ def set_as_of(con: duckdb.DuckDBPyConnection, revision: int | None) -> None:
         con.execute("RESET VARIABLE livemeta_as_of")
     else:
         con.execute("SET VARIABLE livemeta_as_of = ?", [int(revision)])
+
+
+@contextmanager
+def as_of(con: duckdb.DuckDBPyConnection, spec: str | int | None) -> Iterator[int]:
+    """The views of ``con`` read as of the revision ``spec`` names (:func:`resolve_revision`; None:
+    the current one) inside the block, which gets that revision's number; current again after it."""
+    revision = resolve_revision(con, spec)
+    set_as_of(con, revision)
+    try:
+        yield revision
+    finally:
+        set_as_of(con, None)

@@ -249,18 +249,14 @@ def export_records(db: Path, *, stage: str = "ta", fmt: str = "csv", pending_onl
     import csv
     import io
 
-    from ..db import connect, resolve_revision, set_as_of
+    from ..db import connect
+    from ..db import as_of as reading
     from ..sql import named
 
     _choice(stage, STAGES, "--stage")
     _choice(fmt, ("csv", "ris"), "--format")
-    with connect(db, read_only=True, wait=wait) as con:
-        revision = resolve_revision(con, as_of)
-        set_as_of(con, revision)
-        try:
-            rows = con.execute(named("screening_export"), [stage, pending_only]).fetchall()
-        finally:
-            set_as_of(con, None)
+    with connect(db, read_only=True, wait=wait) as con, reading(con, as_of):
+        rows = con.execute(named("screening_export"), [stage, pending_only]).fetchall()
     cols = ["livemeta_id", "title", "abstract", "authors", "year", "journal", "doi", "pmid", "keywords"]
     if fmt == "csv":
         buf = io.StringIO()
