@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -64,4 +65,36 @@ def project(tmp_path, monkeypatch):
     monkeypatch.delenv("LIVEMETA_PROJECT", raising=False)
     proj, _ = new_project(tmp_path / "review", name="Test review")
     monkeypatch.chdir(proj.root)
+    return proj
+
+
+@pytest.fixture(scope="session")
+def made_once(tmp_path_factory):
+    """``made_once(key, make)``: the folder of a project that ``make(folder)`` builds (a git
+    repository with its commits and database), made the first time a test of the session asks for
+    ``key``; tests copy it (:func:`copy_project`) instead of making the same history again."""
+    made: dict[str, Path] = {}
+
+    def get(key: str, make) -> Path:
+        if key not in made:
+            folder = tmp_path_factory.mktemp(f"made-{key}") / "review"
+            make(folder)
+            made[key] = folder
+        return made[key]
+
+    return get
+
+
+def copy_project(made: Path, dest: Path, monkeypatch=None):
+    """A copy of a project made once (its git repository, files and database, as a clone's owner
+    would have them); with ``monkeypatch``, the working directory and no LIVEMETA_DB/PROJECT, as the
+    ``project`` fixture sets them."""
+    from livemeta.project import load_project
+
+    shutil.copytree(made, dest, symlinks=True)
+    proj = load_project(dest)
+    if monkeypatch is not None:
+        monkeypatch.delenv("LIVEMETA_DB", raising=False)
+        monkeypatch.delenv("LIVEMETA_PROJECT", raising=False)
+        monkeypatch.chdir(proj.root)
     return proj

@@ -21,6 +21,7 @@ from livemeta.errors import LivemetaError
 from livemeta.ingest.synthetic import study
 from livemeta.living.history import HistoryError, HistoryWouldBeLost
 from livemeta.project import load_project
+from tests.conftest import copy_project
 
 #: every history table but the migrations' bookkeeping, with the columns that record when and by
 #: which livemeta a row was computed left out
@@ -59,9 +60,10 @@ def tables(db) -> dict[str, list[tuple]]:
         con.close()
 
 
-@pytest.fixture
-def history_project(project):
-    """A project with four revisions: the start, two trials, a correction of one, a version."""
+def _make_history(folder):
+    from livemeta.project import new_project
+
+    project, _ = new_project(folder, name="Test review")
     a, b = write_study(project, 1), write_study(project, 2)
     api.ingest([a, b], message="add two trials", project=project)
     d = yaml.safe_load(open(a))
@@ -71,7 +73,13 @@ def history_project(project):
     api.ingest([a], message="correct SYNTHETIC-00001", project=project, supersede=True)
     api.version_add("review-1", description="the first published version", project=project)
     api.ingest([write_study(project, 3)], message="add a third trial", project=project)
-    return project
+
+
+@pytest.fixture
+def history_project(made_once, tmp_path, monkeypatch):
+    """A project with four revisions: the start, two trials, a correction of one, a version (made
+    once per session, copied for each test)."""
+    return copy_project(made_once("history", _make_history), tmp_path / "review", monkeypatch)
 
 
 def test_a_clone_rebuilds_the_history_bit_for_bit(history_project, tmp_path):

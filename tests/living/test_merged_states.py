@@ -16,10 +16,11 @@ import yaml
 
 from livemeta import api
 from livemeta.living.history import HistoryError
+from ..conftest import copy_project
 from ..mdtext import plain
 
 from .test_history import git
-from .test_team import ALICE, BOB, clone, edit, origin  # noqa: F401 (origin: a fixture)
+from .test_team import ALICE, BOB, _make_origin, clone, edit
 
 RESOLUTION = "11.5 months checked against the full text (Table 2); Bob's note kept"
 TRIAL = "synthetic-00001"
@@ -43,12 +44,13 @@ def db_rows(proj, revision: int) -> set[tuple]:
                          as_of=revision).rows)
 
 
-@pytest.fixture
-def resolved(origin, tmp_path):  # noqa: F811
+def _make_resolved(folder):
     """Alice (on main) corrects SYNTHETIC-00001's median 11.0 -> 11.5 (revision 3); Bob, on a branch
     left before it, corrects it to 11.2 and adds a note. The merge conflicts; Alice keeps 11.5 and
     Bob's note, commits the merge and records the resolution."""
-    alice, bob = clone(origin, tmp_path / "alice"), clone(origin, tmp_path / "bob")
+    origin, tmp_path = folder.parent / "origin.git", folder.parent
+    _make_origin(origin)
+    alice, bob = clone(origin, folder), clone(origin, tmp_path / "bob")
     main = git(alice.root, "branch", "--show-current")
     api.build(bob)
     git(bob.root, "switch", "-q", "-c", "fix")
@@ -72,7 +74,12 @@ def resolved(origin, tmp_path):  # noqa: F811
     with pytest.raises(HistoryError, match="changed on both branches"):
         api.build(alice)
     api.resolve([TRIAL], message=RESOLUTION, project=alice)
-    return alice
+
+
+@pytest.fixture
+def resolved(made_once, tmp_path, monkeypatch):
+    """Alice's clone after the resolution (made once per session, copied for each test)."""
+    return copy_project(made_once("resolved", _make_resolved), tmp_path / "alice", monkeypatch)
 
 
 def test_every_revision_is_the_tree_of_the_commit_that_made_it(resolved):

@@ -172,3 +172,15 @@ def test_estimates_that_moved_never_lists_identical_numbers():
                              ["k 7 → 8", "heterogeneity changed"]))
     assert ("Overall survival (os): HR 0.90 (0.82–0.99), k 7, I² 0% → HR 0.90 (0.82–0.99), k 8, I² 12%; "
             "k 7 → 8, heterogeneity changed") in moved
+
+
+def test_a_merge_note_of_several_commits_is_shown_whole():
+    """A merge's note is one line per commit it brings (each its own note): diff and the report's
+    What's new show every one of them, not only the first (revision 9 of the bundled history brings
+    the thresholds' direction and the single-arm cohorts combined)."""
+    from livemeta.living.diff import RevisionInfo
+
+    info = RevisionInfo(9, "2026-12-05", "A. Reviewer", "evidence and analyses",
+                        "Thresholds carry their direction.\nSingle-arm response counts each trial once.", [], None)
+    assert info.line() == ("revision 9 — evidence and analyses — 2026-12-05, A. Reviewer — Thresholds carry their "
+                           "direction. Single-arm response counts each trial once.")

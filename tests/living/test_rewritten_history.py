@@ -18,6 +18,7 @@ import yaml
 
 from livemeta import api
 
+from ..conftest import copy_project
 from .test_history import git, write_study
 
 TRIAL = "synthetic-00001"
@@ -41,10 +42,18 @@ def commit_median(proj, value: float, message: str) -> str:
 
 
 @pytest.fixture
-def base(project):
+def base(made_once, tmp_path, monkeypatch):
     """Two trials (revision 2); a branch `side` corrects SYNTHETIC-00001's median to 11.2, main to
-    11.5 (revision 3), both on the same line; the database follows main."""
-    proj = project
+    11.5 (revision 3), both on the same line; the database follows main (made once per session,
+    copied for each test)."""
+    proj = copy_project(made_once("rewritten-base", _make_base), tmp_path / "review", monkeypatch)
+    return proj, git(proj.root, "branch", "--show-current")
+
+
+def _make_base(folder):
+    from livemeta.project import new_project
+
+    proj, _ = new_project(folder, name="Test review")
     api.ingest([write_study(proj, 1), write_study(proj, 2)], message="add two trials", project=proj)
     main = git(proj.root, "branch", "--show-current")
     git(proj.root, "switch", "-q", "-c", "side")
@@ -52,8 +61,6 @@ def base(project):
     git(proj.root, "switch", "-q", main)
     commit_median(proj, 11.5, "median 11.5 (full text)")
     api.build(proj)
-    proj_main = main
-    return proj, proj_main
 
 
 def _stop_in(proj, main: str, operation: str) -> str:

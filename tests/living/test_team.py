@@ -5,6 +5,8 @@ Real repositories in temporary folders: a bare `origin`, a clone per person.
 
 from __future__ import annotations
 
+import shutil
+
 import subprocess
 import sys
 
@@ -21,13 +23,18 @@ ALICE = "Alice Extractor <alice@example.org>"
 BOB = "Bob Reviewer <bob@example.org>"
 
 
-@pytest.fixture
-def origin(tmp_path):
-    """A shared repository holding a project with two trials (revisions 1 and 2)."""
-    proj, _ = new_project(tmp_path / "seed", name="Team review")
+def _make_origin(bare):
+    proj, _ = new_project(bare.parent / "seed", name="Team review")
     api.ingest([write_study(proj, 1), write_study(proj, 2)], message="add two trials", project=proj)
+    git(bare.parent, "clone", "-q", "--bare", str(proj.root), str(bare))
+
+
+@pytest.fixture
+def origin(made_once, tmp_path):
+    """A shared repository holding a project with two trials (revisions 1 and 2): made once per
+    session, each test pushing to a copy of its own."""
     bare = tmp_path / "origin.git"
-    git(tmp_path, "clone", "-q", "--bare", str(proj.root), str(bare))
+    shutil.copytree(made_once("team-origin", _make_origin), bare, symlinks=True)
     return bare
 
 

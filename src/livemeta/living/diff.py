@@ -95,7 +95,8 @@ class RevisionInfo:
 
     def line(self) -> str:
         files = f" ({', '.join(self.changed_files)})" if self.changed_files else ""
-        note = self.note.splitlines()[0] if self.note else "(no note)"
+        # every line of the note: a merge's note is one line per commit it brings (each a note of its own)
+        note = " ".join(line.strip() for line in self.note.splitlines() if line.strip()) if self.note else "(no note)"
         return f"revision {self.revision} — {self.kind}{files} — {self.created_at}, {self.author} — {note}"
 
 
