@@ -87,15 +87,20 @@ def _perturbed(rng: random.Random, i: int) -> bytes:
 
 
 def test_the_engines_agree_on_generated_batches():
+    """Ten batches of twenty perturbed study files (great-expectations' cost is per batch, not per
+    row: fewer, larger batches compare as many failures, about 300 with over 200 distinct reasons,
+    in a third of the time forty batches of five took)."""
     rng = random.Random(20261126)
-    compared = failing = 0
-    for round_ in range(40):
-        blobs = [StudyBlob(f"gen-{round_}-{k}.yaml", _perturbed(rng, 100 * round_ + k)) for k in range(5)]
+    compared = 0
+    found, reasons = 0, set()
+    for round_ in range(10):
+        blobs = [StudyBlob(f"gen-{round_}-{k}.yaml", _perturbed(rng, 100 * round_ + k)) for k in range(20)]
         batch = _batch(blobs)
         if batch is None:
             continue
         fast, gx = _both(batch)
         assert fast == gx, (round_, set(fast) ^ set(gx))
         compared += 1
-        failing += bool(fast)
-    assert compared >= 20 and failing >= 10  # the generated batches do reach the suites' bounds
+        found += len(fast)
+        reasons |= {reason for _, _, reason in fast}
+    assert compared >= 8 and found >= 250 and len(reasons) >= 150  # the generated batches reach the suites' bounds
