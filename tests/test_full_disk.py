@@ -252,7 +252,7 @@ def test_ingest_on_a_really_full_disk(small_tmpfs, seeded, tmp_path):
     ingest succeeds. No traceback, and the database always opens and holds what the message says."""
     seen = {True: set(), False: set()}
     for views_to_install in (True, False):
-        for leave_kb in range(0, 320, 8):
+        for leave_kb in range(0, 320, 16):
             root = tmp_path / f"project-{views_to_install}-{leave_kb}"
             shutil.copytree(seeded, root)
             shutil.copy(EXAMPLE, root / "studies" / "single-arm.yaml")

@@ -171,11 +171,11 @@ def test_both_schema_validators_give_the_same_verdicts():
     checked = invalid = 0
     validator = _validator()
     docs = [mixed_study(i) for i in (1, 2, 3, 7)] + [study(1)]
-    docs += [json.loads(json.dumps(parse_file(p).data)) for p in FILES[:30] if read_study(p)[0] is not None]
+    docs += [json.loads(json.dumps(parse_file(p).data)) for p in FILES[:12] if read_study(p)[0] is not None]
     for d in docs:
         for m in [d, *_mutations(d, rng)]:
             want = not any(True for _ in validator.iter_errors(m))
             assert schema_valid(m) == want, m
             checked += 1
             invalid += not want
-    assert checked > 1000 and invalid > 500
+    assert checked > 3000 and invalid > 2000  # (4,242 documents, 3,321 of them invalid, with these seeds)
