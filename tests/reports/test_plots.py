@@ -301,33 +301,26 @@ def bundled_results(bundled_db):
 
 
 @pytest.mark.slow
-def test_bundled_database_figures_have_no_overlaps(bundled_results):
-    assert bundled_results
-    for res in bundled_results:
-        fig = plots.forest_plot(res, footer=f"revision {res.revision} · livemeta 0.1.0")
-        assert overlapping(fig) == [], res.spec.id
-        assert outside(fig) == [], res.spec.id
-        if res.k:
-            assert into_panel(fig) == [], res.spec.id
-            fig = plots.funnel_plot(res, footer="")
-            assert overlapping(fig) == [], res.spec.id
-
-
-@pytest.mark.slow
 def test_every_figure_kind_of_the_bundled_database_keeps_its_texts_apart(bundled_results):
     """The forest plot's checks on every kind of figure the report draws: no two texts overlap, none
     runs off the figure, no title is cut (baujat_pfs once printed two trial names on top of each
     other, bubble_os_by_partner four, and both bubble plots cut their titles), and axes read as
-    words ('minimum prior PD-(L)1 exposure required (months)', not 'min prior io months')."""
+    words ('minimum prior PD-(L)1 exposure required (months)', not 'min prior io months'). Every
+    analysis's forest plot, with the report's footer, and funnel plot too (nothing drawn into the
+    forest's panel)."""
     from livemeta.living.cumulative import cumulative_rows
     from livemeta.pooling.influence import influence
 
+    assert bundled_results
     drawn = set()
     for res in bundled_results:
+        forest = plots.forest_plot(res, footer=f"revision {res.revision} · livemeta 0.1.0")
+        assert overlapping(forest) == [] and outside(forest) == [], res.spec.id
         if not res.k:
             continue
+        assert into_panel(forest) == [], res.spec.id
         spec = res.spec
-        figs = {"forest": plots.forest_plot(res, footer="x")}
+        figs = {"forest": forest, "funnel": plots.funnel_plot(res, footer="")}
         if res.k >= 2 and res.subgroups is None:
             figs["cumulative"] = plots.cumulative_plot(cumulative_rows(res), title=spec.title, measure=spec.measure,
                                                        footer="x")
@@ -344,13 +337,14 @@ def test_every_figure_kind_of_the_bundled_database_keeps_its_texts_apart(bundled
             assert overlapping(fig) == [], (spec.id, kind, overlapping(fig))
             assert outside(fig) == [], (spec.id, kind, outside(fig))
             text = all_text(fig)
-            if kind not in ("forest", "cumulative"):  # (these cut study labels to their column, by design)
+            if kind not in ("forest", "cumulative", "funnel"):  # (these cut study labels to their column, by design;
+                # a funnel plot has no title of its own)
                 assert "…" not in text, (spec.id, kind)
                 assert " ".join(spec.title.split()) in " ".join(text.split()), (spec.id, kind)
             words = re.sub(r"rma\([^)]*\)", "", text)  # (the model in R's own words stays R's)
             assert "min prior io months" not in words and "treatment_class" not in words, (spec.id, kind)
             drawn.add(kind)
-    assert drawn == {"forest", "cumulative", "baujat", "bubble", "monitoring"}
+    assert drawn == {"forest", "funnel", "cumulative", "baujat", "bubble", "monitoring"}
     pfs = next(r for r in bundled_results if r.spec.id == "pfs")
     infl = influence(pfs.studies["yi"].to_numpy(float), pfs.studies["vi"].to_numpy(float), method="FE")
     assert {"KEYVIBE-002", "SAFFRON-301", "LEAP-008"} <= set(all_text(plots.baujat_plot(pfs, infl)).splitlines())
