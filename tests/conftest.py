@@ -9,10 +9,6 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-# A report draws its figures in the process that writes it: the suite already runs one process per
-# core (pytest-xdist), and forked drawing workers would each load matplotlib again. The tests of the
-# drawing workers set LIVEMETA_REPORT_WORKERS themselves.
-os.environ.setdefault("LIVEMETA_REPORT_WORKERS", "1")
 # Tests make git commits: a known identity, whatever the machine's git configuration says.
 for _k, _v in (("GIT_AUTHOR_NAME", "Test Author"), ("GIT_AUTHOR_EMAIL", "author@example.org"),
                ("GIT_COMMITTER_NAME", "Test Author"), ("GIT_COMMITTER_EMAIL", "author@example.org")):
