@@ -46,13 +46,27 @@ def empty_db(db_path):
 
 
 @pytest.fixture(scope="session")
-def bundled_db(tmp_path_factory):
-    """The bundled evidence project, built from this repository's git history once per session."""
+def bundled_db(made_once, tmp_path_factory):
+    """The bundled evidence project, built from this repository's git history once per session (the
+    database of :func:`bundled_clone`'s clone, copied: the same commits replayed)."""
+    path = tmp_path_factory.mktemp("bundled") / "bundled.duckdb"
+    shutil.copyfile(made_once("bundled-clone", _make_bundled_clone) / "data" / "livemeta.duckdb", path)
+    return path
+
+
+def _make_bundled_clone(folder: Path) -> None:
+    import subprocess
+
     from livemeta import api
 
-    path = tmp_path_factory.mktemp("bundled") / "bundled.duckdb"
-    api.build(REPO, db=path)
-    return path
+    subprocess.run(["git", "clone", "-q", str(REPO), str(folder)], check=True)
+    api.build(folder)
+
+
+def copy_of_bundled(made_once, dest: Path):
+    """A clone of this repository with its database built (the bundled history replayed once per
+    session, then copied): for tests that work on the bundled project rather than test its build."""
+    return copy_project(made_once("bundled-clone", _make_bundled_clone), dest)
 
 
 @pytest.fixture

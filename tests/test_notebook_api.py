@@ -6,15 +6,13 @@ import re
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_of_bundled
 
 
-def test_the_readme_notebook_example_runs(tmp_path):
+def test_the_readme_notebook_example_runs(made_once, tmp_path):
     text = (REPO / "README.md").read_text()
     code = re.search(r"<!-- notebook-example -->\n```python\n(.*?)```\n<!-- /notebook-example -->", text, re.S).group(1)
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
-    subprocess.run([sys.executable, "-m", "livemeta", "build"], cwd=clone, check=True, capture_output=True)
+    clone = copy_of_bundled(made_once, tmp_path / "clone").root  # a clone, built (`livemeta build`)
     out = subprocess.run([sys.executable, "-c", code], cwd=clone, capture_output=True, text=True,
                          env={"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GX_ANALYTICS_ENABLED": "false"})
     assert out.returncode == 0, out.stderr

@@ -120,20 +120,16 @@ def test_report_has_monitoring_and_metaregression(bundled_db, tmp_path):
             "bubble_os_by_prior_io.png", "bubble_os_by_partner.png"} <= figs
 
 
-def test_monitoring_is_stored_per_revision_and_diff_flags_a_crossing(tmp_path):
+def test_monitoring_is_stored_per_revision_and_diff_flags_a_crossing(made_once, tmp_path):
     """os_acquired has not crossed its boundary in the bundled history; a new acquired-resistance
     trial with OS HR 0.70 (0.56-0.88), ingested into a clone, takes it across: stored at its
     revision, flagged by diff and log."""
-    import subprocess
-
     import yaml
 
     from livemeta.paths import resource
-    from livemeta.project import load_project
-    from tests.conftest import REPO
+    from tests.conftest import copy_of_bundled
 
-    subprocess.run(["git", "clone", "-q", str(REPO), str(tmp_path / "repo")], check=True)
-    proj = load_project(tmp_path / "repo")
+    proj = copy_of_bundled(made_once, tmp_path / "repo")  # a clone of this repository, built
     last = api.build(proj).revision
     db = proj.database
     before = api.query(db, "select monitoring_crossed, monitoring_fraction from pooled_estimates "

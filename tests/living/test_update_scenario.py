@@ -15,7 +15,7 @@ from livemeta import api
 from livemeta.cli import main
 from livemeta.project import load_project
 
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_of_bundled
 
 
 def clone_repo(dest):
@@ -30,15 +30,15 @@ B = None
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory):
-    """The bundled history, then an ingest of a new trial (revision B + 1) and a new data cut of
-    CONTACT-01 (revision B + 2), each committed to git by `livemeta ingest`."""
+def scenario(made_once, tmp_path_factory):
+    """The bundled history (a clone, built), then an ingest of a new trial (revision B + 1) and a new
+    data cut of CONTACT-01 (revision B + 2), each committed to git by `livemeta ingest`."""
     global B
-    proj = clone_repo(tmp_path_factory.mktemp("scenario") / "repo")
+    proj = copy_of_bundled(made_once, tmp_path_factory.mktemp("scenario") / "repo")
     db = proj.database
     built = api.build(proj)
     B = built.revision
-    assert B >= 2 and built.mode == "created"
+    assert B >= 2 and built.mode == "up to date"
     new_trial = proj.studies / "example-01.yaml"
     new_trial.write_text(api.template_text())  # the template is a valid (fictional) RCT
     result = api.ingest([new_trial], message="add EXAMPLE-01", project=proj)

@@ -23,7 +23,6 @@ import csv
 import datetime as dt
 import io
 import re
-import subprocess
 
 import pytest
 import yaml
@@ -31,9 +30,8 @@ from click.testing import CliRunner
 
 from livemeta import api
 from livemeta.cli import main
-from livemeta.project import load_project
 
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_of_bundled
 from tests.mdtext import plain
 
 FIXTURES = REPO / "tests" / "search" / "fixtures"
@@ -68,10 +66,9 @@ def trial_records(proj, path):
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory):
+def scenario(made_once, tmp_path_factory):
     root = tmp_path_factory.mktemp("scenario")
-    subprocess.run(["git", "clone", "-q", str(REPO), str(root / "repo")], check=True)
-    proj = load_project(root / "repo")
+    proj = copy_of_bundled(made_once, root / "repo")  # a clone of this repository, built
     PROJECT[:] = [proj.root]
     built = api.build(proj)
     base = built.revision
