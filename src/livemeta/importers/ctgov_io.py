@@ -45,17 +45,12 @@ def read_record_file(path: Path | str):
     """The parsed JSON of a record file (checked for size and encoding, not yet for content)."""
     p = Path(path)
     name = str(path)
-    if not p.exists():
-        raise _invalid(name, "no such file")
-    if not p.is_file():
-        raise _invalid(name, "not a file")
-    size = p.stat().st_size
-    if size > MAX_BYTES:
-        raise _invalid(name, f"{size} bytes: larger than the {MAX_BYTES // (1024 * 1024)} MB a study record can be")
+    from ..files import Unreadable, read_bounded
+
     try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise _invalid(name, f"cannot be read: {exc.strerror or exc}") from None
+        raw = read_bounded(p, MAX_BYTES, "a study record can be")
+    except Unreadable as exc:
+        raise _invalid(name, str(exc)) from None
     return parse_json(raw, name)
 
 

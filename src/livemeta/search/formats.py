@@ -130,17 +130,12 @@ def read_export(path: Path | str, *, format: str | None = None, encoding: str | 
     name = name or p.name
     if format is not None and format not in FORMATS:
         raise _fail(name, f"unknown format {excerpt(format)} (one of {', '.join(FORMATS)})")
-    if not p.exists():
-        raise _fail(str(path), "no such file")
-    if not p.is_file():
-        raise _fail(str(path), "not a file")
-    size = p.stat().st_size
-    if size > MAX_BYTES:
-        raise _fail(name, f"{size:,} bytes: larger than the {MAX_BYTES // 2**20} MB an export can be (split it)")
+    from ..files import Unreadable, read_bounded
+
     try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise _fail(str(path), f"cannot be read: {exc.strerror or exc}") from None
+        raw = read_bounded(p, MAX_BYTES, "an export can be (split it)")
+    except Unreadable as exc:
+        raise _fail(name if exc.too_large else str(path), str(exc)) from None
     return read_bytes(raw, name, format=format, encoding=encoding)
 
 
