@@ -604,11 +604,11 @@ def _reference(con, in_force, chosen, vary):
         return name, None, {}
     rev = row[0]
     then = {s.id: s for s in analyses_at(con, rev).specs}
-    out = {}
+    out, views = {}, {}  # each view read once at that revision (run_analysis's cache), not once per analysis
     for spec in chosen:
         if spec.id in then:
             varied = vary(then[spec.id])
-            out[vary(spec).id] = run_analysis(con, varied, rev)
+            out[vary(spec).id] = run_analysis(con, varied, rev, views)
     return name, rev, out
 
 

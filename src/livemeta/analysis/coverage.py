@@ -169,10 +169,10 @@ def batch_use(batch: Batch, specs) -> list[Unused]:
         install_views(con)
         plan = Plan({s.trial_id: "added" for s in batch.studies})
         revision = write_batch(con, batch, plan, author="livemeta", message="scratch")
-        results = []
+        results, views = [], {}  # each view read once (run_analysis's cache)
         for spec in specs:
             try:
-                results.append(run_analysis(con, spec, revision))
+                results.append(run_analysis(con, spec, revision, views))
             except LivemetaError:  # an unpoolable row: reported by pooling itself, and here as unused
                 continue
     finally:

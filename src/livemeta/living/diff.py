@@ -419,6 +419,7 @@ class EstimateHistory:
         self._texts = analyses_by_revision(con)
         self._parsed: dict = {}
         self._specs: dict[int, list] = {}
+        self._views: dict = {}  # the analysis views' rows by (view, revision), read once (run_analysis's cache)
         #: revision -> the kinds of project file it changed (None: not recorded: counted as evidence)
         self.changes = {r: (tuple(c) if c is not None else None) for r, c in con.execute(named("revision_changes")).fetchall()}
 
@@ -464,7 +465,7 @@ class EstimateHistory:
         from ..analysis.present import summary
         from ..analysis.run import run_analysis
 
-        s = summary(run_analysis(self.con, spec, revision))
+        s = summary(run_analysis(self.con, spec, revision, self._views))
         between = s.get("test_for_subgroup_differences") or {}
         return {k: s[k] for k in _ESTIMATE_KEYS} | {"p_between": between.get("p"), "recomputed": True,
                                                     "method": spec.method, "pi_label": (s["pi"] or {}).get("label")}
