@@ -54,6 +54,19 @@ def bundled_db(made_once, tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def bundled_report(bundled_db, tmp_path_factory) -> Path:
+    """The folder of the bundled project's report (index.html, report.md, figures/), written once per
+    session as `livemeta report` writes it (with the project's GRADE file): for tests that only read
+    it. A test that writes a report of its own, or changes one, makes its own."""
+    from livemeta import api
+    from livemeta.project import load_project
+
+    out = tmp_path_factory.mktemp("bundled-report")
+    api.report(bundled_db, out, project=load_project(REPO))
+    return out
+
+
 def _make_bundled_clone(folder: Path) -> None:
     import subprocess
 

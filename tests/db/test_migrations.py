@@ -342,3 +342,22 @@ def test_a_half_recorded_migration_is_named_with_what_to_do(tmp_path, empty_db, 
         assert f"history.schema_migrations has no row for version {newest.version}" in result.output
     assert "`livemeta build`" in result.output
     assert _digest(db) == before
+
+
+def test_views_are_installed_after_the_views_they_read():
+    """install_views creates each view once, in dependency order: none fails and is tried again."""
+    import duckdb
+
+    from livemeta.db.migrations import apply_migrations, in_dependency_order, views
+    from livemeta.paths import resource
+
+    con = duckdb.connect(":memory:")
+    apply_migrations(con)
+    con.execute(resource("queries", "macros.sql").read_text(encoding="utf-8"))
+    ordered = in_dependency_order(views())
+    assert sorted(v.name for v in ordered) == sorted(v.name for v in views())
+    for v in ordered:  # a CatalogException here: a view created before one it reads
+        con.execute(f'CREATE VIEW "{v.name}" AS\n{v.sql}')
+    position = {v.name: i for i, v in enumerate(ordered)}
+    assert position["trials"] < position["analysis_rct_hr"] < position["analysis_rct_os"]
+    assert position["analysis_risk_of_bias"] < position["analysis_rct_hr"]

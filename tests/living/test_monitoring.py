@@ -108,14 +108,13 @@ def test_monitor_refuses_what_it_cannot_do(bundled_db):
     assert het.exit_code == 2 and "D2, I2, none" in het.output
 
 
-def test_report_has_monitoring_and_metaregression(bundled_db, tmp_path):
-    index = api.report(bundled_db, tmp_path / "r")
-    text = index.read_text()
+def test_report_has_monitoring_and_metaregression(bundled_report):
+    text = (bundled_report / "index.html").read_text()
     assert text.count("Sequential monitoring (secondary analysis)") == 3  # os, pfs, os_acquired
     # the moderators as a reader names them (not the view's column names)
     assert "Meta-regression on minimum prior PD-(L)1 exposure" in text
     assert "Meta-regression on treatment class" in text
-    figs = {p.name for p in (tmp_path / "r" / "figures").iterdir()}
+    figs = {p.name for p in (bundled_report / "figures").iterdir()}
     assert {"monitoring_os.png", "monitoring_pfs.png", "monitoring_os_acquired.png",
             "bubble_os_by_prior_io.png", "bubble_os_by_partner.png"} <= figs
 

@@ -98,7 +98,7 @@ def test_monitoring_equals_metafor_and_rpact(bundled_db, case):
     _check(run.at_ci_limit, case["at_ci_limit"])
 
 
-def test_the_bundled_conclusions(bundled_db, tmp_path):
+def test_the_bundled_conclusions(bundled_db, bundled_report):
     """With the analyses file's settings (D2 with its DL z-curve, alpha-preserving over-run): OS crosses
     its efficacy boundary at the 2024 look (the final analysis, |z| 2.44 >= 2.30); PFS does not (DL z
     -1.84 against -1.96 at the final analysis), nor does os_acquired (71% of the required
@@ -116,7 +116,7 @@ def test_the_bundled_conclusions(bundled_db, tmp_path):
     stored = dict(api.query(bundled_db, "select analysis_id, monitoring_crossed from pooled_estimates "
                                         "where stratum = 'overall' and monitoring_spec is not null").rows)
     assert stored == {a: c for a, (c, _) in expected.items()}
-    text = api.report(bundled_db, tmp_path / "r").read_text()
+    text = (bundled_report / "index.html").read_text()
     sections = {a: text[text.index(f'id="a-{a}"'):].split("<h2")[0] for a in ("os", "pfs", "os_acquired")}
     for analysis, (_, conclusion) in expected.items():
         assert f"At the target, HR 0.80: {conclusion}" in sections[analysis]

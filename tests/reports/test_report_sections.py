@@ -268,10 +268,9 @@ def test_a_bad_grade_file_stops_the_report(fict, tmp_path):
 
 # ------------------------------------------------------------------------------- the bundled base
 @pytest.fixture(scope="module")
-def bundled(bundled_db, tmp_path_factory):
-    out = tmp_path_factory.mktemp("bundled-report")
-    index = api.report(bundled_db, out, project=load_project(REPO))
-    return index.read_text(encoding="utf-8"), (out / "report.md").read_text(encoding="utf-8")
+def bundled(bundled_report):
+    return ((bundled_report / "index.html").read_text(encoding="utf-8"),
+            (bundled_report / "report.md").read_text(encoding="utf-8"))
 
 
 @pytest.mark.slow
