@@ -23,6 +23,8 @@ import csv
 import datetime as dt
 import io
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -183,9 +185,17 @@ def test_screening_status_kappa_and_progress(scenario):
     assert "| ta | 19 | 0 → 6 | 0 → 11 |" in d.to_markdown()
 
 
-def test_prisma_flow_is_counted_from_the_records_and_adds_up(scenario, tmp_path):
+def _report_folder(bundled_report, out: Path) -> Path:
+    """A folder holding the bundled project's report: the scenario's evidence is the bundled
+    project's, so a report written into it keeps those figures (as a user's next report does) and
+    draws the PRISMA flow; these tests read the flow."""
+    shutil.copytree(bundled_report, out)
+    return out
+
+
+def test_prisma_flow_is_counted_from_the_records_and_adds_up(scenario, tmp_path, bundled_report):
     proj, revs, _ = scenario
-    run("report", "--out", tmp_path / "now")
+    run("report", "--out", _report_folder(bundled_report, tmp_path / "now"))
     rows = prisma_rows((tmp_path / "now" / "report.md").read_text())
     review, living = (list(c) for c in zip(*rows.values()))
     col = dict(zip(rows, living))
@@ -210,15 +220,15 @@ def test_prisma_flow_is_counted_from_the_records_and_adds_up(scenario, tmp_path)
     assert review_col["Records identified"] == review_col["Records screened"] == "not recorded"
 
 
-def test_the_flow_as_of_an_earlier_revision_shows_that_revisions_counts(scenario, tmp_path):
+def test_the_flow_as_of_an_earlier_revision_shows_that_revisions_counts(scenario, tmp_path, bundled_report):
     proj, revs, _ = scenario
-    run("report", "--out", tmp_path / "then", "--as-of", revs["psycinfo"])
+    run("report", "--out", _report_folder(bundled_report, tmp_path / "then"), "--as-of", revs["psycinfo"])
     rows = prisma_rows((tmp_path / "then" / "report.md").read_text())
     col = {k: v[-1] for k, v in rows.items()}
     assert (col["Records identified"], col["Duplicates removed"], col["Records screened"],
             col["Records awaiting screening"], col["Reports sought for retrieval"]) == ("6 (PsycINFO 6)", "0", "6", "6", "0")
-    run("report", "--out", tmp_path / "ta", "--as-of", revs["ta"])
-    col = {k: v[-1] for k, v in prisma_rows((tmp_path / "ta" / "report.md").read_text()).items()}
+    run("report", "--out", tmp_path / "then", "--as-of", revs["ta"])  # the same folder: its figures kept
+    col = {k: v[-1] for k, v in prisma_rows((tmp_path / "then" / "report.md").read_text()).items()}
     assert (col["Records excluded at screening"], col["Records awaiting screening"], col["Reports sought for retrieval"]) == \
         ("11", "3", "5")  # before the conflict on record 1 was resolved
 
