@@ -18,6 +18,16 @@ for _k, _v in (("GIT_AUTHOR_NAME", "Test Author"), ("GIT_AUTHOR_EMAIL", "author@
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config):
+    """Compile livemeta's own modules (src/, installed editable) once, before the workers start:
+    where PYTHONDONTWRITEBYTECODE is set, as on CI machines, no process writes their bytecode, and
+    every test worker and every `python -m livemeta` a test runs would compile them again."""
+    if not hasattr(config, "workerinput"):  # the controller (or the one process of -n 0)
+        import compileall
+
+        compileall.compile_dir(REPO / "src", quiet=2)
+
+
 @pytest.fixture(autouse=True)
 def _outside_the_checkout(tmp_path_factory, monkeypatch):
     """Tests run in an empty folder, not in this checkout: the checkout is itself an evidence project
