@@ -160,20 +160,14 @@ def test_an_older_database_says_run_init(argv, db_path, monkeypatch):
         assert schema_version(con) == newest
 
 
-def test_a_database_of_an_older_schema_is_refused_read_only_and_rebuilt_by_build(tmp_path):
+def test_a_database_of_an_older_schema_is_refused_read_only_and_rebuilt_by_build(made_once, tmp_path):
     """A database that lacks the newest migration: read-only commands say how to upgrade it; `build`
     rebuilds it from the history (today's validation may read old commits otherwise, e.g. a
     study-file section the older livemeta refused), where an up-to-date one is left alone."""
-    import subprocess
-
     from livemeta import api
     from livemeta.errors import NotInitialised
-    from tests.conftest import REPO
 
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
-    db = tmp_path / "db.duckdb"
-    api.build(clone, db=db)
+    clone, db = _git_built_db(made_once, tmp_path)
     assert api.build(clone, db=db).mode == "up to date"
     newest = migrations()[-1].version
     with connect(db) as con:  # as if written before the newest migration existed
@@ -265,20 +259,16 @@ def test_migration_0009_records_the_rule_of_monitoring_stored_before_it(tmp_path
 # --- issue 21: upgrades that end in what a replay stores, and half-recorded migrations -------------
 
 
-def _git_built_db(tmp_path):
-    import subprocess
+def _git_built_db(made_once, tmp_path):
+    """A clone of this repository and the database `livemeta build` made of its history (replayed
+    once per session, then copied: tests/conftest.py)."""
+    from tests.conftest import copy_of_bundled
 
-    from livemeta import api
-    from tests.conftest import REPO
-
-    clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
-    db = tmp_path / "db.duckdb"
-    api.build(clone, db=db)
-    return clone, db
+    proj = copy_of_bundled(made_once, tmp_path / "clone")
+    return proj.root, proj.database
 
 
-def test_init_refuses_to_upgrade_a_git_built_database_in_place_and_build_rebuilds_it(tmp_path, monkeypatch):
+def test_init_refuses_to_upgrade_a_git_built_database_in_place_and_build_rebuilds_it(made_once, tmp_path, monkeypatch):
     """`init` on a database an older livemeta built from the git history (schema 4 in the issue) used
     to upgrade it in place; `verify` then never passed (numbers the older version stored, 11 pooled
     revisions against a replay's 7). Now init, and every command that would migrate it, refuses and
@@ -288,7 +278,7 @@ def test_init_refuses_to_upgrade_a_git_built_database_in_place_and_build_rebuild
     from livemeta import api
     from livemeta.cli import main
 
-    clone, db = _git_built_db(tmp_path)
+    clone, db = _git_built_db(made_once, tmp_path)
     newest = migrations()[-1].version
     with connect(db) as con:  # as an older livemeta left it: the newest migrations not applied
         con.execute("DELETE FROM history.schema_migrations WHERE version >= 5")
@@ -318,14 +308,14 @@ def test_an_old_database_without_git_history_is_still_upgraded_by_init(db_path, 
 
 
 @pytest.mark.parametrize("git_built", [False, True])
-def test_a_half_recorded_migration_is_named_with_what_to_do(tmp_path, empty_db, git_built):
+def test_a_half_recorded_migration_is_named_with_what_to_do(made_once, tmp_path, empty_db, git_built):
     """The newest migration's tables are there but its row in history.schema_migrations is not: was a
     traceback ("Table with name pooled_trials already exists")."""
     from click.testing import CliRunner
 
     from livemeta.cli import main
 
-    db = _git_built_db(tmp_path)[1] if git_built else empty_db
+    db = _git_built_db(made_once, tmp_path)[1] if git_built else empty_db
     newest = migrations()[-1]
     with connect(db) as con:
         con.execute("DELETE FROM history.schema_migrations WHERE version = ?", [newest.version])
