@@ -413,3 +413,23 @@ def test_log_and_its_conclusions_need_neither_pandas_nor_the_engine(history_proj
     assert "HEAVY []" in out.stdout
     assert "conclusion changed: os: new estimate" in out.stdout
     assert "review-1" in out.stdout
+
+
+def test_a_trials_rows_compare_equal_whatever_their_order_or_text_dtype():
+    """The replay keeps an analysis's result when the changed trials' rows of its view are the rows
+    it had: compared value by value (a text column read back as object is the same text), in any
+    order; one changed number is a change."""
+    import pandas as pd
+
+    from livemeta.living.history import _same_in_order, _same_rows
+
+    a = pd.DataFrame({"trial_id": ["t1", "t2"], "estimate": [0.8, float("nan")], "p_sided": pd.array(["one", None], dtype="str")})
+    b = a.astype({"p_sided": object})
+    assert _same_in_order(a, b) and _same_rows(a, b)
+    assert not _same_in_order(a, b.iloc[::-1]) and _same_rows(a, b.iloc[::-1])
+    c = b.copy()
+    c.loc[0, "estimate"] = 0.81
+    assert not _same_in_order(a, c) and not _same_rows(a, c)
+    d = b.copy()
+    d.loc[1, "p_sided"] = "two"
+    assert not _same_rows(a, d)

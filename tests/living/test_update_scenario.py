@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 
 import pytest
 import yaml
@@ -13,15 +12,8 @@ from click.testing import CliRunner
 
 from livemeta import api
 from livemeta.cli import main
-from livemeta.project import load_project
 
-from tests.conftest import REPO, copy_of_bundled
-
-
-def clone_repo(dest):
-    """A clone of this repository: the bundled evidence project with its git history."""
-    subprocess.run(["git", "clone", "-q", str(REPO), str(dest)], check=True)
-    return load_project(dest)
+from tests.conftest import copy_of_bundled
 
 
 #: the bundled history's last revision (revision 1 = review-2025, then the living update and what
