@@ -97,14 +97,14 @@ def _perturbed(rng: random.Random, i: int) -> bytes:
 
 
 def test_the_engines_agree_on_generated_batches():
-    """Ten batches of twenty perturbed study files (great-expectations' cost is per batch, not per
+    """Two batches of a hundred perturbed study files (great-expectations' cost is per batch, not per
     row: fewer, larger batches compare as many failures, about 300 with over 200 distinct reasons,
-    in a third of the time forty batches of five took)."""
+    in half the time ten batches of twenty took, a sixth of forty batches of five)."""
     rng = random.Random(20261126)
     compared = 0
     found, reasons = 0, set()
-    for round_ in range(10):
-        blobs = [StudyBlob(f"gen-{round_}-{k}.yaml", _perturbed(rng, 100 * round_ + k)) for k in range(20)]
+    for round_ in range(2):
+        blobs = [StudyBlob(f"gen-{round_}-{k}.yaml", _perturbed(rng, 100 * round_ + k)) for k in range(100)]
         batch = _batch(blobs)
         if batch is None:
             continue
@@ -113,4 +113,4 @@ def test_the_engines_agree_on_generated_batches():
         compared += 1
         found += len(fast)
         reasons |= {reason for _, _, reason in fast}
-    assert compared >= 8 and found >= 250 and len(reasons) >= 150  # the generated batches reach the suites' bounds
+    assert compared == 2 and found >= 250 and len(reasons) >= 150  # the generated batches reach the suites' bounds
