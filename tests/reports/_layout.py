@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import weakref
+
 from matplotlib.text import Text
+
+#: each figure's drawn texts, as long as nothing in the figure changed since (matplotlib marks a
+#: figure stale when any of its artists changes): the checks below read them several times, and
+#: drawing is their cost
+_DRAWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def drawn_texts(fig) -> list[tuple[str, object]]:
     """(text, window bbox) of every visible, non-empty text the figure draws (tick labels included)."""
+    if fig in _DRAWN and not fig.stale:
+        return list(_DRAWN[fig])
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     tick_labels = {id(lbl) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
@@ -25,6 +34,8 @@ def drawn_texts(fig) -> list[tuple[str, object]]:
         bb = t.get_window_extent(renderer)
         if bb.width > 0 and bb.height > 0:
             out.append((t.get_text(), bb))
+    fig.stale = False  # (reading tick labels marks it stale; a change made after marks it again)
+    _DRAWN[fig] = list(out)
     return out
 
 
