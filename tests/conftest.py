@@ -46,12 +46,22 @@ def db_path(tmp_path, monkeypatch):
     return path
 
 
-@pytest.fixture
-def empty_db(db_path):
+@pytest.fixture(scope="session")
+def _empty_db_file(tmp_path_factory) -> Path:
+    """An empty livemeta database (migrated, with today's views), made by `connect` once per session."""
     from livemeta.db import connect
 
-    with connect(db_path):
+    path = tmp_path_factory.mktemp("empty") / "empty.duckdb"
+    with connect(path):
         pass
+    return path
+
+
+@pytest.fixture
+def empty_db(db_path, _empty_db_file):
+    """An empty livemeta database at ``db_path``: a copy of the session's (the same bytes a new
+    `connect` writes, without migrating and installing the views again for every test)."""
+    shutil.copyfile(_empty_db_file, db_path)
     return db_path
 
 
