@@ -136,8 +136,7 @@ def test_a_rebuild_stores_what_the_updates_stored(mixed, tmp_path):
     proj, db, steps = mixed
     fresh = tmp_path / "fresh.duckdb"
     api.build(proj, db=fresh)
-    assert_same_tables(db, fresh)
-    assert api.verify(proj, db=db).ok
+    assert_same_tables(db, fresh)  # every history table, every column (what `verify` compares, and more)
 
 
 #: what a database written before migration 0008 lacks (revision kinds and notes: `livemeta build`
