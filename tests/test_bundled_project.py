@@ -15,7 +15,7 @@ def livemeta(cwd, *args):
     return subprocess.run([sys.executable, "-m", "livemeta", *args], cwd=cwd, capture_output=True, text=True)
 
 
-def test_a_clone_builds_the_bundled_history_and_verifies(tmp_path):
+def test_a_clone_builds_the_bundled_history_and_pools(tmp_path):
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
     out = livemeta(clone, "build")
